@@ -1,0 +1,49 @@
+# Digit Lab. `make run` serves the app; `make test` runs the whole suite; `make bench` measures.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test bench install install-test chromium init clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.test-installed
+
+# Debian's Chromium for the browser tests (playwright drives /usr/bin/chromium; it never downloads a browser).
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "Could not install chromium: the browser tests will fail."; \
+	  else echo "chromium is missing and this is not root: install Debian's chromium for the browser tests."; fi; \
+	fi
+
+init: $(VENV)/.installed
+	$(BIN)/python -m ml init
+
+run: init
+	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+
+test: $(VENV)/.test-installed chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) bench/results.json

@@ -1,0 +1,58 @@
+"""Digit Lab entry point: bootstrap, sign-in gate, and the page list for the signed-in role."""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from dashboard import auth
+from dashboard.navigation import allowed, PAGES
+from dashboard.resources import bootstrap
+from data.db import StoreLockedError
+
+if not logging.getLogger().handlers:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+
+try:
+    bootstrap()
+except StoreLockedError as exc:
+    st.error(str(exc))
+    st.stop()
+
+auth.restore_from_cookie()
+user = auth.current_user()
+
+if user is None:
+    page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:",
+                                  url_path="signin", default=True)])
+elif user.must_change_password:
+    page = st.navigation([st.Page(str(PAGES[-1].path), title="Change your password", icon=":material/key:",
+                                  url_path="account", default=True)])
+else:
+    # Every page is routable so a typed URL reaches the page's own role check (refused and audited);
+    # the menu lists only what the role may open.
+    routes = {p.key: st.Page(str(p.path), title=p.title, icon=p.icon, url_path=p.url_path,
+                             default=p.key == "home") for p in PAGES}
+    page = st.navigation(list(routes.values()), position="hidden")
+    with st.sidebar:
+        st.markdown("### :material/draw: Digit Lab")
+        section = None
+        for spec in allowed(user.role):
+            if spec.section != section:
+                section = spec.section
+                st.caption(section)
+            st.page_link(routes[spec.key], label=spec.title, icon=spec.icon)
+
+if user is not None:
+    with st.sidebar:
+        st.divider()
+        st.write(f"Signed in as **{user.name}** (`{user.username}`, {user.role})")
+        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+            auth.sign_out()
+            st.rerun()
+
+auth.write_pending_cookie()
+
+page.run()

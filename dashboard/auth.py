@@ -1,0 +1,152 @@
+"""Sign-in, sign-out and role guards on top of streamlit-authenticator, with users kept in DuckDB.
+
+Known traps of streamlit-authenticator 0.4 on current Streamlit, and how this module avoids them:
+- the first submit is ignored when `login()` runs in the entry script (#184/#204): `login()` runs
+  inside the sign-in page given to `st.navigation`, then `st.rerun()` once signed in;
+- cookie re-login after refresh (#276): the cookie is read from `st.context.cookies` in the entry
+  script before the page list is built, so a reload lands on the page it was on;
+- one authenticator per session, never one per page (#156);
+- the cookie is written in the run after sign-in, so `st.rerun()` cannot cut the component off.
+Lockout and auditing wrap the library's login controller, so the policy lives in `ml.accounts`.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from dashboard.navigation import BY_KEY
+from dashboard.settings import cookie_key
+from data import audit, users
+from data.users import User
+from ml import accounts
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "digitlab_auth"
+COOKIE_DAYS = 1.0
+_AUTH_KEY = "_authenticator"
+_COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
+
+
+def _credentials() -> dict[str, Any]:
+    return {"usernames": {
+        u.username: {"name": u.name, "email": u.email or f"{u.username}@digitlab.local",
+                     "password": u.password_hash, "roles": [u.role]}
+        for u in users.active_users()}}
+
+
+def _locked_message(username: str, until) -> str:
+    return (f"Too many failed sign-ins: '{username}' is locked until {until:%H:%M}. "
+            "Try again then, or ask an admin.")
+
+
+class _GuardedLogin:
+    """Wraps the library's controller: refuses locked usernames, records every attempt."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def login(self, username: str | None = None, password: str | None = None, *args: Any, **kwargs: Any):
+        name = (username or "").lower().strip()
+        if not name:
+            return self._inner.login(username, password, *args, **kwargs)
+        if not password:
+            raise LoginError("Enter your password.")
+        until = accounts.locked_until(name)
+        if until is not None:
+            audit.record(name, "sign_in", "denied", "account locked")
+            raise LoginError(_locked_message(name, until))
+        ok = bool(self._inner.login(username, password, *args, **kwargs))
+        until = accounts.record_sign_in(name, ok)
+        if until is not None:
+            raise LoginError(_locked_message(name, until))
+        if not ok:
+            raise LoginError("Wrong username or password.")
+        st.session_state[_COOKIE_PENDING] = "set"
+        return True
+
+
+def authenticator() -> stauth.Authenticate:
+    """This session's authenticator, with credentials read fresh from DuckDB on each call."""
+    if _AUTH_KEY not in st.session_state:
+        auth = stauth.Authenticate(_credentials(), COOKIE_NAME, cookie_key(), COOKIE_DAYS,
+                                   auto_hash=False, login_sleep_time=0)
+        auth.authentication_controller = _GuardedLogin(auth.authentication_controller)
+        st.session_state[_AUTH_KEY] = auth
+    auth = st.session_state[_AUTH_KEY]
+    auth.authentication_controller.authentication_model.credentials = _credentials()
+    return auth
+
+
+def restore_from_cookie() -> None:
+    """Sign a returning browser in from its cookie before the page list is built."""
+    if st.session_state.get("authentication_status"):
+        return
+    auth = authenticator()
+    token = auth.cookie_controller.get_cookie()
+    if token:
+        try:
+            auth.authentication_controller.login(token=token)
+        except LoginError:  # the user was removed or deactivated since the cookie was issued
+            auth.cookie_controller.delete_cookie()
+
+
+def write_pending_cookie() -> None:
+    """Set or delete the sign-in cookie in a run that st.rerun() does not cut short, so the
+    cookie component reaches the browser."""
+    pending = st.session_state.pop(_COOKIE_PENDING, None)
+    if pending == "set" and st.session_state.get("authentication_status"):
+        authenticator().cookie_controller.set_cookie()
+    elif pending == "delete":
+        authenticator().cookie_controller.delete_cookie()
+
+
+def current_user() -> User | None:
+    if not st.session_state.get("authentication_status"):
+        return None
+    user = users.get(st.session_state.get("username") or "")
+    return user if user and user.active else None
+
+
+def sign_in_page() -> None:
+    """The sign-in form; the library's login() runs here, inside the page (see module docstring)."""
+    st.title("Digit Lab")
+    st.caption("Handwritten-digit recognition workbench. Sign in to continue.")
+    left, _ = st.columns([1, 1])
+    with left:
+        try:
+            authenticator().login(location="main", key="sign_in", captcha=False,
+                                  fields={"Form name": "Sign in", "Username": "Username",
+                                          "Password": "Password", "Login": "Sign in"})
+        except LoginError as exc:
+            st.error(str(exc))
+    if st.session_state.get("authentication_status"):
+        st.rerun()
+
+
+def sign_out() -> None:
+    user = st.session_state.get("username")
+    authenticator().authentication_controller.logout()
+    st.session_state[_COOKIE_PENDING] = "delete"
+    audit.record(user, "sign_out", "ok")
+
+
+def require(page_key: str) -> User:
+    """The signed-in user if their role may open this page; otherwise a refusal (audited) and stop."""
+    user = current_user()
+    spec = BY_KEY[page_key]
+    if user is None:
+        st.warning("Please sign in.")
+        st.stop()
+    if user.role not in spec.roles:
+        audit.record(user.username, f"open_page:{page_key}", "denied", f"role {user.role}")
+        st.error(f"Your role ({user.role}) may not open {spec.title}. Ask an admin if you need it.")
+        st.stop()
+    return user

@@ -1,0 +1,44 @@
+"""Which pages exist and which roles may open them: the one table the menu and the page guards read."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+ALL_ROLES = ("admin", "analyst", "viewer")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    icon: str
+    section: str
+    roles: tuple[str, ...] = ALL_ROLES
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / f"{self.key}.py"
+
+    @property
+    def url_path(self) -> str:
+        return self.key
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("home", "Home", ":material/home:", "Recognise"),
+    PageSpec("draw", "Draw", ":material/draw:", "Recognise"),
+    PageSpec("upload", "Upload", ":material/upload_file:", "Recognise"),
+    PageSpec("history", "History", ":material/history:", "Recognise"),
+    PageSpec("users", "Users", ":material/group:", "Admin", ("admin",)),
+    PageSpec("audit", "Audit log", ":material/policy:", "Admin", ("admin",)),
+    PageSpec("account", "Account", ":material/key:", "Account"),
+)
+BY_KEY = {p.key: p for p in PAGES}
+
+# Who may send feedback that becomes training data.
+FEEDBACK_ROLES = ("admin", "analyst")
+
+
+def allowed(role: str) -> list[PageSpec]:
+    return [p for p in PAGES if role in p.roles]

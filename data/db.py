@@ -1,0 +1,104 @@
+"""The process-wide DuckDB connection.
+
+DuckDB lets one process hold a database file, so the app and the CLI each open one
+connection and hand every thread its own cursor. A second process gets a
+`StoreLockedError` that says in one sentence which file is busy and what to do.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = Path(__file__).resolve().parent / "digitlab.duckdb"
+
+_lock = threading.Lock()
+_conn: duckdb.DuckDBPyConnection | None = None
+_conn_path: Path | None = None
+_generation = 0
+_local = threading.local()
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the database file."""
+
+
+def db_path() -> Path:
+    """The database file: `DIGITLAB_DB` when set, else data/digitlab.duckdb."""
+    return Path(os.environ.get("DIGITLAB_DB") or DEFAULT_DB).expanduser().resolve()
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" not in text.lower():
+            raise
+        pid = re.search(r"PID (\d+)", text)
+        holder = f" (process {pid.group(1)})" if pid else ""
+        raise StoreLockedError(
+            f"The database file {path} is in use by another Digit Lab process{holder}: "
+            "stop that app or CLI run, or set DIGITLAB_DB to another file, then try again."
+        ) from None
+
+
+def connection() -> duckdb.DuckDBPyConnection:
+    """The one connection of this process, opened on first use (re-opened if DIGITLAB_DB changed)."""
+    global _conn, _conn_path, _generation
+    path = db_path()
+    with _lock:
+        if _conn is None or _conn_path != path:
+            if _conn is not None:
+                _conn.close()
+            _conn = _open(path)
+            _conn_path = path
+            _generation += 1
+            log.info("opened store %s", path)
+        return _conn
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This thread's cursor on the process connection; DuckDB cursors must not be shared across threads."""
+    conn = connection()
+    if getattr(_local, "generation", None) != _generation:
+        _local.cur = conn.cursor()
+        _local.generation = _generation
+    return _local.cur
+
+
+def close() -> None:
+    """Close the process connection (tests and shutdown); the next use opens it again."""
+    global _conn, _conn_path, _generation
+    with _lock:
+        if _conn is not None:
+            _conn.close()
+        _conn, _conn_path = None, None
+        _generation += 1
+
+
+def one(sql: str, params=None) -> tuple | None:
+    """First row of a query, with the result fully consumed (DuckDB 2 refuses new work on a
+    cursor that still holds an unfinished result)."""
+    found = cursor().execute(sql, params or []).fetchall()
+    return found[0] if found else None
+
+
+def rows(sql: str, params=None) -> list[tuple]:
+    return cursor().execute(sql, params or []).fetchall()
+
+
+def execute(sql: str, params=None) -> None:
+    cursor().execute(sql, params or []).fetchall()
+
+
+def frame(sql: str, params=None):
+    """A query result as a pandas DataFrame (for small, already aggregated or paged results)."""
+    return cursor().execute(sql, params or []).df()

@@ -1,0 +1,86 @@
+"""The model registry: every trained model version, and which one is active."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from data import db
+
+INSERT = """
+INSERT INTO models (family, params, dataset, split, convention, metrics, artifact_path, sha256,
+                    size_bytes, trained_by, fit_seconds, notes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
+COLUMNS = """id, created_at, family, params, dataset, split, convention, metrics, artifact_path, sha256,
+size_bytes, trained_by, fit_seconds, status, notes"""
+SELECT_ONE = f"SELECT {COLUMNS} FROM models WHERE id = ?"
+SELECT_ALL = f"SELECT {COLUMNS} FROM models ORDER BY id DESC"
+ACTIVE_ID = "SELECT value FROM settings WHERE key = 'active_model_id'"
+SET_ACTIVE = """
+INSERT INTO settings (key, value) VALUES ('active_model_id', ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value"""
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    id: int
+    created_at: datetime
+    family: str
+    params: dict[str, Any]
+    dataset: str
+    split: dict[str, Any]
+    convention: dict[str, Any]
+    metrics: dict[str, Any]
+    artifact_path: str
+    sha256: str
+    size_bytes: int
+    trained_by: str
+    fit_seconds: float
+    status: str
+    notes: str
+
+
+def _record(row: tuple) -> ModelRecord:
+    values = list(row)
+    for i in (3, 5, 6, 7):  # JSON columns
+        values[i] = json.loads(values[i]) if isinstance(values[i], str) else values[i]
+    return ModelRecord(*values)
+
+
+def register(*, family: str, params: dict, dataset: str, split: dict, convention: dict, metrics: dict,
+             artifact_path: str, sha256: str, size_bytes: int, trained_by: str, fit_seconds: float,
+             notes: str = "") -> int:
+    row = db.one(INSERT, [
+        family, json.dumps(params), dataset, json.dumps(split), json.dumps(convention), json.dumps(metrics),
+        artifact_path, sha256, size_bytes, trained_by, fit_seconds, notes])
+    return int(row[0])
+
+
+def get(model_id: int) -> ModelRecord | None:
+    row = db.one(SELECT_ONE, [model_id])
+    return _record(row) if row else None
+
+
+def all_models() -> list[ModelRecord]:
+    return [_record(r) for r in db.rows(SELECT_ALL)]
+
+
+def active_id() -> int | None:
+    row = db.one(ACTIVE_ID)
+    return int(row[0]) if row else None
+
+
+def set_active(model_id: int) -> None:
+    db.execute(SET_ACTIVE, [str(model_id)])
+
+
+def table() -> pd.DataFrame:
+    """The versions as a frame for the registry table (a handful of rows, not a heavy read)."""
+    return db.frame(
+        "SELECT id, created_at, family, dataset, metrics->>'$.accuracy' AS accuracy, size_bytes, "
+        "trained_by, fit_seconds, status, notes, "
+        "(id = (SELECT TRY_CAST(value AS INTEGER) FROM settings WHERE key = 'active_model_id')) AS active "
+        "FROM models ORDER BY id DESC")

@@ -1,0 +1,75 @@
+"""Users and sign-in attempts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from data import db
+
+ROLES = ("admin", "analyst", "viewer")
+
+COUNT_USERS = "SELECT count(*) FROM users"
+INSERT_USER = """
+INSERT INTO users (username, name, email, role, password_hash, must_change_password)
+VALUES (?, ?, ?, ?, ?, ?)"""
+SELECT_USER = """
+SELECT username, name, email, role, password_hash, must_change_password, active, created_at
+FROM users WHERE username = ?"""
+SELECT_ACTIVE_USERS = """
+SELECT username, name, email, role, password_hash, must_change_password, active, created_at
+FROM users WHERE active ORDER BY username"""
+UPDATE_PASSWORD = "UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?"
+INSERT_ATTEMPT = "INSERT INTO login_attempts (ts, username, success) VALUES (?, ?, ?)"
+# Failures since the last success inside the window: a success resets the count.
+RECENT_FAILURES = """
+SELECT count(*), max(ts) FROM login_attempts
+WHERE username = ? AND NOT success AND ts >= ?
+  AND ts > coalesce((SELECT max(ts) FROM login_attempts WHERE username = ? AND success), TIMESTAMP '1970-01-01')
+"""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    name: str
+    email: str | None
+    role: str
+    password_hash: str
+    must_change_password: bool
+    active: bool
+    created_at: datetime
+
+
+def count() -> int:
+    return db.one(COUNT_USERS)[0]
+
+
+def create(username: str, name: str, role: str, password_hash: str, *,
+           email: str | None = None, must_change_password: bool = False) -> None:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    db.execute(INSERT_USER, [username, name, email, role, password_hash, must_change_password])
+
+
+def get(username: str) -> User | None:
+    row = db.one(SELECT_USER, [username])
+    return User(*row) if row else None
+
+
+def active_users() -> list[User]:
+    return [User(*row) for row in db.rows(SELECT_ACTIVE_USERS)]
+
+
+def set_password(username: str, password_hash: str, *, must_change: bool = False) -> None:
+    db.execute(UPDATE_PASSWORD, [password_hash, must_change, username])
+
+
+def record_attempt(username: str, success: bool, at: datetime | None = None) -> None:
+    db.execute(INSERT_ATTEMPT, [at or datetime.now(), username, success])
+
+
+def recent_failures(username: str, window: timedelta, now: datetime | None = None) -> tuple[int, datetime | None]:
+    """(failures since the last success within the window, time of the latest one)."""
+    since = (now or datetime.now()) - window
+    n, last = db.one(RECENT_FAILURES, [username, since, username])
+    return int(n), last

@@ -1,0 +1,105 @@
+"""Accounts: password hashing, the first admin, and sign-in lockout.
+
+Pure Python (bcrypt, no Streamlit) so the CLI, the tests and the app share one policy.
+The hash format is the one streamlit-authenticator's Hasher checks.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import datetime, timedelta
+
+import bcrypt
+
+from data import audit, users
+
+log = logging.getLogger(__name__)
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_DURATION = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=12)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password.isalpha() or password.isdigit():
+        return "Mix letters with digits or symbols."
+    return None
+
+
+def ensure_admin() -> str | None:
+    """Create `admin` when there are no users; returns a generated one-time password to show once, else None."""
+    if users.count() > 0:
+        return None
+    given = os.environ.get("DIGITLAB_ADMIN_PASSWORD")
+    if given:
+        users.create("admin", "Administrator", "admin", hash_password(given))
+        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD")
+        return None
+    one_time = secrets.token_urlsafe(12)
+    users.create("admin", "Administrator", "admin", hash_password(one_time), must_change_password=True)
+    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in")
+    return one_time
+
+
+def create_user(username: str, name: str, role: str, password: str, *, by: str,
+                must_change_password: bool = True) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise ValueError(problem)
+    if users.get(username) is not None:
+        raise ValueError(f"The username {username!r} is taken.")
+    users.create(username, name, role, hash_password(password), must_change_password=must_change_password)
+    audit.record(by, "create_user", "ok", f"{username} as {role}")
+
+
+def change_password(username: str, current: str, new: str) -> None:
+    """Raises ValueError with a user-facing reason; audits both outcomes."""
+    user = users.get(username)
+    if user is None or not verify_password(current, user.password_hash):
+        audit.record(username, "change_password", "denied", "current password wrong")
+        raise ValueError("The current password is wrong.")
+    problem = password_problem(new) or ("Choose a password different from the current one." if new == current else None)
+    if problem:
+        audit.record(username, "change_password", "denied", problem)
+        raise ValueError(problem)
+    users.set_password(username, hash_password(new), must_change=False)
+    audit.record(username, "change_password", "ok")
+
+
+def locked_until(username: str, now: datetime | None = None) -> datetime | None:
+    """When a username's lock ends, if MAX_FAILURES failures fell within FAILURE_WINDOW and the lock still runs."""
+    now = now or datetime.now()
+    failures, last = users.recent_failures(username, FAILURE_WINDOW, now)
+    if failures >= MAX_FAILURES and last is not None and last + LOCK_DURATION > now:
+        return last + LOCK_DURATION
+    return None
+
+
+def record_sign_in(username: str, success: bool, now: datetime | None = None) -> datetime | None:
+    """Record an attempt and audit it; returns the lock end when this failure locked the account."""
+    users.record_attempt(username, success, now)
+    if success:
+        audit.record(username, "sign_in", "ok")
+        return None
+    until = locked_until(username, now)
+    if until is not None:
+        audit.record(username, "sign_in", "denied", f"wrong password; locked until {until:%H:%M}")
+    else:
+        audit.record(username, "sign_in", "denied", "wrong username or password")
+    return until

@@ -1,0 +1,106 @@
+"""Command line: `python -m ml init | predict`.
+
+Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
+module allowed to print.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+from data import audit
+from data.db import StoreLockedError
+from ml.bootstrap import prepare
+from ml.images import ImageError, MAX_UPLOAD_BYTES
+from ml.predict import predict_bytes
+
+log = logging.getLogger(__name__)
+
+MAX_ZIP_MEMBERS = 10_000
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
+    """(display name, bytes or None, error) for a file, or for each image inside a zip."""
+    if not path.is_file():
+        yield str(path), None, "no such file"
+        return
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir()]
+                if len(members) > MAX_ZIP_MEMBERS:
+                    yield str(path), None, f"the zip holds {len(members)} files; the limit is {MAX_ZIP_MEMBERS}"
+                    return
+                for member in members:
+                    name = f"{path}:{member.filename}"
+                    if Path(member.filename).suffix.lower() not in IMAGE_SUFFIXES:
+                        yield name, None, "not an image file (skipped)"
+                    elif member.file_size > MAX_UPLOAD_BYTES:
+                        yield name, None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+                    else:
+                        yield name, archive.read(member), None
+        except (zipfile.BadZipFile, OSError) as exc:
+            yield str(path), None, f"unreadable zip ({exc})"
+        return
+    if path.stat().st_size > MAX_UPLOAD_BYTES:
+        yield str(path), None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+        return
+    yield str(path), path.read_bytes(), None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    prepare()
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["file", "digit", "confidence"])
+    failures = 0
+    for file in args.files:
+        for name, payload, error in expand(Path(file)):
+            if error is None:
+                try:
+                    result = predict_bytes(payload, filename=name, username=args.user, source="cli",
+                                           model_id=args.model)
+                    out.writerow([name, result.digit, f"{result.confidence:.4f}"])
+                    continue
+                except ImageError as exc:
+                    error = str(exc)
+            else:
+                audit.record(args.user, "predict_cli", "error", f"{name}: {error}")
+            failures += 1
+            print(f"{name}: {error}", file=sys.stderr)
+    sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    model_id = prepare()
+    print(f"Database ready; active model {model_id}.", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ml", description="Digit Lab command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    init = sub.add_parser("init", help="create/migrate the database, the first admin and the default model")
+    init.set_defaults(func=cmd_init)
+    predict = sub.add_parser("predict", help="print file,digit,confidence for images (zip files expand)")
+    predict.add_argument("files", nargs="+", metavar="FILE")
+    predict.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
+    predict.add_argument("--user", default="cli", help="who the predictions are recorded for")
+    predict.set_defaults(func=cmd_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StoreLockedError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2

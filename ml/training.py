@@ -1,0 +1,71 @@
+"""Train a family on a dataset split, evaluate it, save the artifact and register the version."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from data import audit, registry
+from ml import artifacts
+from ml.datasets import Dataset, load_embedded, split
+from ml.evaluation import classification_metrics
+from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+def _quiet(stage: str, fraction: float) -> None:
+    log.debug("%s %.0f%%", stage, fraction * 100)
+
+
+def train_and_register(dataset: Dataset, family: str, params: dict | None = None, *, trained_by: str,
+                       seed: int = 0, test_size: float = 0.2, activate: bool = False,
+                       progress: Progress = _quiet) -> int:
+    """Fit on the seeded train split, score on its test split, store artifact + metrics; returns the model id."""
+    if family not in FAMILIES:
+        raise ValueError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
+    merged = {**FAMILIES[family].defaults, **(params or {})}
+    progress("splitting", 0.05)
+    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size)
+    train, test = parts["train"], parts["test"]
+    model = build_model(family, merged)
+    progress("fitting", 0.1)
+    started = time.perf_counter()
+    model.fit(dataset.X[train], dataset.y[train])
+    fit_seconds = time.perf_counter() - started
+    progress("evaluating", 0.8)
+    proba = model.predict_proba(dataset.X[test])
+    metrics = classification_metrics(dataset.y[test], proba, model.classes_)
+    progress("saving", 0.9)
+    meta = {"family": family, "params": merged, "convention": dataset.convention.to_dict(), "dataset": dataset.name}
+    name, digest, size = artifacts.save(model, meta)
+    model_id = registry.register(
+        family=family, params=merged, dataset=dataset.name,
+        split={"seed": seed, "test_size": test_size, "n_train": int(len(train)), "n_test": int(len(test))},
+        convention=dataset.convention.to_dict(), metrics=metrics, artifact_path=name, sha256=digest,
+        size_bytes=size, trained_by=trained_by, fit_seconds=fit_seconds)
+    audit.record(trained_by, "train_model", "ok",
+                 f"model {model_id}: {family} on {dataset.name}, accuracy {metrics['accuracy']:.4f}")
+    if activate:
+        activate_model(model_id, by=trained_by)
+    progress("done", 1.0)
+    return model_id
+
+
+def activate_model(model_id: int, *, by: str) -> None:
+    """Make a model the one behind predictions; loading it first proves the artifact is sound."""
+    artifacts.load(model_id)
+    previous = registry.active_id()
+    registry.set_active(model_id)
+    audit.record(by, "activate_model", "ok", f"model {model_id} (was {previous})")
+
+
+def ensure_default_model(by: str = "system") -> int:
+    """The active model id, training the default family on the embedded data when none is active."""
+    active = registry.active_id()
+    if active is not None:
+        return active
+    log.info("no active model: training the default %s on the embedded digits", DEFAULT_FAMILY)
+    return train_and_register(load_embedded(), DEFAULT_FAMILY, DEFAULT_PARAMS, trained_by=by, activate=True)

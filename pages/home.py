@@ -1,0 +1,35 @@
+"""Home: who is signed in, the active model, today's activity."""
+from datetime import date, datetime, timedelta
+
+import streamlit as st
+
+from dashboard import auth, charts
+from data import predictions, registry
+
+user = auth.require("home")
+st.title(f"Welcome, {user.name}")
+st.caption(f"Signed in as `{user.username}` · role **{user.role}**")
+
+scope = None if user.role in ("admin", "analyst") else user.username
+active = registry.active_id()
+record = registry.get(active) if active is not None else None
+today = datetime.combine(date.today(), datetime.min.time())
+
+cols = st.columns(3)
+if record:
+    cols[0].metric("Active model", f"#{record.id} · {record.family}", help=f"Trained on {record.dataset}")
+    cols[1].metric("Held-out accuracy", f"{record.metrics.get('accuracy', 0):.2%}",
+                   help=f"On {record.metrics.get('n_test', '?')} test images of {record.dataset}")
+else:
+    cols[0].metric("Active model", "none")
+label = "Predictions today" if scope is None else "Your predictions today"
+cols[2].metric(label, f"{predictions.count_since(today, scope):,}")
+
+per_day = predictions.per_day(date.today() - timedelta(days=13), scope)
+if per_day.empty:
+    st.info("No predictions in the last two weeks yet: open **Draw** or **Upload** to make one.")
+else:
+    st.plotly_chart(charts.predictions_per_day(per_day), key="per_day_chart")
+
+st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
+st.page_link("pages/upload.py", label="Upload images", icon=":material/upload_file:")
