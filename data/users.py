@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from data import db
 
@@ -20,12 +20,12 @@ SELECT username, name, email, role, password_hash, must_change_password, active,
 FROM users WHERE active ORDER BY username"""
 UPDATE_PASSWORD = "UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?"
 INSERT_ATTEMPT = "INSERT INTO login_attempts (ts, username, success) VALUES (?, ?, ?)"
-# Failures since the last success inside the window: a success resets the count.
-RECENT_FAILURES = """
-SELECT count(*), max(ts) FROM login_attempts
-WHERE username = ? AND NOT success AND ts >= ?
+# Failures after the last success, in a time range: a success resets the count.
+FAILURES_SINCE = """
+SELECT ts FROM login_attempts
+WHERE username = ? AND NOT success AND ts >= ? AND ts <= ?
   AND ts > coalesce((SELECT max(ts) FROM login_attempts WHERE username = ? AND success), TIMESTAMP '1970-01-01')
-"""
+ORDER BY ts"""
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,6 @@ def record_attempt(username: str, success: bool, at: datetime | None = None) -> 
     db.execute(INSERT_ATTEMPT, [at or datetime.now(), username, success])
 
 
-def recent_failures(username: str, window: timedelta, now: datetime | None = None) -> tuple[int, datetime | None]:
-    """(failures since the last success within the window, time of the latest one)."""
-    since = (now or datetime.now()) - window
-    n, last = db.one(RECENT_FAILURES, [username, since, username])
-    return int(n), last
+def failures_between(username: str, since: datetime, until: datetime) -> list[datetime]:
+    """Times of failed sign-ins after the last success (a handful of rows at most)."""
+    return [r[0] for r in db.rows(FAILURES_SINCE, [username, since, until, username])]

@@ -83,11 +83,14 @@ def change_password(username: str, current: str, new: str) -> None:
 
 
 def locked_until(username: str, now: datetime | None = None) -> datetime | None:
-    """When a username's lock ends, if MAX_FAILURES failures fell within FAILURE_WINDOW and the lock still runs."""
+    """When a username's lock ends: a lock starts at the failure that makes MAX_FAILURES within
+    FAILURE_WINDOW and lasts LOCK_DURATION; None when not locked."""
     now = now or datetime.now()
-    failures, last = users.recent_failures(username, FAILURE_WINDOW, now)
-    if failures >= MAX_FAILURES and last is not None and last + LOCK_DURATION > now:
-        return last + LOCK_DURATION
+    times = users.failures_between(username, now - FAILURE_WINDOW - LOCK_DURATION, now)
+    for i in range(len(times) - 1, MAX_FAILURES - 2, -1):
+        if times[i] - times[i - MAX_FAILURES + 1] <= FAILURE_WINDOW:
+            until = times[i] + LOCK_DURATION
+            return until if until > now else None
     return None
 
 

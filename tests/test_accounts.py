@@ -1,0 +1,72 @@
+"""Accounts: the first admin, password rules, sign-in lockout."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from data import audit, users
+from ml import accounts
+
+
+def test_first_start_uses_the_given_admin_password(empty_store, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_ADMIN_PASSWORD", "from-env-123")
+    assert accounts.ensure_admin() is None
+    admin = users.get("admin")
+    assert admin.role == "admin" and not admin.must_change_password
+    assert accounts.verify_password("from-env-123", admin.password_hash)
+    assert accounts.ensure_admin() is None  # second start: nothing new
+    assert users.count() == 1
+
+
+def test_first_start_without_password_generates_a_one_time_one(empty_store):
+    one_time = accounts.ensure_admin()
+    assert one_time and len(one_time) >= 16
+    admin = users.get("admin")
+    assert admin.must_change_password
+    assert one_time not in admin.password_hash and accounts.verify_password(one_time, admin.password_hash)
+    accounts.change_password("admin", one_time, "my-own-pw-2026")
+    assert not users.get("admin").must_change_password
+
+
+def test_password_rules_and_wrong_current_password(empty_store):
+    accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="admin")
+    with pytest.raises(ValueError, match="current password is wrong"):
+        accounts.change_password("ana", "nope", "second-pw-123")
+    with pytest.raises(ValueError, match="at least"):
+        accounts.change_password("ana", "first-pw-123", "short1")
+    with pytest.raises(ValueError, match="taken"):
+        accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="admin")
+    with pytest.raises(ValueError, match="Unknown role"):
+        accounts.create_user("bob", "Bob", "root", "first-pw-123", by="admin")
+    denied = audit.page(username="ana", action="change_password")
+    assert set(denied["outcome"]) == {"denied"}
+
+
+def test_five_failures_in_fifteen_minutes_lock_for_fifteen_minutes(empty_store):
+    start = datetime(2026, 1, 1, 12, 0)
+    for i in range(4):
+        assert accounts.record_sign_in("ana", False, start + timedelta(minutes=i)) is None
+    assert accounts.locked_until("ana", start + timedelta(minutes=4)) is None
+    until = accounts.record_sign_in("ana", False, start + timedelta(minutes=4))
+    assert until == start + timedelta(minutes=19)
+    assert accounts.locked_until("ana", start + timedelta(minutes=18)) == until
+    assert accounts.locked_until("ana", start + timedelta(minutes=20)) is None
+    log = audit.page(username="ana", action="sign_in")
+    assert (log["outcome"] == "denied").sum() == 5 and log["detail"].str.contains("locked until").any()
+
+
+def test_failures_spread_over_more_than_the_window_do_not_lock(empty_store):
+    start = datetime(2026, 1, 1, 12, 0)
+    for i in range(5):
+        accounts.record_sign_in("ana", False, start + timedelta(minutes=5 * i))
+    assert accounts.locked_until("ana", start + timedelta(minutes=20)) is None
+
+
+def test_a_success_resets_the_count(empty_store):
+    start = datetime(2026, 1, 1, 12, 0)
+    for i in range(4):
+        accounts.record_sign_in("ana", False, start + timedelta(minutes=i))
+    accounts.record_sign_in("ana", True, start + timedelta(minutes=5))
+    accounts.record_sign_in("ana", False, start + timedelta(minutes=6))
+    assert accounts.locked_until("ana", start + timedelta(minutes=6)) is None
