@@ -75,3 +75,38 @@ def seeded_store(template_store, tmp_path, monkeypatch):
     yield tmp_path
     db.close()
     artifacts.clear_cache()
+
+
+APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+@pytest.fixture
+def open_app(seeded_store):
+    """open_app(username=None, page=None) -> a run AppTest, signed in as `username` when given.
+
+    Signing in through the form is covered by test_page_signin; other page tests start from a
+    signed-in session state the way streamlit-authenticator leaves it.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def _open(username: str | None = None, page: str | None = None):
+        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+        if username:
+            at.session_state["authentication_status"] = True
+            at.session_state["username"] = username
+        at.run()
+        if page:
+            at.switch_page(f"../pages/{page}.py").run()
+        return at
+
+    return _open
+
+
+def texts(at) -> str:
+    """Everything an AppTest run shows as text, for asserting on what a user reads."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success",
+                 "metric"):
+        for el in getattr(at, kind):
+            parts.append(str(getattr(el, "value", "")) + " " + str(getattr(el, "label", "")))
+    return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""End to end in real Chromium: sign in with one submit, survive a reload, draw with the mouse,
+see the prediction, send feedback, find the rows in DuckDB, sign out. Saves the README screenshot."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app
+from conftest import ANALYST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = ROOT / "docs" / "screenshot-draw.png"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(template_store, tmp_path_factory):
+    folder = copy_store(template_store, tmp_path_factory.mktemp("browser"))
+    with served_app(folder) as url:
+        yield url, folder
+
+
+def _draw_one(page) -> None:
+    """A vertical stroke with a small flag: a handwritten 1, drawn with real mouse events."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(state="visible", timeout=30_000)
+    box = canvas.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    page.mouse.move(x0 + 115, y0 + 85)
+    page.mouse.down()
+    page.mouse.move(x0 + 145, y0 + 50, steps=8)
+    page.mouse.move(x0 + 145, y0 + 240, steps=25)
+    page.mouse.up()
+
+
+def test_sign_in_draw_predict_feedback_sign_out(browser, app_url):
+    from playwright.sync_api import expect
+    url, folder = app_url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()  # one submit
+    expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+
+    page.reload()  # the cookie keeps us signed in
+    expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+
+    page.get_by_role("link", name="Draw").first.click()
+    expect(page.get_by_text("Draw a digit first")).to_be_visible(timeout=30_000)
+    _draw_one(page)
+    predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted digit")
+    expect(predicted).to_be_visible(timeout=30_000)
+    expect(predicted.get_by_test_id("stMetricValue")).to_have_text("1")
+    page.get_by_role("button", name="Correct").click()
+    expect(page.get_by_text("Thanks: recorded as correct.")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(500)  # let charts finish their transition before the picture
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    page.reload()  # signed out stays signed out
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    context.close()
+    _assert_rows_in_duckdb(folder)
+
+
+def _assert_rows_in_duckdb(folder: Path) -> None:
+    """Read the server's rows through a copy of its file (DuckDB allows one process per file)."""
+    import shutil
+    import duckdb
+    snapshot = folder / "snapshot.duckdb"
+    shutil.copy(folder / "digitlab.duckdb", snapshot)
+    wal = folder / "digitlab.duckdb.wal"
+    if wal.exists():
+        shutil.copy(wal, folder / "snapshot.duckdb.wal")
+    con = duckdb.connect(str(snapshot), read_only=False)
+    try:
+        rows = con.execute("SELECT p.id, p.username, p.source, p.digit, p.image IS NOT NULL, f.true_digit, f.is_correct "
+                           "FROM predictions p JOIN feedback f ON f.prediction_id = p.id").fetchall()
+        assert rows and rows[0][1:] == ("ana", "draw", 1, True, 1, True)
+        actions = {r[0] for r in con.execute("SELECT action FROM audit_log WHERE username = 'ana'").fetchall()}
+        assert {"sign_in", "feedback", "sign_out"} <= actions
+    finally:
+        con.close()
