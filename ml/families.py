@@ -1,0 +1,128 @@
+"""Model families: each a Pipeline (scaling inside) so preprocessing travels with the artifact."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.svm import SVC
+
+from ml.scaling import GlobalScaler
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable parameter: the form widget and the tuning search space come from this."""
+    name: str
+    kind: str                      # "int", "float", "choice"
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: tuple = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    label: str
+    make: Callable[[dict], Pipeline]
+    params: tuple[Param, ...] = field(default_factory=tuple)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    @property
+    def help(self) -> dict[str, str]:
+        return {p.name: p.help for p in self.params}
+
+
+def _xgboost(p: dict) -> Pipeline:
+    from xgboost import XGBClassifier  # imported on use: xgboost is slow to import
+    return Pipeline([("model", XGBClassifier(
+        n_estimators=p["n_estimators"], max_depth=p["max_depth"], learning_rate=p["learning_rate"],
+        subsample=p["subsample"], tree_method="hist", n_jobs=2, random_state=p["seed"], verbosity=0))])
+
+
+SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="Random seed: the same seed gives the same model.")
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (
+    Family("svc", "SVC (RBF kernel)", lambda p: Pipeline([
+        ("scale", GlobalScaler()),
+        # SVC's own probability=True is deprecated in scikit-learn 1.9: calibrate explicitly instead.
+        ("model", CalibratedClassifierCV(SVC(C=p["C"], gamma=p["gamma"], kernel="rbf", random_state=p["seed"]),
+                                         method="sigmoid", ensemble=False))]), (
+        Param("C", "float", 10.0, 0.01, 1000.0, True, help="Penalty for misclassified training images: higher fits tighter."),
+        Param("gamma", "float", 0.1, 0.001, 10.0, True, help="Kernel width on 0..1 pixels: higher means more local decision boundaries."),
+        SEED)),
+    Family("logreg", "Logistic regression", lambda p: Pipeline([
+        ("scale", GlobalScaler()),
+        ("model", LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=p["seed"]))]), (
+        Param("C", "float", 1.0, 0.001, 100.0, True, help="Inverse regularisation strength: higher trusts the data more."),
+        Param("max_iter", "int", 1000, 100, 5000, help="Iterations of the solver before it stops."),
+        SEED)),
+    Family("knn", "k-nearest neighbours", lambda p: Pipeline([
+        ("scale", GlobalScaler()),
+        ("model", KNeighborsClassifier(n_neighbors=p["n_neighbors"], weights=p["weights"]))]), (
+        Param("n_neighbors", "int", 3, 1, 30, help="How many nearest training images vote."),
+        Param("weights", "choice", "distance", choices=("uniform", "distance"), help="Whether closer neighbours count more."),)),
+    Family("random_forest", "Random forest", lambda p: Pipeline([
+        ("model", RandomForestClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"] or None,
+                                         n_jobs=2, random_state=p["seed"]))]), (
+        Param("n_estimators", "int", 300, 10, 1000, help="Number of trees: more is steadier and slower."),
+        Param("max_depth", "int", 0, 0, 50, help="Deepest a tree may grow; 0 means no limit."),
+        SEED)),
+    Family("hist_gb", "Histogram gradient boosting", lambda p: Pipeline([
+        ("model", HistGradientBoostingClassifier(max_iter=p["max_iter"], learning_rate=p["learning_rate"],
+                                                 max_leaf_nodes=p["max_leaf_nodes"], random_state=p["seed"]))]), (
+        Param("max_iter", "int", 200, 10, 1000, help="Boosting rounds (trees per class)."),
+        Param("learning_rate", "float", 0.1, 0.01, 1.0, True, help="How much each tree corrects the previous ones."),
+        Param("max_leaf_nodes", "int", 31, 4, 255, help="Leaves per tree: more captures finer patterns."),
+        SEED)),
+    Family("xgboost", "XGBoost", _xgboost, (
+        Param("n_estimators", "int", 300, 10, 2000, help="Boosting rounds."),
+        Param("max_depth", "int", 6, 1, 15, help="Depth of each tree."),
+        Param("learning_rate", "float", 0.1, 0.005, 1.0, True, help="Step size of each round."),
+        Param("subsample", "float", 1.0, 0.3, 1.0, help="Share of training images each tree sees."),
+        SEED)),
+    Family("mlp", "Multi-layer perceptron", lambda p: Pipeline([
+        ("scale", GlobalScaler()),
+        ("model", MLPClassifier(hidden_layer_sizes=(p["hidden_units"],), alpha=p["alpha"], max_iter=p["max_iter"],
+                                random_state=p["seed"]))]), (
+        Param("hidden_units", "int", 256, 16, 2048, True, help="Neurons in the hidden layer."),
+        Param("alpha", "float", 1e-4, 1e-6, 1e-1, True, help="L2 penalty on the weights."),
+        Param("max_iter", "int", 300, 20, 2000, help="Training epochs at most."),
+        SEED)),
+)}
+
+# Measured on load_digits, split(seed=0, test_size=0.2): see tests/test_families.py and README.
+DEFAULT_FAMILY = "svc"
+DEFAULT_PARAMS: dict[str, Any] = FAMILIES[DEFAULT_FAMILY].defaults
+
+
+def build_model(family: str, params: dict | None = None) -> Pipeline:
+    """A fresh, unfitted pipeline; unknown families or parameters are refused with a clear reason."""
+    if family not in FAMILIES:
+        raise ValueError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
+    spec = FAMILIES[family]
+    unknown = set(params or {}) - set(spec.defaults)
+    if unknown:
+        raise ValueError(f"{spec.label} has no parameter {', '.join(sorted(unknown))}; "
+                         f"it takes {', '.join(spec.defaults)}.")
+    merged = {**spec.defaults, **(params or {})}
+    for p in spec.params:
+        if p.kind in ("int", "float"):
+            value = int(merged[p.name]) if p.kind == "int" else float(merged[p.name])
+            if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
+                raise ValueError(f"{p.name} must be between {p.low:g} and {p.high:g}, not {value:g}.")
+            merged[p.name] = value
+        elif merged[p.name] not in p.choices:
+            raise ValueError(f"{p.name} must be one of {', '.join(p.choices)}.")
+    return spec.make(merged)
