@@ -6,7 +6,7 @@ import logging
 import streamlit as st
 
 from dashboard import auth
-from dashboard.navigation import allowed, PAGES
+from dashboard.navigation import PAGES, allowed, st_page
 from dashboard.resources import bootstrap
 from data.db import StoreLockedError
 
@@ -33,9 +33,10 @@ elif user.must_change_password:
 else:
     # Every page is routable so a typed URL reaches the page's own role check (refused and audited);
     # the menu lists only what the role may open.
-    routes = {p.key: st.Page(str(p.path), title=p.title, icon=p.icon, url_path=p.url_path,
-                             default=p.key == "home") for p in PAGES}
+    routes = {p.key: st_page(p, default=p.key == "home") for p in PAGES}
     page = st.navigation(list(routes.values()), position="hidden")
+    if st.session_state.pop("_go_home", False):
+        st.switch_page(routes["home"])
     with st.sidebar:
         st.markdown("### :material/draw: Digit Lab")
         section = None

@@ -12,10 +12,14 @@ Lockout and auditing wrap the library's login controller, so the policy lives in
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
+from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from dashboard.navigation import BY_KEY
@@ -30,6 +34,28 @@ COOKIE_NAME = "digitlab_auth"
 COOKIE_DAYS = 1.0
 _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
+
+
+class _QuietCookieManager(stx.CookieManager):
+    """stx's CookieManager renders a component when created that reports every cookie back and
+    reruns the script; on the sign-in page that rerun can swallow the first submit. Cookies are
+    read from `st.context.cookies` (as the library itself does), so the component is rendered
+    only to set or delete the sign-in cookie."""
+
+    def __init__(self, key: str = "init") -> None:  # noqa: ARG002 - same signature as the parent
+        self.cookie_manager = _cookie_component
+        self.cookies = dict(st.context.cookies)
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+        self.cookies.pop(cookie, None)
+
+
+class _StxWithQuietCookies:
+    CookieManager = _QuietCookieManager
+
+
+cookie_model.stx = _StxWithQuietCookies  # the library's CookieModel builds its manager from this name
 
 
 def _credentials() -> dict[str, Any]:
@@ -55,6 +81,12 @@ class _GuardedLogin:
 
     def login(self, username: str | None = None, password: str | None = None, *args: Any, **kwargs: Any):
         name = (username or "").lower().strip()
+        token = kwargs.get("token")
+        if token:  # cookie re-login: refused when the user signed out after the cookie was issued
+            issued = datetime.fromtimestamp(token["exp_date"]) - timedelta(days=COOKIE_DAYS)
+            if accounts.cookie_revoked(token["username"], issued):
+                return None
+            return self._inner.login(token=token)
         if not name:
             return self._inner.login(username, password, *args, **kwargs)
         if not password:
@@ -135,7 +167,8 @@ def sign_out() -> None:
     user = st.session_state.get("username")
     authenticator().authentication_controller.logout()
     st.session_state[_COOKIE_PENDING] = "delete"
-    audit.record(user, "sign_out", "ok")
+    if user:
+        accounts.record_sign_out(user)
 
 
 def require(page_key: str) -> User:

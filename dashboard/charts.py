@@ -29,8 +29,14 @@ def model_input_heatmap(model_input: np.ndarray, max_value: float) -> go.Figure:
     return fig
 
 
-def predictions_per_day(frame: pd.DataFrame) -> go.Figure:
-    fig = px.bar(frame, x="day", y="predictions", title="Predictions per day",
-                 labels={"day": "Day", "predictions": "Predictions"})
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10))
+def predictions_per_day(frame: pd.DataFrame, start, end) -> go.Figure:
+    """Bars per calendar day from start to end, days without predictions shown as zero."""
+    days = pd.date_range(start, end, freq="D")
+    counts = frame.assign(day=pd.to_datetime(frame["day"])).set_index("day")["predictions"]
+    full = counts.reindex(days, fill_value=0)
+    fig = go.Figure(go.Bar(x=full.index, y=full.values, marker_color="#8da0cb",
+                           hovertemplate="%{x|%a %d %b}: %{y} predictions<extra></extra>"))
+    fig.update_layout(title="Predictions per day", xaxis_title="Day", yaxis_title="Predictions", height=280,
+                      margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000)
     return fig

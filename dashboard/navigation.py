@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
+
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 ALL_ROLES = ("admin", "analyst", "viewer")
 
@@ -38,6 +40,17 @@ BY_KEY = {p.key: p for p in PAGES}
 
 # Who may send feedback that becomes training data.
 FEEDBACK_ROLES = ("admin", "analyst")
+
+
+def st_page(spec: PageSpec, *, default: bool = False):
+    """The st.Page of a spec; built the same way everywhere so links and navigation agree."""
+    return st.Page(str(spec.path), title=spec.title, icon=spec.icon, url_path=spec.url_path, default=default)
+
+
+def link(key: str, label: str | None = None) -> None:
+    """A link to another page by its key."""
+    spec = BY_KEY[key]
+    st.page_link(st_page(spec, default=key == "home"), label=label or spec.title, icon=spec.icon)
 
 
 def allowed(role: str) -> list[PageSpec]:

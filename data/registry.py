@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from data import db
+from data import db, settings
 
 INSERT = """
 INSERT INTO models (family, params, dataset, split, convention, metrics, artifact_path, sha256,
@@ -18,10 +18,7 @@ COLUMNS = """id, created_at, family, params, dataset, split, convention, metrics
 size_bytes, trained_by, fit_seconds, status, notes"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM models WHERE id = ?"
 SELECT_ALL = f"SELECT {COLUMNS} FROM models ORDER BY id DESC"
-ACTIVE_ID = "SELECT value FROM settings WHERE key = 'active_model_id'"
-SET_ACTIVE = """
-INSERT INTO settings (key, value) VALUES ('active_model_id', ?)
-ON CONFLICT (key) DO UPDATE SET value = excluded.value"""
+ACTIVE_KEY = "active_model_id"
 
 
 @dataclass(frozen=True)
@@ -69,12 +66,12 @@ def all_models() -> list[ModelRecord]:
 
 
 def active_id() -> int | None:
-    row = db.one(ACTIVE_ID)
-    return int(row[0]) if row else None
+    value = settings.get(ACTIVE_KEY)
+    return int(value) if value is not None else None
 
 
 def set_active(model_id: int) -> None:
-    db.execute(SET_ACTIVE, [str(model_id)])
+    settings.put(ACTIVE_KEY, str(model_id))
 
 
 def table() -> pd.DataFrame:

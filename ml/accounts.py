@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import bcrypt
 
-from data import audit, users
+from data import audit, settings, users
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +106,14 @@ def record_sign_in(username: str, success: bool, now: datetime | None = None) ->
     else:
         audit.record(username, "sign_in", "denied", "wrong username or password")
     return until
+
+
+def record_sign_out(username: str, now: datetime | None = None) -> None:
+    """Sign-out time: cookies issued before it no longer sign anyone in, whatever the browser kept."""
+    settings.put(f"signed_out:{username}", (now or datetime.now()).isoformat())
+    audit.record(username, "sign_out", "ok")
+
+
+def cookie_revoked(username: str, issued_at: datetime) -> bool:
+    value = settings.get(f"signed_out:{username}")
+    return value is not None and issued_at <= datetime.fromisoformat(value)

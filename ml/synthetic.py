@@ -97,3 +97,8 @@ def pen_digit(digit: int, *, size: int = 280, width: int = 20, rng: np.random.Ge
     rgba[..., :3] = grey[..., None]
     rgba[..., 3] = 255
     return rgba
+
+
+def pen_digit_on_paper(digit: int, **kwargs) -> Image.Image:
+    """The same pen digit as a scan would show it: dark ink on white paper, greyscale."""
+    return Image.fromarray(255 - pen_digit(digit, **kwargs)[..., 0])

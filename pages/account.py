@@ -27,4 +27,5 @@ if submitted:
         else:
             st.success("Password changed.")
             if user.must_change_password:
+                st.session_state["_go_home"] = True  # the full menu appears on the next run
                 st.rerun()

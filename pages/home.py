@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 import streamlit as st
 
 from dashboard import auth, charts
+from dashboard.navigation import link
 from data import predictions, registry
 
 user = auth.require("home")
@@ -25,11 +26,12 @@ else:
 label = "Predictions today" if scope is None else "Your predictions today"
 cols[2].metric(label, f"{predictions.count_since(today, scope):,}")
 
-per_day = predictions.per_day(date.today() - timedelta(days=13), scope)
+first_day = date.today() - timedelta(days=13)
+per_day = predictions.per_day(first_day, scope)
 if per_day.empty:
     st.info("No predictions in the last two weeks yet: open **Draw** or **Upload** to make one.")
 else:
-    st.plotly_chart(charts.predictions_per_day(per_day), key="per_day_chart")
+    st.plotly_chart(charts.predictions_per_day(per_day, first_day, date.today()), key="per_day_chart")
 
-st.page_link("pages/draw.py", label="Draw a digit", icon=":material/draw:")
-st.page_link("pages/upload.py", label="Upload images", icon=":material/upload_file:")
+link("draw", "Draw a digit")
+link("upload", "Upload an image")

@@ -26,6 +26,20 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context; on failure its screenshot and the page text go to tests/artifacts/."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        out = ROOT / "tests" / "artifacts"
+        out.mkdir(exist_ok=True)
+        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
+        (out / f"{request.node.name}.txt").write_text(page.inner_text("body"))
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def app_url(template_store, tmp_path_factory):
     folder = copy_store(template_store, tmp_path_factory.mktemp("browser"))
@@ -46,17 +60,17 @@ def _draw_one(page) -> None:
     page.mouse.up()
 
 
-def test_sign_in_draw_predict_feedback_sign_out(browser, app_url):
+def test_sign_in_draw_predict_feedback_sign_out(page, app_url):
     from playwright.sync_api import expect
     url, folder = app_url
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
     page.goto(url)
-    page.get_by_label("Username").fill("ana")
-    page.get_by_label("Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()  # one submit
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
 
+    # The sign-in cookie is written by a component in the browser just after the page shows.
+    page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
     page.reload()  # the cookie keeps us signed in
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
 
@@ -66,7 +80,7 @@ def test_sign_in_draw_predict_feedback_sign_out(browser, app_url):
     predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted digit")
     expect(predicted).to_be_visible(timeout=30_000)
     expect(predicted.get_by_test_id("stMetricValue")).to_have_text("1")
-    page.get_by_role("button", name="Correct").click()
+    page.get_by_role("button", name="Correct", exact=True).click()
     expect(page.get_by_text("Thanks: recorded as correct.")).to_be_visible(timeout=30_000)
     page.wait_for_timeout(500)  # let charts finish their transition before the picture
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -76,7 +90,6 @@ def test_sign_in_draw_predict_feedback_sign_out(browser, app_url):
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
     page.reload()  # signed out stays signed out
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
-    context.close()
     _assert_rows_in_duckdb(folder)
 
 

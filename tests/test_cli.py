@@ -9,7 +9,7 @@ import zipfile
 
 from conftest import ADMIN_PASSWORD
 from data import db
-from ml.synthetic import font_digit
+from ml.synthetic import pen_digit_on_paper as font_digit
 
 
 def _save(image, path):

@@ -7,7 +7,7 @@ from PIL import Image
 
 from conftest import texts
 from data import audit, db
-from ml.synthetic import font_digit
+from ml.synthetic import pen_digit_on_paper as font_digit
 
 
 def _png(image: Image.Image) -> bytes:
@@ -37,7 +37,7 @@ def test_upload_predicts_and_records_feedback(open_app):
     assert metrics["Predicted digit"] == "7"
     pid, digit, source, name = db.one("SELECT id, digit, source, filename FROM predictions")
     assert (digit, source, name) == (7, "upload", "seven.png")
-    at.selectbox(key=f"fb_digit_{pid}").set_value(1)
+    at.selectbox(key=f"fb_digit_{pid}").set_value(1).run()
     at.button(key=f"fb_fix_{pid}").click().run()
     assert any("real digit 1" in s.value for s in at.success)
     assert db.one("SELECT prediction_id, true_digit, is_correct FROM feedback") == (pid, 1, False)

@@ -11,7 +11,7 @@ from data import audit, db, registry
 from ml import artifacts
 from ml.images import ImageError
 from ml.predict import predict_bytes, predict_image, record_feedback
-from ml.synthetic import font_digit
+from ml.synthetic import pen_digit_on_paper as font_digit
 
 
 def _png(image: Image.Image) -> bytes:
