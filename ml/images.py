@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -26,6 +27,12 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
+def _bomb_message(pil_text: str, max_pixels: int) -> str:
+    found = re.search(r"\((\d+) pixels\)", pil_text)
+    size = f"{int(found.group(1)) / 1e6:,.0f} megapixels" if found else "more pixels than is safe to open"
+    return f"The image declares {size}; the limit is {max_pixels // 1_000_000} megapixels."
+
+
 def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Decode fully (so truncation shows now, not later), first frame, EXIF orientation applied."""
     if not data:
@@ -39,7 +46,7 @@ def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             if isinstance(exc, UnidentifiedImageError):
                 raise ImageError("This is not an image Digit Lab can read (PNG, JPEG, BMP, GIF, TIFF or WebP).") from None
-            raise ImageError("The image declares too many pixels to open safely.") from None
+            raise ImageError(_bomb_message(str(exc), max_pixels)) from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise ImageError(f"The image file is damaged ({exc}).") from None
         width, height = image.size
@@ -53,8 +60,8 @@ def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             log.info("undecodable image: %s", exc)
             raise ImageError("The image file is truncated or damaged.") from None
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageError("The image declares too many pixels to open safely.") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageError(_bomb_message(str(exc), max_pixels)) from None
     if width == 0 or height == 0:
         raise ImageError("The image has no pixels.")
     return image

@@ -1,0 +1,56 @@
+"""Model families: each trains and predicts probabilities; the default reaches its target."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import check_estimator
+
+from ml.datasets import load_embedded, split
+from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
+from ml.scaling import GlobalScaler
+
+SMALL = {"random_forest": {"n_estimators": 30}, "hist_gb": {"max_iter": 20}, "xgboost": {"n_estimators": 20},
+         "mlp": {"hidden_units": 32, "max_iter": 50}}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_embedded()
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_each_family_fits_and_gives_probabilities(family, digits):
+    X, y = digits.X[:400], digits.y[:400]
+    model = build_model(family, SMALL.get(family)).fit(X, y)
+    proba = model.predict_proba(digits.X[400:450])
+    assert proba.shape == (50, 10)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert (model.predict(digits.X[400:450]) == digits.y[400:450]).mean() > 0.6
+
+
+def test_default_family_reaches_its_target_on_the_held_out_split(digits):
+    parts = split(digits.X, digits.y, seed=0)
+    model = build_model(DEFAULT_FAMILY, DEFAULT_PARAMS).fit(digits.X[parts["train"]], digits.y[parts["train"]])
+    accuracy = (model.predict(digits.X[parts["test"]]) == digits.y[parts["test"]]).mean()
+    assert accuracy >= 0.985
+
+
+def test_unknown_family_and_parameters_are_refused_clearly():
+    with pytest.raises(ValueError, match="Unknown model family 'cnn'"):
+        build_model("cnn")
+    with pytest.raises(ValueError, match="has no parameter depth"):
+        build_model("svc", {"depth": 3})
+    with pytest.raises(ValueError, match="C must be between"):
+        build_model("svc", {"C": -1})
+
+
+def test_split_is_reproducible_and_stratified(digits):
+    a, b = split(digits.X, digits.y, seed=3), split(digits.X, digits.y, seed=3)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not set(a["train"]) & set(a["test"])
+    counts = np.bincount(digits.y[a["test"]])
+    assert counts.min() >= 34 and counts.max() <= 38
+
+
+def test_global_scaler_passes_scikit_learn_estimator_checks():
+    check_estimator(GlobalScaler())  # raises on the first failing check

@@ -1,0 +1,66 @@
+"""Untrusted files: each way a file can be bad gives one clear sentence, never a crash."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from ml.images import MAX_UPLOAD_BYTES, ImageError, image_to_png_thumbnail, load_image
+from ml.synthetic import pen_digit_on_paper
+
+
+def _png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def bomb_png(side: int = 40000) -> bytes:
+    """A PNG whose header claims side x side pixels, a few KB on disk."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = zlib.compress(b"\x00" * (side // 8 + 1) * 64, 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "The file is empty."),
+    (b"%PDF-1.7 certainly not an image", "not an image Digit Lab can read"),
+    (_png(pen_digit_on_paper(3))[:300], "truncated or damaged"),
+    (bomb_png(), "declares 1,600 megapixels; the limit is 25 megapixels"),
+    (b"\x89PNG" + b"\x00" * (MAX_UPLOAD_BYTES + 10), "the limit is 5 MB"),
+])
+def test_bad_files_give_one_clear_sentence(data, message):
+    assert len(bomb_png()) < 10_000
+    with pytest.raises(ImageError) as caught:
+        load_image(data)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+@pytest.mark.parametrize("fmt, mode", [("PNG", "RGBA"), ("PNG", "LA"), ("PNG", "P"), ("PNG", "I;16"), ("JPEG", "RGB"),
+                                       ("JPEG", "CMYK"), ("BMP", "1"), ("GIF", "P"), ("TIFF", "RGB"), ("WEBP", "RGBA")])
+def test_supported_formats_and_modes_decode(fmt, mode):
+    buf = io.BytesIO()
+    pen_digit_on_paper(5).convert(mode).save(buf, format=fmt)
+    image = load_image(buf.getvalue())
+    assert image.size == (280, 280)
+
+
+def test_animated_gif_uses_its_first_frame():
+    frames = [pen_digit_on_paper(d).convert("P") for d in (2, 7)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    assert load_image(buf.getvalue()).size == (280, 280)
+
+
+def test_thumbnail_is_a_size_capped_png():
+    big = Image.effect_noise((3000, 3000), 100).convert("RGB")  # noise compresses badly
+    thumb = image_to_png_thumbnail(big)
+    assert len(thumb) <= 64_000
+    decoded = Image.open(io.BytesIO(thumb))
+    assert decoded.format == "PNG" and max(decoded.size) <= 280

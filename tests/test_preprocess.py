@@ -1,0 +1,157 @@
+"""Preprocessing: the round trip through a canvas-like image, real-looking inputs, and properties."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image
+
+from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.datasets import load_embedded, split
+from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, build_model
+from ml.images import ImageError, load_image
+from ml.preprocess import ink_map, is_blank, preprocess
+from ml.synthetic import pen_digit, pen_digit_on_paper, render_to_canvas
+
+
+@pytest.fixture(scope="module")
+def trained():
+    data = load_embedded()
+    parts = split(data.X, data.y, seed=0)
+    model = build_model(DEFAULT_FAMILY, DEFAULT_PARAMS).fit(data.X[parts["train"]], data.y[parts["train"]])
+    return data, parts, model
+
+
+def _predict(model, images, conv=DIGITS_8X8) -> np.ndarray:
+    return model.predict(np.array([preprocess(i, conv) for i in images]))
+
+
+def test_round_trip_through_a_canvas_keeps_the_prediction(trained):
+    data, parts, model = trained
+    test = parts["test"]
+    rng = np.random.default_rng(7)
+    canvases = [render_to_canvas(data.X[i], DIGITS_8X8, rng=rng) for i in test]
+    agree = float((_predict(model, canvases) == model.predict(data.X[test])).mean())
+    print(f"round trip agreement: {agree:.3f} on {len(test)} test images")
+    assert agree >= 0.97
+
+
+def test_pen_drawn_digits_are_recognised(trained):
+    """Digits drawn with round pens of many widths, slants and sizes, the way the canvas sends them."""
+    _, _, model = trained
+    rng = np.random.default_rng(11)
+    images, labels = [], []
+    for digit in range(10):
+        for _ in range(12):
+            images.append(pen_digit(digit, rng=rng, width=int(rng.integers(10, 36)),
+                                    slant=rng.uniform(-0.2, 0.2), scale=rng.uniform(0.5, 0.9)))
+            labels.append(digit)
+    rate = float((_predict(model, images) == np.array(labels)).mean())
+    print(f"pen-drawn digits recognised: {rate:.3f}")
+    assert rate >= 0.85
+
+
+def _encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+def test_every_way_a_scan_or_photo_arrives_reads_the_same_digit(trained):
+    """Dark on light, light on dark, transparent with dark strokes, EXIF-rotated JPEG, tiny and huge."""
+    _, _, model = trained
+    paper = pen_digit_on_paper(4)                                    # dark ink on white, L
+    dark = Image.eval(paper, lambda v: 255 - v)                      # light ink on black
+    transparent = Image.new("RGBA", paper.size, (0, 0, 0, 0))        # black strokes, transparent sheet
+    transparent.putalpha(Image.eval(paper, lambda v: 255 - v))
+    rotated = paper.convert("RGB").rotate(90, expand=True)           # stored sideways, EXIF says rotate back
+    exif = Image.Exif()
+    exif[0x0112] = 8                                                 # orientation: rotate 90 CW to view
+    tiny = paper.resize((20, 20), Image.Resampling.LANCZOS)
+    huge = pen_digit_on_paper(4, size=2000, width=6)                 # thin biro on a large photo
+    variants = {
+        "dark on light": paper, "light on dark": dark, "transparent": load_image(_encode(transparent, "PNG")),
+        "exif jpeg": load_image(_encode(rotated, "JPEG", exif=exif)), "tiny": tiny, "huge thin": huge,
+        "16-bit tiff": load_image(_encode(paper.convert("I;16"), "TIFF")), "palette gif": load_image(_encode(paper.convert("P"), "GIF")),
+        "webp": load_image(_encode(paper.convert("RGB"), "WEBP")), "cmyk jpeg": load_image(_encode(paper.convert("CMYK"), "JPEG")),
+        "1-bit bmp": load_image(_encode(paper.convert("1"), "BMP")),
+    }
+    predictions = dict(zip(variants, _predict(model, variants.values())))
+    assert predictions == {name: 4 for name in variants}
+
+
+def test_mnist_convention_centres_by_mass_in_a_20_pixel_box():
+    vec = preprocess(pen_digit(0), MNIST_28X28).reshape(28, 28)
+    rows, cols = np.nonzero(vec > 0)
+    assert vec.max() == pytest.approx(255, abs=1) and vec.min() >= 0
+    assert rows.max() - rows.min() + 1 <= 22 and cols.max() - cols.min() + 1 <= 22
+    cy, cx = np.average(np.indices(vec.shape), axis=(1, 2), weights=vec)
+    assert abs(cy - 13.5) < 1 and abs(cx - 13.5) < 1
+
+
+def test_convention_round_trips_through_json():
+    for conv in (DIGITS_8X8, MNIST_28X28):
+        assert ImageConvention.from_dict(conv.to_dict()) == conv
+
+
+def test_blank_and_near_blank_canvases_ask_for_a_digit():
+    blank = np.zeros((280, 280, 4), dtype=np.uint8)
+    blank[..., 3] = 255
+    dot = blank.copy()
+    dot[140:146, 140:146, :3] = 255
+    for canvas in (blank, dot, np.zeros((280, 280, 4), dtype=np.uint8)):
+        assert is_blank(ink_map(canvas))
+        with pytest.raises(ImageError, match="Draw a digit first"):
+            preprocess(canvas, DIGITS_8X8)
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+strokes = st.lists(st.tuples(st.integers(20, 260), st.integers(20, 260)), min_size=2, max_size=6)
+
+
+def _canvas_with(points, width: int, shift=(0, 0)) -> np.ndarray:
+    from PIL import ImageDraw
+    img = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(img).line([(x + shift[0], y + shift[1]) for x, y in points], fill=255, width=width)
+    rgba = np.zeros((280, 280, 4), dtype=np.uint8)
+    rgba[..., :3] = np.asarray(img)[..., None]
+    rgba[..., 3] = 255
+    return rgba
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(points=strokes, width=st.integers(4, 40), conv=st.sampled_from([DIGITS_8X8, MNIST_28X28]))
+def test_output_is_always_a_valid_model_input(points, width, conv):
+    canvas = _canvas_with(points, width)
+    try:
+        vec = preprocess(canvas, conv)
+    except ImageError:
+        assert is_blank(ink_map(canvas))
+        return
+    assert vec.shape == (conv.size ** 2,) and vec.dtype == np.float64
+    assert np.isfinite(vec).all() and vec.min() >= 0 and vec.max() <= conv.max_value + 1e-9 and vec.max() > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(60, 200), st.integers(60, 200)), min_size=2, max_size=5),
+       dx=st.integers(-50, 50), dy=st.integers(-50, 50))
+def test_moving_the_drawing_does_not_change_the_input(points, dx, dy):
+    first, moved = _canvas_with(points, 18), _canvas_with(points, 18, (dx, dy))
+    if is_blank(ink_map(first)):
+        return
+    assert np.abs(preprocess(first, DIGITS_8X8) - preprocess(moved, DIGITS_8X8)).max() <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(points=strokes, width=st.integers(6, 30), background=st.integers(180, 255), ink=st.integers(0, 70))
+def test_polarity_does_not_matter(points, width, background, ink):
+    """The same drawing as dark-on-light paper and as light-on-dark gives the same input."""
+    mask = _canvas_with(points, width)[..., 0] > 127
+    paper = np.where(mask, ink, background).astype(np.uint8)
+    if is_blank(ink_map(paper)):
+        return
+    inverted = (255 - paper).astype(np.uint8)
+    assert np.allclose(preprocess(paper, DIGITS_8X8), preprocess(inverted, DIGITS_8X8), atol=1e-6)
