@@ -15,7 +15,7 @@ def probability_bars(probabilities: Sequence[float], predicted: int) -> go.Figur
     fig = go.Figure(go.Bar(x=digits, y=list(probabilities), marker_color=colours,
                            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(title="Probability per digit", xaxis_title="Digit", yaxis_title="Probability",
-                      yaxis_range=[0, 1], yaxis_tickformat=".0%", height=300,
+                      yaxis_range=[0, 1], yaxis_tickformat=".0%", height=300, xaxis_type="category",
                       margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
