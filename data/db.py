@@ -6,6 +6,7 @@ connection and hand every thread its own cursor. A second process gets a
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -31,7 +32,12 @@ class StoreLockedError(RuntimeError):
 
 def db_path() -> Path:
     """The database file: `DIGITLAB_DB` when set, else data/digitlab.duckdb."""
-    return Path(os.environ.get("DIGITLAB_DB") or DEFAULT_DB).expanduser().resolve()
+    return _resolve(os.environ.get("DIGITLAB_DB") or str(DEFAULT_DB))
+
+
+@functools.lru_cache(maxsize=16)
+def _resolve(raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:

@@ -19,6 +19,9 @@ size_bytes, trained_by, fit_seconds, status, notes"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM models WHERE id = ?"
 SELECT_ALL = f"SELECT {COLUMNS} FROM models ORDER BY id DESC"
 ACTIVE_KEY = "active_model_id"
+# DuckDB lets one process hold the file, so this process is the only writer of the active id:
+# caching it saves a query on every prediction. Keyed by the database path (tests switch files).
+_active_cache: dict[str, int | None] = {}
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,16 @@ def all_models() -> list[ModelRecord]:
 
 
 def active_id() -> int | None:
-    value = settings.get(ACTIVE_KEY)
-    return int(value) if value is not None else None
+    key = str(db.db_path())
+    if key not in _active_cache:
+        value = settings.get(ACTIVE_KEY)
+        _active_cache[key] = int(value) if value is not None else None
+    return _active_cache[key]
 
 
 def set_active(model_id: int) -> None:
     settings.put(ACTIVE_KEY, str(model_id))
+    _active_cache[str(db.db_path())] = model_id
 
 
 def table() -> pd.DataFrame:

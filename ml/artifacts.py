@@ -17,13 +17,13 @@ from typing import Any
 
 import joblib
 
-from data import registry
+from data import db, registry
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
-_cache: dict[tuple[int, str], "LoadedModel"] = {}
+_cache: dict[tuple[str, int], "LoadedModel"] = {}
 _cache_lock = threading.Lock()
 
 
@@ -65,14 +65,14 @@ def artifact_file(artifact_path: str) -> Path:
 
 
 def load(model_id: int) -> LoadedModel:
-    """The model behind `model_id`, checked against its sha256 once per process."""
-    record = registry.get(model_id)
-    if record is None:
-        raise ArtifactError(f"Model {model_id} is not in the registry.")
-    key = (record.id, record.sha256)
+    """The model behind `model_id`, checked against its sha256 once per process (then cached)."""
+    key = (str(db.db_path()), model_id)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+    record = registry.get(model_id)
+    if record is None:
+        raise ArtifactError(f"Model {model_id} is not in the registry.")
     path = artifact_file(record.artifact_path)
     if not path.exists():
         raise ArtifactError(f"Model {model_id}'s artifact {path} is missing; retrain the model or restore the file.")

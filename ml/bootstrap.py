@@ -5,8 +5,8 @@ import logging
 import sys
 from typing import Callable
 
-from data import store
-from ml import accounts, training
+from data import registry, store
+from ml import accounts
 
 log = logging.getLogger(__name__)
 
@@ -25,4 +25,8 @@ def prepare(announce: Callable[[str], None] = _to_console) -> int:
     if one_time:
         announce("=" * 68 + f"\nDigit Lab created user 'admin' with one-time password: {one_time}\n"
                  "It is shown only now; you will be asked to change it at first sign-in.\n" + "=" * 68)
+    active = registry.active_id()
+    if active is not None:
+        return active
+    from ml import training  # scikit-learn costs ~1 s to import: only when there is a model to train
     return training.ensure_default_model()

@@ -13,11 +13,10 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from data import audit
 from data.db import StoreLockedError
 from ml.bootstrap import prepare
-from ml.images import ImageError, MAX_UPLOAD_BYTES
-from ml.predict import predict_bytes
+from ml.images import MAX_UPLOAD_BYTES
+from ml.predict import predict_many
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +58,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["file", "digit", "confidence"])
     failures = 0
-    for file in args.files:
-        for name, payload, error in expand(Path(file)):
-            if error is None:
-                try:
-                    result = predict_bytes(payload, filename=name, username=args.user, source="cli",
-                                           model_id=args.model)
-                    out.writerow([name, result.digit, f"{result.confidence:.4f}"])
-                    continue
-                except ImageError as exc:
-                    error = str(exc)
-            else:
-                audit.record(args.user, "predict_cli", "error", f"{name}: {error}")
+    items = (item for file in args.files for item in expand(Path(file)))
+    for name, result, error in predict_many(items, username=args.user, source="cli", model_id=args.model):
+        if result is not None:
+            out.writerow([name, result.digit, f"{result.confidence:.4f}"])
+        else:
             failures += 1
             print(f"{name}: {error}", file=sys.stderr)
     sys.stdout.flush()

@@ -1,0 +1,64 @@
+"""`python -m bench [--quick] [--only GROUP ...]`: run the figures, print the table, write bench/results.json."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import core
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (under 2 minutes)")
+    parser.add_argument("--only", nargs="*", default=None, help="figure groups to run (predict store pages training server)")
+    parser.add_argument("--out", type=Path, default=core.RESULTS)
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
+    # A separate store: the bench never touches the user's database or models.
+    os.environ.update(DIGITLAB_DB=str(workdir / "bench.duckdb"), DIGITLAB_MODELS=str(workdir / "models"),
+                      DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
+    import logging
+    logging.basicConfig(level=logging.WARNING)
+    from bench import figures  # noqa: F401 - registers the figures
+    from bench import store_data
+    from data import db
+    from ml.bootstrap import prepare
+
+    started = time.perf_counter()
+    ctx = core.Context(quick=args.quick, workdir=workdir)
+    model_id = prepare(announce=lambda _: None)
+    n_rows = 100_000 if args.quick else 1_000_000
+    t = time.perf_counter()
+    store_data.fill(n_rows, n_rows, model_id=model_id)
+    ctx.shared["n_rows"] = n_rows
+    print(f"generated {n_rows:,} predictions and {n_rows:,} audit rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+    rows: list[core.Row] = []
+    order = ["predict", "store", "pages", "training", "server"]
+    for group in order:
+        if args.only and group not in args.only:
+            continue
+        for fig in (f for f in core.FIGURES if f.group == group):
+            print(f"… {fig.name}", file=sys.stderr, flush=True)
+            measured = fig.run(ctx)
+            items = measured.items() if isinstance(measured, dict) else [(fig.name, measured)]
+            for name, m in items:
+                rows.append(core.summarise(fig, name, m))
+            db.connection()  # server figures close it
+    seconds = time.perf_counter() - started
+    print(core.table(rows))
+    print(f"\n{'quick' if args.quick else 'full'} run in {seconds:.0f} s; JSON in {args.out}")
+    core.write_json(rows, args.quick, seconds, args.out)
+    db.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

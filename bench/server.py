@@ -1,0 +1,88 @@
+"""Server figures: a real `streamlit run`, timed until Chromium shows the sign-in form, and its
+resident memory once a prediction has loaded the default model."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.core import Context, Measured
+from data import db
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_health(url: str, proc: subprocess.Popen, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("streamlit exited during start-up")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("streamlit did not answer /_stcore/health in time")
+
+
+def measure_server(ctx: Context) -> dict[str, Measured]:
+    import psutil
+    from playwright.sync_api import expect, sync_playwright
+    db.close()  # DuckDB: one process per file, the server needs it
+    health, signin, rss = [], [], []
+    upload = ctx.workdir / "digit.png"
+    from ml.synthetic import pen_digit_on_paper
+    pen_digit_on_paper(7).save(upload)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for attempt in range(ctx.repeats(3, 1) + 1):  # the first start warms the OS file cache
+            port = _port()
+            url = f"http://127.0.0.1:{port}"
+            started = time.monotonic()
+            proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+                                     "--server.headless", "true", "--server.port", str(port),
+                                     "--server.address", "127.0.0.1"], cwd=ROOT, env=os.environ.copy(),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                page = browser.new_page()
+                _wait_health(url, proc, started + 60)
+                t_health = time.monotonic() - started
+                page.goto(url)
+                expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=60_000)
+                t_signin = time.monotonic() - started
+                if attempt:
+                    health.append(t_health)
+                    signin.append(t_signin)
+                if attempt == 1 or (ctx.quick and attempt):
+                    page.get_by_role("textbox", name="Username").fill("admin")
+                    page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
+                    page.get_by_role("button", name="Sign in").click()
+                    expect(page.get_by_text("Welcome")).to_be_visible(timeout=60_000)
+                    page.goto(f"{url}/upload")
+                    page.locator("input[type=file]").set_input_files(str(upload))
+                    expect(page.get_by_text("Predicted digit")).to_be_visible(timeout=60_000)
+                    rss.append(psutil.Process(proc.pid).memory_info().rss / 2**20)
+                page.close()
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+        browser.close()
+    return {
+        "cold start: until /_stcore/health answers": Measured(health, note="median of fresh `streamlit run` processes after one warm-up start"),
+        "cold start: until the sign-in form is shown": Measured(signin, note="Chromium already running; includes the first script run (store open, imports)"),
+        "memory: server RSS after start with the default model": Measured(rss, unit="MB", target=400.0,
+                                                                 note="after sign-in and one upload prediction (model loaded)"),
+    }
