@@ -5,6 +5,7 @@ import logging
 
 import streamlit as st
 
+from ml import jobs
 from ml.bootstrap import prepare
 
 log = logging.getLogger(__name__)
@@ -13,4 +14,6 @@ log = logging.getLogger(__name__)
 @st.cache_resource(show_spinner="Preparing the database and the default model…")
 def bootstrap() -> int:
     """Migrate the store, create the first admin, make sure a model is active; returns its id."""
-    return prepare()
+    active = prepare()
+    jobs.runner()  # marks jobs a previous server left running as interrupted
+    return active

@@ -118,3 +118,21 @@ def export_csv(path: Path, username: str | None = None) -> Path:
     safe = str(Path(path).resolve()).replace("'", "''")
     db.execute(EXPORT.format(path=safe), {"username": username})
     return Path(path)
+
+
+FEEDBACK_SAMPLES = """
+SELECT p.model_input, f.true_digit
+FROM predictions p
+JOIN (SELECT prediction_id, arg_max(true_digit, ts) AS true_digit FROM feedback GROUP BY prediction_id) f
+  ON f.prediction_id = p.id
+WHERE len(p.model_input) = ?
+ORDER BY p.id"""
+
+
+def feedback_samples(input_size: int):
+    """(model inputs, real digits) of every prediction users corrected or confirmed, as numpy arrays."""
+    import numpy as np
+    frame = db.frame(FEEDBACK_SAMPLES, [input_size])
+    if frame.empty:
+        return np.zeros((0, input_size)), np.zeros(0, dtype=np.int64)
+    return np.vstack(frame["model_input"].to_numpy()).astype(np.float64), frame["true_digit"].to_numpy(np.int64)

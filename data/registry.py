@@ -88,3 +88,19 @@ def table() -> pd.DataFrame:
         "trained_by, fit_seconds, status, notes, "
         "(id = (SELECT TRY_CAST(value AS INTEGER) FROM settings WHERE key = 'active_model_id')) AS active "
         "FROM models ORDER BY id DESC")
+
+
+def set_status(model_id: int, status: str) -> None:
+    if status not in ("ready", "archived"):
+        raise ValueError("status must be ready or archived")
+    db.execute("UPDATE models SET status = ? WHERE id = ?", [status, model_id])
+
+
+def set_notes(model_id: int, notes: str) -> None:
+    db.execute("UPDATE models SET notes = ? WHERE id = ?", [notes[:2000], model_id])
+
+
+def delete(model_id: int) -> None:
+    if model_id == active_id():
+        raise ValueError("The active model cannot be deleted: activate another one first.")
+    db.execute("DELETE FROM models WHERE id = ?", [model_id])

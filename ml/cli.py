@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import logging
 import sys
 import zipfile
@@ -75,6 +76,47 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _param_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ml import jobs, training  # noqa: F401 - registers the "train" job
+    prepare()
+    params = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"--param takes key=value, not {item!r}", file=sys.stderr)
+            return 2
+        params[key] = _param_value(value)
+    record = jobs.run_inline("train", {"family": args.family, "dataset": args.dataset, "params": params,
+                                       "seed": args.seed, "test_size": args.test_size, "activate": args.activate,
+                                       "trained_by": args.user}, created_by=args.user)
+    if record.status != "succeeded":
+        print(f"Training failed: {record.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(record.result))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ml import training
+    prepare()
+    try:
+        metrics = training.evaluate(args.model, args.dataset)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(json.dumps(metrics))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description="Digit Lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
     predict.add_argument("--user", default="cli", help="who the predictions are recorded for")
     predict.set_defaults(func=cmd_predict)
+    train = sub.add_parser("train", help="train a model family on a dataset (same code path as the Train page)")
+    train.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
+    train.add_argument("--dataset", default="digits", metavar="SPEC",
+                       help="digits | feedback | idx:IMAGES,LABELS | folder:PATH | zip:PATH | openml:mnist_784")
+    train.add_argument("--param", action="append", default=[], metavar="K=V", help="a family parameter (repeatable)")
+    train.add_argument("--seed", type=int, default=0, help="split and model seed")
+    train.add_argument("--test-size", type=float, default=0.2)
+    train.add_argument("--activate", action="store_true", help="make the new model the active one")
+    train.add_argument("--user", default="cli")
+    train.set_defaults(func=cmd_train)
+    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
+    evaluate.add_argument("--model", type=int, required=True)
+    evaluate.add_argument("--dataset", default="digits", metavar="SPEC")
+    evaluate.set_defaults(func=cmd_evaluate)
     return parser
 
 

@@ -26,3 +26,24 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, classes: np.nd
         ap, ar, af, _ = skm.precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
         out.update({f"{avg}_precision": float(ap), f"{avg}_recall": float(ar), f"{avg}_f1": float(af)})
     return out
+
+
+def roc_curves(y_true: np.ndarray, proba: np.ndarray) -> dict[str, dict]:
+    """One-vs-rest ROC per digit plus micro and macro averages: {name: {fpr, tpr, auc}}."""
+    labels = np.arange(proba.shape[1])
+    onehot = (np.asarray(y_true)[:, None] == labels[None, :]).astype(int)
+    curves: dict[str, dict] = {}
+    grid = np.linspace(0, 1, 201)
+    interpolated = []
+    for d in labels:
+        if onehot[:, d].min() == onehot[:, d].max():  # digit absent (or alone): no curve
+            continue
+        fpr, tpr, _ = skm.roc_curve(onehot[:, d], proba[:, d])
+        curves[str(d)] = {"fpr": fpr, "tpr": tpr, "auc": float(skm.auc(fpr, tpr))}
+        interpolated.append(np.interp(grid, fpr, tpr))
+    fpr, tpr, _ = skm.roc_curve(onehot.ravel(), proba.ravel())
+    curves["micro"] = {"fpr": fpr, "tpr": tpr, "auc": float(skm.auc(fpr, tpr))}
+    if interpolated:
+        macro = np.mean(interpolated, axis=0)
+        curves["macro"] = {"fpr": grid, "tpr": macro, "auc": float(skm.auc(grid, macro))}
+    return curves

@@ -5,9 +5,14 @@ import logging
 import time
 from typing import Callable
 
+import numpy as np
+
 from data import audit, registry
-from ml import artifacts
+from ml import artifacts, jobs
+from ml.conventions import ImageConvention
 from ml.datasets import Dataset, load_embedded, split
+from ml.jobs import JobContext
+from ml.sources import load_spec
 from ml.evaluation import classification_metrics
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
 
@@ -52,6 +57,51 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
         activate_model(model_id, by=trained_by)
     progress("done", 1.0)
     return model_id
+
+
+def train_job(params: dict, ctx: JobContext) -> dict:
+    """The "train" job: the Train page and `python -m ml train` both run this."""
+    ctx.progress("loading data", 0.02, f"Loading {params['dataset']}")
+    dataset = load_spec(params["dataset"])
+    ctx.check_cancelled()
+    model_id = train_and_register(
+        dataset, params["family"], params.get("params") or {}, trained_by=params["trained_by"],
+        seed=int(params.get("seed", 0)), test_size=float(params.get("test_size", 0.2)),
+        activate=bool(params.get("activate")),
+        progress=lambda stage, fraction: ctx.progress(stage, fraction, f"{stage} ({len(dataset.y):,} images)"))
+    accuracy = registry.get(model_id).metrics["accuracy"]
+    return {"model_id": model_id, "accuracy": accuracy,
+            "message": f"Model {model_id} trained: {accuracy:.2%} accuracy on the test split."}
+
+
+jobs.register("train", train_job)
+
+
+def test_split_predictions(model_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(test images, true digits, probabilities) of a model on the split it was trained with."""
+    record = registry.get(model_id)
+    dataset = load_spec(record.dataset)
+    parts = split(dataset.X, dataset.y, seed=int(record.split["seed"]), test_size=float(record.split["test_size"]))
+    test = parts["test"]
+    model = artifacts.load(model_id).estimator
+    proba = np.zeros((len(test), 10))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(dataset.X[test])
+    return dataset.X[test], dataset.y[test], proba
+
+
+def evaluate(model_id: int, spec: str) -> dict:
+    """Metrics of a model on a whole dataset (e.g. the feedback users gave): `python -m ml evaluate`."""
+    dataset = load_spec(spec)
+    record = registry.get(model_id)
+    if record is None:
+        raise ValueError(f"Model {model_id} is not in the registry.")
+    if ImageConvention.from_dict(record.convention) != dataset.convention:
+        raise ValueError(f"Model {model_id} expects {record.convention['name']} images but {spec} is "
+                         f"{dataset.convention.name}.")
+    model = artifacts.load(model_id).estimator
+    proba = np.zeros((len(dataset.y), 10))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(dataset.X)
+    return {"model_id": model_id, "dataset": spec, **classification_metrics(dataset.y, proba, np.arange(10))}
 
 
 def activate_model(model_id: int, *, by: str) -> None:

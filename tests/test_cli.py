@@ -63,3 +63,21 @@ def test_first_start_without_admin_password_prints_a_one_time_password_once(tmp_
     assert first.returncode == 0 and "one-time password" in first.stderr
     second = _run("init", env_extra=env)
     assert second.returncode == 0 and "one-time password" not in second.stderr
+
+
+def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
+    import json
+    from ml.sources import write_idx
+    import numpy as np
+    trained = _run("train", "--family", "knn", "--dataset", "digits", "--param", "n_neighbors=5")
+    assert trained.returncode == 0, trained.stderr
+    result = json.loads(trained.stdout)
+    assert result["accuracy"] > 0.95
+    evaluated = _run("evaluate", "--model", str(result["model_id"]), "--dataset", "digits")
+    metrics = json.loads(evaluated.stdout)
+    assert evaluated.returncode == 0 and metrics["accuracy"] > 0.95 and len(metrics["per_class"]) == 10
+    write_idx(tmp_path / "img", np.zeros((20, 28, 28), dtype=np.uint8))
+    write_idx(tmp_path / "lab", np.full(20, 4, dtype=np.uint8))
+    bad = _run("train", "--family", "knn", "--dataset", f"idx:{tmp_path / 'img'},{tmp_path / 'lab'}")
+    assert bad.returncode == 1 and "only one class" in bad.stderr and "Traceback" not in bad.stderr
+    assert db.one("SELECT count(*) FROM models")[0] == 2  # nothing registered for the bad dataset

@@ -1,0 +1,92 @@
+"""Models: the registry, and each version's metrics, confusion matrix and ROC curves."""
+import pandas as pd
+import streamlit as st
+
+from dashboard import auth, model_charts
+from data import audit, registry
+from ml import artifacts, training
+from ml.evaluation import roc_curves
+
+user = auth.require("models")
+st.title("Models")
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring the test split…")
+def scored(model_id: int):
+    X, y, proba = training.test_split_predictions(model_id)
+    return X, y, proba, roc_curves(y, proba)
+
+
+table = registry.table()
+if table.empty:
+    st.info("No models yet: train one on the Train page.")
+    st.stop()
+family_filter = st.multiselect("Families", sorted(table["family"].unique()), key="models_family")
+shown = table[table["family"].isin(family_filter)] if family_filter else table
+picked = st.dataframe(shown, hide_index=True, key="models_table", on_select="rerun", selection_mode="single-row",
+                      column_config={"accuracy": st.column_config.NumberColumn(format="%.4f"),
+                                     "active": st.column_config.CheckboxColumn("active")})
+rows = picked.selection.rows if picked and picked.selection else []
+model_id = int(shown.iloc[rows[0]]["id"]) if rows else (registry.active_id() or int(table.iloc[0]["id"]))
+record = registry.get(model_id)
+active = model_id == registry.active_id()
+st.subheader(f"Model #{model_id} · {record.family}{' · active' if active else ''}")
+st.caption(f"Trained by {record.trained_by} on {record.dataset} ({record.split.get('n_train')} train / "
+           f"{record.split.get('n_test')} test images, seed {record.split.get('seed')}) in {record.fit_seconds:.1f} s · "
+           f"{record.size_bytes / 1024:.0f} KB · sha256 {record.sha256[:12]}…")
+
+m = record.metrics
+cols = st.columns(5)
+cols[0].metric("Accuracy", f"{m['accuracy']:.2%}")
+cols[1].metric("Macro F1", f"{m['macro_f1']:.4f}")
+cols[2].metric("Weighted F1", f"{m['weighted_f1']:.4f}")
+cols[3].metric("Macro precision / recall", f"{m['macro_precision']:.3f} / {m['macro_recall']:.3f}")
+cols[4].metric("Log-loss", f"{m['log_loss']:.4f}")
+
+metrics_tab, confusion_tab, roc_tab, actions_tab = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Actions"])
+with metrics_tab:
+    st.dataframe(pd.DataFrame(m["per_class"]), hide_index=True, key="per_class_table")
+with confusion_tab:
+    normalised = st.toggle("Share of each true digit", key="cm_normalised")
+    st.plotly_chart(model_charts.confusion_heatmap(m["confusion"], normalised), key="cm_chart")
+    pick = st.columns(2)
+    true_digit = pick[0].selectbox("True digit", range(10), key="cm_true")
+    predicted = pick[1].selectbox("Predicted digit", range(10), index=(true_digit + 1) % 10, key="cm_pred")
+    X, y, proba, _ = scored(model_id)
+    hits = [i for i in range(len(y)) if y[i] == true_digit and proba[i].argmax() == predicted][:12]
+    if not hits:
+        st.caption(f"No test image of a {true_digit} was read as {predicted}.")
+    else:
+        size = int(round(X.shape[1] ** 0.5))
+        gallery = st.columns(6)
+        for k, i in enumerate(hits):
+            image = (X[i].reshape(size, size) / max(X[i].max(), 1e-9) * 255).astype("uint8")
+            gallery[k % 6].image(image, width=84, caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
+with roc_tab:
+    _, _, _, curves = scored(model_id)
+    st.plotly_chart(model_charts.roc_figure(curves), key="roc_chart")
+with actions_tab:
+    act = st.columns(4)
+    if act[0].button("Activate", key="act_activate", disabled=active or record.status == "archived",
+                     help="Make this the model behind every prediction."):
+        training.activate_model(model_id, by=user.username)
+        st.rerun()
+    archived = record.status == "archived"
+    if act[1].button("Unarchive" if archived else "Archive", key="act_archive", disabled=active):
+        registry.set_status(model_id, "ready" if archived else "archived")
+        audit.record(user.username, "archive_model", "ok", f"model {model_id} {'unarchived' if archived else 'archived'}")
+        st.rerun()
+    path = artifacts.artifact_file(record.artifact_path)
+    if path.exists():
+        act[2].download_button("Download artifact", path.read_bytes(), file_name=path.name, key="act_download",
+                               mime="application/octet-stream")
+    if user.role == "admin" and act[3].button("Delete", key="act_delete", disabled=active,
+                                             help="Admins only; never the active model."):
+        registry.delete(model_id)
+        path.unlink(missing_ok=True)
+        audit.record(user.username, "delete_model", "ok", f"model {model_id}")
+        st.rerun()
+    notes = st.text_area("Notes", value=record.notes, key=f"notes_{model_id}")
+    if st.button("Save notes", key="act_notes"):
+        registry.set_notes(model_id, notes)
+        st.toast("Notes saved.")

@@ -1,0 +1,96 @@
+"""Dataset sources: IDX round trip, labelled folders and zips, feedback, and every bad input."""
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from data import predictions
+from ml.conventions import DIGITS_8X8, MNIST_28X28
+from ml.sources import DatasetError, load_folder, load_idx, load_spec, load_zip, read_idx, write_idx
+from ml.synthetic import pen_digit_on_paper
+
+
+def _mnist(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8), rng.integers(0, 10, size=n).astype(np.uint8)
+
+
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+def test_idx_round_trip(tmp_path, suffix):
+    images, labels = _mnist(500)
+    write_idx(tmp_path / f"img{suffix}", images)
+    write_idx(tmp_path / f"lab{suffix}", labels)
+    ds = load_idx(tmp_path / f"img{suffix}", tmp_path / f"lab{suffix}")
+    assert ds.X.shape == (500, 784) and ds.convention == MNIST_28X28
+    assert np.array_equal(ds.X.reshape(500, 28, 28), images) and np.array_equal(ds.y, labels)
+
+
+def test_bad_idx_files_are_refused_clearly(tmp_path):
+    images, labels = _mnist(50)
+    write_idx(tmp_path / "img", images)
+    write_idx(tmp_path / "lab", labels)
+    (tmp_path / "wrong").write_bytes(b"\x00\x00\x08\x04" + (tmp_path / "img").read_bytes()[4:])
+    with pytest.raises(DatasetError, match="magic number 2052, not 2051"):
+        read_idx(tmp_path / "wrong", 2051)
+    (tmp_path / "cut").write_bytes((tmp_path / "img").read_bytes()[:5000])
+    with pytest.raises(DatasetError, match="truncated"):
+        load_idx(tmp_path / "cut", tmp_path / "lab")
+    write_idx(tmp_path / "short_labels", labels[:10])
+    with pytest.raises(DatasetError, match="50 images but 10 labels"):
+        load_idx(tmp_path / "img", tmp_path / "short_labels")
+    write_idx(tmp_path / "one_class", np.full(50, 3, dtype=np.uint8))
+    with pytest.raises(DatasetError, match="only one class"):
+        load_idx(tmp_path / "img", tmp_path / "one_class")
+
+
+def _png(digit: int) -> bytes:
+    buf = io.BytesIO()
+    pen_digit_on_paper(digit, size=56, width=5).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_folder_and_zip_labels_from_subfolders_or_names(tmp_path):
+    for d in (1, 7):
+        (tmp_path / "set" / str(d)).mkdir(parents=True)
+        (tmp_path / "set" / str(d) / "a.png").write_bytes(_png(d))
+    (tmp_path / "set" / "loose_3.png").write_bytes(_png(3))
+    ds = load_folder(tmp_path / "set")
+    assert sorted(ds.y.tolist()) == [1, 3, 7] and ds.X.shape == (3, 64) and ds.convention == DIGITS_8X8
+    archive = tmp_path / "set.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("0/x.png", _png(0))
+        zf.writestr("scan_9.png", _png(9))
+        zf.writestr("notes.txt", "ignored")
+    assert sorted(load_zip(archive).y.tolist()) == [0, 9]
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"../evil_1.png": b"x"}, "unsafe path"),
+    ({"/abs/2.png": b"x"}, "unsafe path"),
+    ({"inner.zip": b"PK"}, "nested archives"),
+    ({"10/a.png": None}, "folder named 10"),
+    ({"readme.txt": b"no images"}, "has no images"),
+])
+def test_bad_zips_are_refused(tmp_path, members, message):
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data if data is not None else _png(1))
+    with pytest.raises(DatasetError, match=message):
+        load_zip(archive)
+
+
+def test_feedback_dataset_and_unknown_specs(empty_store):
+    with pytest.raises(DatasetError, match="No feedback yet"):
+        load_spec("feedback")
+    for digit in (2, 5):
+        pid = predictions.insert(predictions.PredictionRow("ana", "draw", 1, 0, 0.5, [0.1] * 10, [float(digit)] * 64, None, 1.0))
+        predictions.add_feedback(pid, "ana", digit, False)
+    ds = load_spec("feedback")
+    assert ds.y.tolist() == [2, 5] and ds.X[1, 0] == 5.0 and ds.name == "feedback"
+    with pytest.raises(DatasetError, match="Unknown dataset"):
+        load_spec("kaggle:mnist")
