@@ -69,7 +69,10 @@ def _execute(job_id: int) -> None:
         jobs.finish(job_id, "cancelled", "Cancelled.")
         audit.record(user, f"job_{record.kind}", "ok", f"job {job_id} cancelled")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the job
-        log.exception("job %s (%s) failed", job_id, record.kind)
+        if isinstance(exc, ValueError):  # bad input the user can fix: the message says it all
+            log.info("job %s (%s) refused: %s", job_id, record.kind, exc)
+        else:
+            log.exception("job %s (%s) failed", job_id, record.kind)
         message = str(exc) if isinstance(exc, (ValueError, RuntimeError, OSError)) and str(exc) else \
             f"{type(exc).__name__}: {exc}"
         jobs.finish(job_id, "failed", message)

@@ -121,6 +121,8 @@ def _images_to_dataset(name: str, source: str, items, conv: ImageConvention) -> 
             raise DatasetError(f"{member}: {exc}") from None
     if skipped:
         log.info("%s: %d files without a label were skipped", name, skipped)
+    if not X:
+        raise DatasetError(f"{name} has no images labelled by a folder 0-9 or a name ending in _<digit>.")
     return _checked(name, source, np.array(X).reshape(len(X), -1), np.array(y, dtype=np.int64), conv)
 
 

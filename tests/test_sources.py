@@ -73,7 +73,7 @@ def test_folder_and_zip_labels_from_subfolders_or_names(tmp_path):
     ({"/abs/2.png": b"x"}, "unsafe path"),
     ({"inner.zip": b"PK"}, "nested archives"),
     ({"10/a.png": None}, "folder named 10"),
-    ({"readme.txt": b"no images"}, "has no images"),
+    ({"readme.txt": b"no images"}, "has no images labelled"),
 ])
 def test_bad_zips_are_refused(tmp_path, members, message):
     archive = tmp_path / "bad.zip"

@@ -25,9 +25,9 @@ def test_migrating_twice_is_a_no_op(empty_store):
 def test_changed_applied_migration_is_an_error(empty_store, tmp_path):
     folder = tmp_path / "migs"
     shutil.copytree(migrate.MIGRATIONS_DIR, folder)
-    (folder / "00002-extra.sql").write_text("CREATE TABLE extra (x INTEGER);")
-    assert migrate.migrate(folder) == ["00002-extra.sql"]
-    (folder / "00002-extra.sql").write_text("CREATE TABLE extra (x INTEGER, y INTEGER);")
+    (folder / "00099-extra.sql").write_text("CREATE TABLE extra (x INTEGER);")
+    assert migrate.migrate(folder) == ["00099-extra.sql"]
+    (folder / "00099-extra.sql").write_text("CREATE TABLE extra (x INTEGER, y INTEGER);")
     with pytest.raises(migrate.MigrationError, match="was changed after it was applied"):
         migrate.migrate(folder)
 
@@ -35,11 +35,11 @@ def test_changed_applied_migration_is_an_error(empty_store, tmp_path):
 def test_failed_migration_leaves_nothing_behind(empty_store, tmp_path):
     folder = tmp_path / "migs"
     shutil.copytree(migrate.MIGRATIONS_DIR, folder)
-    (folder / "00002-broken.sql").write_text("CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;")
+    (folder / "00099-broken.sql").write_text("CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;")
     with pytest.raises(Exception):
         migrate.migrate(folder)
     assert db.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'")[0] == 0
-    assert db.one("SELECT count(*) FROM schema_migrations WHERE version = 2")[0] == 0
+    assert db.one("SELECT count(*) FROM schema_migrations WHERE version = 99")[0] == 0
 
 
 def test_eight_threads_writing_at_once_lose_no_row(empty_store):
