@@ -16,6 +16,8 @@ def confusion_heatmap(matrix: np.ndarray, normalised: bool) -> go.Figure:
     fig.update_layout(title="Confusion matrix" + (" (share of each true digit)" if normalised else " (counts)"),
                       xaxis_title="Predicted digit", yaxis_title="True digit", height=480,
                       yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(dtick=1)
+    fig.update_yaxes(dtick=1)
     return fig
 
 

@@ -36,12 +36,13 @@ st.caption(f"Trained by {record.trained_by} on {record.dataset} ({record.split.g
            f"{record.size_bytes / 1024:.0f} KB · sha256 {record.sha256[:12]}…")
 
 m = record.metrics
-cols = st.columns(5)
+cols = st.columns(6)
 cols[0].metric("Accuracy", f"{m['accuracy']:.2%}")
 cols[1].metric("Macro F1", f"{m['macro_f1']:.4f}")
 cols[2].metric("Weighted F1", f"{m['weighted_f1']:.4f}")
-cols[3].metric("Macro precision / recall", f"{m['macro_precision']:.3f} / {m['macro_recall']:.3f}")
-cols[4].metric("Log-loss", f"{m['log_loss']:.4f}")
+cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
+cols[4].metric("Macro recall", f"{m['macro_recall']:.4f}")
+cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
 
 metrics_tab, confusion_tab, roc_tab, actions_tab = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Actions"])
 with metrics_tab:
