@@ -34,3 +34,49 @@ def roc_figure(curves: dict[str, dict]) -> go.Figure:
     fig.update_layout(title="ROC curves, one digit against the rest", xaxis_title="False positive rate",
                       yaxis_title="True positive rate", height=480, margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def pr_figure(curves: dict[str, dict]) -> go.Figure:
+    fig = go.Figure()
+    for name, curve in curves.items():
+        micro = name == "micro"
+        fig.add_trace(go.Scatter(
+            x=curve["recall"], y=curve["precision"], mode="lines",
+            name=f"micro-average (AP {curve['ap']:.4f})" if micro else f"digit {name} (AP {curve['ap']:.4f})",
+            line=dict(width=3 if micro else 1.2, dash="dash" if micro else "solid"),
+            hovertemplate="recall %{x:.3f}<br>precision %{y:.3f}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(title="Precision-recall curves", xaxis_title="Recall", yaxis_title="Precision", height=460,
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def reliability_figure(points: dict) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                             line=dict(color="grey", dash="dot")))
+    fig.add_trace(go.Scatter(x=points["confidence"], y=points["accuracy"], mode="lines+markers", name="model",
+                             customdata=points["counts"],
+                             hovertemplate="confidence %{x:.2f}: right %{y:.1%} of %{customdata} images<extra></extra>"))
+    fig.update_layout(title="Reliability: is a 90 % answer right 90 % of the time?", xaxis_title="Confidence",
+                      yaxis_title="Share correct", height=420, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis_range=[0, 1.02], yaxis_range=[0, 1.02])
+    return fig
+
+
+def overlaid_roc(curves_by_model: dict[str, dict]) -> go.Figure:
+    """Micro-average ROC of several models on one chart."""
+    fig = go.Figure()
+    for label, curve in curves_by_model.items():
+        fig.add_trace(go.Scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=f"{label} (AUC {curve['auc']:.4f})",
+                                 hovertemplate="FPR %{x:.3f}, TPR %{y:.3f}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(title="Micro-average ROC by model", xaxis_title="False positive rate",
+                      yaxis_title="True positive rate", height=440, margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def accuracy_over_time(frame) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=frame["day"], y=frame["accuracy"], mode="lines+markers", customdata=frame["n"],
+                               hovertemplate="%{x|%d %b}: %{y:.1%} right of %{customdata} checked<extra></extra>"))
+    fig.update_layout(title="Live accuracy: share of predictions users confirmed", xaxis_title="Day",
+                      yaxis_title="Accuracy", yaxis_tickformat=".0%", height=320, margin=dict(l=10, r=10, t=50, b=10))
+    return fig

@@ -34,6 +34,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("history", "History", ":material/history:", "Recognise"),
     PageSpec("train", "Train", ":material/model_training:", "Model lab", ("admin", "analyst")),
     PageSpec("models", "Models", ":material/inventory_2:", "Model lab", ("admin", "analyst")),
+    PageSpec("compare", "Compare", ":material/compare:", "Model lab", ("admin", "analyst")),
     PageSpec("users", "Users", ":material/group:", "Admin", ("admin",)),
     PageSpec("audit", "Audit log", ":material/policy:", "Admin", ("admin",)),
     PageSpec("account", "Account", ":material/key:", "Account"),

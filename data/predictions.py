@@ -136,3 +136,17 @@ def feedback_samples(input_size: int):
     if frame.empty:
         return np.zeros((0, input_size)), np.zeros(0, dtype=np.int64)
     return np.vstack(frame["model_input"].to_numpy()).astype(np.float64), frame["true_digit"].to_numpy(np.int64)
+
+
+LIVE_ACCURACY = """
+SELECT CAST(p.ts AS DATE) AS day, avg(CASE WHEN f.is_correct THEN 1.0 ELSE 0.0 END) AS accuracy, count(*) AS n
+FROM predictions p
+JOIN (SELECT prediction_id, arg_max(is_correct, ts) AS is_correct FROM feedback GROUP BY prediction_id) f
+  ON f.prediction_id = p.id
+WHERE ($model_id IS NULL OR p.model_id = $model_id)
+GROUP BY day ORDER BY day"""
+
+
+def live_accuracy(model_id: int | None = None) -> pd.DataFrame:
+    """Per day: share of predictions with feedback that users confirmed as right."""
+    return db.frame(LIVE_ACCURACY, {"model_id": model_id})

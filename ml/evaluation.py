@@ -47,3 +47,38 @@ def roc_curves(y_true: np.ndarray, proba: np.ndarray) -> dict[str, dict]:
         macro = np.mean(interpolated, axis=0)
         curves["macro"] = {"fpr": grid, "tpr": macro, "auc": float(skm.auc(grid, macro))}
     return curves
+
+
+def pr_curves(y_true: np.ndarray, proba: np.ndarray) -> dict[str, dict]:
+    """Precision-recall per digit and micro-averaged, with average precision."""
+    labels = np.arange(proba.shape[1])
+    onehot = (np.asarray(y_true)[:, None] == labels[None, :]).astype(int)
+    curves: dict[str, dict] = {}
+    for d in labels:
+        if onehot[:, d].sum() == 0:
+            continue
+        precision, recall, _ = skm.precision_recall_curve(onehot[:, d], proba[:, d])
+        curves[str(d)] = {"precision": precision, "recall": recall,
+                          "ap": float(skm.average_precision_score(onehot[:, d], proba[:, d]))}
+    precision, recall, _ = skm.precision_recall_curve(onehot.ravel(), proba.ravel())
+    curves["micro"] = {"precision": precision, "recall": recall,
+                       "ap": float(skm.average_precision_score(onehot.ravel(), proba.ravel()))}
+    return curves
+
+
+def reliability(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
+    """Calibration of the top-class confidence: per bin, mean confidence against accuracy."""
+    from sklearn.calibration import calibration_curve
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == np.asarray(y_true)).astype(int)
+    if correct.min() == correct.max():  # all right (or all wrong): one point per occupied bin
+        edges = np.linspace(0, 1, bins + 1)
+        idx = np.clip(np.digitize(confidence, edges) - 1, 0, bins - 1)
+        occupied = np.unique(idx)
+        return {"confidence": [float(confidence[idx == b].mean()) for b in occupied],
+                "accuracy": [float(correct[idx == b].mean()) for b in occupied],
+                "counts": [int((idx == b).sum()) for b in occupied]}
+    accuracy, mean_conf = calibration_curve(correct, confidence, n_bins=bins, strategy="uniform")
+    edges = np.linspace(0, 1, bins + 1)
+    counts = np.histogram(confidence, bins=edges)[0]
+    return {"confidence": mean_conf.tolist(), "accuracy": accuracy.tolist(), "counts": [int(c) for c in counts if c]}

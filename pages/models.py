@@ -5,7 +5,9 @@ import streamlit as st
 from dashboard import auth, model_charts
 from data import audit, registry
 from ml import artifacts, training
-from ml.evaluation import roc_curves
+from data import predictions
+from ml.evaluation import pr_curves, reliability, roc_curves
+from ml.sources import DatasetError
 
 user = auth.require("models")
 st.title("Models")
@@ -14,7 +16,7 @@ st.title("Models")
 @st.cache_data(max_entries=8, show_spinner="Scoring the test split…")
 def scored(model_id: int):
     X, y, proba = training.test_split_predictions(model_id)
-    return X, y, proba, roc_curves(y, proba)
+    return X, y, proba, roc_curves(y, proba), pr_curves(y, proba), reliability(y, proba)
 
 
 table = registry.table()
@@ -44,7 +46,8 @@ cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
 cols[4].metric("Macro recall", f"{m['macro_recall']:.4f}")
 cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
 
-metrics_tab, confusion_tab, roc_tab, actions_tab = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Actions"])
+metrics_tab, confusion_tab, roc_tab, pr_tab, calibration_tab, live_tab, actions_tab = st.tabs(
+    ["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Live accuracy", "Actions"])
 with metrics_tab:
     st.dataframe(pd.DataFrame(m["per_class"]), hide_index=True, key="per_class_table")
 with confusion_tab:
@@ -53,7 +56,7 @@ with confusion_tab:
     pick = st.columns(2)
     true_digit = pick[0].selectbox("True digit", range(10), key="cm_true")
     predicted = pick[1].selectbox("Predicted digit", range(10), index=(true_digit + 1) % 10, key="cm_pred")
-    X, y, proba, _ = scored(model_id)
+    X, y, proba, *_ = scored(model_id)
     hits = [i for i in range(len(y)) if y[i] == true_digit and proba[i].argmax() == predicted][:12]
     if not hits:
         st.caption(f"No test image of a {true_digit} was read as {predicted}.")
@@ -64,8 +67,26 @@ with confusion_tab:
             image = (X[i].reshape(size, size) / max(X[i].max(), 1e-9) * 255).astype("uint8")
             gallery[k % 6].image(image, width=84, caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
 with roc_tab:
-    _, _, _, curves = scored(model_id)
+    curves = scored(model_id)[3]
     st.plotly_chart(model_charts.roc_figure(curves), key="roc_chart")
+with pr_tab:
+    st.plotly_chart(model_charts.pr_figure(scored(model_id)[4]), key="pr_chart")
+with calibration_tab:
+    st.plotly_chart(model_charts.reliability_figure(scored(model_id)[5]), key="calibration_chart")
+with live_tab:
+    live = predictions.live_accuracy(model_id)
+    if live.empty:
+        st.info("No feedback on this model's predictions yet.")
+    else:
+        st.plotly_chart(model_charts.accuracy_over_time(live), key="live_chart")
+    if st.button("Evaluate on all feedback", key="eval_feedback",
+                 help="Score this model on every image users corrected or confirmed, whichever model served it."):
+        try:
+            result = training.evaluate(model_id, "feedback")
+        except (DatasetError, ValueError) as exc:
+            st.warning(str(exc))
+        else:
+            st.metric("Accuracy on feedback", f"{result['accuracy']:.2%}", help=f"{result['n_test']} images")
 with actions_tab:
     act = st.columns(4)
     if act[0].button("Activate", key="act_activate", disabled=active or record.status == "archived",
