@@ -80,3 +80,29 @@ def accuracy_over_time(frame) -> go.Figure:
     fig.update_layout(title="Live accuracy: share of predictions users confirmed", xaxis_title="Day",
                       yaxis_title="Accuracy", yaxis_tickformat=".0%", height=320, margin=dict(l=10, r=10, t=50, b=10))
     return fig
+
+
+def class_balance(counts: list[int]) -> go.Figure:
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(len(counts))], y=counts, marker_color="#8da0cb",
+                           hovertemplate="digit %{x}: %{y} images<extra></extra>"))
+    fig.update_layout(title="Images per digit", xaxis_title="Digit", yaxis_title="Images", height=300,
+                      xaxis_type="category", margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def sample_grid(X: np.ndarray, y: np.ndarray, size: int, per_class: int, seed: int = 0) -> go.Figure:
+    """A grid: one row per digit, `per_class` random images of it."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for d in range(10):
+        idx = np.flatnonzero(y == d)
+        pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else []
+        tiles = [X[i].reshape(size, size) for i in pick] + [np.zeros((size, size))] * (per_class - len(pick))
+        rows.append(np.hstack([np.pad(t / max(t.max(), 1e-9), 1) for t in tiles]))
+    grid = np.vstack(rows)
+    fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    fig.update_layout(title=f"{per_class} random images per digit (rows 0 to 9)", height=560,
+                      yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return fig

@@ -32,6 +32,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("draw", "Draw", ":material/draw:", "Recognise"),
     PageSpec("upload", "Upload", ":material/upload_file:", "Recognise"),
     PageSpec("history", "History", ":material/history:", "Recognise"),
+    PageSpec("data", "Data", ":material/dataset:", "Model lab", ("admin", "analyst")),
     PageSpec("train", "Train", ":material/model_training:", "Model lab", ("admin", "analyst")),
     PageSpec("models", "Models", ":material/inventory_2:", "Model lab", ("admin", "analyst")),
     PageSpec("compare", "Compare", ":material/compare:", "Model lab", ("admin", "analyst")),

@@ -97,6 +97,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         params[key] = _param_value(value)
     record = jobs.run_inline("train", {"family": args.family, "dataset": args.dataset, "params": params,
                                        "seed": args.seed, "test_size": args.test_size, "activate": args.activate,
+                                       "augment": {"copies": args.augment} if args.augment else None,
                                        "trained_by": args.user}, created_by=args.user)
     if record.status != "succeeded":
         print(f"Training failed: {record.message}", file=sys.stderr)
@@ -135,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="split and model seed")
     train.add_argument("--test-size", type=float, default=0.2)
     train.add_argument("--activate", action="store_true", help="make the new model the active one")
+    train.add_argument("--augment", type=int, default=0, metavar="N",
+                       help="add N distorted copies of every training image (rotation, shift, scale, shear, thickness)")
     train.add_argument("--user", default="cli")
     train.set_defaults(func=cmd_train)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")

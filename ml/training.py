@@ -1,14 +1,16 @@
 """Train a family on a dataset split, evaluate it, save the artifact and register the version."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Callable
 
 import numpy as np
 
-from data import audit, registry
+from data import audit, dataset_records, registry
 from ml import artifacts, jobs
+from ml.augment import Augmentation, augment
 from ml.conventions import ImageConvention
 from ml.datasets import Dataset, load_embedded, split
 from ml.jobs import JobContext
@@ -25,9 +27,18 @@ def _quiet(stage: str, fraction: float) -> None:
     log.debug("%s %.0f%%", stage, fraction * 100)
 
 
+def register_dataset(dataset: Dataset, *, by: str) -> int:
+    """Record a dataset (counts, convention, content hash) so a model's data can be recognised later."""
+    digest = hashlib.sha256(np.ascontiguousarray(dataset.X).tobytes() + np.ascontiguousarray(dataset.y).tobytes())
+    return dataset_records.upsert(spec=dataset.name, source=dataset.source, n_samples=int(len(dataset.y)),
+                                  class_counts=np.bincount(dataset.y, minlength=10).tolist(),
+                                  convention=dataset.convention.to_dict(), content_sha256=digest.hexdigest(),
+                                  registered_by=by)
+
+
 def train_and_register(dataset: Dataset, family: str, params: dict | None = None, *, trained_by: str,
                        seed: int = 0, test_size: float = 0.2, activate: bool = False,
-                       progress: Progress = _quiet) -> int:
+                       progress: Progress = _quiet, augmentation: Augmentation | None = None) -> int:
     """Fit on the seeded train split, score on its test split, store artifact + metrics; returns the model id."""
     if family not in FAMILIES:
         raise ValueError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
@@ -36,9 +47,13 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
     parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size)
     train, test = parts["train"], parts["test"]
     model = build_model(family, merged)
+    X_train, y_train = dataset.X[train], dataset.y[train]
+    if augmentation is not None and augmentation.copies > 0:
+        progress("augmenting", 0.08)
+        X_train, y_train = augment(X_train, y_train, dataset.convention, augmentation)
     progress("fitting", 0.1)
     started = time.perf_counter()
-    model.fit(dataset.X[train], dataset.y[train])
+    model.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - started
     progress("evaluating", 0.8)
     proba = model.predict_proba(dataset.X[test])
@@ -48,7 +63,8 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
     name, digest, size = artifacts.save(model, meta)
     model_id = registry.register(
         family=family, params=merged, dataset=dataset.name,
-        split={"seed": seed, "test_size": test_size, "n_train": int(len(train)), "n_test": int(len(test))},
+        split={"seed": seed, "test_size": test_size, "n_train": int(len(train)), "n_test": int(len(test)),
+               "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))},
         convention=dataset.convention.to_dict(), metrics=metrics, artifact_path=name, sha256=digest,
         size_bytes=size, trained_by=trained_by, fit_seconds=fit_seconds)
     audit.record(trained_by, "train_model", "ok",
@@ -63,11 +79,13 @@ def train_job(params: dict, ctx: JobContext) -> dict:
     """The "train" job: the Train page and `python -m ml train` both run this."""
     ctx.progress("loading data", 0.02, f"Loading {params['dataset']}")
     dataset = load_spec(params["dataset"])
+    register_dataset(dataset, by=params["trained_by"])
     ctx.check_cancelled()
+    augmentation = Augmentation(**params["augment"]) if params.get("augment") else None
     model_id = train_and_register(
         dataset, params["family"], params.get("params") or {}, trained_by=params["trained_by"],
         seed=int(params.get("seed", 0)), test_size=float(params.get("test_size", 0.2)),
-        activate=bool(params.get("activate")),
+        activate=bool(params.get("activate")), augmentation=augmentation,
         progress=lambda stage, fraction: ctx.progress(stage, fraction, f"{stage} ({len(dataset.y):,} images)"))
     accuracy = registry.get(model_id).metrics["accuracy"]
     return {"model_id": model_id, "accuracy": accuracy,

@@ -94,3 +94,13 @@ def test_feedback_dataset_and_unknown_specs(empty_store):
     assert ds.y.tolist() == [2, 5] and ds.X[1, 0] == 5.0 and ds.name == "feedback"
     with pytest.raises(DatasetError, match="Unknown dataset"):
         load_spec("kaggle:mnist")
+
+
+def test_augmentation_adds_copies_in_the_same_convention():
+    from ml.augment import Augmentation, augment
+    from ml.datasets import load_embedded
+    ds = load_embedded()
+    X, y = augment(ds.X[:50], ds.y[:50], ds.convention, Augmentation(copies=2, elastic=1.0))
+    assert X.shape == (150, 64) and (y[:50] == y[50:100]).all()
+    assert X.min() >= 0 and X.max() <= 16
+    assert not np.allclose(X[:50], X[50:100])  # the copies differ from the originals

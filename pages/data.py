@@ -1,0 +1,71 @@
+"""Data: a dataset's class balance, samples per class, convention, and augmentation preview."""
+import numpy as np
+import streamlit as st
+
+from dashboard import auth, model_charts
+from data import dataset_records
+from ml import training
+from ml.augment import Augmentation, augment
+from ml.sources import DatasetError, load_spec
+
+user = auth.require("data")
+st.title("Datasets")
+
+
+@st.cache_data(max_entries=4, show_spinner="Loading the dataset…")
+def loaded(spec: str):
+    ds = load_spec(spec)
+    return ds.X, ds.y, ds.convention, ds.source
+
+
+choice = st.selectbox("Dataset", ["digits", "feedback", "other"], key="data_source",
+                      format_func={"digits": "Embedded digits", "feedback": "Feedback from users",
+                                   "other": "Other SPEC…"}.get)
+spec = st.text_input("SPEC", key="data_spec", placeholder="idx:IMAGES,LABELS · folder:PATH · zip:PATH") \
+    if choice == "other" else choice
+if not spec:
+    st.stop()
+try:
+    X, y, conv, source = loaded(spec)
+except DatasetError as exc:
+    st.error(str(exc))
+    st.stop()
+
+counts = np.bincount(y, minlength=10).tolist()
+cols = st.columns(4)
+cols[0].metric("Images", f"{len(y):,}")
+cols[1].metric("Convention", f"{conv.size}×{conv.size}, 0..{conv.max_value:g}")
+cols[2].metric("Smallest class", f"{min(counts):,}")
+cols[3].metric("Largest class", f"{max(counts):,}")
+st.caption(f"Convention `{conv.name}`: ink scaled into a {conv.box}-pixel box ({conv.fill} fills it), "
+           f"centred by {'bounding box' if conv.center == 'bbox' else 'centre of mass'}"
+           + (f", {conv.block}×{conv.block} blocks counted" if conv.block > 1 else "") + ".")
+left, right = st.columns(2)
+left.plotly_chart(model_charts.class_balance(counts), key="balance_chart")
+right.plotly_chart(model_charts.sample_grid(X, y, conv.size, per_class=8), key="samples_chart")
+if st.button("Register this dataset", key="register_dataset",
+             help="Record its counts, convention and content hash (training does this too)."):
+    from ml.datasets import Dataset
+    training.register_dataset(Dataset(spec, X, y, conv, source), by=user.username)
+    st.toast("Dataset registered.")
+
+st.subheader("Augmentation preview")
+a = st.columns(4)
+aug = Augmentation(
+    copies=1, rotation=a[0].slider("Rotation (°)", 0, 30, 10, key="aug_rotation"),
+    shift=a[1].slider("Shift (share of side)", 0.0, 0.2, 0.08, key="aug_shift"),
+    scale=a[2].slider("Scale (±)", 0.0, 0.3, 0.1, key="aug_scale"),
+    shear=a[3].slider("Shear (±)", 0.0, 0.5, 0.15, key="aug_shear"),
+    thickness=st.slider("Stroke thickness change (probability)", 0.0, 1.0, 0.3, key="aug_thickness"),
+    elastic=st.slider("Elastic distortion", 0.0, 3.0, 0.0, key="aug_elastic"),
+    seed=int(st.number_input("Seed", 0, 10_000, 0, key="aug_seed")))
+rng = np.random.default_rng(aug.seed)
+pick = np.concatenate([rng.choice(np.flatnonzero(y == d), size=1) for d in range(10) if (y == d).any()])
+X_aug, y_aug = augment(X[pick], y[pick], conv, aug)
+st.plotly_chart(model_charts.sample_grid(X_aug[len(pick):], y_aug[len(pick):], conv.size, per_class=1, seed=aug.seed),
+                key="augment_chart")
+st.caption("Use the CLI's `--augment N` (or a training job's augment copies) to add N such copies of every "
+           "training image; the test split is never augmented.")
+
+st.subheader("Registered datasets")
+st.dataframe(dataset_records.all_datasets(), hide_index=True, key="datasets_table")

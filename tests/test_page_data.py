@@ -1,0 +1,22 @@
+"""Data page (AppTest): balance, samples, augmentation preview, registration; bad SPECs get a message."""
+from data import dataset_records
+
+
+def test_data_page_shows_the_embedded_digits_and_registers_them(open_app):
+    at = open_app("ana", "data")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Images"] == "1,797" and metrics["Convention"] == "8×8, 0..16"
+    at.slider(key="aug_rotation").set_value(25).run()
+    assert not at.exception
+    at.button(key="register_dataset").click().run()
+    registered = dataset_records.all_datasets()
+    assert registered["spec"].tolist() == ["digits"] and registered["n_samples"].tolist() == [1797]
+
+
+def test_a_bad_spec_is_a_message_not_a_crash(open_app):
+    at = open_app("ana", "data")
+    at.selectbox(key="data_source").set_value("other").run()
+    at.text_input(key="data_spec").input("idx:/nope,/nope").run()
+    assert not at.exception
+    assert any("does not exist" in e.value for e in at.error)
