@@ -111,3 +111,26 @@ def _assert_rows_in_duckdb(folder: Path) -> None:
         assert {"sign_in", "feedback", "sign_out"} <= actions
     finally:
         con.close()
+
+
+def test_train_a_model_and_open_its_confusion_matrix_and_roc(page, app_url):
+    """An analyst trains k-NN in the background, then inspects it on the Models page."""
+    from playwright.sync_api import expect
+    url, folder = app_url
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Train").first.click()
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSelectbox").filter(has_text="Model family").click()
+    page.get_by_role("option", name="k-nearest neighbours").click()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("trained:").first).to_be_visible(timeout=90_000)
+    page.get_by_role("link", name="Models").first.click()
+    expect(page.get_by_text("Model #")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Confusion matrix").click()
+    expect(page.get_by_text("Confusion matrix (counts)")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="ROC curves").click()
+    expect(page.get_by_text("ROC curves, one digit against the rest")).to_be_visible(timeout=30_000)
