@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 
 from bench.core import Context, Measured, figure, timed
+from dashboard.navigation import PAGES as NAV_PAGES
 from data import audit, db, predictions
 from ml import artifacts
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
@@ -26,7 +27,7 @@ from ml.preprocess import preprocess
 from ml.synthetic import pen_digit
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("home", "draw", "upload", "history", "users", "audit", "account")
+PAGES = tuple(spec.key for spec in NAV_PAGES)  # every page of the app, as the menu lists them
 
 
 def _canvas_png(canvas: np.ndarray) -> bytes:

@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dashboard.navigation import PAGES
+from ml.families import FAMILIES
+
 EXPECTED = [
     "predict path: canvas → row committed", "concurrency: 16 threads predicting",
     "store: newest predictions of a user", "store: predictions per day (90 days)",
     "store: audit rows of a user in a date range", "store: CSV export of all predictions",
-    *[f"page run: {p}" for p in ("home", "draw", "upload", "history", "users", "audit", "account")],
-    *[f"fit {f}: embedded digits (1,437)" for f in ("svc", "logreg", "knn", "random_forest", "hist_gb", "xgboost", "mlp")],
-    *[f"fit {f}: MNIST-format (1,000, generated)" for f in ("svc", "logreg", "knn", "random_forest", "hist_gb", "xgboost", "mlp")],
+    *[f"page run: {p.key}" for p in PAGES],
+    *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (1,000, generated)")],
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",
     "memory: server RSS after start with the default model", "memory: peak during a batch of images",
 ]
