@@ -11,6 +11,7 @@ def test_analyst_trains_a_model_in_the_background(open_app):
     at.selectbox(key="train_family").set_value("knn").run()
     assert at.number_input(key="p_knn_n_neighbors").value == 3
     at.number_input(key="p_knn_n_neighbors").set_value(4)
+    at.number_input(key="train_augment").set_value(1)
     at.checkbox(key="train_activate").check()
     next(b for b in at.button if b.label == "Start training").click()
     at.run()
@@ -19,6 +20,8 @@ def test_analyst_trains_a_model_in_the_background(open_app):
     assert done.status == "succeeded", done.message
     new_model = done.result["model_id"]
     assert registry.get(new_model).params["n_neighbors"] == 4
+    split = registry.get(new_model).split
+    assert split["n_fit"] == 2 * split["n_train"]  # one augmented copy of every training image
     assert registry.active_id() == new_model
     at.run()
     assert f"Model {new_model} trained" in texts(at)
