@@ -1,28 +1,8 @@
 """Upload page (AppTest): a good image gets a prediction and feedback; bad files get a message."""
-import io
-import zlib
-import struct
-
-from PIL import Image
-
 from conftest import texts
+from test_images import _png, bomb_png as _bomb_png
 from data import audit, db
 from ml.synthetic import pen_digit_on_paper as font_digit
-
-
-def _png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _bomb_png(side: int = 40000) -> bytes:
-    """A valid-looking PNG header claiming side x side pixels, a few KB on disk."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = zlib.compress(b"\x00" * (side // 8 + 1) * 64, 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
 def _upload(at, name: str, data: bytes, mime: str = "image/png"):
