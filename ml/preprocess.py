@@ -44,7 +44,10 @@ def _gray_and_alpha(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.nda
         return arr, None
     if arr.ndim == 3 and arr.shape[2] in (3, 4):
         gray = arr[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        return gray, (arr[..., 3] if arr.shape[2] == 4 else None)
+        alpha = arr[..., 3] if arr.shape[2] == 4 else None
+        if alpha is not None and float(alpha.min()) >= 1.0:  # fully opaque (the canvas): no compositing
+            alpha = None
+        return gray, alpha
     if arr.ndim == 3 and arr.shape[2] in (1, 2):
         return arr[..., 0], (arr[..., 1] if arr.shape[2] == 2 else None)
     raise ImageError(f"Unsupported image array of shape {arr.shape}.")
@@ -170,14 +173,15 @@ def to_model_input(ink: np.ndarray, conv: ImageConvention) -> np.ndarray:
 
 
 WORKING_SIDE = 128  # inputs over twice this are box-reduced first: the work box is at most 64 px, and thin strokes keep their mass
+EXACT_UP_TO = 400   # canvas-sized inputs are not reduced, so moving a drawing by a pixel changes nothing
 
 
 def _shrink(image: Image.Image | np.ndarray) -> Image.Image | np.ndarray:
-    """Box-reduce big inputs by an integer factor before the per-pixel numpy work (a 280 px canvas
-    becomes 140 px, a 4000 px photo 129 px)."""
+    """Box-reduce big inputs (photos, scans) by an integer factor before the per-pixel numpy work
+    (a 4000 px photo becomes 129 px)."""
     size = image.size if isinstance(image, Image.Image) else (image.shape[1], image.shape[0])
     factor = max(size) // WORKING_SIDE
-    if factor < 2:
+    if factor < 2 or max(size) <= EXACT_UP_TO:
         return image
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
