@@ -104,3 +104,22 @@ def test_augmentation_adds_copies_in_the_same_convention():
     assert X.shape == (150, 64) and (y[:50] == y[50:100]).all()
     assert X.min() >= 0 and X.max() <= 16
     assert not np.allclose(X[:50], X[50:100])  # the copies differ from the originals
+
+
+def test_openml_offline_is_one_sentence_within_the_time_bound(monkeypatch):
+    import time
+    import sklearn.datasets
+    from ml import sources
+
+    def hangs(*args, **kwargs):
+        time.sleep(30)
+
+    def refuses(*args, **kwargs):
+        raise OSError("Name or service not known")
+
+    for fake, bound in ((hangs, 0.5), (refuses, 5.0)):
+        monkeypatch.setattr(sklearn.datasets, "fetch_openml", fake)
+        started = time.monotonic()
+        with pytest.raises(DatasetError, match="looks offline"):
+            sources.load_openml("mnist_784", timeout=bound)
+        assert time.monotonic() - started < bound + 1.0
