@@ -1,11 +1,15 @@
 """The audit log: who did what, when, and whether it worked."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime
 
-import pandas as pd
 
 from data import db
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 OUTCOMES = ("ok", "denied", "error")
 

@@ -1,11 +1,15 @@
 """Registered datasets (name/SPEC, source, counts, convention, content hash)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 
-import pandas as pd
 
 from data import db
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 UPSERT = """
 INSERT INTO datasets (spec, source, n_samples, class_counts, convention, content_sha256, registered_by)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
-import pandas as pd
 
 from data import db, settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INSERT = """
 INSERT INTO models (family, params, dataset, split, convention, metrics, artifact_path, sha256,
