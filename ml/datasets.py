@@ -40,3 +40,20 @@ def split(X: np.ndarray, y: np.ndarray, *, seed: int = 0, test_size: float = 0.2
         train = rest
     parts["train"] = np.sort(train)
     return parts
+
+
+def as_picture(vector: np.ndarray) -> np.ndarray:
+    """A flat model input as a square 8-bit picture (ink dark on white) for galleries."""
+    side = int(round(len(vector) ** 0.5))
+    top = float(np.max(vector)) or 1.0
+    return (255 - np.asarray(vector, dtype=float).reshape(side, side) / top * 255).astype(np.uint8)
+
+
+def class_counts(y: np.ndarray) -> list[int]:
+    return np.bincount(np.asarray(y, dtype=int), minlength=10).tolist()
+
+
+def one_per_class(y: np.ndarray, seed: int = 0) -> np.ndarray:
+    """One random index of every digit present (the augmentation preview)."""
+    rng = np.random.default_rng(seed)
+    return np.array([rng.choice(np.flatnonzero(y == d)) for d in range(10) if (y == d).any()])

@@ -82,3 +82,15 @@ def reliability(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> dict:
     edges = np.linspace(0, 1, bins + 1)
     counts = np.histogram(confidence, bins=edges)[0]
     return {"confidence": mean_conf.tolist(), "accuracy": accuracy.tolist(), "counts": [int(c) for c in counts if c]}
+
+
+def cell_examples(y_true: np.ndarray, proba: np.ndarray, true_digit: int, predicted: int, limit: int = 12) -> list[int]:
+    """Indices of test images of `true_digit` that the model read as `predicted` (a confusion-matrix cell)."""
+    hits = np.flatnonzero((np.asarray(y_true) == true_digit) & (proba.argmax(axis=1) == predicted))
+    return hits[:limit].tolist()
+
+
+def disagreements(probas: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """Each model's answers (models x images) and the images on which they do not all agree."""
+    answers = np.stack([p.argmax(axis=1) for p in probas])
+    return answers, np.flatnonzero((answers != answers[0]).any(axis=0)).tolist()

@@ -1,12 +1,12 @@
 """Compare: two or more models side by side, and where they disagree."""
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import auth, model_charts
 from data import registry
 from ml import training
-from ml.evaluation import roc_curves
+from ml.datasets import as_picture
+from ml.evaluation import disagreements, roc_curves
 
 user = auth.require("compare")
 st.title("Compare models")
@@ -35,13 +35,9 @@ scored = {m: training.test_split_predictions(m) for m in chosen}
 st.plotly_chart(model_charts.overlaid_roc({labels[m]: roc_curves(y, p)["micro"] for m, (_, y, p) in scored.items()}),
                 key="compare_roc")
 X, y, _ = scored[chosen[0]]
-answers = np.stack([p.argmax(axis=1) for _, _, p in scored.values()])
-disagree = np.flatnonzero((answers != answers[0]).any(axis=0))
+answers, disagree = disagreements([p for _, _, p in scored.values()])
 st.subheader(f"Where they disagree: {len(disagree)} of {len(y)} test images")
-if len(disagree):
-    size = int(round(X.shape[1] ** 0.5))
-    cols = st.columns(6)
-    for k, i in enumerate(disagree[:18]):
-        image = (X[i].reshape(size, size) / max(X[i].max(), 1e-9) * 255).astype("uint8")
-        says = " · ".join(f"#{m}: {answers[j, i]}" for j, m in enumerate(chosen))
-        cols[k % 6].image(image, width=84, caption=f"true {y[i]} — {says}")
+cols = st.columns(6)
+for k, i in enumerate(disagree[:18]):
+    says = " · ".join(f"#{m}: {answers[j, i]}" for j, m in enumerate(chosen))
+    cols[k % 6].image(as_picture(X[i]), width=84, caption=f"true {y[i]} — {says}")

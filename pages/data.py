@@ -1,11 +1,11 @@
 """Data: a dataset's class balance, samples per class, convention, and augmentation preview."""
-import numpy as np
 import streamlit as st
 
 from dashboard import auth, model_charts
 from data import dataset_records
 from ml import training
 from ml.augment import Augmentation, augment
+from ml.datasets import class_counts, one_per_class
 from ml.sources import DatasetError, load_spec
 
 user = auth.require("data")
@@ -31,7 +31,7 @@ except DatasetError as exc:
     st.error(str(exc))
     st.stop()
 
-counts = np.bincount(y, minlength=10).tolist()
+counts = class_counts(y)
 cols = st.columns(4)
 cols[0].metric("Images", f"{len(y):,}")
 cols[1].metric("Convention", f"{conv.size}×{conv.size}, 0..{conv.max_value:g}")
@@ -59,8 +59,7 @@ aug = Augmentation(
     thickness=st.slider("Stroke thickness change (probability)", 0.0, 1.0, 0.3, key="aug_thickness"),
     elastic=st.slider("Elastic distortion", 0.0, 3.0, 0.0, key="aug_elastic"),
     seed=int(st.number_input("Seed", 0, 10_000, 0, key="aug_seed")))
-rng = np.random.default_rng(aug.seed)
-pick = np.concatenate([rng.choice(np.flatnonzero(y == d), size=1) for d in range(10) if (y == d).any()])
+pick = one_per_class(y, aug.seed)
 X_aug, y_aug = augment(X[pick], y[pick], conv, aug)
 st.plotly_chart(model_charts.sample_grid(X_aug[len(pick):], y_aug[len(pick):], conv.size, per_class=1, seed=aug.seed),
                 key="augment_chart")

@@ -6,7 +6,8 @@ from dashboard import auth, model_charts
 from data import audit, registry
 from ml import artifacts, training
 from data import predictions
-from ml.evaluation import pr_curves, reliability, roc_curves
+from ml.datasets import as_picture
+from ml.evaluation import cell_examples, pr_curves, reliability, roc_curves
 from ml.sources import DatasetError
 
 user = auth.require("models")
@@ -57,15 +58,14 @@ with confusion_tab:
     true_digit = pick[0].selectbox("True digit", range(10), key="cm_true")
     predicted = pick[1].selectbox("Predicted digit", range(10), index=(true_digit + 1) % 10, key="cm_pred")
     X, y, proba, *_ = scored(model_id)
-    hits = [i for i in range(len(y)) if y[i] == true_digit and proba[i].argmax() == predicted][:12]
+    hits = cell_examples(y, proba, true_digit, predicted)
     if not hits:
         st.caption(f"No test image of a {true_digit} was read as {predicted}.")
     else:
-        size = int(round(X.shape[1] ** 0.5))
         gallery = st.columns(6)
         for k, i in enumerate(hits):
-            image = (X[i].reshape(size, size) / max(X[i].max(), 1e-9) * 255).astype("uint8")
-            gallery[k % 6].image(image, width=84, caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
+            gallery[k % 6].image(as_picture(X[i]), width=84,
+                                 caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
 with roc_tab:
     curves = scored(model_id)[3]
     st.plotly_chart(model_charts.roc_figure(curves), key="roc_chart")
