@@ -6,19 +6,22 @@ Known traps of streamlit-authenticator 0.4 on current Streamlit, and how this mo
 - cookie re-login after refresh (#276): the cookie is read from `st.context.cookies` in the entry
   script before the page list is built, so a reload lands on the page it was on;
 - one authenticator per session, never one per page (#156);
-- the cookie is written in the run after sign-in, so `st.rerun()` cannot cut the component off.
+- the cookie is written in the run after sign-in, so `st.rerun()` cannot cut it off, by a script
+  that reports nothing back: stx's cookie component reruns the script once it has set a cookie,
+  and that rerun carries the page the browser was on, undoing a link clicked just after sign-in.
 Lockout and auditing wrap the library's login controller, so the policy lives in `ml.accounts`.
 """
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
 
 import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
-from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
@@ -39,16 +42,26 @@ _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
 class _QuietCookieManager(stx.CookieManager):
     """stx's CookieManager renders a component when created that reports every cookie back and
     reruns the script; on the sign-in page that rerun can swallow the first submit. Cookies are
-    read from `st.context.cookies` (as the library itself does), so the component is rendered
-    only to set or delete the sign-in cookie."""
+    read from `st.context.cookies` (as the library itself does) and written by a plain script."""
 
     def __init__(self, key: str = "init") -> None:  # noqa: ARG002 - same signature as the parent
-        self.cookie_manager = _cookie_component
         self.cookies = dict(st.context.cookies)
 
-    def delete(self, cookie: str, key: str = "delete") -> None:
-        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+    def set(self, cookie: str, val: Any, key: str = "set", path: str = "/",  # noqa: ARG002
+            expires_at: datetime | None = None, **_: Any) -> None:
+        expires = expires_at or datetime.now() + timedelta(days=COOKIE_DAYS)
+        _write_cookie(cookie, str(val), format_datetime(expires.astimezone(timezone.utc), usegmt=True))
+        self.cookies[cookie] = val
+
+    def delete(self, cookie: str, key: str = "delete") -> None:  # noqa: ARG002
+        _write_cookie(cookie, "", "Thu, 01 Jan 1970 00:00:00 GMT")
         self.cookies.pop(cookie, None)
+
+
+def _write_cookie(name: str, value: str, expires: str) -> None:
+    """Set a cookie in the browser without a rerun (see the module docstring)."""
+    cookie = json.dumps(f"{name}={value}; expires={expires}; path=/; SameSite=Strict")
+    st.html(f"<script>document.cookie = {cookie};</script>", unsafe_allow_javascript=True)
 
 
 class _StxWithQuietCookies:
