@@ -98,6 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     record = jobs.run_inline("train", {"family": args.family, "dataset": args.dataset, "params": params,
                                        "seed": args.seed, "test_size": args.test_size, "activate": args.activate,
                                        "augment": {"copies": args.augment} if args.augment else None,
+                                       "deskew": args.deskew,
                                        "trained_by": args.user}, created_by=args.user)
     if record.status != "succeeded":
         print(f"Training failed: {record.message}", file=sys.stderr)
@@ -138,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--activate", action="store_true", help="make the new model the active one")
     train.add_argument("--augment", type=int, default=0, metavar="N",
                        help="add N distorted copies of every training image (rotation, shift, scale, shear, thickness)")
+    train.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
+                       help="straighten slanted digits inside the model (default: on for 28x28 MNIST-format data)")
     train.add_argument("--user", default="cli")
     train.set_defaults(func=cmd_train)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")

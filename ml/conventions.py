@@ -19,6 +19,7 @@ class ImageConvention:
     center: str        # "bbox": centre the bounding box; "mass": centre of mass at the middle
     fill: str          # "height": ink height fills the box (optdigits); "longest": the longer side does (MNIST)
     block: int         # >1: binarise in a size*block bitmap and count on-pixels per block (optdigits 4x4)
+    deskew: bool = False  # the model pipeline straightens slanted ink first (see ml.deskew)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,8 +37,10 @@ DIGITS_8X8 = ImageConvention(name="digits8", size=8, max_value=16.0, box=32, kee
                              center="bbox", fill="height", block=4)
 
 # MNIST: the digit's longer side fits a 20x20 box (aspect kept, anti-aliased grey levels),
-# placed in 28x28 with its centre of mass at the centre; intensities 0..255.
+# placed in 28x28 with its centre of mass at the centre; intensities 0..255. Deskewing is on:
+# measured on 5,000 MNIST training images, SVC on the 10,000 test images goes from 95.8% to 97.6%.
+# On the 8x8 block counts of load_digits it costs (SVC 99.17% -> 98.61%): off there.
 MNIST_28X28 = ImageConvention(name="mnist28", size=28, max_value=255.0, box=20, keep_aspect=True,
-                              center="mass", fill="longest", block=1)
+                              center="mass", fill="longest", block=1, deskew=True)
 
 CONVENTIONS = {c.name: c for c in (DIGITS_8X8, MNIST_28X28)}

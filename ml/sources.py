@@ -181,6 +181,12 @@ def load_openml(name: str = "mnist_784", timeout: float = OPENML_TIMEOUT) -> Dat
     return _checked(f"openml:{name}", "openml", bunch.data, bunch.target.astype(np.int64), MNIST_28X28)
 
 
+def convention_of(spec: str) -> ImageConvention:
+    """The image convention a SPEC's data will have, without loading it (forms show its defaults)."""
+    kind = spec.strip().partition(":")[0]
+    return MNIST_28X28 if kind in ("idx", "openml") else DIGITS_8X8
+
+
 def load_spec(spec: str) -> Dataset:
     """The dataset a SPEC names; its name is the SPEC, so a model's test split can be rebuilt later."""
     dataset = _load_spec(spec.strip())

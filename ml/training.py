@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -38,15 +39,21 @@ def register_dataset(dataset: Dataset, *, by: str) -> int:
 
 def train_and_register(dataset: Dataset, family: str, params: dict | None = None, *, trained_by: str,
                        seed: int = 0, test_size: float = 0.2, activate: bool = False,
-                       progress: Progress = _quiet, augmentation: Augmentation | None = None) -> int:
-    """Fit on the seeded train split, score on its test split, store artifact + metrics; returns the model id."""
+                       progress: Progress = _quiet, augmentation: Augmentation | None = None,
+                       deskew: bool | None = None) -> int:
+    """Fit on the seeded train split, score on its test split, store artifact + metrics; returns the model id.
+    Parameters not given take the family's defaults for the dataset's image convention; `deskew`
+    None follows the convention."""
     if family not in FAMILIES:
         raise ValueError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
-    merged = {**FAMILIES[family].defaults, **(params or {})}
+    convention = dataset.convention
+    if deskew is not None and deskew != convention.deskew:
+        convention = replace(convention, deskew=bool(deskew))
+    merged = {**FAMILIES[family].defaults_for(convention.name), **(params or {})}
     progress("splitting", 0.05)
     parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size)
     train, test = parts["train"], parts["test"]
-    model = build_model(family, merged)
+    model = build_model(family, merged, deskew=convention.deskew)
     X_train, y_train = dataset.X[train], dataset.y[train]
     if augmentation is not None and augmentation.copies > 0:
         progress("augmenting", 0.08)
@@ -59,13 +66,13 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
     proba = model.predict_proba(dataset.X[test])
     metrics = classification_metrics(dataset.y[test], proba, model.classes_)
     progress("saving", 0.9)
-    meta = {"family": family, "params": merged, "convention": dataset.convention.to_dict(), "dataset": dataset.name}
+    meta = {"family": family, "params": merged, "convention": convention.to_dict(), "dataset": dataset.name}
     name, digest, size = artifacts.save(model, meta)
     model_id = registry.register(
         family=family, params=merged, dataset=dataset.name,
         split={"seed": seed, "test_size": test_size, "n_train": int(len(train)), "n_test": int(len(test)),
                "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))},
-        convention=dataset.convention.to_dict(), metrics=metrics, artifact_path=name, sha256=digest,
+        convention=convention.to_dict(), metrics=metrics, artifact_path=name, sha256=digest,
         size_bytes=size, trained_by=trained_by, fit_seconds=fit_seconds)
     audit.record(trained_by, "train_model", "ok",
                  f"model {model_id}: {family} on {dataset.name}, accuracy {metrics['accuracy']:.4f}")
@@ -85,7 +92,7 @@ def train_job(params: dict, ctx: JobContext) -> dict:
     model_id = train_and_register(
         dataset, params["family"], params.get("params") or {}, trained_by=params["trained_by"],
         seed=int(params.get("seed", 0)), test_size=float(params.get("test_size", 0.2)),
-        activate=bool(params.get("activate")), augmentation=augmentation,
+        activate=bool(params.get("activate")), augmentation=augmentation, deskew=params.get("deskew"),
         progress=lambda stage, fraction: ctx.progress(stage, fraction, f"{stage} ({len(dataset.y):,} images)"))
     accuracy = registry.get(model_id).metrics["accuracy"]
     return {"model_id": model_id, "accuracy": accuracy,
@@ -113,7 +120,8 @@ def evaluate(model_id: int, spec: str) -> dict:
     record = registry.get(model_id)
     if record is None:
         raise ValueError(f"Model {model_id} is not in the registry.")
-    if ImageConvention.from_dict(record.convention) != dataset.convention:
+    expected = ImageConvention.from_dict(record.convention)
+    if replace(expected, deskew=dataset.convention.deskew) != dataset.convention:  # deskewing is the model's own
         raise ValueError(f"Model {model_id} expects {record.convention['name']} images but {spec} is "
                          f"{dataset.convention.name}.")
     model = artifacts.load(model_id).estimator
