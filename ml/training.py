@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from data import audit, dataset_records, registry
-from ml import artifacts, jobs
+from ml import artifacts, fitting, jobs
 from ml.augment import Augmentation, augment
 from ml.conventions import ImageConvention
 from ml.datasets import Dataset, load_embedded, split
@@ -21,11 +21,11 @@ from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, float], None]
+Progress = Callable[..., None]  # (stage, fraction, detail="")
 
 
-def _quiet(stage: str, fraction: float) -> None:
-    log.debug("%s %.0f%%", stage, fraction * 100)
+def _quiet(stage: str, fraction: float, detail: str = "") -> None:
+    log.debug("%s %.0f%% %s", stage, fraction * 100, detail)
 
 
 def register_dataset(dataset: Dataset, *, by: str) -> int:
@@ -60,7 +60,8 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
         X_train, y_train = augment(X_train, y_train, dataset.convention, augmentation)
     progress("fitting", 0.1)
     started = time.perf_counter()
-    model.fit(X_train, y_train)
+    fitting.fit(model, X_train, y_train,
+                lambda done, total, unit: progress("fitting", 0.1 + 0.7 * done / total, f"{done:,} of {total:,} {unit}"))
     fit_seconds = time.perf_counter() - started
     progress("evaluating", 0.8)
     proba = model.predict_proba(dataset.X[test])
@@ -93,7 +94,8 @@ def train_job(params: dict, ctx: JobContext) -> dict:
         dataset, params["family"], params.get("params") or {}, trained_by=params["trained_by"],
         seed=int(params.get("seed", 0)), test_size=float(params.get("test_size", 0.2)),
         activate=bool(params.get("activate")), augmentation=augmentation, deskew=params.get("deskew"),
-        progress=lambda stage, fraction: ctx.progress(stage, fraction, f"{stage} ({len(dataset.y):,} images)"))
+        progress=lambda stage, fraction, detail="": ctx.progress(
+            stage, fraction, f"{stage}{': ' + detail if detail else ''} ({len(dataset.y):,} images)"))
     accuracy = registry.get(model_id).metrics["accuracy"]
     return {"model_id": model_id, "accuracy": accuracy,
             "message": f"Model {model_id} trained: {accuracy:.2%} accuracy on the test split."}

@@ -79,10 +79,10 @@ def job_list() -> None:
         title = f"#{row.id} · {FAMILIES.get(params['family']).label if params['family'] in FAMILIES else params['family']} on {params['dataset']} · {row.created_by} · {elapsed}"
         with st.container(border=True):
             if row.status in ("queued", "running"):
-                st.progress(float(row.progress), text=f"{title} — {row.stage}")
+                st.progress(float(row.progress), text=f"{title} — {row.message or row.stage}")
                 if st.button("Cancel", key=f"cancel_{row.id}", icon=":material/stop:"):
                     jobs.runner().cancel(int(row.id), by=user.username)
-                    st.toast(f"Cancelling job #{row.id} (it stops at the next stage).")
+                    st.toast(f"Cancelling job #{row.id} (forests, boosting and the MLP stop within a step; SVC, k-NN and logistic regression at the end of their fit).")
             elif row.status == "succeeded":
                 st.success(f"{title} — {row.message}")
             elif row.status == "failed":
