@@ -104,16 +104,31 @@ def train_job(params: dict, ctx: JobContext) -> dict:
 jobs.register("train", train_job)
 
 
+def _probabilities(model_id: int, X: np.ndarray) -> np.ndarray:
+    """(n, 10) probabilities, zero for digits the model never saw in training."""
+    model = artifacts.load(model_id).estimator
+    proba = np.zeros((len(X), 10))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
+    return proba
+
+
+def _test_index(record, dataset: Dataset) -> np.ndarray:
+    return split(dataset.X, dataset.y, seed=int(record.split["seed"]), test_size=float(record.split["test_size"]))["test"]
+
+
 def test_split_predictions(model_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(test images, true digits, probabilities) of a model on the split it was trained with."""
     record = registry.get(model_id)
     dataset = load_spec(record.dataset)
-    parts = split(dataset.X, dataset.y, seed=int(record.split["seed"]), test_size=float(record.split["test_size"]))
-    test = parts["test"]
-    model = artifacts.load(model_id).estimator
-    proba = np.zeros((len(test), 10))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(dataset.X[test])
-    return dataset.X[test], dataset.y[test], proba
+    test = _test_index(record, dataset)
+    return dataset.X[test], dataset.y[test], _probabilities(model_id, dataset.X[test])
+
+
+def _check_convention(record, dataset: Dataset, spec: str) -> None:
+    expected = ImageConvention.from_dict(record.convention)
+    if replace(expected, deskew=dataset.convention.deskew) != dataset.convention:  # deskewing is the model's own
+        raise ValueError(f"Model {record.id} expects {record.convention['name']} images but {spec} is "
+                         f"{dataset.convention.name}.")
 
 
 def evaluate(model_id: int, spec: str) -> dict:
@@ -122,14 +137,38 @@ def evaluate(model_id: int, spec: str) -> dict:
     record = registry.get(model_id)
     if record is None:
         raise ValueError(f"Model {model_id} is not in the registry.")
-    expected = ImageConvention.from_dict(record.convention)
-    if replace(expected, deskew=dataset.convention.deskew) != dataset.convention:  # deskewing is the model's own
-        raise ValueError(f"Model {model_id} expects {record.convention['name']} images but {spec} is "
-                         f"{dataset.convention.name}.")
-    model = artifacts.load(model_id).estimator
-    proba = np.zeros((len(dataset.y), 10))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(dataset.X)
+    _check_convention(record, dataset, spec)
+    proba = _probabilities(model_id, dataset.X)
     return {"model_id": model_id, "dataset": spec, **classification_metrics(dataset.y, proba, np.arange(10))}
+
+
+def shared_test_predictions(model_ids: list[int], spec: str | None = None
+                            ) -> tuple[np.ndarray, np.ndarray, dict[int, np.ndarray], str]:
+    """Images every model can be fairly scored on, their digits, each model's probabilities, and a
+    sentence saying what the images are. Without `spec`, the models must come from one dataset: the
+    images in all their test splits (seeds may differ), which none of them trained on. With `spec`,
+    the whole of that dataset (a model that trained on some of it is flattered)."""
+    records = [registry.get(m) for m in model_ids]
+    if spec is not None:
+        dataset = load_spec(spec)
+        for record in records:
+            _check_convention(record, dataset, spec)
+        index = np.arange(len(dataset.y))
+        note = f"all {len(index):,} images of {spec}"
+    else:
+        if len({r.dataset for r in records}) > 1:
+            raise ValueError("These models were trained on different datasets: pick one dataset to score them all on.")
+        dataset = load_spec(records[0].dataset)
+        index = _test_index(records[0], dataset)
+        for record in records[1:]:
+            index = np.intersect1d(index, _test_index(record, dataset))
+        if len(index) == 0:
+            raise ValueError("No image of the dataset is in every model's test split: pick a dataset to score them on.")
+        same = len({(r.split["seed"], r.split["test_size"]) for r in records}) == 1
+        note = (f"the {len(index):,} test images of {dataset.name} they share" if same else
+                f"the {len(index):,} images of {dataset.name} in every model's test split (none trained on them)")
+    X = dataset.X[index]
+    return X, dataset.y[index], {m: _probabilities(m, X) for m in model_ids}, note
 
 
 def activate_model(model_id: int, *, by: str) -> None:

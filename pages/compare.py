@@ -6,7 +6,7 @@ from dashboard import auth, model_charts
 from data import registry
 from ml import training
 from ml.datasets import as_picture
-from ml.evaluation import disagreements, roc_curves
+from ml.evaluation import classification_metrics, disagreements, roc_curves
 
 user = auth.require("compare")
 st.title("Compare models")
@@ -24,18 +24,31 @@ records = [registry.get(m) for m in chosen]
 rows = [{"model": labels[r.id], "accuracy": r.metrics["accuracy"], "macro F1": r.metrics["macro_f1"],
          "weighted F1": r.metrics["weighted_f1"], "log-loss": r.metrics["log_loss"], "fit (s)": r.fit_seconds,
          "size (KB)": r.size_bytes / 1024} for r in records]
+st.caption("As recorded at training time, each on its own test split:")
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table")
 
-same_split = len({(r.dataset, r.split.get("seed"), r.split.get("test_size")) for r in records}) == 1
-if not same_split:
-    st.warning("These models were tested on different data or splits: ROC and disagreements need the same test set.")
+same_dataset = len({r.dataset for r in records}) == 1
+where = st.radio("Score them on", ["their shared test images", "another dataset"], horizontal=True,
+                 index=0 if same_dataset else 1, key="compare_where",
+                 help="Shared test images: those in every model's test split, so none trained on them. "
+                      "Another dataset: e.g. the feedback users gave, or an IDX test file.")
+spec = None
+if where == "another dataset":
+    spec = st.text_input("Dataset SPEC", value="feedback", key="compare_spec",
+                         help="digits · feedback · idx:IMAGES,LABELS · folder:PATH · zip:PATH").strip() or None
+try:
+    X, y, probas, note = training.shared_test_predictions(chosen, spec)
+except ValueError as exc:  # includes bad dataset SPECs
+    st.warning(str(exc))
     st.stop()
-
-scored = {m: training.test_split_predictions(m) for m in chosen}
-st.plotly_chart(model_charts.overlaid_roc({labels[m]: roc_curves(y, p)["micro"] for m, (_, y, p) in scored.items()}),
+st.caption(f"Scored on {note}.")
+shared = pd.DataFrame([{"model": labels[m], **{k: v for k, v in classification_metrics(y, p, range(10)).items()
+                                               if k in ("accuracy", "macro_f1", "log_loss")}}
+                       for m, p in probas.items()])
+st.dataframe(shared, hide_index=True, key="compare_shared_table")
+st.plotly_chart(model_charts.overlaid_roc({labels[m]: roc_curves(y, p)["micro"] for m, p in probas.items()}),
                 key="compare_roc")
-X, y, _ = scored[chosen[0]]
-answers, disagree = disagreements([p for _, _, p in scored.values()])
+answers, disagree = disagreements(list(probas.values()))
 st.subheader(f"Where they disagree: {len(disagree)} of {len(y)} test images")
 cols = st.columns(6)
 for k, i in enumerate(disagree[:18]):

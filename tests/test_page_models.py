@@ -1,8 +1,9 @@
 """Models page (AppTest): metrics, confusion matrix and ROC of the active model; activate and archive."""
+import pytest
 from conftest import texts
 from data import audit, registry
 from ml import training
-from ml.datasets import load_embedded
+from ml.datasets import Dataset, load_embedded, split
 
 
 def test_models_page_shows_metrics_confusion_and_roc(open_app):
@@ -50,3 +51,35 @@ def test_compare_shows_disagreements_between_two_models(open_app):
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
     assert any("Where they disagree" in s.value for s in at.subheader)
+
+
+def test_compare_models_split_by_different_seeds_on_the_images_none_trained_on(open_app):
+    digits = load_embedded()
+    first = training.train_and_register(digits, "logreg", {}, trained_by="ana", seed=1)
+    second = training.train_and_register(digits, "knn", {}, trained_by="ana", seed=2)
+    X, y, probas, note = training.shared_test_predictions([first, second])
+    trained_on = set()
+    for seed in (1, 2):
+        trained_on |= {digits.X[i].tobytes() for i in split(digits.X, digits.y, seed=seed, test_size=0.2)["train"]}
+    assert 0 < len(y) < 0.2 * len(digits.y) and not any(x.tobytes() in trained_on for x in X)
+    assert "none trained on them" in note and set(probas) == {first, second}
+
+    at = open_app("ana", "compare")
+    at.multiselect(key="compare_models").set_value([first, second]).run()
+    assert not at.exception
+    assert any(f"Scored on the {len(y):,} images of digits" in c.value for c in at.caption)
+    assert len(at.dataframe) == 2 and len(at.dataframe[1].value) == 2  # recorded metrics, then shared-set metrics
+    at.radio(key="compare_where").set_value("another dataset").run()
+    at.text_input(key="compare_spec").input("zip:/nowhere.zip").run()
+    assert any("not a zip file" in w.value for w in at.warning)
+
+
+def test_models_of_different_datasets_are_compared_on_one_the_user_picks(open_app):
+    digits = load_embedded()
+    first = training.train_and_register(digits, "logreg", {}, trained_by="ana")
+    half = Dataset("digits-half", digits.X[::2], digits.y[::2], digits.convention, "digits")
+    other = training.train_and_register(half, "knn", {}, trained_by="ana")
+    with pytest.raises(ValueError, match="different datasets"):
+        training.shared_test_predictions([first, other])
+    X, y, probas, note = training.shared_test_predictions([first, other], "digits")
+    assert len(y) == len(digits.y) and note == f"all {len(y):,} images of digits"
