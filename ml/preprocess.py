@@ -36,6 +36,13 @@ def _gray_and_alpha(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.nda
             return gray, rgba[..., 3]
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, None
     arr = np.asarray(image)
+    if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] in (3, 4):
+        # 8-bit colour (the canvas): Pillow's luminance uses the same weights, in C (~10x faster)
+        alpha = arr[..., 3] if arr.shape[2] == 4 else None
+        if alpha is not None and int(alpha.min()) == 255:  # fully opaque (the canvas): no compositing
+            alpha = None
+        gray = np.asarray(Image.fromarray(arr).convert("L"), dtype=np.float32) / 255.0
+        return gray, (alpha.astype(np.float32) / 255.0 if alpha is not None else None)
     scale = 255.0 if arr.dtype == np.uint8 or (arr.dtype.kind == "f" and arr.size and arr.max() > 1.0) else 1.0
     if arr.dtype.kind in "ui" and arr.dtype != np.uint8:
         scale = float(max(arr.max(), 1))
