@@ -160,3 +160,18 @@ def test_polarity_does_not_matter(points, width, background, ink):
     inverted = (255 - paper).astype(np.uint8)
     # 8-bit rounding differs by a hair between the two polarities: well under one count of 16.
     assert np.allclose(preprocess(paper, DIGITS_8X8), preprocess(inverted, DIGITS_8X8), atol=0.25)
+
+
+@given(st.integers(0, 9), st.lists(st.integers(0, 255), min_size=6, max_size=6))
+def test_coloured_ink_on_coloured_paper_reads_as_its_float_copy(digit, colours):
+    """The 8-bit colour fast path (Pillow's luminance, in C) gives the model the same input as the
+    float path, whatever the ink and paper colours."""
+    paper, ink = np.array(colours[:3], dtype=np.float32), np.array(colours[3:], dtype=np.float32)
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    paper_grey, ink_grey = float(paper @ weights), float(ink @ weights)
+    assume(abs(paper_grey - ink_grey) > 80 and (paper_grey - 127.5) * (ink_grey - 127.5) < 0)  # readable
+    stroke = pen_digit(digit)[..., :1].astype(np.float32) / 255
+    rgb = np.round(paper * (1 - stroke) + ink * stroke).astype(np.uint8)
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, dtype=np.uint8)], axis=2)
+    fast, as_float = preprocess(rgba, DIGITS_8X8), preprocess(rgba.astype(np.float32), DIGITS_8X8)
+    assert np.abs(fast - as_float).max() <= 0.5  # of 16: the same digit to the model
