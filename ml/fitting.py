@@ -48,11 +48,12 @@ def _grow(estimator, count: str, X, y, on_step: StepReport, unit: str) -> None:
     estimator.set_params(warm_start=True)
     try:
         for target in range(chunk, total + chunk, chunk):
-            estimator.set_params(**{count: min(target, total)})
+            goal = min(target, total)
+            estimator.set_params(**{count: goal})
             estimator.fit(X, y)
-            done = int(getattr(estimator, "n_iter_", min(target, total)) if count == "max_iter" else min(target, total))
+            done = int(estimator.n_iter_) if count == "max_iter" else goal
             on_step(done, total, unit)
-            if done < min(target, total):  # boosting stopped early on its own validation score
+            if done < goal:  # boosting stopped early on its own validation score
                 break
     finally:
         estimator.set_params(warm_start=False, **{count: total})
