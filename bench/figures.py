@@ -45,13 +45,16 @@ def predict_path(ctx: Context) -> Measured:
     conv = ImageConvention.from_dict(model.convention)
     vector = preprocess(canvas, conv).reshape(1, -1)
     n = ctx.repeats(300, 60)
-    whole = timed(n, lambda: predict_image(canvas, username="bench", source="draw", original_png=png))
-    floor = timed(n, lambda: model.estimator.predict_proba(vector))
-    prep = statistics.median(timed(n, lambda: preprocess(canvas, conv)))
     row = predictions.PredictionRow("bench", "draw", model.id, 3, 0.9, [0.1] * 10, vector.ravel().tolist(), png, 1.0)
-    store = statistics.median(timed(n, lambda: predictions.insert(row)))
-    return Measured(whole, floor, note=f"where the time goes (medians): preprocessing {prep:.2f} ms, "
-                                        f"model {statistics.median(floor):.2f} ms, row insert {store:.2f} ms; "
+    whole, floor, prep, store = [], [], [], []
+    for _ in range(5):  # in alternating rounds, so drift during the run touches all four alike
+        whole += timed(n // 5, lambda: predict_image(canvas, username="bench", source="draw", original_png=png))
+        floor += timed(n // 5, lambda: model.estimator.predict_proba(vector))
+        prep += timed(n // 5, lambda: preprocess(canvas, conv))
+        store += timed(n // 5, lambda: predictions.insert(row))
+    med = statistics.median
+    return Measured(whole, floor, note=f"where the time goes (medians): preprocessing {med(prep):.2f} ms, "
+                                        f"model {med(floor):.2f} ms, row insert {med(store):.2f} ms; "
                                         f"floor = bare predict_proba on a prepared vector")
 
 
