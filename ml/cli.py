@@ -96,7 +96,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 2
         params[key] = _param_value(value)
     record = jobs.run_inline("train", {"family": args.family, "dataset": args.dataset, "params": params,
-                                       "seed": args.seed, "test_size": args.test_size, "activate": args.activate,
+                                       "seed": args.seed, "test_size": args.test_size, "val_size": args.val_size,
+                                       "activate": args.activate,
                                        "augment": {"copies": args.augment} if args.augment else None,
                                        "deskew": args.deskew,
                                        "trained_by": args.user}, created_by=args.user)
@@ -135,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="digits | feedback | idx:IMAGES,LABELS | folder:PATH | zip:PATH | openml:mnist_784")
     train.add_argument("--param", action="append", default=[], metavar="K=V", help="a family parameter (repeatable)")
     train.add_argument("--seed", type=int, default=0, help="split and model seed")
-    train.add_argument("--test-size", type=float, default=0.2)
+    train.add_argument("--test-size", type=float, default=0.2, help="share held out for the test metrics")
+    train.add_argument("--val-size", type=float, default=0.0,
+                       help="share also held out of training and scored apart, to compare parameter choices by")
     train.add_argument("--activate", action="store_true", help="make the new model the active one")
     train.add_argument("--augment", type=int, default=0, metavar="N",
                        help="add N distorted copies of every training image (rotation, shift, scale, shear, thickness)")

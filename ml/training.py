@@ -38,12 +38,14 @@ def register_dataset(dataset: Dataset, *, by: str) -> int:
 
 
 def train_and_register(dataset: Dataset, family: str, params: dict | None = None, *, trained_by: str,
-                       seed: int = 0, test_size: float = 0.2, activate: bool = False,
+                       seed: int = 0, test_size: float = 0.2, val_size: float = 0.0, activate: bool = False,
                        progress: Progress = _quiet, augmentation: Augmentation | None = None,
                        deskew: bool | None = None) -> int:
     """Fit on the seeded train split, score on its test split, store artifact + metrics; returns the model id.
     Parameters not given take the family's defaults for the dataset's image convention; `deskew`
-    None follows the convention."""
+    None follows the convention. A validation share is held out of training too and scored apart
+    (`metrics["validation"]`): the figure to compare parameter choices by, so the test split stays
+    unseen. The test split does not depend on it."""
     if family not in FAMILIES:
         raise ValueError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
     convention = dataset.convention
@@ -51,8 +53,8 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
         convention = replace(convention, deskew=bool(deskew))
     merged = {**FAMILIES[family].defaults_for(convention.name), **(params or {})}
     progress("splitting", 0.05)
-    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size)
-    train, test = parts["train"], parts["test"]
+    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size, val_size=val_size)
+    train, test, val = parts["train"], parts["test"], parts.get("val")
     model = build_model(family, merged, deskew=convention.deskew)
     X_train, y_train = dataset.X[train], dataset.y[train]
     if augmentation is not None and augmentation.copies > 0:
@@ -66,12 +68,16 @@ def train_and_register(dataset: Dataset, family: str, params: dict | None = None
     progress("evaluating", 0.8)
     proba = model.predict_proba(dataset.X[test])
     metrics = classification_metrics(dataset.y[test], proba, model.classes_)
+    if val is not None and len(val):
+        scored = classification_metrics(dataset.y[val], model.predict_proba(dataset.X[val]), model.classes_)
+        metrics["validation"] = {k: scored[k] for k in ("accuracy", "macro_f1", "log_loss", "n_test")}
     progress("saving", 0.9)
     meta = {"family": family, "params": merged, "convention": convention.to_dict(), "dataset": dataset.name}
     name, digest, size = artifacts.save(model, meta)
     model_id = registry.register(
         family=family, params=merged, dataset=dataset.name,
-        split={"seed": seed, "test_size": test_size, "n_train": int(len(train)), "n_test": int(len(test)),
+        split={"seed": seed, "test_size": test_size, "val_size": val_size, "n_train": int(len(train)),
+               "n_val": int(len(val)) if val is not None else 0, "n_test": int(len(test)),
                "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))},
         convention=convention.to_dict(), metrics=metrics, artifact_path=name, sha256=digest,
         size_bytes=size, trained_by=trained_by, fit_seconds=fit_seconds)
@@ -93,6 +99,7 @@ def train_job(params: dict, ctx: JobContext) -> dict:
     model_id = train_and_register(
         dataset, params["family"], params.get("params") or {}, trained_by=params["trained_by"],
         seed=int(params.get("seed", 0)), test_size=float(params.get("test_size", 0.2)),
+        val_size=float(params.get("val_size", 0.0)),
         activate=bool(params.get("activate")), augmentation=augmentation, deskew=params.get("deskew"),
         progress=lambda stage, fraction, detail="": ctx.progress(
             stage, fraction, f"{stage}{': ' + detail if detail else ''} ({len(dataset.y):,} images)"))

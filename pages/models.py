@@ -34,18 +34,24 @@ model_id = int(shown.iloc[rows[0]]["id"]) if rows else (registry.active_id() or 
 record = registry.get(model_id)
 active = model_id == registry.active_id()
 st.subheader(f"Model #{model_id} · {record.family}{' · active' if active else ''}")
+n_val = record.split.get("n_val") or 0
 st.caption(f"Trained by {record.trained_by} on {record.dataset} ({record.split.get('n_train')} train / "
-           f"{record.split.get('n_test')} test images, seed {record.split.get('seed')}) in {record.fit_seconds:.1f} s · "
+           + (f"{n_val} validation / " if n_val else "")
+           + f"{record.split.get('n_test')} test images, seed {record.split.get('seed')}) in {record.fit_seconds:.1f} s · "
            f"{record.size_bytes / 1024:.0f} KB · sha256 {record.sha256[:12]}…")
 
 m = record.metrics
 cols = st.columns(6)
-cols[0].metric("Accuracy", f"{m['accuracy']:.2%}")
+cols[0].metric("Accuracy", f"{m['accuracy']:.2%}", help="On the test split, never trained on.")
 cols[1].metric("Macro F1", f"{m['macro_f1']:.4f}")
 cols[2].metric("Weighted F1", f"{m['weighted_f1']:.4f}")
 cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
 cols[4].metric("Macro recall", f"{m['macro_recall']:.4f}")
 cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
+if validation := m.get("validation"):
+    st.caption(f"Validation split ({validation['n_test']} images, held out of training, apart from the test "
+               f"split): accuracy {validation['accuracy']:.2%} · macro F1 {validation['macro_f1']:.4f} · "
+               f"log-loss {validation['log_loss']:.4f}")
 
 metrics_tab, confusion_tab, roc_tab, pr_tab, calibration_tab, live_tab, actions_tab = st.tabs(
     ["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Live accuracy", "Actions"])

@@ -45,8 +45,12 @@ with st.form("train_form"):
                          key=f"train_deskew_{convention.name}",
                          help="Part of the model: applied to training images and to every later input. "
                               "Worth ~2 points on 28×28 MNIST-format data (see README); it costs half a point on the 8×8 digits, so it is off there.")
-    test_size = st.slider("Test share", 0.1, 0.5, 0.2, 0.05, key="train_test_size",
-                          help="Held out, never trained on: the metrics come from it.")
+    left, right = st.columns(2)
+    test_size = left.slider("Test share", 0.1, 0.5, 0.2, 0.05, key="train_test_size",
+                            help="Held out, never trained on: the metrics come from it.")
+    val_size = right.slider("Validation share", 0.0, 0.3, 0.0, 0.05, key="train_val_size",
+                            help="Also held out and scored apart: compare parameter choices by it and keep "
+                                 "the test split for the final word. The test split is the same either way.")
     copies = st.number_input("Augmented copies per training image", 0, 5, 0, key="train_augment",
                              help="Each copy is rotated, shifted, scaled, sheared and thickened a little "
                                   "(defaults of the Data page preview); the test split is never augmented.")
@@ -59,7 +63,7 @@ if submitted:
     else:
         job_id = jobs.runner().submit("train", {
             "family": family, "params": params, "dataset": dataset, "seed": int(params.get("seed", 0)),
-            "test_size": test_size, "activate": activate, "trained_by": user.username,
+            "test_size": test_size, "val_size": val_size, "activate": activate, "trained_by": user.username,
             "augment": {"copies": int(copies)} if copies else None, "deskew": deskew}, created_by=user.username)
         st.toast(f"Training job #{job_id} started.")
 

@@ -83,3 +83,24 @@ def test_models_of_different_datasets_are_compared_on_one_the_user_picks(open_ap
         training.shared_test_predictions([first, other])
     X, y, probas, note = training.shared_test_predictions([first, other], "digits")
     assert len(y) == len(digits.y) and note == f"all {len(y):,} images of digits"
+
+
+def test_a_validation_share_is_scored_apart_and_leaves_the_test_split_alone(open_app):
+    digits = load_embedded()
+    plain = training.train_and_register(digits, "knn", {}, trained_by="ana")
+    held = training.train_and_register(digits, "knn", {}, trained_by="ana", val_size=0.2)
+    split_plain, split_held = registry.get(plain).split, registry.get(held).split
+    assert split_held["n_val"] == 360 and split_held["n_train"] == split_plain["n_train"] - 360
+    assert split_held["n_test"] == split_plain["n_test"]
+    _, y_plain, _ = training.test_split_predictions(plain)
+    X_held, y_held, _ = training.test_split_predictions(held)
+    assert (y_plain == y_held).all()  # the very same test images
+    validation = registry.get(held).metrics["validation"]
+    assert validation["n_test"] == 360 and 0.9 < validation["accuracy"] <= 1.0
+
+    training.activate_model(held, by="ana")  # the page opens on the active model
+    at = open_app("ana", "models")
+    assert not at.exception
+    assert any("360 validation" in c.value for c in at.caption)
+    assert any("Validation split (360 images" in c.value and f"{validation['accuracy']:.2%}" in c.value
+               for c in at.caption)
