@@ -25,7 +25,15 @@ rows = [{"model": labels[r.id], "accuracy": r.metrics["accuracy"], "macro F1": r
          "weighted F1": r.metrics["weighted_f1"], "log-loss": r.metrics["log_loss"], "fit (s)": r.fit_seconds,
          "size (KB)": r.size_bytes / 1024} for r in records]
 st.caption("As recorded at training time, each on its own test split:")
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table")
+FORMATS = {"accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+           "macro F1": st.column_config.NumberColumn(format="%.4f"),
+           "weighted F1": st.column_config.NumberColumn(format="%.4f"),
+           "log-loss": st.column_config.NumberColumn(format="%.4f"),
+           "fit (s)": st.column_config.NumberColumn(format="%.2f"),
+           "size (KB)": st.column_config.NumberColumn(format="%.0f")}
+for row in rows:
+    row["accuracy"] *= 100
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", column_config=FORMATS)
 
 same_dataset = len({r.dataset for r in records}) == 1
 where = st.radio("Score them on", ["their shared test images", "another dataset"], horizontal=True,
@@ -42,10 +50,12 @@ except ValueError as exc:  # includes bad dataset SPECs
     st.warning(str(exc))
     st.stop()
 st.caption(f"Scored on {note}.")
-shared = pd.DataFrame([{"model": labels[m], **{k: v for k, v in classification_metrics(y, p, range(10)).items()
-                                               if k in ("accuracy", "macro_f1", "log_loss")}}
-                       for m, p in probas.items()])
-st.dataframe(shared, hide_index=True, key="compare_shared_table")
+shared = []
+for m, p in probas.items():
+    scores = classification_metrics(y, p, range(10))
+    shared.append({"model": labels[m], "accuracy": 100 * scores["accuracy"], "macro F1": scores["macro_f1"],
+                   "log-loss": scores["log_loss"]})
+st.dataframe(pd.DataFrame(shared), hide_index=True, key="compare_shared_table", column_config=FORMATS)
 st.plotly_chart(model_charts.overlaid_roc({labels[m]: roc_curves(y, p)["micro"] for m, p in probas.items()}),
                 key="compare_roc")
 answers, disagree = disagreements(list(probas.values()))

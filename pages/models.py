@@ -26,8 +26,13 @@ if table.empty:
     st.stop()
 family_filter = st.multiselect("Families", sorted(table["family"].unique()), key="models_family")
 shown = table[table["family"].isin(family_filter)] if family_filter else table
+st.caption("Pick a row to inspect that version; the active model is the one behind predictions.")
 picked = st.dataframe(shown, hide_index=True, key="models_table", on_select="rerun", selection_mode="single-row",
-                      column_config={"accuracy": st.column_config.NumberColumn(format="%.4f"),
+                      column_config={"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                                     "accuracy": st.column_config.NumberColumn(format="%.4f"),
+                                     "size_bytes": st.column_config.NumberColumn("size (bytes)", format="%d"),
+                                     "trained_by": "trained by",
+                                     "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
                                      "active": st.column_config.CheckboxColumn("active")})
 rows = picked.selection.rows if picked and picked.selection else []
 model_id = int(shown.iloc[rows[0]]["id"]) if rows else (registry.active_id() or int(table.iloc[0]["id"]))
@@ -56,7 +61,10 @@ if validation := m.get("validation"):
 metrics_tab, confusion_tab, roc_tab, pr_tab, calibration_tab, live_tab, actions_tab = st.tabs(
     ["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Live accuracy", "Actions"])
 with metrics_tab:
-    st.dataframe(pd.DataFrame(m["per_class"]), hide_index=True, key="per_class_table")
+    st.plotly_chart(model_charts.per_digit_bars(m["per_class"]), key="per_digit_chart")
+    number = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(pd.DataFrame(m["per_class"]), hide_index=True, key="per_class_table",
+                 column_config={"precision": number, "recall": number, "f1": number})
 with confusion_tab:
     normalised = st.toggle("Share of each true digit", key="cm_normalised")
     st.plotly_chart(model_charts.confusion_heatmap(m["confusion"], normalised), key="cm_chart")
