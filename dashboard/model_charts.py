@@ -121,3 +121,15 @@ def sample_grid(X: np.ndarray, y: np.ndarray, size: int, per_class: int, seed: i
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     return fig
+
+
+def augmentation_grid(X_aug: np.ndarray, n_originals: int, size: int) -> go.Figure:
+    """One row per original image: the original, then its distorted copies (as `ml.augment` stacks them)."""
+    stacked = np.asarray(X_aug, dtype=float).reshape(-1, n_originals, size, size)  # (1 + copies, n, size, size)
+    rows = [np.hstack([np.pad(t / max(t.max(), 1e-9), 1) for t in stacked[:, i]]) for i in range(n_originals)]
+    fig = go.Figure(go.Heatmap(z=np.vstack(rows), colorscale="gray_r", showscale=False, hoverinfo="skip"))
+    fig.update_layout(title=f"Each digit (left) and {len(stacked) - 1} augmented copies of it", height=560,
+                      yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x")
+    return fig

@@ -52,7 +52,7 @@ if st.button("Register this dataset", key="register_dataset",
 st.subheader("Augmentation preview")
 a = st.columns(4)
 aug = Augmentation(
-    copies=1, rotation=a[0].slider("Rotation (°)", 0, 30, 10, key="aug_rotation"),
+    copies=7, rotation=a[0].slider("Rotation (°)", 0, 30, 10, key="aug_rotation"),
     shift=a[1].slider("Shift (share of side)", 0.0, 0.2, 0.08, key="aug_shift"),
     scale=a[2].slider("Scale (±)", 0.0, 0.3, 0.1, key="aug_scale"),
     shear=a[3].slider("Shear (±)", 0.0, 0.5, 0.15, key="aug_shear"),
@@ -60,9 +60,8 @@ aug = Augmentation(
     elastic=st.slider("Elastic distortion", 0.0, 3.0, 0.0, key="aug_elastic"),
     seed=int(st.number_input("Seed", 0, 10_000, 0, key="aug_seed")))
 pick = one_per_class(y, aug.seed)
-X_aug, y_aug = augment(X[pick], y[pick], conv, aug)
-st.plotly_chart(model_charts.sample_grid(X_aug[len(pick):], y_aug[len(pick):], conv.size, per_class=1, seed=aug.seed),
-                key="augment_chart")
+X_aug, _ = augment(X[pick], y[pick], conv, aug)
+st.plotly_chart(model_charts.augmentation_grid(X_aug, len(pick), conv.size), key="augment_chart")
 st.caption("Use the CLI's `--augment N` (or a training job's augment copies) to add N such copies of every "
            "training image; the test split is never augmented.")
 
