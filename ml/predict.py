@@ -45,11 +45,12 @@ def resolve_model(model_id: int | None) -> artifacts.LoadedModel:
     return artifacts.load(chosen)
 
 
-def _ten_probabilities(estimator, proba_row: np.ndarray) -> np.ndarray:
-    """Probabilities for digits 0..9 even when a model was trained on fewer classes."""
-    full = np.zeros(10)
-    full[np.asarray(estimator.classes_, dtype=int)] = proba_row
-    return full
+def ten_probabilities(estimator, X) -> np.ndarray:
+    """(n, 10) probabilities for digits 0..9, zero for digits the model never saw in training
+    (a model trained on feedback may lack some)."""
+    proba = np.zeros((len(X), 10))
+    proba[:, np.asarray(estimator.classes_, dtype=int)] = estimator.predict_proba(X)
+    return proba
 
 
 def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str, model_id: int | None = None,
@@ -60,7 +61,7 @@ def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str
     convention = ImageConvention.from_dict(model.convention)
     started = time.perf_counter()
     vector = preprocess(image, convention)
-    proba = _ten_probabilities(model.estimator, model.estimator.predict_proba(vector.reshape(1, -1))[0])
+    proba = ten_probabilities(model.estimator, vector.reshape(1, -1))[0]
     latency_ms = (time.perf_counter() - started) * 1000
     digit = int(np.argmax(proba))
     prediction_id = None

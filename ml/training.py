@@ -18,6 +18,7 @@ from ml.jobs import JobContext
 from ml.sources import load_spec
 from ml.evaluation import classification_metrics
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
+from ml.predict import ten_probabilities
 
 log = logging.getLogger(__name__)
 
@@ -112,11 +113,7 @@ jobs.register("train", train_job)
 
 
 def _probabilities(model_id: int, X: np.ndarray) -> np.ndarray:
-    """(n, 10) probabilities, zero for digits the model never saw in training."""
-    model = artifacts.load(model_id).estimator
-    proba = np.zeros((len(X), 10))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
-    return proba
+    return ten_probabilities(artifacts.load(model_id).estimator, X)
 
 
 def _test_index(record, dataset: Dataset) -> np.ndarray:

@@ -3,9 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import auth, model_charts
-from data import audit, registry
+from data import audit, db, predictions, registry
 from ml import artifacts, training
-from data import predictions
 from ml.datasets import as_picture
 from ml.evaluation import cell_examples, pr_curves, reliability, roc_curves
 from ml.sources import DatasetError
@@ -15,7 +14,7 @@ st.title("Models")
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring the test split…")
-def scored(model_id: int):
+def scored(model_id: int, store: str):  # noqa: ARG001 - `store` keys the cache (ids repeat across databases)
     X, y, proba = training.test_split_predictions(model_id)
     return X, y, proba, roc_curves(y, proba), pr_curves(y, proba), reliability(y, proba)
 
@@ -58,6 +57,12 @@ if validation := m.get("validation"):
                f"split): accuracy {validation['accuracy']:.2%} · macro F1 {validation['macro_f1']:.4f} · "
                f"log-loss {validation['log_loss']:.4f}")
 
+try:
+    X, y, proba, curves, pr, calibration = scored(model_id, str(db.db_path()))
+except ValueError as exc:  # e.g. the IDX files it was trained on have moved (DatasetError is a ValueError)
+    st.warning(f"The test images of this model cannot be rebuilt, so its curves and gallery are not shown: {exc}")
+    X = y = proba = curves = pr = calibration = None
+
 metrics_tab, confusion_tab, roc_tab, pr_tab, calibration_tab, live_tab, actions_tab = st.tabs(
     ["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Live accuracy", "Actions"])
 with metrics_tab:
@@ -71,22 +76,23 @@ with confusion_tab:
     pick = st.columns(2)
     true_digit = pick[0].selectbox("True digit", range(10), key="cm_true")
     predicted = pick[1].selectbox("Predicted digit", range(10), index=(true_digit + 1) % 10, key="cm_pred")
-    X, y, proba, *_ = scored(model_id)
-    hits = cell_examples(y, proba, true_digit, predicted)
-    if not hits:
-        st.caption(f"No test image of a {true_digit} was read as {predicted}.")
-    else:
+    if proba is not None:
+        hits = cell_examples(y, proba, true_digit, predicted)
+        if not hits:
+            st.caption(f"No test image of a {true_digit} was read as {predicted}.")
         gallery = st.columns(6)
         for k, i in enumerate(hits):
             gallery[k % 6].image(as_picture(X[i]), width=84,
                                  caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
 with roc_tab:
-    curves = scored(model_id)[3]
-    st.plotly_chart(model_charts.roc_figure(curves), key="roc_chart")
+    if curves is not None:
+        st.plotly_chart(model_charts.roc_figure(curves), key="roc_chart")
 with pr_tab:
-    st.plotly_chart(model_charts.pr_figure(scored(model_id)[4]), key="pr_chart")
+    if pr is not None:
+        st.plotly_chart(model_charts.pr_figure(pr), key="pr_chart")
 with calibration_tab:
-    st.plotly_chart(model_charts.reliability_figure(scored(model_id)[5]), key="calibration_chart")
+    if calibration is not None:
+        st.plotly_chart(model_charts.reliability_figure(calibration), key="calibration_chart")
 with live_tab:
     live = predictions.live_accuracy(model_id)
     if live.empty:

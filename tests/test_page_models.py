@@ -1,4 +1,5 @@
 """Models page (AppTest): metrics, confusion matrix and ROC of the active model; activate and archive."""
+import numpy as np
 import pytest
 from conftest import texts
 from data import audit, registry
@@ -104,3 +105,19 @@ def test_a_validation_share_is_scored_apart_and_leaves_the_test_split_alone(open
     assert any("360 validation" in c.value for c in at.caption)
     assert any("Validation split (360 images" in c.value and f"{validation['accuracy']:.2%}" in c.value
                for c in at.caption)
+
+
+def test_a_model_whose_training_files_moved_still_opens_with_a_clear_message(open_app, tmp_path):
+    from ml.sources import load_spec, write_idx
+    images, labels = tmp_path / "img.idx", tmp_path / "lab.idx"
+    digits = load_embedded()
+    big = np.kron(digits.X[:300].reshape(-1, 8, 8), np.ones((1, 3, 3))) * 15  # 24x24, 0..240
+    write_idx(images, np.pad(big, ((0, 0), (2, 2), (2, 2))).astype(np.uint8))  # 28x28 MNIST format
+    write_idx(labels, digits.y[:300].astype(np.uint8))
+    model_id = training.train_and_register(load_spec(f"idx:{images},{labels}"), "knn", trained_by="ana")
+    training.activate_model(model_id, by="ana")
+    images.unlink()
+    at = open_app("ana", "models")
+    assert not at.exception
+    assert any("cannot be rebuilt" in w.value and "img.idx" in w.value for w in at.warning)
+    assert {m.label for m in at.metric} >= {"Accuracy", "Macro F1"}  # the recorded metrics still show
