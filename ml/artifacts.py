@@ -18,6 +18,7 @@ from typing import Any
 import joblib
 
 from data import db, registry
+from ml.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,6 @@ _cache: dict[tuple[str, int], "LoadedModel"] = {}
 _cache_lock = threading.Lock()
 
 
-class ArtifactError(RuntimeError):
-    """A model artifact is missing or does not match its recorded checksum."""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ml.errors import ImageError
+
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -19,8 +21,6 @@ MAX_PIXELS = 25_000_000
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
 
 
-class ImageError(ValueError):
-    """A user-facing reason why an image cannot be used."""
 
 
 def _megabytes(n: int) -> str:

@@ -16,14 +16,13 @@ from PIL import Image
 from data import audit, predictions, registry
 from ml import artifacts
 from ml.conventions import ImageConvention
+from ml.errors import NoActiveModelError
 from ml.images import ImageError, image_to_png_thumbnail, load_image
 from ml.preprocess import preprocess
 
 log = logging.getLogger(__name__)
 
 
-class NoActiveModelError(RuntimeError):
-    """No model is active yet."""
 
 
 @dataclass(frozen=True)

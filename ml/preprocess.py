@@ -12,7 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ml.conventions import ImageConvention
-from ml.images import ImageError
+from ml.errors import BlankImageError, ImageError
 
 NOISE_FLOOR = 0.2        # ink below this (relative to the strongest stroke) is paper texture
 BBOX_LEVEL = 0.15        # ink level that counts for the bounding box
@@ -137,7 +137,7 @@ def _crop(ink: np.ndarray) -> np.ndarray:
     rows = np.flatnonzero((ink > BBOX_LEVEL).any(axis=1))
     cols = np.flatnonzero((ink > BBOX_LEVEL).any(axis=0))
     if rows.size == 0:
-        raise ImageError("Draw a digit first: the image is blank.")
+        raise BlankImageError("Draw a digit first: the image is blank.")
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
@@ -205,5 +205,5 @@ def preprocess(image: Image.Image | np.ndarray, conv: ImageConvention) -> np.nda
     """Any image -> the model input of `conv`; ImageError when there is no digit to read."""
     ink = ink_map(_shrink(image))
     if is_blank(ink):
-        raise ImageError("Draw a digit first: the image is blank or nearly blank.")
+        raise BlankImageError("Draw a digit first: the image is blank or nearly blank.")
     return to_model_input(ink, conv)

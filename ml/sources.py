@@ -15,6 +15,7 @@ import numpy as np
 from data import predictions
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import Dataset, load_embedded
+from ml.errors import DatasetError
 from ml.images import ImageError, load_image
 from ml.preprocess import preprocess
 
@@ -24,10 +25,6 @@ IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 2051, 2049
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 MAX_FILES = 200_000
 OPENML_TIMEOUT = 30.0
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be used, with the reason."""
 
 
 def _read(path: Path) -> bytes:

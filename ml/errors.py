@@ -1,0 +1,72 @@
+"""One error tree for every failure a person can cause or fix.
+
+Each `DigitLabError` carries a whole sentence for that person (what is wrong and what to do).
+The CLI prints it and exits non-zero; the dashboard shows it and writes the audit row through one
+helper (`dashboard.failures`). Anything that is not a `DigitLabError` is a bug: logged with its
+traceback and shown as a short apology, never swallowed.
+
+The subclasses also derive from the built-in type they replace (ValueError, RuntimeError,
+PermissionError), so callers that caught those keep working.
+"""
+from __future__ import annotations
+
+
+class DigitLabError(Exception):
+    """A failure with a user-facing sentence; `kind` names it in audit rows."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ImageError(DigitLabError, ValueError):
+    """An image that cannot be used (not an image, truncated, too large, a bomb)."""
+
+    kind = "image"
+
+
+class BlankImageError(ImageError):
+    """The image holds no ink to read: nothing is predicted or stored."""
+
+    kind = "blank"
+
+
+class DatasetError(DigitLabError, ValueError):
+    """A dataset SPEC, file or archive that cannot be used."""
+
+    kind = "dataset"
+
+
+class ArtifactError(DigitLabError, RuntimeError):
+    """A model artifact that is missing, changed since it was saved, or unreadable."""
+
+    kind = "artifact"
+
+
+class NoActiveModelError(ArtifactError):
+    """No model is active yet."""
+
+    kind = "no_model"
+
+
+class RequestError(DigitLabError, ValueError):
+    """A request (training, tuning, batch) that is invalid as submitted: refused before any work."""
+
+    kind = "request"
+
+
+class PolicyError(DigitLabError, PermissionError):
+    """The user's role may not do this."""
+
+    kind = "denied"
+
+
+class QuotaError(DigitLabError):
+    """The user is over a quota or rate limit."""
+
+    kind = "quota"
