@@ -29,7 +29,7 @@ from dashboard.navigation import BY_KEY
 from dashboard.settings import cookie_key
 from data import audit, users
 from data.users import User
-from ml import accounts
+from ml import accounts, policy
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def require(page_key: str) -> User:
     if user is None:
         st.warning("Please sign in.")
         st.stop()
-    if user.role not in spec.roles:
+    if not policy.can(user.role, page_key):
         audit.record(user.username, f"open_page:{page_key}", "denied", f"role {user.role}")
         st.error(f"Your role ({user.role}) may not open {spec.title}. Ask an admin if you need it.")
         st.stop()

@@ -6,17 +6,23 @@ from pathlib import Path
 
 import streamlit as st
 
+from ml import policy
+
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
-ALL_ROLES = ("admin", "analyst", "viewer")
 
 
 @dataclass(frozen=True)
 class PageSpec:
+    """A page of the menu; who may open it is the capability of the same key in `ml.policy`."""
+
     key: str
     title: str
     icon: str
     section: str
-    roles: tuple[str, ...] = ALL_ROLES
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return policy.CAPABILITIES[self.key]
 
     @property
     def path(self) -> Path:
@@ -32,18 +38,15 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("draw", "Draw", ":material/draw:", "Recognise"),
     PageSpec("upload", "Upload", ":material/upload_file:", "Recognise"),
     PageSpec("history", "History", ":material/history:", "Recognise"),
-    PageSpec("data", "Data", ":material/dataset:", "Model lab", ("admin", "analyst")),
-    PageSpec("train", "Train", ":material/model_training:", "Model lab", ("admin", "analyst")),
-    PageSpec("models", "Models", ":material/inventory_2:", "Model lab", ("admin", "analyst")),
-    PageSpec("compare", "Compare", ":material/compare:", "Model lab", ("admin", "analyst")),
-    PageSpec("users", "Users", ":material/group:", "Admin", ("admin",)),
-    PageSpec("audit", "Audit log", ":material/policy:", "Admin", ("admin",)),
+    PageSpec("datasets", "Data", ":material/dataset:", "Model lab"),
+    PageSpec("train", "Train", ":material/model_training:", "Model lab"),
+    PageSpec("models", "Models", ":material/inventory_2:", "Model lab"),
+    PageSpec("compare", "Compare", ":material/compare:", "Model lab"),
+    PageSpec("users", "Users", ":material/group:", "Admin"),
+    PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),
 )
 BY_KEY = {p.key: p for p in PAGES}
-
-# Who may send feedback that becomes training data.
-FEEDBACK_ROLES = ("admin", "analyst")
 
 
 def st_page(spec: PageSpec, *, default: bool = False):
@@ -58,4 +61,4 @@ def link(key: str, label: str | None = None) -> None:
 
 
 def allowed(role: str) -> list[PageSpec]:
-    return [p for p in PAGES if role in p.roles]
+    return [p for p in PAGES if policy.can(role, p.key)]

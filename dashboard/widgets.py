@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts
-from dashboard.navigation import FEEDBACK_ROLES
 from data.users import User
+from ml import policy
 from ml.predict import Prediction, record_feedback
 
 
@@ -27,7 +27,7 @@ def feedback_block(result: Prediction, user: User) -> None:
     """Correct / pick the real digit; stored against the prediction (viewers cannot train models)."""
     if result.prediction_id is None:
         return
-    if user.role not in FEEDBACK_ROLES:
+    if not policy.can(user.role, "feedback"):
         st.caption("Viewers cannot send feedback that trains models.")
         return
     done_key = f"feedback_done_{result.prediction_id}"

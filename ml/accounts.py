@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 import bcrypt
 
 from data import audit, settings, users
+from ml import policy
+from ml.errors import RequestError
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +61,17 @@ def ensure_admin() -> str | None:
 
 def create_user(username: str, name: str, role: str, password: str, *, by: str,
                 must_change_password: bool = True) -> None:
+    """Add an account; `by` must hold `manage_users`. Refusals raise RequestError (audited by the caller's boundary)."""
+    policy.require(by, "manage_users", action="create_user")
+    if not username or not name:
+        raise RequestError("Give a username and a name.")
+    if role not in policy.ROLES:
+        raise RequestError(f"Unknown role {role!r}; choose one of {', '.join(policy.ROLES)}.")
     problem = password_problem(password)
     if problem:
-        raise ValueError(problem)
+        raise RequestError(problem)
     if users.get(username) is not None:
-        raise ValueError(f"The username {username!r} is taken.")
+        raise RequestError(f"The username {username!r} is taken.")
     users.create(username, name, role, hash_password(password), must_change_password=must_change_password)
     audit.record(by, "create_user", "ok", f"{username} as {role}")
 

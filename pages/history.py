@@ -3,12 +3,13 @@ import streamlit as st
 
 from dashboard import auth
 from data import predictions
+from ml import policy
 
 PAGE_SIZE = 50
 
 user = auth.require("history")
 st.title("Prediction history")
-everyone = user.role in ("admin", "analyst") and st.toggle("Show everyone's predictions", key="history_all")
+everyone = policy.can(user.role, "history_all") and st.toggle("Show everyone's predictions", key="history_all")
 scope = None if everyone else user.username
 page_no = st.number_input("Page", min_value=1, value=1, step=1, key="history_page")
 frame = predictions.page(username=scope, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)

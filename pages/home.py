@@ -6,12 +6,13 @@ import streamlit as st
 from dashboard import auth, charts
 from dashboard.navigation import link
 from data import predictions, registry
+from ml import policy
 
 user = auth.require("home")
 st.title(f"Welcome, {user.name}")
 st.caption(f"Signed in as `{user.username}` · role **{user.role}**")
 
-scope = None if user.role in ("admin", "analyst") else user.username
+scope = None if policy.can(user.role, "history_all") else user.username
 active = registry.active_id()
 record = registry.get(active) if active is not None else None
 today = datetime.combine(date.today(), datetime.min.time())

@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, failures
 from data import users
-from ml import accounts
+from ml import accounts, policy
 
 admin = auth.require("users")
 st.title("Users")
@@ -16,18 +16,12 @@ st.subheader("Add a user")
 with st.form("add_user", clear_on_submit=True):
     username = st.text_input("Username", key="new_username").strip().lower()
     name = st.text_input("Full name", key="new_name").strip()
-    role = st.selectbox("Role", users.ROLES, index=1, key="new_role")
+    role = st.selectbox("Role", policy.ROLES, index=1, key="new_role")
     password = st.text_input("Initial password", type="password", key="new_password",
                              help="The user must change it at first sign-in.")
     submitted = st.form_submit_button("Add user")
 if submitted:
-    if not username or not name:
-        st.error("Give a username and a name.")
-    else:
-        try:
-            accounts.create_user(username, name, role, password, by=admin.username)
-        except ValueError as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Added {username} as {role}.")
-            st.rerun()
+    with failures.boundary("create_user", admin.username):
+        accounts.create_user(username, name, role, password, by=admin.username)
+    st.success(f"Added {username} as {role}.")
+    st.rerun()

@@ -30,6 +30,7 @@ def test_first_start_without_password_generates_a_one_time_one(empty_store):
 
 
 def test_password_rules_and_wrong_current_password(empty_store):
+    accounts.ensure_admin()
     accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="admin")
     with pytest.raises(ValueError, match="current password is wrong"):
         accounts.change_password("ana", "nope", "second-pw-123")
@@ -70,3 +71,16 @@ def test_a_success_resets_the_count(empty_store):
     accounts.record_sign_in("ana", True, start + timedelta(minutes=5))
     accounts.record_sign_in("ana", False, start + timedelta(minutes=6))
     assert accounts.locked_until("ana", start + timedelta(minutes=6)) is None
+
+
+def test_only_an_active_admin_may_create_users_and_refusals_are_audited(empty_store):
+    from ml.errors import PolicyError
+    accounts.ensure_admin()
+    accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="admin", must_change_password=False)
+    with pytest.raises(PolicyError, match="analyst"):
+        accounts.create_user("eve", "Eve", "admin", "first-pw-123", by="ana")
+    with pytest.raises(PolicyError, match="not an active user"):
+        accounts.create_user("eve", "Eve", "admin", "first-pw-123", by="mallory")
+    assert users.get("eve") is None
+    rows = audit.page(action="create_user")
+    assert list(rows["outcome"]) == ["denied", "denied", "ok"]  # newest first

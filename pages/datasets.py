@@ -8,7 +8,7 @@ from ml.augment import Augmentation, augment
 from ml.datasets import class_counts, one_per_class
 from ml.sources import DatasetError, load_spec
 
-user = auth.require("data")
+user = auth.require("datasets")
 st.title("Datasets")
 
 

@@ -3,7 +3,7 @@ from data import dataset_records
 
 
 def test_data_page_shows_the_embedded_digits_and_registers_them(open_app):
-    at = open_app("ana", "data")
+    at = open_app("ana", "datasets")
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Images"] == "1,797" and metrics["Convention"] == "8×8, 0..16"
@@ -15,7 +15,7 @@ def test_data_page_shows_the_embedded_digits_and_registers_them(open_app):
 
 
 def test_a_bad_spec_is_a_message_not_a_crash(open_app):
-    at = open_app("ana", "data")
+    at = open_app("ana", "datasets")
     at.selectbox(key="data_source").set_value("other").run()
     at.text_input(key="data_spec").input("idx:/nope,/nope").run()
     assert not at.exception
