@@ -15,6 +15,8 @@ from bench import core
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (under 2 minutes)")
+    parser.add_argument("--smoke", action="store_true", help="every figure once on tiny sizes: checks the plumbing "
+                                                             "(the test suite runs this); its numbers mean nothing")
     parser.add_argument("--only", nargs="*", default=None, help="figure groups to run (predict store pages training server)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
@@ -31,9 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     from ml.bootstrap import prepare
 
     started = time.perf_counter()
-    ctx = core.Context(quick=args.quick, workdir=workdir)
+    ctx = core.Context(quick=args.quick or args.smoke, workdir=workdir, smoke=args.smoke)
     model_id = prepare(announce=lambda _: None)
-    n_rows = 100_000 if args.quick else 1_000_000
+    n_rows = int(ctx.size(1_000_000, 100_000, 2_000))
     t = time.perf_counter()
     store_data.fill(n_rows, n_rows, model_id=model_id)
     ctx.shared["n_rows"] = n_rows
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             db.connection()  # server figures close it
     seconds = time.perf_counter() - started
     print(core.table(rows))
-    print(f"\n{'quick' if args.quick else 'full'} run in {seconds:.0f} s; JSON in {args.out}")
+    print(f"\n{'smoke' if args.smoke else 'quick' if args.quick else 'full'} run in {seconds:.0f} s; JSON in {args.out}")
     core.write_json(rows, args.quick, seconds, args.out)
     db.close()
     shutil.rmtree(workdir, ignore_errors=True)

@@ -24,9 +24,17 @@ class Context:
     quick: bool
     workdir: Path
     shared: dict = field(default_factory=dict)  # state set up once and used by several figures
+    smoke: bool = False  # the test suite's run: every figure once, on tiny sizes (plumbing, not figures)
 
     def repeats(self, full: int, quick: int | None = None) -> int:
-        return (quick if quick is not None else max(3, full // 5)) if self.quick else full
+        reduced = quick if quick is not None else max(3, full // 5)
+        if self.smoke:
+            return min(reduced, 5)
+        return reduced if self.quick else full
+
+    def size(self, full: float, quick: float, smoke: float) -> float:
+        """A workload size for the run's mode (full `make bench`, `--quick`, or the suite's `--smoke`)."""
+        return smoke if self.smoke else quick if self.quick else full
 
 
 @dataclass

@@ -104,7 +104,7 @@ def csv_export(ctx: Context) -> Measured:
 def concurrency(ctx: Context) -> Measured:
     canvas = pen_digit(5, rng=np.random.default_rng(1))
     png = _canvas_png(canvas)
-    seconds = 3.0 if ctx.quick else 10.0
+    seconds = ctx.size(10.0, 3.0, 0.5)
 
     def hammer(threads: int) -> tuple[float, list[int], list[BaseException]]:
         ids: list[int] = []
@@ -178,7 +178,7 @@ def _mnist_like(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def training(ctx: Context) -> dict[str, Measured]:
     digits = load_embedded()
     parts = split(digits.X, digits.y, seed=0)
-    n_mnist = 1_000 if ctx.quick else 10_000
+    n_mnist = int(ctx.size(10_000, 1_000, 100))
     started = time.perf_counter()
     X_m, y_m = _mnist_like(n_mnist)
     made = time.perf_counter() - started
@@ -203,10 +203,16 @@ def cold_start(ctx: Context) -> dict[str, Measured]:
     return measure_server(ctx)
 
 
+@figure("draw: mouse-up → answer on screen", unit="s", group="server")
+def draw_latency(ctx: Context) -> Measured:
+    from bench.server import measure_draw
+    return measure_draw(ctx)
+
+
 @figure("memory: peak during a batch of images", unit="MB", target=600.0, group="server")
 def batch_memory(ctx: Context) -> Measured:
     import psutil
-    n = 1_000 if ctx.quick else 10_000
+    n = int(ctx.size(10_000, 1_000, 100))
     archive = ctx.workdir / "batch.zip"
     rng = np.random.default_rng(3)
     from PIL import Image

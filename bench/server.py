@@ -110,3 +110,74 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
         "memory: server RSS after start with the default model": Measured(rss, unit="MB", target=400.0,
                                                                  note="after sign-in and one upload prediction (model loaded)"),
     }
+
+
+_ANSWER = "() => [...document.querySelectorAll('[data-testid=stMetricLabel]')].some(e => /Predicted digit|Not sure/.test(e.innerText))"
+
+
+def _stroke(page) -> None:
+    """A handwritten 1 drawn with real mouse events, up to (not including) the mouse-up."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(state="visible", timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 115, box["y"] + 85)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 145, box["y"] + 50, steps=8)
+    page.mouse.move(box["x"] + 145, box["y"] + 240, steps=25)
+
+
+def _mouse_up_to_answer(page, n: int) -> list[float]:
+    """n samples of: clear, draw, mouse-up -> a digit (or "not sure") shown, polled every 5 ms."""
+    from playwright.sync_api import expect
+    samples = []
+    for _ in range(n + 1):  # the first one warms the page up
+        old = page.locator("canvas.upper-canvas").element_handle(timeout=30_000)
+        page.get_by_role("button", name="Clear").click()
+        page.wait_for_function("el => !el.isConnected", arg=old, timeout=30_000)  # a new canvas replaces it
+        expect(page.get_by_text("Draw a digit first").first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(300)  # the new canvas's drawing layer initialises (outside the timed part)
+        _stroke(page)
+        started = time.monotonic()
+        page.mouse.up()
+        page.wait_for_function(_ANSWER, polling=5, timeout=30_000)
+        samples.append(time.monotonic() - started)
+    return samples[1:]
+
+
+def measure_draw(ctx: Context) -> Measured:
+    """What a person feels on Draw: mouse-up -> the answer, against a bare one-canvas app in the same run."""
+    from playwright.sync_api import expect, sync_playwright
+    db.close()  # DuckDB: one process per file, the server needs it
+    n = ctx.repeats(30, 10)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        proc, url, started = _start(ROOT / "bench" / "canvas_app.py")
+        try:
+            page = browser.new_page()
+            _wait_health(url, proc, started + 60)
+            page.goto(url)
+            floor = _mouse_up_to_answer(page, n)
+            page.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        proc, url, started = _start(ROOT / "dashboard" / "app.py")
+        try:
+            page = browser.new_page()
+            _wait_health(url, proc, started + 60)
+            page.goto(url)
+            page.get_by_role("textbox", name="Username").fill("admin")
+            page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Welcome")).to_be_visible(timeout=60_000)
+            page.get_by_role("link", name="Draw").first.click()
+            whole = _mouse_up_to_answer(page, n)
+            page.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+        browser.close()
+    p95 = sorted(whole)[min(len(whole) - 1, int(0.95 * len(whole)))]
+    return Measured(whole, floor, note=f"Chromium, real mouse strokes; p95 {p95 * 1000:.0f} ms (floor p95 "
+                                       f"{sorted(floor)[min(len(floor) - 1, int(0.95 * len(floor)))] * 1000:.0f} ms); "
+                                       "floor = a bare one-canvas Streamlit app that shows a number; goal ≤ 1.5x")
