@@ -25,7 +25,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_health(url: str, proc: subprocess.Popen, deadline: float) -> None:
+def wait_health(url: str, proc: subprocess.Popen, deadline: float) -> None:
+    """Poll /_stcore/health until it answers 200; a process that exits or a passed deadline raises."""
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("streamlit exited during start-up")
@@ -38,30 +39,42 @@ def _wait_health(url: str, proc: subprocess.Popen, deadline: float) -> None:
     raise RuntimeError("streamlit did not answer /_stcore/health in time")
 
 
-def _start(script: Path) -> tuple[subprocess.Popen, str, float]:
+def start_streamlit(script: Path, env: dict[str, str] | None = None, log=subprocess.DEVNULL
+                    ) -> tuple[subprocess.Popen, str, float]:
+    """`streamlit run SCRIPT` headless on a free loopback port: (process, base URL, monotonic start time).
+    The bench and the browser tests both start servers through this."""
     port = free_port()
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1"], cwd=ROOT,
-                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}", started
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server by its PID: terminate, then kill if it does not exit."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _floor_start(browser) -> float:
     """Seconds until a bare one-widget Streamlit app shows its text box."""
     from playwright.sync_api import expect
-    proc, url, started = _start(ROOT / "bench" / "hello_app.py")
+    proc, url, started = start_streamlit(ROOT / "bench" / "hello_app.py")
     try:
         page = browser.new_page()
-        _wait_health(url, proc, started + 60)
+        wait_health(url, proc, started + 60)
         page.goto(url)
         expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=60_000)
         elapsed = time.monotonic() - started
         page.close()
         return elapsed
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop(proc)
 
 
 def measure_server(ctx: Context) -> dict[str, Measured]:
@@ -77,10 +90,10 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
         for attempt in range(ctx.repeats(3, 1) + 1):  # the first start warms the OS file cache
             if attempt:
                 floor.append(_floor_start(browser))
-            proc, url, started = _start(ROOT / "dashboard" / "app.py")
+            proc, url, started = start_streamlit(ROOT / "dashboard" / "app.py")
             try:
                 page = browser.new_page()
-                _wait_health(url, proc, started + 60)
+                wait_health(url, proc, started + 60)
                 t_health = time.monotonic() - started
                 page.goto(url)
                 expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=60_000)
@@ -99,8 +112,7 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
                     rss.append(psutil.Process(proc.pid).memory_info().rss / 2**20)
                 page.close()
             finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+                stop(proc)
         browser.close()
     return {
         "cold start: until /_stcore/health answers": Measured(health, note="median of fresh `streamlit run` processes after one warm-up start"),
@@ -151,20 +163,19 @@ def measure_draw(ctx: Context) -> Measured:
     n = ctx.repeats(30, 10)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        proc, url, started = _start(ROOT / "bench" / "canvas_app.py")
+        proc, url, started = start_streamlit(ROOT / "bench" / "canvas_app.py")
         try:
             page = browser.new_page()
-            _wait_health(url, proc, started + 60)
+            wait_health(url, proc, started + 60)
             page.goto(url)
             floor = _mouse_up_to_answer(page, n)
             page.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-        proc, url, started = _start(ROOT / "dashboard" / "app.py")
+            stop(proc)
+        proc, url, started = start_streamlit(ROOT / "dashboard" / "app.py")
         try:
             page = browser.new_page()
-            _wait_health(url, proc, started + 60)
+            wait_health(url, proc, started + 60)
             page.goto(url)
             page.get_by_role("textbox", name="Username").fill("admin")
             page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
@@ -174,8 +185,7 @@ def measure_draw(ctx: Context) -> Measured:
             whole = _mouse_up_to_answer(page, n)
             page.close()
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop(proc)
         browser.close()
     p95 = sorted(whole)[min(len(whole) - 1, int(0.95 * len(whole)))]
     return Measured(whole, floor, note=f"Chromium, real mouse strokes; p95 {p95 * 1000:.0f} ms (floor p95 "
