@@ -9,6 +9,7 @@ from dashboard import auth
 from dashboard.navigation import PAGES, allowed, st_page
 from dashboard.resources import bootstrap
 from data.db import StoreLockedError
+from ml.errors import DigitLabError
 
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -17,7 +18,7 @@ st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="
 
 try:
     bootstrap()
-except StoreLockedError as exc:
+except (StoreLockedError, DigitLabError) as exc:  # e.g. another process holds the database, a refused admin password
     st.error(str(exc))
     st.stop()
 

@@ -37,6 +37,7 @@ COOKIE_NAME = "digitlab_auth"
 COOKIE_DAYS = 1.0
 _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
+_SIGNED_IN_AT = "_signed_in_at"  # when this session signed in: sessions ended after it end here too
 
 
 class _QuietCookieManager(stx.CookieManager):
@@ -78,11 +79,6 @@ def _credentials() -> dict[str, Any]:
         for u in users.active_users()}}
 
 
-def _locked_message(username: str, until) -> str:
-    return (f"Too many failed sign-ins: '{username}' is locked until {until:%H:%M}. "
-            "Try again then, or ask an admin.")
-
-
 class _GuardedLogin:
     """Wraps the library's controller: refuses locked usernames, records every attempt."""
 
@@ -99,21 +95,18 @@ class _GuardedLogin:
             issued = datetime.fromtimestamp(token["exp_date"]) - timedelta(days=COOKIE_DAYS)
             if accounts.cookie_revoked(token["username"], issued):
                 return None
+            st.session_state[_SIGNED_IN_AT] = issued
             return self._inner.login(token=token)
         if not name:
             return self._inner.login(username, password, *args, **kwargs)
         if not password:
             raise LoginError("Enter your password.")
-        until = accounts.locked_until(name)
-        if until is not None:
-            audit.record(name, "sign_in", "denied", "account locked")
-            raise LoginError(_locked_message(name, until))
-        ok = bool(self._inner.login(username, password, *args, **kwargs))
-        until = accounts.record_sign_in(name, ok)
-        if until is not None:
-            raise LoginError(_locked_message(name, until))
-        if not ok:
-            raise LoginError("Wrong username or password.")
+        result = accounts.sign_in(name, password, lambda: self._inner.login(username, password, *args, **kwargs))
+        if not result.ok:
+            if st.session_state.get("authentication_status"):  # never leave a refused attempt signed in
+                self._inner.logout()
+            raise LoginError(result.message)
+        st.session_state[_SIGNED_IN_AT] = datetime.now()
         st.session_state[_COOKIE_PENDING] = "set"
         return True
 
@@ -131,16 +124,25 @@ def authenticator() -> stauth.Authenticate:
 
 
 def restore_from_cookie() -> None:
-    """Sign a returning browser in from its cookie before the page list is built."""
+    """Sign a returning browser in from its cookie before the page list is built. Any cookie that
+    cannot be read (tampered, wrong signature, `alg: none`, expired) counts as no cookie."""
     if st.session_state.get("authentication_status"):
         return
     auth = authenticator()
-    token = auth.cookie_controller.get_cookie()
-    if token:
-        try:
+    try:
+        token = auth.cookie_controller.get_cookie()
+        if token:
             auth.authentication_controller.login(token=token)
-        except LoginError:  # the user was removed or deactivated since the cookie was issued
-            auth.cookie_controller.delete_cookie()
+    except Exception as exc:  # noqa: BLE001 - a bad cookie is no cookie, whatever the library raises
+        log.info("ignored an unusable sign-in cookie: %s", type(exc).__name__)
+        _forget_session()
+        st.session_state[_COOKIE_PENDING] = "delete"
+
+
+def _forget_session() -> None:
+    """Clear this session's sign-in state without a rerun (a rerun here would loop)."""
+    for key in ("authentication_status", "username", "name", "email", "roles", _SIGNED_IN_AT):
+        st.session_state.pop(key, None)
 
 
 def write_pending_cookie() -> None:
@@ -154,10 +156,22 @@ def write_pending_cookie() -> None:
 
 
 def current_user() -> User | None:
+    """The signed-in, active user; a session whose user was deactivated or deleted, or whose
+    sessions were ended (password change, reset, "sign out everywhere"), is signed out here."""
     if not st.session_state.get("authentication_status"):
         return None
     user = users.get(st.session_state.get("username") or "")
-    return user if user and user.active else None
+    signed_in_at = st.session_state.get(_SIGNED_IN_AT)
+    if user is None or not user.active or (signed_in_at and accounts.session_ended(user.username, signed_in_at)):
+        _forget_session()
+        st.session_state[_COOKIE_PENDING] = "delete"
+        return None
+    return user
+
+
+def keep_this_session() -> None:
+    """After this session ended all of its user's sessions (a password change), it stays signed in."""
+    st.session_state[_SIGNED_IN_AT] = datetime.now() + timedelta(milliseconds=1)
 
 
 def sign_in_page() -> None:

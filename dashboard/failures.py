@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 def report(exc: BaseException, action: str, username: str | None) -> None:
     """Show `exc` to the person and write its audit row (a refusal is "denied", a failure "error")."""
     if isinstance(exc, DigitLabError):
-        if not isinstance(exc, PolicyError):  # PolicyError is audited where it is raised (ml.policy)
-            audit.record(username, action, "error", f"{exc.kind}: {exc}")
+        if not exc.audited:
+            audit.record(username, action, "denied" if isinstance(exc, PolicyError) else "error", f"{exc.kind}: {exc}")
         (st.info if isinstance(exc, BlankImageError) else st.error)(str(exc))
         return
     ref = uuid.uuid4().hex[:8]

@@ -1,7 +1,15 @@
 """Small key/value settings (the active model, sign-out times)."""
 from __future__ import annotations
 
+import threading
+import time
+
+import duckdb
+
 from data import db
+
+RETRIES = 20  # two writers of one key collide in DuckDB's optimistic concurrency; the loser retries
+_WRITE = threading.Lock()  # one process per file: writers of this process take turns, so conflicts stay rare
 
 GET = "SELECT value FROM settings WHERE key = ?"
 SET = """
@@ -15,4 +23,13 @@ def get(key: str) -> str | None:
 
 
 def put(key: str, value: str) -> None:
-    db.execute(SET, [key, value])
+    """Upsert; a write-write conflict with another thread ("Conflict on update!") is retried."""
+    for attempt in range(RETRIES):
+        try:
+            with _WRITE:
+                db.execute(SET, [key, value])
+            return
+        except (duckdb.TransactionException, duckdb.ConstraintException):  # first inserts of one key race too
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.001 * (attempt + 1))

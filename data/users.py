@@ -16,6 +16,7 @@ FROM users WHERE username = ?"""
 SELECT_ACTIVE_USERS = """
 SELECT username, name, email, role, password_hash, must_change_password, active, created_at
 FROM users WHERE active ORDER BY username"""
+UPDATE_ACTIVE = "UPDATE users SET active = ? WHERE username = ?"
 UPDATE_PASSWORD = "UPDATE users SET password_hash = ?, must_change_password = ? WHERE username = ?"
 INSERT_ATTEMPT = "INSERT INTO login_attempts (ts, username, success) VALUES (?, ?, ?)"
 # Failures after the last success, in a time range: a success resets the count.
@@ -58,6 +59,10 @@ def active_users() -> list[User]:
 
 def set_password(username: str, password_hash: str, *, must_change: bool = False) -> None:
     db.execute(UPDATE_PASSWORD, [password_hash, must_change, username])
+
+
+def set_active(username: str, active: bool) -> None:
+    db.execute(UPDATE_ACTIVE, [active, username])
 
 
 def record_attempt(username: str, success: bool, at: datetime | None = None) -> None:

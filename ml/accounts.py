@@ -1,19 +1,21 @@
-"""Accounts: password hashing, the first admin, and sign-in lockout.
+"""Accounts: the first admin, users, sign-in with an atomic lockout, and ending sessions.
 
 Pure Python (bcrypt, no Streamlit) so the CLI, the tests and the app share one policy.
-The hash format is the one streamlit-authenticator's Hasher checks.
+The hash format is the one streamlit-authenticator's Hasher checks. Password rules live in
+`ml.passwords`.
 """
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import bcrypt
-
 from data import audit, settings, users
-from ml import policy
+from ml import passwords, policy
 from ml.errors import RequestError
 
 log = logging.getLogger(__name__)
@@ -21,27 +23,14 @@ log = logging.getLogger(__name__)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+hash_password = passwords.hash_password
+verify_password = passwords.verify
 
 
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=12)).decode("ascii")
-
-
-def verify_password(password: str, password_hash: str) -> bool:
-    try:
-        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
-    except ValueError:
-        return False
-
-
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if password.isalpha() or password.isdigit():
-        return "Mix letters with digits or symbols."
-    return None
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """Why a new password is not acceptable, or None (see `ml.passwords`)."""
+    return passwords.problem(password, username)
 
 
 def ensure_admin() -> str | None:
@@ -50,6 +39,10 @@ def ensure_admin() -> str | None:
         return None
     given = os.environ.get("DIGITLAB_ADMIN_PASSWORD")
     if given:
+        problem = password_problem(given, "admin")
+        if problem:
+            raise RequestError(f"DIGITLAB_ADMIN_PASSWORD is not acceptable: {problem} "
+                               f"Set another one ({passwords.RULES}), or unset it to get a one-time password.")
         users.create("admin", "Administrator", "admin", hash_password(given))
         audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD")
         return None
@@ -67,7 +60,7 @@ def create_user(username: str, name: str, role: str, password: str, *, by: str,
         raise RequestError("Give a username and a name.")
     if role not in policy.ROLES:
         raise RequestError(f"Unknown role {role!r}; choose one of {', '.join(policy.ROLES)}.")
-    problem = password_problem(password)
+    problem = password_problem(password, username)
     if problem:
         raise RequestError(problem)
     if users.get(username) is not None:
@@ -81,13 +74,15 @@ def change_password(username: str, current: str, new: str) -> None:
     user = users.get(username)
     if user is None or not verify_password(current, user.password_hash):
         audit.record(username, "change_password", "denied", "current password wrong")
-        raise ValueError("The current password is wrong.")
-    problem = password_problem(new) or ("Choose a password different from the current one." if new == current else None)
+        raise RequestError("The current password is wrong.", audited=True)
+    problem = password_problem(new, username) or (
+        "Choose a password different from the current one." if new == current else None)
     if problem:
         audit.record(username, "change_password", "denied", problem)
-        raise ValueError(problem)
+        raise RequestError(problem, audited=True)
     users.set_password(username, hash_password(new), must_change=False)
     audit.record(username, "change_password", "ok")
+    end_sessions(username, by=username, reason="password changed")
 
 
 def locked_until(username: str, now: datetime | None = None) -> datetime | None:
@@ -125,3 +120,59 @@ def record_sign_out(username: str, now: datetime | None = None) -> None:
 def cookie_revoked(username: str, issued_at: datetime) -> bool:
     value = settings.get(f"signed_out:{username}")
     return value is not None and issued_at <= datetime.fromisoformat(value)
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(username: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(username, threading.Lock())
+
+
+@dataclass(frozen=True)
+class SignIn:
+    ok: bool
+    locked_until: datetime | None = None
+
+    @property
+    def message(self) -> str | None:
+        if self.locked_until is not None:
+            return (f"Too many failed sign-ins: this account is locked until {self.locked_until:%H:%M}. "
+                    "Try again then.")
+        return None if self.ok else "Wrong username or password."
+
+
+def sign_in(username: str, password: str, check: Callable[[], bool]) -> SignIn:
+    """One atomic step per user name: lock check, password check (`check`, e.g. the sign-in library's
+    own), and recording the attempt. Parallel guesses queue here, so after MAX_FAILURES the rest are
+    refused without their password being checked, and a success never lifts a lock in force. Unknown
+    or inactive names spend the same bcrypt time as a wrong password."""
+    with _lock_for(username):
+        until = locked_until(username)
+        if until is not None:
+            audit.record(username, "sign_in", "denied", "account locked")
+            return SignIn(False, until)
+        user = users.get(username)
+        if user is None or not user.active:
+            passwords.burn(password)
+            ok = False
+        else:
+            ok = bool(check())
+        return SignIn(ok, record_sign_in(username, ok))
+
+
+def end_sessions(username: str, *, by: str, reason: str, now: datetime | None = None) -> None:
+    """End every open session of a user at its next page run (password change, reset, deactivation,
+    "sign out everywhere"); their cookies stop signing anyone in too."""
+    at = (now or datetime.now()).isoformat()
+    settings.put(f"sessions_ended:{username}", at)
+    settings.put(f"signed_out:{username}", at)
+    audit.record(by, "end_sessions", "ok", f"{username}: {reason}")
+
+
+def session_ended(username: str, signed_in_at: datetime) -> bool:
+    """Whether a session that signed in at `signed_in_at` has been ended since."""
+    value = settings.get(f"sessions_ended:{username}")
+    return value is not None and signed_in_at <= datetime.fromisoformat(value)

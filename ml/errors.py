@@ -12,13 +12,15 @@ from __future__ import annotations
 
 
 class DigitLabError(Exception):
-    """A failure with a user-facing sentence; `kind` names it in audit rows."""
+    """A failure with a user-facing sentence; `kind` names it in audit rows. `audited` is True when
+    the code that raised it already wrote the audit row (the boundary then does not write another)."""
 
     kind = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, audited: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.audited = audited
 
     def __str__(self) -> str:
         return self.message

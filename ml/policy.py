@@ -55,6 +55,6 @@ def require(username: str, capability: str, *, action: str | None = None) -> str
     who = f"role {role}" if role else "unknown or inactive user"
     audit.record(username, action or capability, "denied", who)
     if role is None:
-        raise PolicyError(f"'{username}' is not an active user, so this cannot be done in their name.")
+        raise PolicyError(f"'{username}' is not an active user, so this cannot be done in their name.", audited=True)
     raise PolicyError(f"Your role ({role}) may not do this ({capability.replace('_', ' ')}). "
-                      "Ask an admin if you need it.")
+                      "Ask an admin if you need it.", audited=True)

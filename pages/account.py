@@ -1,31 +1,37 @@
-"""Account: change your password (forced at first sign-in with a generated password)."""
+"""Account: change your password (forced at first sign-in with a generated password), sign out everywhere."""
 import streamlit as st
 
-from dashboard import auth
-from ml import accounts
+from dashboard import auth, failures
+from ml import accounts, passwords
 
 user = auth.current_user()
 if user is None:
     st.stop()
-st.title("Change your password")
+st.title("Your account")
 if user.must_change_password:
     st.warning("You signed in with a one-time password: choose your own before going on.")
+st.subheader("Change your password")
 with st.form("change_password", clear_on_submit=True):
     current = st.text_input("Current password", type="password", key="pw_current")
-    new = st.text_input("New password", type="password", key="pw_new",
-                        help=f"At least {accounts.MIN_PASSWORD_LENGTH} characters, not only letters or only digits.")
+    new = st.text_input("New password", type="password", key="pw_new", help=passwords.RULES)
     repeat = st.text_input("Repeat the new password", type="password", key="pw_repeat")
     submitted = st.form_submit_button("Change password")
 if submitted:
     if new != repeat:
         st.error("The two new passwords differ.")
     else:
-        try:
+        with failures.boundary("change_password", user.username):
             accounts.change_password(user.username, current, new)
-        except ValueError as exc:
-            st.error(str(exc))
-        else:
-            st.success("Password changed.")
-            if user.must_change_password:
-                st.session_state["_go_home"] = True  # the full menu appears on the next run
-                st.rerun()
+        auth.keep_this_session()  # the change ended every other session of this user
+        st.success("Password changed. Your other sessions are signed out.")
+        if user.must_change_password:
+            st.session_state["_go_home"] = True  # the full menu appears on the next run
+            st.rerun()
+
+if not user.must_change_password:
+    st.subheader("Sessions")
+    st.caption("Signed in on another computer you no longer use? End every session of your account, this one too.")
+    if st.button("Sign out everywhere", key="sign_out_everywhere", icon=":material/logout:"):
+        accounts.end_sessions(user.username, by=user.username, reason="sign out everywhere")
+        auth.sign_out()
+        st.rerun()
