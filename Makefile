@@ -37,7 +37,7 @@ init: $(VENV)/.installed
 	$(BIN)/python -m ml init
 
 run: init
-	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
+	$(BIN)/python -m ml serve --port $(PORT)
 
 test: $(VENV)/.test-installed chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider

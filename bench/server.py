@@ -3,62 +3,17 @@ resident memory once a prediction has loaded the default model."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.core import Context, Measured
 from data import db
+from ml.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_health(url: str, proc: subprocess.Popen, deadline: float) -> None:
-    """Poll /_stcore/health until it answers 200; a process that exits or a passed deadline raises."""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("streamlit exited during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("streamlit did not answer /_stcore/health in time")
-
-
-def start_streamlit(script: Path, env: dict[str, str] | None = None, log=subprocess.DEVNULL
-                    ) -> tuple[subprocess.Popen, str, float]:
-    """`streamlit run SCRIPT` headless on a free loopback port: (process, base URL, monotonic start time).
-    The bench and the browser tests both start servers through this."""
-    port = free_port()
-    started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"], cwd=ROOT,
-                            env=env if env is not None else os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}", started
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server by its PID: terminate, then kill if it does not exit."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _floor_start(browser) -> float:

@@ -13,8 +13,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from data import audit, settings, users
+from data import audit, db, settings, users
 from ml import passwords, policy
 from ml.errors import RequestError
 
@@ -48,8 +49,32 @@ def ensure_admin() -> str | None:
         return None
     one_time = secrets.token_urlsafe(12)
     users.create("admin", "Administrator", "admin", hash_password(one_time), must_change_password=True)
+    _write_one_time_file(one_time)
     audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in")
     return one_time
+
+
+def one_time_password_file() -> Path:
+    """Where a generated admin password waits until it is changed: beside the database, mode 600."""
+    return db.db_path().parent / "admin-one-time-password.txt"
+
+
+def _write_one_time_file(password: str) -> None:
+    path = one_time_password_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    os.chmod(path, 0o600)  # also when the file existed with wider rights
+
+
+def pending_one_time_password() -> str | None:
+    """The generated admin password while it has not been changed yet, else None."""
+    path = one_time_password_file()
+    admin = users.get("admin")
+    if not path.exists() or admin is None or not admin.must_change_password:
+        return None
+    return path.read_text().strip() or None
 
 
 def create_user(username: str, name: str, role: str, password: str, *, by: str,
@@ -82,6 +107,8 @@ def change_password(username: str, current: str, new: str) -> None:
         raise RequestError(problem, audited=True)
     users.set_password(username, hash_password(new), must_change=False)
     audit.record(username, "change_password", "ok")
+    if username == "admin" and user.must_change_password:
+        one_time_password_file().unlink(missing_ok=True)
     end_sessions(username, by=username, reason="password changed")
 
 

@@ -15,16 +15,21 @@ def _to_console(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def prepare(announce: Callable[[str], None] = _to_console) -> int:
+def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = True) -> int:
     """Migrate, create the first admin, train the default model if none is active; returns the active model id.
 
-    A generated admin password is handed to `announce` exactly once (it is never stored in clear).
+    A generated admin password is written to a file only its owner can read (deleted once changed)
+    and handed to `announce` once when `reveal`; commands whose output is data (CSV, JSON) pass
+    `reveal=False` and only name the file, so the password never lands in the middle of a stream.
     """
     store.init_db()
     one_time = accounts.ensure_admin()
     if one_time:
-        announce("=" * 68 + f"\nDigit Lab created user 'admin' with one-time password: {one_time}\n"
-                 "It is shown only now; you will be asked to change it at first sign-in.\n" + "=" * 68)
+        where = accounts.one_time_password_file()
+        announce("=" * 68 + (f"\nDigit Lab created user 'admin' with one-time password: {one_time}\n" if reveal else
+                             "\nDigit Lab created user 'admin' with a one-time password.\n")
+                 + f"It is kept in {where} (only you can read it) until you change it at first sign-in.\n"
+                 + "=" * 68)
     active = registry.active_id()
     if active is not None:
         return active

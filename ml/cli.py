@@ -120,11 +120,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ml.serving import serve
+    return serve(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description="Digit Lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create/migrate the database, the first admin and the default model")
     init.set_defaults(func=cmd_init)
+    serve = sub.add_parser("serve", help="serve the app (after `init`); prints the address and a first-start password last")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.set_defaults(func=cmd_serve)
     predict = sub.add_parser("predict", help="print file,digit,confidence for images (zip files expand)")
     predict.add_argument("files", nargs="+", metavar="FILE")
     predict.add_argument("--model", type=int, default=None, help="model id (default: the active model)")

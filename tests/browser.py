@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop, wait_health  # noqa: F401 - re-exported
+from bench.server import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 - re-exported for the browser tests
+from ml.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 
