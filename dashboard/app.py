@@ -9,6 +9,7 @@ from dashboard import auth
 from dashboard.navigation import PAGES, allowed, st_page
 from dashboard.resources import bootstrap
 from data.db import StoreLockedError
+from ml import policy
 from ml.errors import DigitLabError
 
 if not logging.getLogger().handlers:
@@ -26,8 +27,12 @@ auth.restore_from_cookie()
 user = auth.current_user()
 
 if user is None:
+    # Every page's address answers with the sign-in form (no "Page not found" for a deep link), and
+    # the page asked for opens once signed in.
     page = st.navigation([st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:",
-                                  url_path="signin", default=True)])
+                                  url_path="signin", default=True)]
+                         + [st.Page(auth.sign_in_then(p.key), title=p.title, url_path=p.url_path) for p in PAGES],
+                         position="hidden")
 elif user.must_change_password:
     page = st.navigation([st.Page(str(PAGES[-1].path), title="Change your password", icon=":material/key:",
                                   url_path="account", default=True)])
@@ -38,6 +43,9 @@ else:
     page = st.navigation(list(routes.values()), position="hidden")
     if st.session_state.pop("_go_home", False):
         st.switch_page(routes["home"])
+    wanted = st.session_state.pop(auth.AFTER_SIGN_IN, None)
+    if wanted in routes and wanted != "home" and policy.can(user.role, wanted):
+        st.switch_page(routes[wanted])
     with st.sidebar:
         st.markdown("### :material/draw: Digit Lab")
         section = None

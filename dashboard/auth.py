@@ -111,12 +111,27 @@ class _GuardedLogin:
         return True
 
 
+def _safe_cookie_reader(read):
+    """The library decodes the cookie wherever it looks at it (entry script and login form) and lets
+    some forgeries through as exceptions (`alg: none` raises InvalidAlgorithmError): any cookie that
+    cannot be read is no cookie."""
+    def get_cookie():
+        try:
+            return read()
+        except Exception as exc:  # noqa: BLE001 - whatever the token holds, it signs nobody in
+            log.info("ignored an unusable sign-in cookie: %s", type(exc).__name__)
+            st.session_state[_COOKIE_PENDING] = "delete"
+            return None
+    return get_cookie
+
+
 def authenticator() -> stauth.Authenticate:
     """This session's authenticator, with credentials read fresh from DuckDB on each call."""
     if _AUTH_KEY not in st.session_state:
         auth = stauth.Authenticate(_credentials(), COOKIE_NAME, cookie_key(), COOKIE_DAYS,
                                    auto_hash=False, login_sleep_time=0)
         auth.authentication_controller = _GuardedLogin(auth.authentication_controller)
+        auth.cookie_controller.get_cookie = _safe_cookie_reader(auth.cookie_controller.get_cookie)
         st.session_state[_AUTH_KEY] = auth
     auth = st.session_state[_AUTH_KEY]
     auth.authentication_controller.authentication_model.credentials = _credentials()
@@ -188,6 +203,18 @@ def sign_in_page() -> None:
             st.error(str(exc))
     if st.session_state.get("authentication_status"):
         st.rerun()
+
+
+AFTER_SIGN_IN = "_after_sign_in"  # the page a signed-out visitor asked for
+
+
+def sign_in_then(page_key: str):
+    """The sign-in form at a page's own address; that page opens once signed in."""
+    def page() -> None:
+        st.session_state[AFTER_SIGN_IN] = page_key
+        sign_in_page()
+    page.__name__ = f"sign_in_then_{page_key}"
+    return page
 
 
 def sign_out() -> None:

@@ -134,3 +134,30 @@ def test_train_a_model_and_open_its_confusion_matrix_and_roc(page, app_url):
     expect(page.get_by_text("Confusion matrix (counts)")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="ROC curves").click()
     expect(page.get_by_text("ROC curves, one digit against the rest")).to_be_visible(timeout=30_000)
+
+
+def test_a_deep_link_signs_in_then_opens_the_page_asked_for(page, app_url):
+    from playwright.sync_api import expect
+    url, _ = app_url
+    page.goto(f"{url}/train")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=30_000)
+
+
+def test_a_forged_cookie_is_no_cookie(page, app_url):
+    """A token with `alg: none` (no signature) must not sign anyone in nor break the page."""
+    import base64
+    import json
+    from playwright.sync_api import expect
+    url, _ = app_url
+    part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+    forged = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'username': 'admin', 'exp_date': 4102444800})}."
+    page.context.add_cookies([{"name": "digitlab_auth", "value": forged, "url": url}])
+    page.goto(url)
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("encountered an error")).to_have_count(0)
+    expect(page.get_by_text("Welcome")).to_have_count(0)
