@@ -77,8 +77,10 @@ def class_count_problem(name: str, counts: list[int]) -> str | None:
         return f"{name} has no examples yet; {need}."
     if len(present) == 1:
         return f"{name} has only one class (digit {present[0]}); {need}."
-    listed = ", ".join(map(str, usable)) or "none"
-    return f"{name} has {MIN_EXAMPLES} or more examples of only {len(usable)} digit(s) ({listed}); {need}."
+    if not usable:
+        return f"{name} has fewer than {MIN_EXAMPLES} examples of every digit; {need}."
+    listed = ", ".join(map(str, usable))
+    return f"{name} has {MIN_EXAMPLES} or more examples of only {len(usable)} digit{'s' * (len(usable) != 1)} ({listed}); {need}."
 
 
 def check_dataset(spec: str) -> None:
