@@ -8,6 +8,7 @@ queued or running are marked "interrupted" rather than lost silently.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -22,7 +23,7 @@ from ml.requests import JobRequest
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.5  # an idle worker looks at its lane this often (submit wakes it at once)
+RETRY_SECONDS = 0.5  # after an unexpected worker failure, before it looks at its lane again
 
 
 class JobCancelled(Exception):
@@ -119,17 +120,20 @@ class JobRunner:
 
     def _work(self, lane: str) -> None:
         name, wake = threading.current_thread().name, self._wake[lane]
+        # Rows are queued only by `submit` in this process (a restart marks older ones interrupted), so an
+        # idle worker sleeps until woken instead of polling the store; once woken it drains its lane.
         while not self._stop.is_set():
-            try:
-                record = jobs.claim(lane, name)
-                if record is None:
-                    wake.wait(POLL_SECONDS)
-                    wake.clear()
-                    continue
-                execute(record, self.kinds)
-            except Exception:  # noqa: BLE001 - keep the worker alive whatever happens
-                log.exception("worker of lane %s failed", lane)
-                self._stop.wait(POLL_SECONDS)
+            wake.wait()
+            wake.clear()
+            while not self._stop.is_set():
+                try:
+                    record = jobs.claim(lane, name)
+                    if record is None:
+                        break
+                    execute(record, self.kinds)
+                except Exception:  # noqa: BLE001 - keep the worker alive whatever happens
+                    log.exception("worker of lane %s failed", lane)
+                    self._stop.wait(RETRY_SECONDS)
 
     def submit(self, request: JobRequest) -> int:
         """Queue a request after checking who asks and what they ask; returns the job id."""
@@ -187,6 +191,8 @@ def runner() -> JobRunner:
             if found:
                 log.warning("marked %d job(s) from a previous run as interrupted", found)
             _runner = JobRunner()
+            atexit.unregister(reset_runner)
+            atexit.register(reset_runner)  # stop the workers before the interpreter (and DuckDB) goes away
         return _runner
 
 

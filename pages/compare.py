@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth, model_charts
+from dashboard import auth, failures, model_charts
 from data import db, registry
-from ml import training
+from ml import scoring
 from ml.datasets import as_picture
 from ml.evaluation import classification_metrics, disagreements, roc_curves
 
@@ -14,7 +14,7 @@ user = auth.require("compare")
 @st.cache_data(max_entries=8, ttl=60, show_spinner="Scoring the models…")
 def shared_scores(store: str, model_ids: tuple[int, ...], spec: str | None):  # noqa: ARG001 - `store` keys the cache
     """Cached across reruns (picking models, toggling the radio); a minute at most, as feedback grows."""
-    return training.shared_test_predictions(list(model_ids), spec)
+    return tuple(scoring.shared_test_predictions(list(model_ids), spec))
 
 
 st.title("Compare models")
@@ -52,11 +52,8 @@ spec = None
 if where == "another dataset":
     spec = st.text_input("Dataset SPEC", value="feedback", key="compare_spec",
                          help="digits · feedback · idx:IMAGES,LABELS · folder:PATH · zip:PATH").strip() or None
-try:
+with failures.boundary("compare_models", user.username):  # a bad SPEC, moved files, data changed since training
     X, y, probas, note = shared_scores(str(db.db_path()), tuple(chosen), spec)
-except ValueError as exc:  # includes bad dataset SPECs
-    st.warning(str(exc))
-    st.stop()
 st.caption(f"Scored on {note}.")
 shared = []
 for m, p in probas.items():
