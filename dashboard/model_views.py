@@ -97,8 +97,8 @@ def confusion(record: ModelRecord, scores: dict | None) -> None:
         st.caption(f"No test image of a {true_digit} was read as {predicted}.")
     gallery = st.columns(6)
     for k, i in enumerate(hits):
-        gallery[k % 6].image(as_picture(X[i]), width=84,
-                             caption=f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}")
+        caption = f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}"
+        gallery[k % 6].image(as_picture(X[i]), width=84, caption=caption)
 
 
 def curves(scores: dict | None, which: str) -> None:

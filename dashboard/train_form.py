@@ -19,7 +19,8 @@ def _dataset() -> str:
     source = st.selectbox("Dataset", list(SOURCES), key="train_source", format_func=SOURCES.get)
     if source != "other":
         return source
-    return st.text_input("Dataset SPEC", key="train_spec", placeholder="idx:/data/train-images.gz,/data/train-labels.gz",
+    return st.text_input("Dataset SPEC", key="train_spec",
+                         placeholder="idx:/data/train-images.gz,/data/train-labels.gz",
                          help="idx:IMAGES,LABELS · folder:PATH (sub-folders 0-9) · zip:PATH · "
                               "openml:mnist_784 (online only)").strip()
 

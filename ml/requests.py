@@ -80,7 +80,8 @@ def class_count_problem(name: str, counts: list[int]) -> str | None:
     if not usable:
         return f"{name} has fewer than {MIN_EXAMPLES} examples of every digit; {need}."
     listed = ", ".join(map(str, usable))
-    return f"{name} has {MIN_EXAMPLES} or more examples of only {len(usable)} digit{'s' * (len(usable) != 1)} ({listed}); {need}."
+    digits = f"{len(usable)} digit{'s' * (len(usable) != 1)}"
+    return f"{name} has {MIN_EXAMPLES} or more examples of only {digits} ({listed}); {need}."
 
 
 def check_dataset(spec: str) -> None:
@@ -89,7 +90,8 @@ def check_dataset(spec: str) -> None:
     spec = spec.strip()
     kind, _, rest = spec.partition(":")
     if not spec:
-        raise RequestError("Name a dataset: digits, feedback, idx:IMAGES,LABELS, folder:PATH, zip:PATH or openml:mnist_784.")
+        raise RequestError("Name a dataset: digits, feedback, idx:IMAGES,LABELS, folder:PATH, zip:PATH or "
+                           "openml:mnist_784.")
     if kind not in DATASET_KINDS or (kind in ("digits", "feedback") and rest):
         raise RequestError(f"Unknown dataset {spec!r}: use digits, feedback, idx:IMAGES,LABELS, folder:PATH, "
                            "zip:PATH or openml:mnist_784.")

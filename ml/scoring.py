@@ -101,7 +101,8 @@ def shared_test_predictions(model_ids: list[int], spec: str | None = None) -> Sh
         note = f"all {len(index):,} images of {spec}"
     else:
         if len({r.dataset for r in records}) > 1:
-            raise DatasetError("These models were trained on different datasets: pick one dataset to score them all on.")
+            raise DatasetError("These models were trained on different datasets: pick one dataset to score them "
+                               "all on.")
         dataset = load_spec(records[0].dataset)
         for record in records:
             provenance.check_unchanged(record, dataset)
@@ -109,7 +110,8 @@ def shared_test_predictions(model_ids: list[int], spec: str | None = None) -> Sh
         for record in records[1:]:
             index = np.intersect1d(index, _test_index(record, dataset))
         if len(index) == 0:
-            raise DatasetError("No image of the dataset is in every model's test split: pick a dataset to score them on.")
+            raise DatasetError("No image of the dataset is in every model's test split: pick a dataset to score "
+                               "them on.")
         same = len({(r.split["seed"], r.split["test_size"]) for r in records}) == 1
         note = (f"the {len(index):,} test images of {dataset.name} they share" if same else
                 f"the {len(index):,} images of {dataset.name} in every model's test split (none trained on them)")

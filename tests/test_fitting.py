@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from data import db, jobs as store
+from data import db
+from data import jobs as store
 from ml import fitting, jobs
 from ml.augment import Augmentation
 from ml.datasets import load_embedded, split

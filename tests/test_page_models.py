@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from conftest import texts
+
 from data import audit, registry
 from ml import training
 from ml.datasets import Dataset, load_embedded, split
@@ -33,8 +34,8 @@ def test_activate_another_model_is_audited(open_app):
 
 
 def test_models_page_tabs_render_and_feedback_evaluation_works(open_app):
+
     from data import predictions
-    import numpy as np
     from ml.datasets import load_embedded
     digits = load_embedded()
     for i in range(12):

@@ -1,5 +1,6 @@
 """Train page (AppTest): a form per family, a background job with progress, refused for viewers."""
 from conftest import texts
+
 from data import audit, db, registry
 from ml import jobs
 
