@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from data import db
 
 if TYPE_CHECKING:
@@ -97,8 +99,12 @@ def get(job_id: int) -> JobRecord | None:
 
 
 def claim(lane: str, worker: str) -> JobRecord | None:
-    """The oldest queued job of `lane`, now marked running by `worker`; None when the lane is empty."""
-    row = db.one(CLAIM, [worker, lane])
+    """The oldest queued job of `lane`, now marked running by `worker`; None when the lane is empty or
+    another worker claimed that row in the same instant (it then runs it, and drains the lane after)."""
+    try:
+        row = db.one(CLAIM, [worker, lane])
+    except duckdb.TransactionException:  # write-write conflict: the other worker won the row
+        return None
     return _record(row) if row is not None else None
 
 

@@ -34,7 +34,7 @@ Progress = Callable[..., None]  # (stage, fraction, detail="", *, done=None, tot
 VALIDATION_KEYS = ("accuracy", "macro_f1", "log_loss", "n_test")
 
 
-def _quiet(stage: str, fraction: float, detail: str = "", **_: Any) -> None:
+def quiet(stage: str, fraction: float, detail: str = "", **_: Any) -> None:
     log.debug("%s %.0f%% %s", stage, fraction * 100, detail)
 
 
@@ -52,7 +52,7 @@ class FitResult:
 
 def fit_and_score(dataset: Dataset, family: str, params: dict | None = None, *, seed: int = 0,
                   test_size: float = 0.2, val_size: float = 0.0, augmentation: Augmentation | None = None,
-                  deskew: bool | None = None, progress: Progress = _quiet) -> FitResult:
+                  deskew: bool | None = None, progress: Progress = quiet) -> FitResult:
     """Fit on the seeded train split, score on its test split (and validation share, scored apart).
 
     Parameters not given take the family's defaults for the dataset's image convention; `deskew`

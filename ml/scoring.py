@@ -29,7 +29,7 @@ class SharedScores:
     probabilities: dict[int, np.ndarray]
     note: str
 
-    def __iter__(self):  # `X, y, probas, note = shared_test_predictions(...)` keeps working
+    def __iter__(self):  # `X, y, probas, note = shared_test_predictions(...)` unpacks as before
         return iter((self.X, self.y, self.probabilities, self.note))
 
 

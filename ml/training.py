@@ -14,7 +14,7 @@ from ml import lifecycle, provenance
 from ml.augment import Augmentation
 from ml.datasets import Dataset, load_embedded
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS
-from ml.fitting import Progress, _quiet, fit_and_score
+from ml.fitting import Progress, fit_and_score, quiet
 from ml.requests import TrainRequest
 from ml.scoring import evaluate, shared_test_predictions, test_split_predictions  # noqa: F401 - kept names
 from ml.sources import load_spec
@@ -31,7 +31,7 @@ def register_dataset(dataset: Dataset, *, by: str) -> int:
 
 def train_and_register(dataset: Dataset, family: str, params: dict | None = None, *, trained_by: str,
                        seed: int = 0, test_size: float = 0.2, val_size: float = 0.0, activate: bool = False,
-                       progress: Progress = _quiet, augmentation: Augmentation | None = None,
+                       progress: Progress = quiet, augmentation: Augmentation | None = None,
                        deskew: bool | None = None) -> int:
     """Fit and score (see `fitting.fit_and_score`), save and register the version; returns the model id."""
     result = fit_and_score(dataset, family, params, seed=seed, test_size=test_size, val_size=val_size,

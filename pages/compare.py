@@ -14,7 +14,7 @@ user = auth.require("compare")
 @st.cache_data(max_entries=8, ttl=60, show_spinner="Scoring the models…")
 def shared_scores(store: str, model_ids: tuple[int, ...], spec: str | None):  # noqa: ARG001 - `store` keys the cache
     """Cached across reruns (picking models, toggling the radio); a minute at most, as feedback grows."""
-    return tuple(scoring.shared_test_predictions(list(model_ids), spec))
+    return scoring.shared_test_predictions(list(model_ids), spec)
 
 
 st.title("Compare models")
@@ -53,8 +53,9 @@ if where == "another dataset":
     spec = st.text_input("Dataset SPEC", value="feedback", key="compare_spec",
                          help="digits · feedback · idx:IMAGES,LABELS · folder:PATH · zip:PATH").strip() or None
 with failures.boundary("compare_models", user.username):  # a bad SPEC, moved files, data changed since training
-    X, y, probas, note = shared_scores(str(db.db_path()), tuple(chosen), spec)
-st.caption(f"Scored on {note}.")
+    scored = shared_scores(str(db.db_path()), tuple(chosen), spec)
+X, y, probas = scored.X, scored.y, scored.probabilities
+st.caption(f"Scored on {scored.note}.")
 shared = []
 for m, p in probas.items():
     scores = classification_metrics(y, p, range(10))

@@ -168,6 +168,27 @@ def test_a_long_study_does_not_block_a_training_job(runner):
     assert runner.wait(study).status == "succeeded"
 
 
+def test_two_workers_on_one_lane_run_each_job_exactly_once(runner):
+    runs: list[int] = []
+    HANDLERS["count"] = lambda request, ctx: runs.append(request.n) or {}
+    second = jobs.JobRunner(KINDS, lanes=("train",))  # e.g. a second worker added to the lane
+    try:
+        ids = [(runner if i % 2 else second).submit(Work("count", n=i)) for i in range(12)]
+        finished = [runner.wait(job_id, timeout=30) for job_id in ids]
+    finally:
+        second.shutdown()
+    assert sorted(runs) == list(range(12)) and {job.status for job in finished} == {"succeeded"}
+
+
+def test_the_command_line_obeys_the_role_table_too(seeded_store):
+    with pytest.raises(PolicyError, match=r"Your role \(viewer\) may not do this \(train\)"):
+        jobs.run_inline(TrainRequest("knn", "digits", "vic"))
+    with pytest.raises(RequestError, match="knn parameter n_neighbors must be between 1 and 30"):
+        jobs.run_inline(TrainRequest("knn", "digits", "ana", params={"n_neighbors": 99}))
+    assert store.page().empty
+    assert set(audit.page(action="job_train")["outcome"]) == {"denied", "error"}
+
+
 def test_a_restart_marks_running_jobs_interrupted(seeded_store):
     jobs.reset_runner()
     job_id = store.create("train", {"family": "svc"}, "ana")
