@@ -6,7 +6,7 @@ import streamlit as st
 
 from data.users import User
 from ml.families import FAMILIES, Family
-from ml.requests import TrainRequest
+from ml.job_requests import TrainRequest
 from ml.sources import convention_of
 
 SOURCES = {"digits": "Embedded digits (1,797 images, 8×8)",

@@ -88,7 +88,7 @@ def _param_value(text: str):
 def cmd_train(args: argparse.Namespace) -> int:
     from ml import jobs
     from ml.errors import DigitLabError
-    from ml.requests import TrainRequest
+    from ml.job_requests import TrainRequest
     prepare()
     params = {}
     for item in args.param:

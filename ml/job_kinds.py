@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ml.requests import JobRequest, TrainRequest
+from ml.job_requests import JobRequest, TrainRequest
 
 if TYPE_CHECKING:
     from ml.jobs import JobContext

@@ -1,6 +1,6 @@
 """The background job runner: long work runs off the page's script thread, its state in DuckDB.
 
-A page submits a typed request (validated then, `ml.requests`); the job row is queued in its kind's
+A page submits a typed request (validated then, `ml.job_requests`); the job row is queued in its kind's
 lane (`ml.job_kinds`), and that lane's worker claims it from the table. One worker per lane: a long
 tuning study never holds up a training job or a batch. Jobs belong to the server process, not to a
 session, so they survive page changes and refreshes; on start-up, jobs a previous process left
@@ -19,7 +19,7 @@ from data import audit, jobs
 from ml import policy
 from ml.errors import DigitLabError, RequestError
 from ml.job_kinds import KINDS, LANES, JobKind
-from ml.requests import JobRequest
+from ml.job_requests import JobRequest
 
 log = logging.getLogger(__name__)
 

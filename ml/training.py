@@ -15,7 +15,7 @@ from ml.augment import Augmentation
 from ml.datasets import Dataset, load_embedded
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS
 from ml.fitting import Progress, fit_and_score, quiet
-from ml.requests import TrainRequest
+from ml.job_requests import TrainRequest
 from ml.scoring import evaluate, shared_test_predictions, test_split_predictions  # noqa: F401 - kept names
 from ml.sources import load_spec
 

@@ -14,7 +14,7 @@ from ml.augment import Augmentation
 from ml.datasets import load_embedded, split
 from ml.errors import RequestError
 from ml.families import build_model
-from ml.requests import TrainRequest
+from ml.job_requests import TrainRequest
 
 
 @pytest.fixture(scope="module")

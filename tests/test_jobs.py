@@ -13,7 +13,7 @@ from data import jobs as store
 from ml import jobs
 from ml.errors import PolicyError, RequestError
 from ml.job_kinds import JobKind
-from ml.requests import JobRequest, TrainRequest
+from ml.job_requests import JobRequest, TrainRequest
 
 HANDLERS: dict[str, object] = {}
 
