@@ -86,7 +86,7 @@ def class_count_problem(name: str, counts: list[int]) -> str | None:
 
 def check_dataset(spec: str) -> None:
     """Refuse a dataset SPEC that cannot train, as far as can be told without loading its images."""
-    from ml.sources import IDX_LABELS_MAGIC, read_idx  # numpy-heavy module: only when a request names files
+    from ml.sources import IDX_LABELS_MAGIC, IMAGE_SUFFIXES, read_idx  # heavy: only when a request names files
     spec = spec.strip()
     kind, _, rest = spec.partition(":")
     if not spec:
@@ -112,12 +112,31 @@ def check_dataset(spec: str) -> None:
                 counts[int(digit)] += 1
         if problem := class_count_problem(f"idx:{Path(images).name}", counts):
             raise RequestError(problem)
-    elif kind == "folder" and not Path(rest).is_dir():
-        raise RequestError(f"{rest} is not a folder.")
+    elif kind == "folder":
+        root = Path(rest)
+        if not root.is_dir():
+            raise RequestError(f"{rest} is not a folder.")
+        _check_labels(f"folder:{root.name}", (p.relative_to(root).as_posix() for p in root.rglob("*")
+                                               if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
     elif kind == "zip":
         import zipfile
         if not Path(rest).is_file() or not zipfile.is_zipfile(rest):
             raise RequestError(f"{Path(rest).name or rest} is not a zip file.")
+        with zipfile.ZipFile(rest) as archive:  # names only: the safety checks run when it is loaded
+            names = [n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES]
+        _check_labels(f"zip:{Path(rest).name}", names)
+
+
+def _check_labels(name: str, members) -> None:
+    """Count the digits a folder or zip names (sub-folder 0-9 or `_<digit>` suffix) without decoding images."""
+    from ml.sources import _label_of
+    counts = [0] * 10
+    for member in members:
+        label = _label_of(member)
+        if label is not None:
+            counts[label] += 1
+    if problem := class_count_problem(name, counts):
+        raise RequestError(problem)
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,19 @@ def test_feedback_with_too_few_digits_is_refused_at_submit(seeded_store):
                              timeout=60)
     assert job.status == "succeeded", job.message
     jobs.reset_runner()
+
+
+def test_a_folder_or_zip_of_one_digit_is_refused_before_any_image_is_decoded(seeded_store, tmp_path):
+    import zipfile
+    folder = tmp_path / "fours"
+    (folder / "4").mkdir(parents=True)
+    for i in range(3):
+        (folder / "4" / f"{i}.png").write_bytes(b"not even an image: never decoded at submit")
+    with pytest.raises(RequestError, match=r"folder:fours has only one class \(digit 4\)"):
+        TrainRequest("knn", f"folder:{folder}", "ana").validated()
+    archive = tmp_path / "pair.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("a_1.png", "b_1.png", "c_2.png"):
+            zf.writestr(name, b"png")
+    with pytest.raises(RequestError, match=r"only 1 digit \(1\); at least 2 examples of each of 2 digits"):
+        TrainRequest("knn", f"zip:{archive}", "ana").validated()
