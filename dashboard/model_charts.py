@@ -1,16 +1,17 @@
-"""Plotly figures of the model lab: confusion matrix and ROC curves."""
+"""Plotly figures of the model lab: confusion matrix, curves, image grids (arrays prepared in `ml.tiles`)."""
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
+from ml import tiles
 
-def confusion_heatmap(matrix: np.ndarray, normalised: bool) -> go.Figure:
-    counts = np.asarray(matrix, dtype=float)
-    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalised else counts
+
+def confusion_heatmap(matrix: list[list[int]], normalised: bool) -> go.Figure:
+    counts = [[float(v) for v in row] for row in matrix]
+    values = tiles.row_shares(matrix).tolist() if normalised else counts
     text = [[f"{v:.0%}" if normalised else f"{int(v)}" for v in row] for row in values]
     fig = go.Figure(go.Heatmap(
-        z=values, x=[str(d) for d in range(values.shape[1])], y=[str(d) for d in range(values.shape[0])],
+        z=values, x=[str(d) for d in range(len(values[0]))], y=[str(d) for d in range(len(values))],
         text=text, texttemplate="%{text}", colorscale="Blues", showscale=False, customdata=counts,
         hovertemplate="true %{y}, predicted %{x}: %{customdata:.0f} images<extra></extra>"))
     fig.update_layout(title="Confusion matrix" + (" (share of each true digit)" if normalised else " (counts)"),
@@ -105,31 +106,21 @@ def class_balance(counts: list[int]) -> go.Figure:
     return fig
 
 
-def sample_grid(X: np.ndarray, y: np.ndarray, size: int, per_class: int, seed: int = 0) -> go.Figure:
-    """A grid: one row per digit, `per_class` random images of it."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in range(10):
-        idx = np.flatnonzero(y == d)
-        pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else []
-        tiles = [X[i].reshape(size, size) for i in pick] + [np.zeros((size, size))] * (per_class - len(pick))
-        rows.append(np.hstack([np.pad(t / max(t.max(), 1e-9), 1) for t in tiles]))
-    grid = np.vstack(rows)
+def _grid_figure(grid, title: str) -> go.Figure:
     fig = go.Figure(go.Heatmap(z=grid, colorscale="gray_r", showscale=False, hoverinfo="skip"))
-    fig.update_layout(title=f"{per_class} random images per digit (rows 0 to 9)", height=560,
-                      yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
+    fig.update_layout(title=title, height=560, yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     return fig
 
 
-def augmentation_grid(X_aug: np.ndarray, n_originals: int, size: int) -> go.Figure:
+def sample_grid(X, y, size: int, per_class: int, seed: int = 0) -> go.Figure:
+    """A grid: one row per digit, `per_class` random images of it."""
+    return _grid_figure(tiles.sample_grid(X, y, size, per_class, seed),
+                        f"{per_class} random images per digit (rows 0 to 9)")
+
+
+def augmentation_grid(X_aug, n_originals: int, size: int) -> go.Figure:
     """One row per original image: the original, then its distorted copies (as `ml.augment` stacks them)."""
-    stacked = np.asarray(X_aug, dtype=float).reshape(-1, n_originals, size, size)  # (1 + copies, n, size, size)
-    rows = [np.hstack([np.pad(t / max(t.max(), 1e-9), 1) for t in stacked[:, i]]) for i in range(n_originals)]
-    fig = go.Figure(go.Heatmap(z=np.vstack(rows), colorscale="gray_r", showscale=False, hoverinfo="skip"))
-    fig.update_layout(title=f"Each digit (left) and {len(stacked) - 1} augmented copies of it", height=560,
-                      yaxis_autorange="reversed", margin=dict(l=10, r=10, t=50, b=10))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return fig
+    grid, copies = tiles.augmentation_grid(X_aug, n_originals, size)
+    return _grid_figure(grid, f"Each digit (left) and {copies} augmented copies of it")

@@ -1,11 +1,16 @@
-"""Background jobs: kind, parameters, status, stage and progress, result."""
+"""Background jobs: kind, lane, parameters, status, structured progress, result.
+
+State machine: queued -> running -> succeeded / failed / cancelled / interrupted. Workers claim the
+oldest queued row of their lane in one UPDATE, so a row is never run twice.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 
 from data import db
 
@@ -14,16 +19,26 @@ if TYPE_CHECKING:
 
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
-INSERT = "INSERT INTO jobs (kind, params, created_by) VALUES (?, ?, ?) RETURNING id"
+INSERT = "INSERT INTO jobs (kind, lane, title, params, created_by) VALUES (?, ?, ?, ?, ?) RETURNING id"
 COLUMNS = ("id, kind, params, status, stage, progress, message, result, created_by, created_at, started_at, "
-           "finished_at, cancel_requested")
+           "finished_at, cancel_requested, lane, title, done, total, rate, detail, worker")
 SELECT_ONE = f"SELECT {COLUMNS} FROM jobs WHERE id = ?"
-PAGE = f"""
-SELECT {COLUMNS} FROM jobs
+# One query for a job list: everything a row shows (title included), no second read per row.
+PAGE = """
+SELECT id, kind, lane, title, status, stage, progress, message, done, total, rate, detail, created_by,
+       created_at, started_at, finished_at, cancel_requested,
+       date_diff('millisecond', started_at, coalesce(finished_at, current_timestamp)) / 1000.0 AS elapsed_s
+FROM jobs
 WHERE ($created_by IS NULL OR created_by = $created_by) AND ($kind IS NULL OR kind = $kind)
 ORDER BY id DESC LIMIT $limit OFFSET $offset"""
+CLAIM = f"""
+UPDATE jobs SET status = 'running', started_at = current_timestamp, stage = 'starting', worker = ?
+WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1) AND status = 'queued'
+RETURNING {COLUMNS}"""
 START = "UPDATE jobs SET status = 'running', started_at = current_timestamp, stage = 'starting' WHERE id = ?"
-PROGRESS = "UPDATE jobs SET stage = ?, progress = ?, message = ? WHERE id = ? AND status = 'running'"
+PROGRESS = """
+UPDATE jobs SET stage = ?, progress = ?, message = ?, done = ?, total = ?, rate = ?, detail = ?
+WHERE id = ? AND status = 'running'"""
 FINISH = """
 UPDATE jobs SET status = ?, message = ?, result = ?, finished_at = current_timestamp,
        progress = CASE WHEN ? = 'succeeded' THEN 1.0 ELSE progress END
@@ -34,6 +49,9 @@ INTERRUPT = """
 UPDATE jobs SET status = 'interrupted', finished_at = current_timestamp,
        message = 'The server stopped while this job was running; start it again.'
 WHERE status IN ('queued', 'running') RETURNING id"""
+LANE_COUNTS = """
+SELECT lane, count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'running') AS running
+FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane"""
 
 
 @dataclass(frozen=True)
@@ -51,24 +69,43 @@ class JobRecord:
     started_at: datetime | None
     finished_at: datetime | None
     cancel_requested: bool
+    lane: str = "train"
+    title: str = ""
+    done: int | None = None
+    total: int | None = None
+    rate: float | None = None
+    detail: str = ""
+    worker: str | None = None
 
     @property
-    def done(self) -> bool:
+    def finished(self) -> bool:
         return self.status in FINAL
 
 
-def create(kind: str, params: dict, created_by: str) -> int:
-    return int(db.one(INSERT, [kind, json.dumps(params), created_by])[0])
-
-
-def get(job_id: int) -> JobRecord | None:
-    row = db.one(SELECT_ONE, [job_id])
-    if row is None:
-        return None
+def _record(row: tuple) -> JobRecord:
     values = list(row)
     values[2] = json.loads(values[2])
     values[7] = json.loads(values[7]) if values[7] else None
     return JobRecord(*values)
+
+
+def create(kind: str, params: dict, created_by: str, *, lane: str = "train", title: str = "") -> int:
+    return int(db.one(INSERT, [kind, lane, title, json.dumps(params), created_by])[0])
+
+
+def get(job_id: int) -> JobRecord | None:
+    row = db.one(SELECT_ONE, [job_id])
+    return _record(row) if row is not None else None
+
+
+def claim(lane: str, worker: str) -> JobRecord | None:
+    """The oldest queued job of `lane`, now marked running by `worker`; None when the lane is empty or
+    another worker claimed that row in the same instant (it then runs it, and drains the lane after)."""
+    try:
+        row = db.one(CLAIM, [worker, lane])
+    except duckdb.TransactionException:  # write-write conflict: the other worker won the row
+        return None
+    return _record(row) if row is not None else None
 
 
 def page(*, created_by: str | None = None, kind: str | None = None, limit: int = 20, offset: int = 0) -> pd.DataFrame:
@@ -79,8 +116,9 @@ def mark_running(job_id: int) -> None:
     db.execute(START, [job_id])
 
 
-def update_progress(job_id: int, stage: str, progress: float, message: str = "") -> None:
-    db.execute(PROGRESS, [stage, max(0.0, min(1.0, progress)), message, job_id])
+def update_progress(job_id: int, stage: str, progress: float, message: str = "", *, done: int | None = None,
+                    total: int | None = None, rate: float | None = None, detail: str = "") -> None:
+    db.execute(PROGRESS, [stage, max(0.0, min(1.0, progress)), message, done, total, rate, detail, job_id])
 
 
 def finish(job_id: int, status: str, message: str = "", result: dict | None = None) -> None:
@@ -94,6 +132,11 @@ def request_cancel(job_id: int) -> None:
 def cancel_requested(job_id: int) -> bool:
     row = db.one(CANCEL_REQUESTED, [job_id])
     return bool(row and row[0])
+
+
+def lane_counts() -> dict[str, dict[str, int]]:
+    """{lane: {"queued": n, "running": n}} for lanes with unfinished jobs."""
+    return {lane: {"queued": int(q), "running": int(r)} for lane, q, r in db.rows(LANE_COUNTS)}
 
 
 def mark_interrupted_all() -> int:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TYPE_CHECKING
-
+from typing import TYPE_CHECKING, Any
 
 from data import db, settings
 
@@ -14,10 +13,10 @@ if TYPE_CHECKING:
 
 INSERT = """
 INSERT INTO models (family, params, dataset, split, convention, metrics, artifact_path, sha256,
-                    size_bytes, trained_by, fit_seconds, notes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
+                    size_bytes, trained_by, fit_seconds, notes, dataset_id, dataset_sha256)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 COLUMNS = """id, created_at, family, params, dataset, split, convention, metrics, artifact_path, sha256,
-size_bytes, trained_by, fit_seconds, status, notes"""
+size_bytes, trained_by, fit_seconds, status, notes, dataset_id, dataset_sha256"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM models WHERE id = ?"
 SELECT_ALL = f"SELECT {COLUMNS} FROM models ORDER BY id DESC"
 ACTIVE_KEY = "active_model_id"
@@ -43,6 +42,8 @@ class ModelRecord:
     fit_seconds: float
     status: str
     notes: str
+    dataset_id: int | None = None        # the dataset record it was trained on (None: trained before 00005)
+    dataset_sha256: str | None = None    # that data's content hash at training time
 
 
 def _record(row: tuple) -> ModelRecord:
@@ -54,10 +55,10 @@ def _record(row: tuple) -> ModelRecord:
 
 def register(*, family: str, params: dict, dataset: str, split: dict, convention: dict, metrics: dict,
              artifact_path: str, sha256: str, size_bytes: int, trained_by: str, fit_seconds: float,
-             notes: str = "") -> int:
+             notes: str = "", dataset_id: int | None = None, dataset_sha256: str | None = None) -> int:
     row = db.one(INSERT, [
         family, json.dumps(params), dataset, json.dumps(split), json.dumps(convention), json.dumps(metrics),
-        artifact_path, sha256, size_bytes, trained_by, fit_seconds, notes])
+        artifact_path, sha256, size_bytes, trained_by, fit_seconds, notes, dataset_id, dataset_sha256])
     return int(row[0])
 
 
@@ -83,26 +84,35 @@ def set_active(model_id: int) -> None:
     _active_cache[str(db.db_path())] = model_id
 
 
+TABLE = """
+SELECT id, created_at, family, dataset, metrics->>'$.accuracy' AS accuracy, size_bytes,
+       trained_by, fit_seconds, status, notes,
+       (id = (SELECT TRY_CAST(value AS INTEGER) FROM settings WHERE key = 'active_model_id')) AS active
+FROM models ORDER BY id DESC"""
+SET_STATUS = "UPDATE models SET status = ? WHERE id = ?"
+SET_NOTES = "UPDATE models SET notes = ? WHERE id = ?"
+DELETE = "DELETE FROM models WHERE id = ?"
+STATUSES = ("ready", "archived")
+MAX_NOTES = 2000
+
+
 def table() -> pd.DataFrame:
     """The versions as a frame for the registry table (a handful of rows, not a heavy read)."""
-    return db.frame(
-        "SELECT id, created_at, family, dataset, metrics->>'$.accuracy' AS accuracy, size_bytes, "
-        "trained_by, fit_seconds, status, notes, "
-        "(id = (SELECT TRY_CAST(value AS INTEGER) FROM settings WHERE key = 'active_model_id')) AS active "
-        "FROM models ORDER BY id DESC")
+    return db.frame(TABLE)
 
 
 def set_status(model_id: int, status: str) -> None:
-    if status not in ("ready", "archived"):
+    if status not in STATUSES:
         raise ValueError("status must be ready or archived")
-    db.execute("UPDATE models SET status = ? WHERE id = ?", [status, model_id])
+    db.execute(SET_STATUS, [status, model_id])
 
 
 def set_notes(model_id: int, notes: str) -> None:
-    db.execute("UPDATE models SET notes = ? WHERE id = ?", [notes[:2000], model_id])
+    db.execute(SET_NOTES, [notes[:MAX_NOTES], model_id])
 
 
 def delete(model_id: int) -> None:
+    """Remove the row (ml.lifecycle checks who may, refuses the active model and removes the file)."""
     if model_id == active_id():
         raise ValueError("The active model cannot be deleted: activate another one first.")
-    db.execute("DELETE FROM models WHERE id = ?", [model_id])
+    db.execute(DELETE, [model_id])

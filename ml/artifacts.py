@@ -28,8 +28,6 @@ _cache: dict[tuple[str, int], "LoadedModel"] = {}
 _cache_lock = threading.Lock()
 
 
-
-
 @dataclass(frozen=True)
 class LoadedModel:
     id: int
@@ -86,6 +84,25 @@ def load(model_id: int) -> LoadedModel:
         _cache[key] = loaded
     log.info("loaded model %s (%s)", model_id, record.family)
     return loaded
+
+
+def download(model_id: int) -> tuple[str, bytes] | None:
+    """(file name, bytes) of a model's artifact for the person to download; None when the file is gone."""
+    record = registry.get(model_id)
+    path = artifact_file(record.artifact_path) if record is not None else None
+    if path is None or not path.is_file():
+        return None
+    return path.name, path.read_bytes()
+
+
+def remove(model_id: int, artifact_path: str) -> bool:
+    """Delete an artifact file and forget its cached model; whether a file was there."""
+    with _cache_lock:
+        _cache.pop((str(db.db_path()), model_id), None)
+    path = artifact_file(artifact_path)
+    existed = path.is_file()
+    path.unlink(missing_ok=True)
+    return existed
 
 
 def clear_cache() -> None:

@@ -86,7 +86,9 @@ def _param_value(text: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ml import jobs, training  # noqa: F401 - registers the "train" job
+    from ml import jobs
+    from ml.errors import DigitLabError
+    from ml.job_requests import TrainRequest
     prepare()
     params = {}
     for item in args.param:
@@ -95,12 +97,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(f"--param takes key=value, not {item!r}", file=sys.stderr)
             return 2
         params[key] = _param_value(value)
-    record = jobs.run_inline("train", {"family": args.family, "dataset": args.dataset, "params": params,
-                                       "seed": args.seed, "test_size": args.test_size, "val_size": args.val_size,
-                                       "activate": args.activate,
-                                       "augment": {"copies": args.augment} if args.augment else None,
-                                       "deskew": args.deskew,
-                                       "trained_by": args.user}, created_by=args.user)
+    request = TrainRequest(family=args.family, dataset=args.dataset, trained_by=args.user, params=params,
+                           seed=args.seed, test_size=args.test_size, val_size=args.val_size, activate=args.activate,
+                           augment=args.augment, deskew=args.deskew)
+    try:  # checked as the Train page's submit is: the user's `train` capability, then the request itself
+        record = jobs.run_inline(request)
+    except DigitLabError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     if record.status != "succeeded":
         print(f"Training failed: {record.message}", file=sys.stderr)
         return 1
@@ -109,11 +113,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ml import training
+    from ml import scoring
+    from ml.errors import DigitLabError
     prepare()
     try:
-        metrics = training.evaluate(args.model, args.dataset)
-    except ValueError as exc:
+        metrics = scoring.evaluate(args.model, args.dataset)
+    except DigitLabError as exc:
         print(str(exc), file=sys.stderr)
         return 1
     print(json.dumps(metrics))
@@ -152,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="add N distorted copies of every training image (rotation, shift, scale, shear, thickness)")
     train.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=None,
                        help="straighten slanted digits inside the model (default: on for 28x28 MNIST-format data)")
-    train.add_argument("--user", default="cli")
+    train.add_argument("--user", default="admin",
+                       help="who trains: an active user whose role may train (default: the first admin)")
     train.set_defaults(func=cmd_train)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)

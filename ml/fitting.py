@@ -5,16 +5,88 @@ nothing in between; their fit is one stage.
 
 The fitted model is the same as a plain `fit`: forests and boosting grow with `warm_start`
 (tree seeds are drawn in the same order), XGBoost and the MLP are watched, not changed.
+
+`fit_and_score` is the whole experiment without side effects (no database, no audit, no files):
+split, augment, fit, score. Training composes it with the lifecycle; a tuning objective calls it alone.
 """
 from __future__ import annotations
 
-from typing import Callable
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
+from ml.augment import Augmentation, augment
+from ml.conventions import ImageConvention
+from ml.datasets import Dataset, split
+from ml.errors import RequestError
+from ml.evaluation import classification_metrics
+from ml.families import FAMILIES, build_model
+
+log = logging.getLogger(__name__)
+
 StepReport = Callable[[int, int, str], None]  # (done, total, unit) e.g. (40, 300, "trees")
+Progress = Callable[..., None]  # (stage, fraction, detail="", *, done=None, total=None)
+VALIDATION_KEYS = ("accuracy", "macro_f1", "log_loss", "n_test")
+
+
+def quiet(stage: str, fraction: float, detail: str = "", **_: Any) -> None:
+    log.debug("%s %.0f%% %s", stage, fraction * 100, detail)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted pipeline and what it scored; nothing is saved yet (see ml.lifecycle.register)."""
+    pipeline: Pipeline
+    family: str
+    params: dict[str, Any]          # the family's defaults for the convention, overridden by the request
+    convention: ImageConvention     # the dataset's, with the deskew choice
+    metrics: dict[str, Any]         # on the test split; metrics["validation"] when a share was held out
+    split: dict[str, Any]           # seed, sizes and counts: enough to rebuild the test split
+    fit_seconds: float
+
+
+def fit_and_score(dataset: Dataset, family: str, params: dict | None = None, *, seed: int = 0,
+                  test_size: float = 0.2, val_size: float = 0.0, augmentation: Augmentation | None = None,
+                  deskew: bool | None = None, progress: Progress = quiet) -> FitResult:
+    """Fit on the seeded train split, score on its test split (and validation share, scored apart).
+
+    Parameters not given take the family's defaults for the dataset's image convention; `deskew`
+    None follows the convention. The test split does not depend on the validation share, and
+    augmentation only ever touches the training images.
+    """
+    if family not in FAMILIES:
+        raise RequestError(f"Unknown model family {family!r}; choose one of {', '.join(FAMILIES)}.")
+    convention = dataset.convention
+    if deskew is not None and deskew != convention.deskew:
+        convention = replace(convention, deskew=bool(deskew))
+    merged = {**FAMILIES[family].defaults_for(convention.name), **(params or {})}
+    progress("splitting", 0.05)
+    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size, val_size=val_size)
+    train, test, val = parts["train"], parts["test"], parts.get("val")
+    pipeline = build_model(family, merged, deskew=convention.deskew)
+    X_train, y_train = dataset.X[train], dataset.y[train]
+    if augmentation is not None and augmentation.copies > 0:
+        progress("augmenting", 0.08)
+        X_train, y_train = augment(X_train, y_train, dataset.convention, augmentation)
+    progress("fitting", 0.1)
+    started = time.perf_counter()
+    fit(pipeline, X_train, y_train, lambda done, total, unit: progress(
+        "fitting", 0.1 + 0.7 * done / total, f"{done:,} of {total:,} {unit}", done=done, total=total))
+    fit_seconds = time.perf_counter() - started
+    progress("evaluating", 0.8)
+    metrics = classification_metrics(dataset.y[test], pipeline.predict_proba(dataset.X[test]), pipeline.classes_)
+    if val is not None and len(val):
+        scored = classification_metrics(dataset.y[val], pipeline.predict_proba(dataset.X[val]), pipeline.classes_)
+        metrics["validation"] = {k: scored[k] for k in VALIDATION_KEYS}
+    split_info = {"seed": seed, "test_size": test_size, "val_size": val_size, "n_train": int(len(train)),
+                  "n_val": int(len(val)) if val is not None else 0, "n_test": int(len(test)),
+                  "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))}
+    return FitResult(pipeline, family, merged, convention, metrics, split_info, fit_seconds)
 
 _STEPS = 20  # forests and histogram boosting grow in ~20 chunks: finer costs refits, coarser feels stuck
 

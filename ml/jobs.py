@@ -1,21 +1,29 @@
 """The background job runner: long work runs off the page's script thread, its state in DuckDB.
 
-A page submits a job and polls its row; the job keeps running across page changes and browser
-refreshes because it belongs to the server process, not to a session. On start-up, jobs that a
-previous process left running are marked "interrupted" rather than lost silently.
+A page submits a typed request (validated then, `ml.job_requests`); the job row is queued in its kind's
+lane (`ml.job_kinds`), and that lane's worker claims it from the table. One worker per lane: a long
+tuning study never holds up a training job or a batch. Jobs belong to the server process, not to a
+session, so they survive page changes and refreshes; on start-up, jobs a previous process left
+queued or running are marked "interrupted" rather than lost silently.
 """
 from __future__ import annotations
 
+import atexit
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 from data import audit, jobs
+from ml import policy
+from ml.errors import DigitLabError, RequestError
+from ml.job_kinds import KINDS, LANES, JobKind
+from ml.job_requests import JobRequest
 
 log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 0.5  # after an unexpected worker failure, before it looks at its lane again
 
 
 class JobCancelled(Exception):
@@ -24,15 +32,28 @@ class JobCancelled(Exception):
 
 @dataclass
 class JobContext:
+    """What a running handler reports through: structured progress, and whether to stop."""
     job_id: int
     min_interval: float = 0.25  # at most ~4 progress writes a second, plus every stage change
     _last_write: float = field(default=0.0, repr=False)
     _last_stage: str = field(default="", repr=False)
+    _stage_start: tuple[float, int] | None = field(default=None, repr=False)
 
-    def progress(self, stage: str, fraction: float, message: str = "") -> None:
+    def progress(self, stage: str, fraction: float, message: str = "", *, done: int | None = None,
+                 total: int | None = None, detail: str = "") -> None:
+        """Record stage, overall fraction, a line for people, and (for steps) done of total and the rate."""
         now = time.monotonic()
+        if stage != self._last_stage:
+            self._stage_start = None
+        rate = None
+        if done is not None:
+            if self._stage_start is None:
+                self._stage_start = (now, done)
+            started, first = self._stage_start
+            rate = (done - first) / (now - started) if now > started and done > first else None
         if stage != self._last_stage or fraction >= 1.0 or now - self._last_write >= self.min_interval:
-            jobs.update_progress(self.job_id, stage, fraction, message)
+            jobs.update_progress(self.job_id, stage, fraction, message, done=done, total=total, rate=rate,
+                                 detail=detail)
             self._last_write, self._last_stage = now, stage
             self.check_cancelled()
 
@@ -41,76 +62,96 @@ class JobContext:
             raise JobCancelled()
 
 
-Handler = Callable[[dict, JobContext], dict]
-_HANDLERS: dict[str, Handler] = {}
-
-
-def register(kind: str, handler: Handler) -> None:
-    _HANDLERS[kind] = handler
-
-
-def _execute(job_id: int) -> None:
-    record = jobs.get(job_id)
-    if record is None or record.done:
-        return
-    handler = _HANDLERS.get(record.kind)
-    user = record.created_by
-    if handler is None:
+def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
+    """Run one claimed (running) job to its final state; every outcome is on the row and audited."""
+    job_id, user, action = record.id, record.created_by, f"job_{record.kind}"
+    kind = kinds.get(record.kind)
+    if kind is None:
         jobs.finish(job_id, "failed", f"Unknown job kind {record.kind!r}.")
         return
     if record.cancel_requested:
         jobs.finish(job_id, "cancelled", "Cancelled before it started.")
-        audit.record(user, f"job_{record.kind}", "ok", f"job {job_id} cancelled before start")
+        audit.record(user, action, "ok", f"job {job_id} cancelled before start")
         return
-    jobs.mark_running(job_id)
     try:
-        result = handler(record.params, JobContext(job_id))
+        result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
     except JobCancelled:
         jobs.finish(job_id, "cancelled", "Cancelled.")
-        audit.record(user, f"job_{record.kind}", "ok", f"job {job_id} cancelled")
+        audit.record(user, action, "ok", f"job {job_id} cancelled")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the job
-        if isinstance(exc, ValueError):  # bad input the user can fix: the message says it all
+        if isinstance(exc, (DigitLabError, ValueError)):  # the person can fix it: the sentence says it all
             log.info("job %s (%s) refused: %s", job_id, record.kind, exc)
+            message = str(exc)
         else:
             log.exception("job %s (%s) failed", job_id, record.kind)
-        message = str(exc) if isinstance(exc, (ValueError, RuntimeError, OSError)) and str(exc) else \
-            f"{type(exc).__name__}: {exc}"
+            message = f"{type(exc).__name__}: {exc}"
         jobs.finish(job_id, "failed", message)
-        audit.record(user, f"job_{record.kind}", "error", f"job {job_id}: {message}")
+        audit.record(user, action, "error", f"job {job_id}: {message}")
     else:
         jobs.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
-        audit.record(user, f"job_{record.kind}", "ok", f"job {job_id} succeeded")
+        audit.record(user, action, "ok", f"job {job_id} succeeded")
+
+
+def _kind_of(request: JobRequest, kinds: dict[str, JobKind]) -> JobKind:
+    kind = kinds.get(request.kind)
+    if kind is None or not isinstance(request, kind.request):
+        raise RequestError(f"There is no job of kind {request.kind!r}; the kinds are {', '.join(kinds)}.")
+    return kind
+
+
+def prepare_request(request: JobRequest, kinds: dict[str, JobKind]) -> tuple[JobKind, JobRequest]:
+    """The kind and the validated request; PolicyError (audited by ml.policy) or RequestError."""
+    kind = _kind_of(request, kinds)
+    policy.require(request.user, kind.capability, action=f"job_{kind.name}")
+    return kind, request.validated()
 
 
 class JobRunner:
-    """A fixed pool of daemon worker threads fed from a queue (2 cores: one worker by default)."""
+    """One daemon worker thread per lane; workers claim queued rows of their lane from the jobs table."""
 
-    def __init__(self, workers: int = 1) -> None:
-        self._queue: queue.Queue[int | None] = queue.Queue()
-        self._threads = [threading.Thread(target=self._work, name=f"job-worker-{i}", daemon=True)
-                         for i in range(workers)]
-        for t in self._threads:
-            t.start()
+    def __init__(self, kinds: dict[str, JobKind] | None = None, lanes: tuple[str, ...] = LANES) -> None:
+        self.kinds = kinds if kinds is not None else KINDS
+        self._stop = threading.Event()
+        self._wake = {lane: threading.Event() for lane in lanes}
+        self._threads = {lane: threading.Thread(target=self._work, args=(lane,), name=f"job-{lane}", daemon=True)
+                         for lane in lanes}
+        for thread in self._threads.values():
+            thread.start()
 
-    def _work(self) -> None:
-        while True:
-            job_id = self._queue.get()
-            if job_id is None:
-                return
-            try:
-                _execute(job_id)
-            except Exception:  # noqa: BLE001 - keep the worker alive whatever happens
-                log.exception("worker failed on job %s", job_id)
+    def _work(self, lane: str) -> None:
+        name, wake = threading.current_thread().name, self._wake[lane]
+        # Rows are queued only by `submit` in this process (a restart marks older ones interrupted), so an
+        # idle worker sleeps until woken instead of polling the store; once woken it drains its lane.
+        while not self._stop.is_set():
+            wake.wait()
+            wake.clear()
+            while not self._stop.is_set():
+                try:
+                    record = jobs.claim(lane, name)
+                    if record is None:
+                        break
+                    execute(record, self.kinds)
+                except Exception:  # noqa: BLE001 - keep the worker alive whatever happens
+                    log.exception("worker of lane %s failed", lane)
+                    self._stop.wait(RETRY_SECONDS)
 
-    def submit(self, kind: str, params: dict, *, created_by: str) -> int:
-        if kind not in _HANDLERS:
-            raise ValueError(f"Unknown job kind {kind!r}.")
-        job_id = jobs.create(kind, params, created_by)
-        audit.record(created_by, f"job_{kind}", "ok", f"job {job_id} queued")
-        self._queue.put(job_id)
+    def submit(self, request: JobRequest) -> int:
+        """Queue a request after checking who asks and what they ask; returns the job id."""
+        kind, request = prepare_request(request, self.kinds)
+        if kind.lane not in self._wake:
+            raise RequestError(f"No worker runs the {kind.lane} lane in this process.")
+        job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+        audit.record(request.user, f"job_{kind.name}", "ok", f"job {job_id} queued: {request.title}")
+        self._wake[kind.lane].set()
         return job_id
 
     def cancel(self, job_id: int, *, by: str) -> None:
+        """Ask a job to stop (its owner, or an admin for anyone's job)."""
+        record = jobs.get(job_id)
+        if record is None:
+            raise RequestError(f"Job {job_id} does not exist.")
+        if record.created_by != by:
+            policy.require(by, "cancel_any_job")
         jobs.request_cancel(job_id)
         audit.record(by, "cancel_job", "ok", f"job {job_id}")
 
@@ -118,16 +159,23 @@ class JobRunner:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             record = jobs.get(job_id)
-            if record is not None and record.done:
+            if record is not None and record.finished:
                 return record
             time.sleep(0.05)
         raise TimeoutError(f"Job {job_id} did not finish within {timeout:.0f} s.")
 
+    def status(self) -> dict[str, Any]:
+        """Per lane: queued and running jobs, and whether its worker is alive (for a health page)."""
+        counts = jobs.lane_counts()
+        return {"lanes": {lane: {**counts.get(lane, {"queued": 0, "running": 0}),
+                                 "worker_alive": self._threads[lane].is_alive()} for lane in self._threads}}
+
     def shutdown(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
-        for t in self._threads:
-            t.join(timeout=5)
+        self._stop.set()
+        for event in self._wake.values():
+            event.set()
+        for thread in self._threads.values():
+            thread.join(timeout=5)
 
 
 _runner: JobRunner | None = None
@@ -143,6 +191,8 @@ def runner() -> JobRunner:
             if found:
                 log.warning("marked %d job(s) from a previous run as interrupted", found)
             _runner = JobRunner()
+            atexit.unregister(reset_runner)
+            atexit.register(reset_runner)  # stop the workers before the interpreter (and DuckDB) goes away
         return _runner
 
 
@@ -155,8 +205,31 @@ def reset_runner() -> None:
         _runner = None
 
 
-def run_inline(kind: str, params: dict, *, created_by: str) -> jobs.JobRecord:
-    """The same code path synchronously (the CLI)."""
-    job_id = jobs.create(kind, params, created_by)
-    _execute(job_id)
+def submit(request: JobRequest) -> int:
+    return runner().submit(request)
+
+
+def cancel(job_id: int, *, by: str) -> None:
+    runner().cancel(job_id, by=by)
+
+
+def status() -> dict[str, Any]:
+    return runner().status()
+
+
+def recent(*, kind: str | None = None, created_by: str | None = None, limit: int = 8):
+    """The latest jobs with everything a job list shows, in one query."""
+    return jobs.page(kind=kind, created_by=created_by, limit=limit)
+
+
+def run_inline(request: JobRequest, kinds: dict[str, JobKind] | None = None) -> jobs.JobRecord:
+    """The same checks and code path synchronously (the CLI): no worker, the row records the run."""
+    try:
+        kind, request = prepare_request(request, kinds if kinds is not None else KINDS)
+    except RequestError as exc:  # the dashboard's failure boundary audits the page's refusals
+        audit.record(request.user, f"job_{request.kind}", "error", f"refused at submit: {exc}")
+        raise
+    job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+    jobs.mark_running(job_id)
+    execute(jobs.get(job_id), kinds if kinds is not None else KINDS)
     return jobs.get(job_id)

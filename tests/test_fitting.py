@@ -7,10 +7,14 @@ import time
 import numpy as np
 import pytest
 
-from data import db, jobs as store
-from ml import fitting, jobs, training  # noqa: F401 - training registers the "train" job
-from ml.datasets import load_embedded
+from data import db
+from data import jobs as store
+from ml import fitting, jobs
+from ml.augment import Augmentation
+from ml.datasets import load_embedded, split
+from ml.errors import RequestError
 from ml.families import build_model
+from ml.job_requests import TrainRequest
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +50,44 @@ def test_cancel_stops_a_training_job_inside_the_fit(empty_store):
     jobs.reset_runner()
     runner = jobs.runner()
     try:
-        job_id = runner.submit("train", {"family": "random_forest", "params": {"n_estimators": 1000},
-                                         "dataset": "digits", "trained_by": "ana"}, created_by="ana")
+        job_id = runner.submit(TrainRequest("random_forest", "digits", "system", params={"n_estimators": 1000}))
         deadline = time.monotonic() + 60
         while "trees" not in (store.get(job_id).message or ""):  # the fit has started reporting trees
             assert time.monotonic() < deadline, store.get(job_id)
             time.sleep(0.05)
-        runner.cancel(job_id, by="ana")
+        running = store.get(job_id)
+        assert running.stage == "fitting" and running.total == 1000 and 0 < running.done < 1000
+        assert running.detail.endswith("of 1,000 trees")
+        runner.cancel(job_id, by="system")
         done = runner.wait(job_id, timeout=60)
         assert done.status == "cancelled" and 0.1 < done.progress < 0.8
         assert db.one("SELECT count(*) FROM models")[0] == 0
     finally:
         jobs.reset_runner()
+
+
+def test_fit_and_score_touches_no_database_and_no_file(digits, tmp_path, monkeypatch):
+    """A tuning objective calls it thousands of times: nothing may be written or even opened."""
+    def no_store(*args, **kwargs):
+        raise AssertionError("fit_and_score opened the store")
+    monkeypatch.setenv("DIGITLAB_DB", str(tmp_path / "never.duckdb"))
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    db.close()
+    monkeypatch.setattr(db, "connection", no_store)
+    stages: list[str] = []
+    result = fitting.fit_and_score(digits, "knn", {"n_neighbors": 4}, seed=3, val_size=0.1,
+                                   augmentation=Augmentation(copies=1),
+                                   progress=lambda stage, fraction, detail="", **steps: stages.append(stage))
+    assert list(tmp_path.iterdir()) == []
+    assert stages == ["splitting", "augmenting", "fitting", "evaluating"]
+    parts = split(digits.X, digits.y, seed=3, test_size=0.2, val_size=0.1)
+    assert result.split["n_test"] == len(parts["test"]) and result.split["n_fit"] == 2 * len(parts["train"])
+    assert result.params["n_neighbors"] == 4 and result.params["weights"] == "distance"  # defaults fill the rest
+    predicted = result.pipeline.predict(digits.X[parts["test"]])
+    assert result.metrics["accuracy"] == pytest.approx((predicted == digits.y[parts["test"]]).mean())
+    assert result.metrics["validation"]["n_test"] == len(parts["val"]) and result.fit_seconds > 0
+
+
+def test_fit_and_score_refuses_an_unknown_family_in_a_sentence(digits):
+    with pytest.raises(RequestError, match="Unknown model family 'forest'; choose one of svc"):
+        fitting.fit_and_score(digits, "forest")

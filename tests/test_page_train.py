@@ -1,6 +1,7 @@
 """Train page (AppTest): a form per family, a background job with progress, refused for viewers."""
 from conftest import texts
-from data import db, registry
+
+from data import audit, db, registry
 from ml import jobs
 
 
@@ -28,18 +29,47 @@ def test_analyst_trains_a_model_in_the_background(open_app):
     jobs.reset_runner()
 
 
-def test_a_bad_dataset_spec_fails_the_job_with_a_message(open_app):
+def test_a_bad_dataset_spec_is_refused_when_submitted(open_app):
     jobs.reset_runner()
     at = open_app("ana", "train")
     at.selectbox(key="train_source").set_value("other").run()
     at.text_input(key="train_spec").input("zip:/nonexistent.zip").run()
     next(b for b in at.button if b.label == "Start training").click()
     at.run()
-    done = jobs.runner().wait(db.one("SELECT max(id) FROM jobs")[0], timeout=60)
-    assert done.status == "failed" and "not a zip file" in done.message
-    at.run()
-    assert any("not a zip file" in e.value for e in at.error)
+    assert not at.exception
+    assert any("nonexistent.zip is not a zip file" in e.value for e in at.error)
+    assert db.one("SELECT count(*) FROM jobs")[0] == 0  # refused before any job was queued
+    assert any("not a zip file" in d for d in audit.page(username="ana", action="job_train")["detail"])
+    assert at.selectbox(key="train_source").value == "other"  # the form stays as it was
     jobs.reset_runner()
+
+
+def test_the_job_list_reads_all_its_rows_in_one_query(open_app, monkeypatch):
+    from data import jobs as job_store
+    for i in range(5):
+        job_id = job_store.create("train", {"family": "knn", "dataset": "digits"}, "ana", title=f"k-NN run {i}")
+        job_store.finish(job_id, "succeeded", f"Model {i} trained.")
+    at = open_app("ana", "train")
+    statements: list[str] = []
+    real_cursor = db.cursor
+
+    class Counting:
+        def __init__(self, cursor):
+            self._cursor = cursor
+
+        def execute(self, sql, *args, **kwargs):
+            statements.append(sql)
+            return self._cursor.execute(sql, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self._cursor, name)
+
+    monkeypatch.setattr(db, "cursor", lambda: Counting(real_cursor()))
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert all(f"k-NN run {i}" in shown for i in range(5))
+    assert len([s for s in statements if "FROM jobs" in s]) == 1
 
 
 def test_mnist_format_data_gets_the_defaults_measured_for_it(open_app):

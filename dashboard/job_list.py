@@ -1,0 +1,52 @@
+"""A live list of background jobs: one query a second for all its rows (title, progress, elapsed)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import failures
+from data.users import User
+from ml import jobs
+
+CANCEL_NOTE = ("forests, boosting and the MLP stop within a step; SVC, k-NN and logistic regression at the end "
+               "of their fit")
+
+
+def _elapsed(seconds) -> str:
+    return "waiting" if seconds is None or seconds != seconds else f"{seconds:.0f} s"
+
+
+def _progress_text(row) -> str:
+    text = row.message or row.stage
+    if row.rate == row.rate and row.rate and row.total == row.total and row.total:  # NaN-safe
+        left = (row.total - row.done) / row.rate
+        text += f" · {row.rate:,.1f}/s, ~{left:.0f} s left"
+    return text
+
+
+def _row(row, user: User) -> None:
+    title = f"#{row.id} · {row.title or row.kind} · {row.created_by} · {_elapsed(row.elapsed_s)}"
+    with st.container(border=True):
+        if row.status in ("queued", "running"):
+            st.progress(float(row.progress), text=f"{title} — {_progress_text(row)}")
+            if st.button("Cancel", key=f"cancel_{row.id}", icon=":material/stop:"):
+                with failures.boundary("cancel_job", user.username, stop=False):
+                    jobs.cancel(int(row.id), by=user.username)
+                    st.toast(f"Cancelling job #{row.id} ({CANCEL_NOTE}).")
+        elif row.status == "succeeded":
+            st.success(f"{title} — {row.message}")
+        elif row.status == "failed":
+            st.error(f"{title} — failed: {row.message}")
+        else:
+            st.warning(f"{title} — {row.status}: {row.message}")
+
+
+@st.fragment(run_every=1.0)
+def render(user: User, *, kind: str, heading: str, limit: int = 8) -> None:
+    """The latest `limit` jobs of a kind, refreshed every second while the page is open."""
+    st.subheader(heading)
+    frame = jobs.recent(kind=kind, limit=limit)
+    if frame.empty:
+        st.info(f"No {heading.lower()} yet.")
+        return
+    for row in frame.itertuples():
+        _row(row, user)

@@ -1,0 +1,53 @@
+"""The Models page's live-accuracy and actions tabs: every change goes through `ml.lifecycle`
+(capability checked, audited) inside the dashboard's failure boundary."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import failures, model_charts
+from data import predictions, registry
+from data.registry import ModelRecord
+from data.users import User
+from ml import artifacts, lifecycle, policy, scoring
+
+
+def live(record: ModelRecord, user: User) -> None:
+    """Per day, the share of this model's predictions users confirmed; and a score on all feedback."""
+    frame = predictions.live_accuracy(record.id)
+    if frame.empty:
+        st.info("No feedback on this model's predictions yet.")
+    else:
+        st.plotly_chart(model_charts.accuracy_over_time(frame), key="live_chart")
+    if st.button("Evaluate on all feedback", key="eval_feedback",
+                 help="Score this model on every image users corrected or confirmed, whichever model served it."):
+        with failures.boundary("evaluate_model", user.username, stop=False):
+            result = scoring.evaluate(record.id, "feedback")
+            st.metric("Accuracy on feedback", f"{result['accuracy']:.2%}", help=f"{result['n_test']} images")
+
+
+def actions(record: ModelRecord, user: User) -> None:
+    """Activate, archive / unarchive, download, delete (admins; never the active model), notes."""
+    active, archived = record.id == registry.active_id(), record.status == "archived"
+    cols = st.columns(4)
+    if cols[0].button("Activate", key="act_activate", disabled=active or archived,
+                      help="Make this the model behind every prediction."):
+        with failures.boundary("activate_model", user.username):
+            lifecycle.activate(record.id, by=user.username)
+        st.rerun()
+    if cols[1].button("Unarchive" if archived else "Archive", key="act_archive", disabled=active):
+        with failures.boundary("archive_model", user.username):
+            lifecycle.set_archived(record.id, not archived, by=user.username)
+        st.rerun()
+    if (download := artifacts.download(record.id)) is not None:
+        cols[2].download_button("Download artifact", download[1], file_name=download[0], key="act_download",
+                                mime="application/octet-stream")
+    if policy.can(user.role, "delete_model") and cols[3].button(
+            "Delete", key="act_delete", disabled=active, help="Admins only; never the active model."):
+        with failures.boundary("delete_model", user.username):
+            lifecycle.delete(record.id, by=user.username)
+        st.rerun()
+    notes = st.text_area("Notes", value=record.notes, key=f"notes_{record.id}", max_chars=registry.MAX_NOTES)
+    if st.button("Save notes", key="act_notes"):
+        with failures.boundary("annotate_model", user.username):
+            lifecycle.set_notes(record.id, notes, by=user.username)
+        st.toast("Notes saved.")

@@ -1,0 +1,93 @@
+"""A model version's life: register, activate, archive / unarchive, notes, delete with its file.
+
+Every step checks the person's capability (`ml.policy`) and writes an audit row, so the pages, the
+CLI and background jobs obey the same rules. Refusals a person can fix are `RequestError` sentences.
+"""
+from __future__ import annotations
+
+import logging
+
+from data import audit, registry
+from data.registry import ModelRecord
+from ml import artifacts, policy, provenance
+from ml.datasets import Dataset
+from ml.errors import RequestError
+from ml.fitting import FitResult
+
+log = logging.getLogger(__name__)
+
+
+def _record(model_id: int) -> ModelRecord:
+    record = registry.get(model_id)
+    if record is None:
+        raise RequestError(f"Model {model_id} is not in the registry (it may have been deleted).")
+    return record
+
+
+def register(result: FitResult, dataset: Dataset, *, by: str) -> int:
+    """Save the artifact and register the version, linked to the dataset record and its content hash."""
+    dataset_id, dataset_sha256 = provenance.register_dataset(dataset, by=by)
+    meta = {"family": result.family, "params": result.params, "convention": result.convention.to_dict(),
+            "dataset": dataset.name}
+    name, digest, size = artifacts.save(result.pipeline, meta)
+    model_id = registry.register(
+        family=result.family, params=result.params, dataset=dataset.name, split=result.split,
+        convention=result.convention.to_dict(), metrics=result.metrics, artifact_path=name, sha256=digest,
+        size_bytes=size, trained_by=by, fit_seconds=result.fit_seconds, dataset_id=dataset_id,
+        dataset_sha256=dataset_sha256)
+    audit.record(by, "train_model", "ok", f"model {model_id}: {result.family} on {dataset.name}, "
+                                          f"accuracy {result.metrics['accuracy']:.4f}")
+    return model_id
+
+
+def activate(model_id: int, *, by: str) -> None:
+    """Make a model the one behind predictions; loading it first proves the artifact is sound."""
+    policy.require(by, "activate_model")
+    record = _record(model_id)
+    if record.status == "archived":
+        raise RequestError(f"Model {model_id} is archived: unarchive it before making it the active model.")
+    artifacts.load(model_id)  # ArtifactError when the file is missing or was changed
+    previous = registry.active_id()
+    registry.set_active(model_id)
+    audit.record(by, "activate_model", "ok", f"model {model_id} (was {previous})")
+
+
+def set_archived(model_id: int, archived: bool, *, by: str) -> None:
+    """Archive (hide from picking, keep the file) or bring back a version; never the active one."""
+    policy.require(by, "archive_model")
+    _record(model_id)
+    if archived and model_id == registry.active_id():
+        raise RequestError(f"Model {model_id} is the active model: activate another one before archiving it.")
+    registry.set_status(model_id, "archived" if archived else "ready")
+    audit.record(by, "archive_model", "ok", f"model {model_id} {'archived' if archived else 'unarchived'}")
+
+
+def archive(model_id: int, *, by: str) -> None:
+    set_archived(model_id, True, by=by)
+
+
+def unarchive(model_id: int, *, by: str) -> None:
+    set_archived(model_id, False, by=by)
+
+
+def set_notes(model_id: int, notes: str, *, by: str) -> None:
+    """Free-text notes on a version (kept to the registry's limit)."""
+    policy.require(by, "annotate_model")
+    _record(model_id)
+    if len(notes) > registry.MAX_NOTES:
+        raise RequestError(f"Notes are limited to {registry.MAX_NOTES:,} characters; these have {len(notes):,}.")
+    registry.set_notes(model_id, notes)
+    audit.record(by, "annotate_model", "ok", f"model {model_id}: {len(notes)} characters")
+
+
+def delete(model_id: int, *, by: str) -> None:
+    """Remove a version and its artifact file (admins only; never the active model)."""
+    policy.require(by, "delete_model")
+    record = _record(model_id)
+    if model_id == registry.active_id():
+        raise RequestError(f"Model {model_id} is the active model and cannot be deleted: activate another one first.")
+    registry.delete(model_id)
+    removed = artifacts.remove(model_id, record.artifact_path)
+    audit.record(by, "delete_model", "ok",
+                 f"model {model_id} ({record.family}); artifact {record.artifact_path}"
+                 f"{' removed' if removed else ' was already gone'}")

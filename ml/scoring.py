@@ -1,0 +1,119 @@
+"""Scoring trained models: rebuild a model's test split, evaluate on a dataset, compare on shared images.
+
+A test split is rebuilt from the dataset SPEC and the recorded seed and sizes, and checked against
+the content hash recorded at training (`ml.provenance`): data that changed since (e.g. `feedback`
+grew) is refused with a sentence, never scored as if it were the model's held-out images.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from data import registry
+from data.registry import ModelRecord
+from ml import artifacts, provenance
+from ml.conventions import ImageConvention
+from ml.datasets import Dataset, split
+from ml.errors import DatasetError, RequestError
+from ml.evaluation import classification_metrics
+from ml.predict import ten_probabilities
+from ml.sources import load_spec
+
+
+@dataclass(frozen=True)
+class SharedScores:
+    """Images several models are scored on, their digits, each model's probabilities, and what they are."""
+    X: np.ndarray
+    y: np.ndarray
+    probabilities: dict[int, np.ndarray]
+    note: str
+
+    def __iter__(self):  # `X, y, probas, note = shared_test_predictions(...)` unpacks as before
+        return iter((self.X, self.y, self.probabilities, self.note))
+
+
+def _record(model_id: int) -> ModelRecord:
+    record = registry.get(model_id)
+    if record is None:
+        raise RequestError(f"Model {model_id} is not in the registry.")
+    return record
+
+
+def probabilities(model_id: int, X: np.ndarray) -> np.ndarray:
+    """The model's ten-digit probabilities for model inputs (artifact checked by sha256 on load)."""
+    return ten_probabilities(artifacts.load(model_id).estimator, X)
+
+
+def _test_index(record: ModelRecord, dataset: Dataset) -> np.ndarray:
+    return split(dataset.X, dataset.y, seed=int(record.split["seed"]),
+                 test_size=float(record.split["test_size"]))["test"]
+
+
+def training_data(record: ModelRecord) -> Dataset:
+    """The dataset a model was trained on, as it was then (DatasetError when it has changed or moved)."""
+    dataset = load_spec(record.dataset)
+    provenance.check_unchanged(record, dataset)
+    return dataset
+
+
+def test_split(model_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(images, digits) of the model's own test split, rebuilt and checked against the recorded hash."""
+    record = _record(model_id)
+    dataset = training_data(record)
+    index = _test_index(record, dataset)
+    return dataset.X[index], dataset.y[index]
+
+
+def test_split_predictions(model_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(test images, true digits, probabilities) of a model on the split it was trained with."""
+    X, y = test_split(model_id)
+    return X, y, probabilities(model_id, X)
+
+
+def check_convention(record: ModelRecord, dataset: Dataset, spec: str) -> None:
+    expected = ImageConvention.from_dict(record.convention)
+    if replace(expected, deskew=dataset.convention.deskew) != dataset.convention:  # deskewing is the model's own
+        raise DatasetError(f"Model {record.id} expects {record.convention['name']} images but {spec} is "
+                           f"{dataset.convention.name}.")
+
+
+def evaluate(model_id: int, spec: str) -> dict:
+    """Metrics of a model on a whole dataset (e.g. the feedback users gave): `python -m ml evaluate`."""
+    record = _record(model_id)
+    dataset = load_spec(spec)
+    check_convention(record, dataset, spec)
+    proba = probabilities(model_id, dataset.X)
+    return {"model_id": model_id, "dataset": spec, **classification_metrics(dataset.y, proba, np.arange(10))}
+
+
+def shared_test_predictions(model_ids: list[int], spec: str | None = None) -> SharedScores:
+    """Images every model can be fairly scored on. Without `spec`, the models must come from one
+    dataset, unchanged since they trained on it: the images in all their test splits (seeds may
+    differ), which none of them trained on. With `spec`, the whole of that dataset (a model that
+    trained on some of it is flattered; the note says which images they are)."""
+    records = [_record(m) for m in model_ids]
+    if spec is not None:
+        dataset = load_spec(spec)
+        for record in records:
+            check_convention(record, dataset, spec)
+        index = np.arange(len(dataset.y))
+        note = f"all {len(index):,} images of {spec}"
+    else:
+        if len({r.dataset for r in records}) > 1:
+            raise DatasetError("These models were trained on different datasets: pick one dataset to score them "
+                               "all on.")
+        dataset = load_spec(records[0].dataset)
+        for record in records:
+            provenance.check_unchanged(record, dataset)
+        index = _test_index(records[0], dataset)
+        for record in records[1:]:
+            index = np.intersect1d(index, _test_index(record, dataset))
+        if len(index) == 0:
+            raise DatasetError("No image of the dataset is in every model's test split: pick a dataset to score "
+                               "them on.")
+        same = len({(r.split["seed"], r.split["test_size"]) for r in records}) == 1
+        note = (f"the {len(index):,} test images of {dataset.name} they share" if same else
+                f"the {len(index):,} images of {dataset.name} in every model's test split (none trained on them)")
+    X = dataset.X[index]
+    return SharedScores(X, dataset.y[index], {m: probabilities(m, X) for m in model_ids}, note)
