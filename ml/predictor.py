@@ -70,14 +70,19 @@ def resolve_model(model_id: int | None) -> artifacts.LoadedModel:
     return artifacts.load(chosen)
 
 
-def confidence_threshold(model_id: int) -> float:
-    """Below this confidence a model's answer is "not sure": its calibrated threshold when its
-    record has one (metrics["confidence_threshold"]), else NOT_SURE_BELOW."""
-    record = registry.get(model_id)
-    value = (record.metrics or {}).get("confidence_threshold") if record is not None else None
+def threshold_in(metrics: dict | None) -> float:
+    """Below this confidence a model's answer is "not sure": the calibrated threshold its record
+    holds (metrics["confidence_threshold"]), else NOT_SURE_BELOW."""
+    value = (metrics or {}).get("confidence_threshold")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
         return float(value)
     return NOT_SURE_BELOW
+
+
+def confidence_threshold(model_id: int) -> float:
+    """The threshold of a model as its registry record says now (pages that show it)."""
+    record = registry.get(model_id)
+    return threshold_in(record.metrics if record is not None else None)
 
 
 def ten_probabilities(estimator, X) -> np.ndarray:
@@ -98,7 +103,10 @@ class Predictor:
         self.username, self.source, self.chunk = username, source, max(1, int(chunk))
         self.model = resolve_model(model_id)
         self.convention = ImageConvention.from_dict(self.model.convention)
-        self.threshold = confidence_threshold(self.model.id)
+        # Read with the model (its registry record, loaded and checked once per process): one query
+        # less on every stroke. A threshold written into an existing record later is picked up
+        # when the model is next loaded (artifacts.clear_cache()).
+        self.threshold = threshold_in(self.model.metrics)
 
     def prepare(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
                 original_png: bytes | None = None, keep_image: bool = True) -> Prepared:

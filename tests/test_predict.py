@@ -43,6 +43,7 @@ def _set_threshold(model_id: int, value: float | None) -> None:
     if value is not None:
         metrics["confidence_threshold"] = value
     db.execute("UPDATE models SET metrics = ? WHERE id = ?", [json.dumps(metrics), model_id])
+    artifacts.clear_cache()  # the threshold is read with the model
 
 
 def test_a_prediction_row_holds_everything(seeded_store):
