@@ -28,7 +28,8 @@ def result_block(result: Prediction) -> None:
     top[1].metric("Confidence", f"{result.confidence:.1%}")
     top[2].metric("Latency", f"{result.latency_ms:.1f} ms", help="Preprocessing and model time for this image")
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.probability_bars(result.probabilities, result.digit), key="proba_chart")
+    also = result.runner_up if result.not_sure else None
+    left.plotly_chart(charts.probability_bars(result.probabilities, result.digit, also), key="proba_chart")
     right.plotly_chart(charts.model_input_heatmap(result.model_input, result.convention.max_value),
                        key="input_chart")
     st.caption(f"Model {result.model_id} · prediction #{result.prediction_id}")

@@ -131,6 +131,8 @@ def test_a_batch_stays_on_one_model_when_another_is_activated_mid_run(seeded_sto
     assert db.rows("SELECT DISTINCT model_id FROM predictions") == [(first,)]
     later = predict_bytes(images[0], filename="1.png", username="ana")  # the next run uses the new model
     assert (later.model_id, later.digit) == (sevens, 7)
+    chosen = Predictor("ana", source="cli", model_id=first).predict(images[0], store=False)  # or one named
+    assert (chosen.model_id, chosen.digit) == (first, 1)
 
 
 def test_classify_calls_the_model_once_per_chunk(seeded_store, monkeypatch):
