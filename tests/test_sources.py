@@ -1,7 +1,6 @@
 """Dataset sources: IDX round trip, labelled folders and zips, feedback, and every bad input."""
 from __future__ import annotations
 
-import gzip
 import io
 import zipfile
 
