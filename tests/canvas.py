@@ -34,20 +34,32 @@ def png(canvas: np.ndarray) -> bytes:
 
 
 class _Result:
-    def __init__(self, canvas: np.ndarray | None) -> None:
+    def __init__(self, canvas: np.ndarray | None, objects: list[dict]) -> None:
         self.image_data = canvas
         self.image_bytes = png(canvas) if canvas is not None else None
-        self.json_data = None
+        self.json_data = {"objects": objects} if canvas is not None else None
 
 
 class FakeCanvas:
-    """Install with monkeypatch.setattr(streamlit_drawable_canvas, "st_canvas", fake); set `.canvas`
-    to what the person has drawn so far, then run the page."""
+    """Install in place of `streamlit_drawable_canvas.st_canvas`; `draw`, `bin` and `clear` set what
+    the component sends on the next run: the PNG, its RGBA array and the Fabric.js objects (one
+    path per stroke)."""
 
     def __init__(self) -> None:
         self.canvas: np.ndarray | None = None
-        self.calls = 0
+        self.objects: list[dict] = []
+
+    def draw(self, digit: int, strokes: int | None = None) -> None:
+        self.canvas = drawing(digit, strokes)
+        self.objects = [{"type": "path", "path": [list(p) for p in s]} for s in PEN_PATHS[digit][:strokes]]
+
+    def bin(self) -> None:
+        """The toolbar's reset: the canvas is still there, and blank."""
+        self.canvas, self.objects = np.zeros_like(drawing(1)), []
+
+    def clear(self) -> None:
+        """A fresh canvas that has sent nothing yet (after Clear, or when the page is opened again)."""
+        self.canvas, self.objects = None, []
 
     def __call__(self, **kwargs) -> _Result:
-        self.calls += 1
-        return _Result(self.canvas)
+        return _Result(self.canvas, self.objects)

@@ -4,10 +4,9 @@ draws with a real mouse)."""
 import sys
 import types
 
-import numpy as np
 import pytest
 
-from canvas import FakeCanvas, drawing
+from canvas import FakeCanvas
 from conftest import texts
 from data import audit, db, registry
 from ml import artifacts
@@ -45,34 +44,49 @@ def test_clear_keeps_the_page_working(open_app):
 
 def test_every_stroke_answers_but_a_drawing_keeps_one_row(open_app, canvas):
     at = open_app("ana", "draw")
-    canvas.canvas = drawing(4, 1)  # the first stroke of a 4
+    canvas.draw(4, 1)  # the first stroke of a 4
     at.run()
     first = db.one("SELECT id, digit FROM predictions")
-    canvas.canvas = drawing(4)  # the second stroke
+    canvas.draw(4)  # the second stroke
     at.run()
     assert not at.exception and _metrics(at)["Predicted digit"] == "4"
     assert db.rows("SELECT id, digit, revisions FROM predictions") == [(first[0], 4, 1)]
-    canvas.canvas = None  # Clear empties the canvas
+    canvas.clear()  # Clear gives a fresh canvas
     at.button(key="clear_canvas").click().run()
-    canvas.canvas = drawing(7)
+    canvas.draw(7)
     at.run()
     assert _metrics(at)["Predicted digit"] == "7"
     assert db.rows("SELECT digit FROM predictions ORDER BY id") == [(4,), (7,)]
 
 
+def test_a_new_drawing_on_a_fresh_canvas_gets_its_own_row(open_app, canvas):
+    at = open_app("ana", "draw")
+    canvas.draw(1)
+    at.run()
+    at.switch_page("../pages/history.py").run()  # away and back: the canvas comes back empty
+    canvas.clear()
+    at.switch_page("../pages/draw.py").run()
+    assert any("Draw a digit first" in i.value for i in at.info)
+    canvas.draw(4, 1)  # a different first stroke: a new drawing, not more strokes on the 1
+    at.run()
+    canvas.draw(4)
+    at.run()
+    assert db.rows("SELECT digit, revisions FROM predictions ORDER BY id") == [(1, 0), (4, 1)]
+
+
 def test_the_bin_ends_a_drawing_and_feedback_makes_it_final(open_app, canvas):
     at = open_app("ana", "draw")
-    canvas.canvas = drawing(1)
+    canvas.draw(1)
     at.run()
-    canvas.canvas = np.zeros_like(drawing(1))  # the canvas toolbar's bin: a blank canvas
+    canvas.bin()  # the canvas toolbar's bin: a blank canvas
     at.run()
     assert any("Draw a digit first" in i.value for i in at.info)
-    canvas.canvas = drawing(7)
+    canvas.draw(7)
     at.run()
     (pid,) = db.one("SELECT max(id) FROM predictions")
     at.button(key=f"fb_ok_{pid}").click().run()
     assert any("recorded as correct" in s.value for s in at.success)
-    canvas.canvas = drawing(4)  # drawing on after feedback: a new row, the answered one is kept
+    canvas.draw(4)  # drawing on after feedback: a new row, the answered one is kept
     at.run()
     assert db.rows("SELECT digit FROM predictions ORDER BY id") == [(1,), (7,), (4,)]
     assert db.rows("SELECT prediction_id, is_correct FROM feedback") == [(pid, True)]
@@ -84,7 +98,7 @@ def test_the_ink_map_is_computed_once_per_stroke_and_not_on_other_reruns(open_ap
     real = preprocess.ink_map
     monkeypatch.setattr(preprocess, "ink_map", lambda image: calls.append(1) or real(image))
     at = open_app("ana", "draw")
-    canvas.canvas = drawing(3)
+    canvas.draw(3)
     at.run()
     assert len(calls) == 1
     at.slider(key="stroke_width").set_value(30).run()  # a rerun without a new stroke
@@ -94,7 +108,7 @@ def test_the_ink_map_is_computed_once_per_stroke_and_not_on_other_reruns(open_ap
 def test_not_sure_asks_which_of_two_digits(open_app, canvas):
     _set_threshold(registry.active_id(), 0.999999)
     at = open_app("ana", "draw")
-    canvas.canvas = drawing(3)
+    canvas.draw(3)
     at.run()
     assert not at.exception
     best, second = db.one("SELECT digit, runner_up FROM predictions WHERE needs_review")
