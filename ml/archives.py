@@ -93,7 +93,8 @@ def _check(info: zipfile.ZipInfo, suffixes: frozenset[str] | None, limits: Limit
     return None
 
 
-def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> tuple[bytes | None, tuple[str, str] | None]:
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
+          limits: Limits) -> tuple[bytes | None, tuple[str, str] | None]:
     """The member's bytes, read with a hard cap (a header can lie about the size)."""
     try:
         with archive.open(info) as handle:

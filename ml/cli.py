@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     init = sub.add_parser("init", help="create/migrate the database, the first admin and the default model")
     init.set_defaults(func=cmd_init)
-    predict = sub.add_parser("predict", help="print file,digit,confidence,not_sure,runner_up for images (zip members too, read safely)")
+    predict = sub.add_parser("predict", help="print file,digit,confidence,not_sure,runner_up for images "
+                                              "(zip members too, read safely)")
     predict.add_argument("files", nargs="+", metavar="FILE")
     predict.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
     predict.add_argument("--user", default="system",
