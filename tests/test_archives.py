@@ -90,3 +90,15 @@ def test_whole_archive_refusals(tmp_path):
     with pytest.raises(ArchiveError, match="expands to"):
         list(read_zip(many, limits=Limits(max_total_bytes=3 * len(_png()))))
     assert len(list(read_zip(many))) == 5
+
+
+def test_a_header_that_understates_the_size_cannot_expand_past_it(tmp_path):
+    path = _zip(tmp_path / "liar.zip", {"liar.png": bytes(3 * 1024 * 1024), "ok.png": _png(5)})
+    raw = bytearray(path.read_bytes())
+    raw[22:26] = (1000).to_bytes(4, "little")  # the local header's uncompressed size…
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 24:central + 28] = (1000).to_bytes(4, "little")  # …and the central directory's
+    path.write_bytes(bytes(raw))
+    members = {m.name: m for m in read_zip(path)}
+    assert members["liar.png"].problem == archives.DAMAGED and members["liar.png"].data is None
+    assert members["ok.png"].data == _png(5)
