@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     ctx = core.Context(quick=args.quick or args.smoke, workdir=workdir, smoke=args.smoke)
     model_id = prepare(announce=lambda _: None)
+    from ml import accounts  # predictions are made in a user's name and roles are checked (ml.policy)
+    for name in ("bench", "bench-concurrency", "bench-batch"):
+        accounts.create_user(name, name, "viewer", "bench-user-pw-1", by="system", must_change_password=False)
     n_rows = int(ctx.size(1_000_000, 100_000, 2_000))
     t = time.perf_counter()
     store_data.fill(n_rows, n_rows, model_id=model_id)

@@ -9,9 +9,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 
-def probability_bars(probabilities: Sequence[float], predicted: int) -> go.Figure:
+def probability_bars(probabilities: Sequence[float], predicted: int, also: int | None = None) -> go.Figure:
+    """Bars per digit, the answer in red; `also` (the runner-up of a "not sure" answer) in orange."""
     digits = [str(d) for d in range(10)]
-    colours = ["#e4572e" if d == predicted else "#8da0cb" for d in range(10)]
+    colours = ["#e4572e" if d == predicted else "#f3a712" if d == also else "#8da0cb" for d in range(10)]
     fig = go.Figure(go.Bar(x=digits, y=list(probabilities), marker_color=colours,
                            hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
     fig.update_layout(title="Probability per digit", xaxis_title="Digit", yaxis_title="Probability",

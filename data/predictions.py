@@ -14,21 +14,34 @@ if TYPE_CHECKING:
 
 SOURCES = ("draw", "upload", "cli", "batch")
 COLUMNS = ("ts", "username", "source", "model_id", "digit", "confidence", "probabilities",
-           "model_input", "image", "latency_ms", "filename")
+           "model_input", "image", "latency_ms", "filename", "needs_review", "runner_up")
+REVISED = ("digit", "confidence", "probabilities", "model_input", "image", "latency_ms", "needs_review",
+           "runner_up", "model_id")
 
 INSERT = f"""
 INSERT INTO predictions ({', '.join(COLUMNS)})
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
-APPEND = f"INSERT INTO predictions ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM frame"
-SELECT_ONE = f"SELECT id, {', '.join(COLUMNS)} FROM predictions WHERE id = ?"
-PAGE = """
-SELECT p.id, p.ts, p.username, p.source, p.model_id, p.digit, p.confidence, p.latency_ms, p.filename,
-       f.true_digit, f.is_correct
+VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id"""
+RESERVE_IDS = "SELECT nextval('prediction_seq') FROM range(?)"
+APPEND = f"INSERT INTO predictions (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM frame"
+SELECT_ONE = f"SELECT id, {', '.join(COLUMNS)}, revisions FROM predictions WHERE id = ?"
+DIGIT_OF = "SELECT digit FROM predictions WHERE id = ?"
+# A drawing's row follows the drawing until it is final: given feedback, or another person's, or
+# not a drawing at all, and the caller starts a new row instead.
+REVISE = f"""
+UPDATE predictions SET {', '.join(f'{c} = ?' for c in REVISED)}, revisions = revisions + 1
+WHERE id = ? AND username = ? AND source = 'draw'
+  AND NOT EXISTS (SELECT 1 FROM feedback WHERE prediction_id = ?)
+RETURNING id"""
+_PAGE = """
+SELECT p.id, p.ts, p.username, p.source, p.model_id, p.digit, p.confidence, p.needs_review, p.runner_up,
+       p.latency_ms, p.filename, f.true_digit, f.is_correct
 FROM predictions p
 LEFT JOIN (SELECT prediction_id, arg_max(true_digit, ts) AS true_digit, arg_max(is_correct, ts) AS is_correct
            FROM feedback GROUP BY prediction_id) f ON f.prediction_id = p.id
-WHERE ($username IS NULL OR p.username = $username)
+WHERE ($username IS NULL OR p.username = $username){only_flagged}
 ORDER BY p.ts DESC, p.id DESC LIMIT $limit OFFSET $offset"""
+PAGE = _PAGE.format(only_flagged="")
+PAGE_FLAGGED = _PAGE.format(only_flagged=" AND p.needs_review")  # "not sure" answers waiting for a person
 COUNT_SINCE = "SELECT count(*) FROM predictions WHERE ts >= ? AND (? IS NULL OR username = ?)"
 PER_DAY = """
 SELECT CAST(ts AS DATE) AS day, count(*) AS predictions, avg(confidence) AS mean_confidence
@@ -38,13 +51,15 @@ INSERT_FEEDBACK = """
 INSERT INTO feedback (prediction_id, username, true_digit, is_correct) VALUES (?, ?, ?, ?) RETURNING id"""
 FEEDBACK_FOR = "SELECT id, ts, prediction_id, username, true_digit, is_correct FROM feedback WHERE prediction_id = ? ORDER BY ts"
 EXPORT = """
-COPY (SELECT id, ts, username, source, model_id, digit, confidence, latency_ms, filename
+COPY (SELECT id, ts, username, source, model_id, digit, confidence, latency_ms, filename, needs_review
       FROM predictions WHERE ($username IS NULL OR username = $username) ORDER BY id)
 TO '{path}' (HEADER, DELIMITER ',')"""
 
 
 @dataclass
 class PredictionRow:
+    """One prediction as stored, for one image or for thousands (`insert` and `append` take the same)."""
+
     username: str
     source: str
     model_id: int
@@ -55,14 +70,17 @@ class PredictionRow:
     image: bytes | None
     latency_ms: float
     filename: str | None = None
+    needs_review: bool = False
+    runner_up: int | None = None
     ts: datetime = field(default_factory=datetime.now)
 
     def values(self) -> list:
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
-        return [self.ts, self.username, self.source, self.model_id, self.digit, self.confidence,
+        return [self.ts, self.username, self.source, int(self.model_id), int(self.digit), float(self.confidence),
                 list(map(float, self.probabilities)), list(map(float, self.model_input)),
-                self.image, self.latency_ms, self.filename]
+                self.image, float(self.latency_ms), self.filename, bool(self.needs_review),
+                None if self.runner_up is None else int(self.runner_up)]
 
 
 def insert(row: PredictionRow) -> int:
@@ -70,31 +88,49 @@ def insert(row: PredictionRow) -> int:
     return int(db.one(INSERT, row.values())[0])
 
 
-def append(rows: Sequence[PredictionRow]) -> int:
-    """Many predictions in one DataFrame append (row-at-a-time inserts run at ~1,000 rows/s)."""
+def append(rows: Sequence[PredictionRow]) -> list[int]:
+    """Many predictions in one DataFrame append (row-at-a-time inserts run at ~1,000 rows/s); their
+    ids in the order of `rows` (reserved first, so each id is known to belong to its row)."""
     if not rows:
-        return 0
+        return []
     import pandas as pd  # imported on use: it costs ~0.45 s, and cold start does not need it
-    frame = pd.DataFrame([r.values() for r in rows], columns=list(COLUMNS))
     cur = db.cursor()
+    ids = [int(r[0]) for r in cur.execute(RESERVE_IDS, [len(rows)]).fetchall()]
+    frame = pd.DataFrame([[i, *r.values()] for i, r in zip(ids, rows)], columns=["id", *COLUMNS])
     cur.register("frame", frame)
     try:
         cur.execute(APPEND).fetchall()
     finally:
         cur.unregister("frame")
-    return len(rows)
+    return ids
+
+
+def revise(prediction_id: int, row: PredictionRow) -> bool:
+    """Replace the answer of a drawing still in progress (same id); False when the row is final
+    (it has feedback, or is not this user's drawing) and the caller should insert a new one."""
+    values = row.values()
+    by_name = dict(zip(COLUMNS, values))
+    params = [by_name[c] for c in REVISED] + [prediction_id, row.username, prediction_id]
+    return db.one(REVISE, params) is not None
 
 
 def get(prediction_id: int) -> dict | None:
     row = db.one(SELECT_ONE, [prediction_id])
     if row is None:
         return None
-    return dict(zip(["id", *COLUMNS], row))
+    return dict(zip(["id", *COLUMNS, "revisions"], row))
 
 
-def page(*, username: str | None = None, limit: int = 50, offset: int = 0) -> pd.DataFrame:
-    """Newest predictions (optionally of one user) with their latest feedback, paged in SQL."""
-    return db.frame(PAGE, {"username": username, "limit": limit, "offset": offset})
+def digit_of(prediction_id: int) -> int | None:
+    """Only the predicted digit (feedback needs nothing else; the row holds an image and two vectors)."""
+    row = db.one(DIGIT_OF, [prediction_id])
+    return None if row is None else int(row[0])
+
+
+def page(*, username: str | None = None, flagged: bool = False, limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """Newest predictions (optionally of one user, optionally only those flagged for review) with
+    their latest feedback, paged in SQL."""
+    return db.frame(PAGE_FLAGGED if flagged else PAGE, {"username": username, "limit": limit, "offset": offset})
 
 
 def count_since(since: datetime, username: str | None = None) -> int:

@@ -10,43 +10,31 @@ import csv
 import json
 import logging
 import sys
-import zipfile
 from pathlib import Path
 from typing import Iterator
 
 from data.db import StoreLockedError
+from ml import archives
 from ml.bootstrap import prepare
+from ml.errors import DigitLabError
 from ml.images import MAX_UPLOAD_BYTES
 from ml.predict import predict_many
 
 log = logging.getLogger(__name__)
 
-MAX_ZIP_MEMBERS = 10_000
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-
 
 def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
-    """(display name, bytes or None, error) for a file, or for each image inside a zip."""
+    """(display name, bytes or None, reason) for a file, or for each member of a zip, read through
+    the one safe archive reader (`ml.archives`): a bad member is reported and the rest go on."""
     if not path.is_file():
         yield str(path), None, "no such file"
         return
-    if zipfile.is_zipfile(path):
+    if archives.is_zip(path):
         try:
-            with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.infolist() if not m.is_dir()]
-                if len(members) > MAX_ZIP_MEMBERS:
-                    yield str(path), None, f"the zip holds {len(members)} files; the limit is {MAX_ZIP_MEMBERS}"
-                    return
-                for member in members:
-                    name = f"{path}:{member.filename}"
-                    if Path(member.filename).suffix.lower() not in IMAGE_SUFFIXES:
-                        yield name, None, "not an image file (skipped)"
-                    elif member.file_size > MAX_UPLOAD_BYTES:
-                        yield name, None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-                    else:
-                        yield name, archive.read(member), None
-        except (zipfile.BadZipFile, OSError) as exc:
-            yield str(path), None, f"unreadable zip ({exc})"
+            for member in archives.read_zip(path, limits=archives.CLI_LIMITS):
+                yield f"{path}:{member.name}", member.data, member.reason
+        except archives.ArchiveError as exc:
+            yield str(path), None, str(exc)
         return
     if path.stat().st_size > MAX_UPLOAD_BYTES:
         yield str(path), None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
@@ -55,14 +43,14 @@ def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    prepare()
+    prepare(reveal=False)
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(["file", "digit", "confidence"])
+    out.writerow(["file", "digit", "confidence", "not_sure", "runner_up"])
     failures = 0
     items = (item for file in args.files for item in expand(Path(file)))
     for name, result, error in predict_many(items, username=args.user, source="cli", model_id=args.model):
         if result is not None:
-            out.writerow([name, result.digit, f"{result.confidence:.4f}"])
+            out.writerow([name, result.digit, f"{result.confidence:.4f}", int(result.not_sure), result.runner_up])
         else:
             failures += 1
             print(f"{name}: {error}", file=sys.stderr)
@@ -89,7 +77,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ml import jobs
     from ml.errors import DigitLabError
     from ml.job_requests import TrainRequest
-    prepare()
+    prepare(reveal=False)
     params = {}
     for item in args.param:
         key, sep, value = item.partition("=")
@@ -115,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml import scoring
     from ml.errors import DigitLabError
-    prepare()
+    prepare(reveal=False)
     try:
         metrics = scoring.evaluate(args.model, args.dataset)
     except DigitLabError as exc:
@@ -138,10 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app (after `init`); prints the address and a first-start password last")
     serve.add_argument("--port", type=int, default=8501)
     serve.set_defaults(func=cmd_serve)
-    predict = sub.add_parser("predict", help="print file,digit,confidence for images (zip files expand)")
+    predict = sub.add_parser("predict", help="print file,digit,confidence,not_sure,runner_up for images "
+                                              "(zip members too, read safely)")
     predict.add_argument("files", nargs="+", metavar="FILE")
     predict.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
-    predict.add_argument("--user", default="cli", help="who the predictions are recorded for")
+    predict.add_argument("--user", default="system",
+                         help="an active user whose role may predict; the predictions are recorded for them "
+                              "(default: the system actor, i.e. whoever holds the database file)")
     predict.set_defaults(func=cmd_predict)
     train = sub.add_parser("train", help="train a model family on a dataset (same code path as the Train page)")
     train.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
@@ -175,3 +166,6 @@ def main(argv: list[str] | None = None) -> int:
     except StoreLockedError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except DigitLabError as exc:  # a refusal or a failure the person can fix: its sentence, no traceback
+        print(str(exc), file=sys.stderr)
+        return 1

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import io
 import logging
 import re
 import threading
-import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from data import predictions
+from ml import archives
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
@@ -22,8 +21,7 @@ from ml.preprocess import preprocess
 log = logging.getLogger(__name__)
 
 IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 2051, 2049
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
-MAX_FILES = 200_000
+IMAGE_SUFFIXES = archives.IMAGE_SUFFIXES
 OPENML_TIMEOUT = 30.0
 
 
@@ -123,22 +121,22 @@ def _images_to_dataset(name: str, source: str, items, conv: ImageConvention) -> 
     return _checked(name, source, np.array(X).reshape(len(X), -1), np.array(y, dtype=np.int64), conv)
 
 
+def _zip_images(path: Path):
+    """(member name, bytes) of each image in a dataset zip. Datasets are strict: a member the
+    archive reader refuses (unsafe path, nested archive, bomb, damaged) refuses the whole archive,
+    so a model is never trained on part of what the user meant; other files are skipped."""
+    for member in archives.read_zip(path, limits=archives.DATASET_LIMITS):
+        if member.ok:
+            yield member.name, member.data
+        elif member.problem != archives.NOT_IMAGE:
+            raise DatasetError(f"{path.name}: {member.name}: {member.reason}; refusing the archive.")
+
+
 def load_zip(path: Path, conv: ImageConvention = DIGITS_8X8) -> Dataset:
     path = Path(path)
-    if not zipfile.is_zipfile(path):
+    if not archives.is_zip(path):
         raise DatasetError(f"{path.name} is not a zip file.")
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        for m in members:
-            pure = PurePosixPath(m.filename)
-            if pure.is_absolute() or ".." in pure.parts or "\\" in m.filename:
-                raise DatasetError(f"{path.name} has an unsafe path {m.filename!r}; refusing the archive.")
-            if pure.suffix.lower() == ".zip":
-                raise DatasetError(f"{path.name} contains another zip ({m.filename}); nested archives are refused.")
-        if len(members) > MAX_FILES:
-            raise DatasetError(f"{path.name} holds {len(members):,} files; the limit is {MAX_FILES:,}.")
-        images = [m for m in members if PurePosixPath(m.filename).suffix.lower() in IMAGE_SUFFIXES]
-        return _images_to_dataset(f"zip:{path.name}", "zip", ((m.filename, archive.read(m)) for m in images), conv)
+    return _images_to_dataset(f"zip:{path.name}", "zip", _zip_images(path), conv)
 
 
 def load_folder(path: Path, conv: ImageConvention = DIGITS_8X8) -> Dataset:

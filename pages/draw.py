@@ -1,19 +1,20 @@
-"""Draw: a digit on the canvas, its prediction, and feedback."""
+"""Draw: a digit on the canvas, its prediction on every stroke, one stored row per drawing, and feedback."""
 import hashlib
+import json
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from dashboard import auth, widgets
-from ml.images import ImageError
-from ml.predict import predict_image
-from ml.preprocess import ink_map, is_blank
+from dashboard import auth, failures, widgets
+from ml.predict import Predictor, predict_drawing
 
 user = auth.require("draw")
 if "canvas_generation" not in st.session_state:
     st.session_state.canvas_generation = 0
 
 st.title("Draw a digit")
+with failures.boundary("predict_draw", user.username):  # no model to answer with: say so before any drawing
+    predictor = Predictor(user.username, source="draw")
 left, right = st.columns([2, 3])
 with left:
     stroke = st.slider("Stroke width", 8, 40, 20, key="stroke_width")
@@ -26,19 +27,21 @@ with left:
         st.rerun()
 
 with right:
-    image = canvas.image_data
-    if image is None or is_blank(ink_map(image)):
+    png = canvas.image_bytes
+    digest = hashlib.sha256(png).hexdigest() if png else None
+    cached = st.session_state.get("draw_result")  # (canvas digest, drawing, its latest prediction)
+    if digest is not None and (cached is None or cached[0] != digest):  # other widgets' reruns do not predict
+        # A drawing is the canvas generation and its first stroke: the same first stroke means more
+        # strokes (or an undo) on the same drawing, which keeps its row; anything else starts a new row.
+        strokes = (canvas.json_data or {}).get("objects") or [None]
+        drawing = (st.session_state.canvas_generation, json.dumps(strokes[0], sort_keys=True))
+        earlier = cached[2] if cached is not None and cached[1] == drawing else None
+        with failures.boundary("predict_draw", user.username):
+            result = predict_drawing(canvas.image_data, username=user.username, original_png=png,
+                                     drawing_id=earlier.prediction_id if earlier else None, predictor=predictor)
+        st.session_state.draw_result = cached = (digest, drawing, result)
+    if digest is None or cached[2] is None:
         st.info("Draw a digit first: use the mouse or a finger on the black square.")
         st.stop()
-    digest = hashlib.sha256(image.tobytes()).hexdigest()
-    cached = st.session_state.get("draw_result")
-    if cached is None or cached[0] != digest:  # reruns from other widgets must not predict again
-        try:
-            result = predict_image(image, username=user.username, source="draw", original_png=canvas.image_bytes)
-        except ImageError as exc:
-            st.warning(str(exc))
-            st.stop()
-        st.session_state.draw_result = (digest, result)
-    result = st.session_state.draw_result[1]
-    widgets.result_block(result)
-    widgets.feedback_block(result, user)
+    widgets.result_block(cached[2])
+    widgets.feedback_block(cached[2], user)

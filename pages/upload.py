@@ -1,10 +1,11 @@
-"""Upload: one image file, its prediction, and feedback."""
+"""Upload: one image file, its prediction, and feedback. The file is decoded once: the thumbnail
+stored with the prediction is also the preview shown here (TIFF/BMP do not display everywhere)."""
 import hashlib
 
 import streamlit as st
 
-from dashboard import auth, widgets
-from ml.images import ImageError, MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
+from dashboard import auth, failures, widgets
+from ml.images import MAX_UPLOAD_BYTES
 from ml.predict import predict_bytes
 
 user = auth.require("upload")
@@ -19,20 +20,14 @@ if upload is None:
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
 cached = st.session_state.get("upload_result")
-if cached is None or cached[0] != digest:
-    try:
-        result = predict_bytes(data, filename=upload.name, username=user.username, source="upload")
-    except ImageError as exc:
-        st.session_state.upload_result = (digest, None, str(exc), None)
-    else:  # a browser-safe preview (TIFF/BMP do not display everywhere)
-        st.session_state.upload_result = (digest, result, None, image_to_png_thumbnail(load_image(data)))
-_, result, error, preview = st.session_state.upload_result
-if error:
-    st.error(f"Could not read {upload.name}: {error}")
-    st.stop()
+if cached is None or cached[0] != digest:  # reruns from the feedback widgets must not predict again
+    with failures.boundary("predict_upload", user.username):
+        st.session_state.upload_result = cached = (
+            digest, predict_bytes(data, filename=upload.name, username=user.username, source="upload"))
+result = cached[1]
 
 left, right = st.columns([1, 3])
-left.image(preview, caption=upload.name, width=200)
+left.image(result.image, caption=upload.name, width=200)
 with right:
     widgets.result_block(result)
     widgets.feedback_block(result, user)

@@ -27,12 +27,18 @@ def _run(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProce
 def test_predict_files_and_zip_members(seeded_store, tmp_path):
     four = _save(font_digit(4), tmp_path / "four.png")
     archive = tmp_path / "batch.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("hidden.png", b"x")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for d in (1, 8):
             buf = io.BytesIO()
             font_digit(d).save(buf, format="PNG")
             zf.writestr(f"digits/{d}.png", buf.getvalue())
         zf.writestr("readme.txt", "not an image")
+        zf.writestr("../escape.png", b"x")           # every unsafe member is reported, the rest go on
+        zf.writestr("inner.zip", inner.getvalue())
+        zf.writestr("bomb.png", bytes(3 * 1024 * 1024))
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     result = _run("predict", str(four), str(archive), str(broken))
@@ -40,10 +46,24 @@ def test_predict_files_and_zip_members(seeded_store, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     answers = {r["file"]: int(r["digit"]) for r in rows}
     assert answers == {str(four): 4, f"{archive}:digits/1.png": 1, f"{archive}:digits/8.png": 8}
-    assert all(0 < float(r["confidence"]) <= 1 for r in rows)
-    assert "broken.png" in result.stderr and "readme.txt" in result.stderr and "Traceback" not in result.stderr
+    assert all(0 < float(r["confidence"]) <= 1 and r["not_sure"] in ("0", "1") for r in rows)
+    lines = result.stderr.splitlines()
+    reasons = {name: next(line for line in lines if line.startswith(f"{archive}:{name}: "))
+               for name in ("../escape.png", "inner.zip", "bomb.png", "readme.txt")}
+    assert "unsafe path" in reasons["../escape.png"] and "nested archives" in reasons["inner.zip"]
+    assert "zip bomb" in reasons["bomb.png"] and "not an image" in reasons["readme.txt"]
+    assert "broken.png" in result.stderr and "Traceback" not in result.stderr
     assert db.one("SELECT count(*) FROM predictions WHERE source = 'cli'")[0] == 3
-    assert db.one("SELECT count(*) FROM audit_log WHERE action = 'predict_cli' AND outcome = 'error'")[0] == 2
+    assert db.one("SELECT count(*) FROM audit_log WHERE action = 'predict_cli' AND outcome = 'error'")[0] == 5
+
+
+def test_predict_in_the_name_of_an_unknown_user_is_refused(seeded_store, tmp_path):
+    four = _save(font_digit(4), tmp_path / "four.png")
+    refused = _run("predict", str(four), "--user", "mallory")
+    assert refused.returncode == 1 and "not an active user" in refused.stderr and "Traceback" not in refused.stderr
+    viewer = _run("predict", str(four), "--user", "vic")  # a viewer may predict
+    assert viewer.returncode == 0, viewer.stderr
+    assert db.rows("SELECT username FROM predictions") == [("vic",)]
 
 
 def test_predict_on_a_fresh_database_trains_the_default_model_first(tmp_path):
@@ -61,8 +81,29 @@ def test_first_start_without_admin_password_prints_a_one_time_password_once(tmp_
            "DIGITLAB_ADMIN_PASSWORD": ""}
     first = _run("init", env_extra=env)
     assert first.returncode == 0 and "one-time password" in first.stderr
+    password = (tmp_path / "admin-one-time-password.txt").read_text().strip()
+    assert f"one-time password: {password}" in first.stderr
     second = _run("init", env_extra=env)
     assert second.returncode == 0 and "one-time password" not in second.stderr
+
+
+def test_a_data_command_on_a_fresh_database_names_the_password_file_but_never_prints_the_password(tmp_path):
+    image = _save(font_digit(2), tmp_path / "two.png")
+    env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_ADMIN_PASSWORD": ""}
+    result = _run("predict", str(image), env_extra=env)
+    assert result.returncode == 0, result.stderr
+    password = (tmp_path / "admin-one-time-password.txt").read_text().strip()
+    assert password not in result.stderr + result.stdout
+    assert "admin-one-time-password.txt" in result.stderr
+
+
+def test_a_weak_admin_password_from_the_environment_stops_init_with_a_sentence(tmp_path):
+    env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_ADMIN_PASSWORD": "a"}
+    result = _run("init", env_extra=env)
+    assert result.returncode == 1
+    assert "DIGITLAB_ADMIN_PASSWORD is not acceptable" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):

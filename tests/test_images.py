@@ -64,3 +64,13 @@ def test_thumbnail_is_a_size_capped_png():
     assert len(thumb) <= 64_000
     decoded = Image.open(io.BytesIO(thumb))
     assert decoded.format == "PNG" and max(decoded.size) <= 280
+
+
+@pytest.mark.parametrize("size, mode", [((3000, 2000), "RGB"), ((900, 600), "L"), ((600, 900), "P"), ((300, 200), "RGBA")])
+def test_thumbnail_keeps_the_aspect_and_looks_like_the_original(size, mode):
+    import numpy as np
+    original = pen_digit_on_paper(8, size=max(size), width=max(size) // 20).resize(size).convert(mode)
+    thumb = Image.open(io.BytesIO(image_to_png_thumbnail(original)))
+    assert max(thumb.size) == 280 and abs(thumb.size[0] / thumb.size[1] - size[0] / size[1]) < 0.02
+    expected = np.asarray(original.convert("L").resize(thumb.size, Image.Resampling.BOX), dtype=float)
+    assert np.abs(np.asarray(thumb.convert("L"), dtype=float) - expected).mean() < 4  # grey levels of 255

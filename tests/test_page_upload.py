@@ -1,7 +1,11 @@
 """Upload page (AppTest): a good image gets a prediction and feedback; bad files get a message."""
+from PIL import Image
+
 from conftest import texts
 from test_images import _png, bomb_png as _bomb_png
-from data import audit, db
+from test_predict import _set_threshold
+from data import audit, db, registry
+from ml import artifacts
 from ml.synthetic import pen_digit_on_paper as font_digit
 
 
@@ -46,3 +50,54 @@ def test_bad_files_get_a_message_an_audit_row_and_no_prediction(open_app):
     assert db.one("SELECT count(*) FROM predictions")[0] == 0
     errors = audit.page(action="predict_upload")
     assert len(errors) == 4 and set(errors["outcome"]) == {"error"}
+
+
+def test_a_big_photo_is_decoded_and_thumbnailed_once(open_app, monkeypatch):
+    from ml import predictor
+    calls = {"decode": 0, "thumbnail": 0}
+    decode, thumbnail = predictor.load_image, predictor.image_to_png_thumbnail
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(predictor, "load_image", counted("decode", decode))
+    monkeypatch.setattr(predictor, "image_to_png_thumbnail", counted("thumbnail", thumbnail))
+    big = font_digit(6, size=1500, width=60).convert("RGB")
+    at = _upload(open_app("ana", "upload"), "six.jpg", _jpeg(big), "image/jpeg")
+    assert not at.exception and calls == {"decode": 1, "thumbnail": 1}
+    assert {m.label: m.value for m in at.metric}["Predicted digit"] == "6"
+    (stored,) = db.one("SELECT image FROM predictions")
+    assert [i.proto.imgs[0].caption for i in at.get("image")] == ["six.jpg"]  # the preview: the stored thumbnail
+    assert len(stored) <= 64_000
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    import io
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def test_not_sure_upload_is_flagged_and_asks(open_app):
+    _set_threshold(registry.active_id(), 0.999999)
+    at = _upload(open_app("ana", "upload"), "five.png", _png(font_digit(5)))
+    assert not at.exception
+    best, second, flagged = db.one("SELECT digit, runner_up, needs_review FROM predictions")
+    assert flagged and f"Not sure — {best} or {second}?" in texts(at)
+    assert {b.label for b in at.button} >= {f"It is {best}", f"It is {second}"}
+
+
+def test_a_tampered_model_gives_a_sentence_and_an_audit_row(open_app):
+    record = registry.get(registry.active_id())
+    path = artifacts.artifact_file(record.artifact_path)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    artifacts.clear_cache()
+    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    assert not at.exception
+    assert any("does not match its recorded sha256" in e.value for e in at.error)
+    rows = audit.page(username="ana", action="predict_upload")
+    assert len(rows) == 1 and rows["outcome"].tolist() == ["error"] and "artifact" in rows["detail"][0]
+    assert db.one("SELECT count(*) FROM predictions")[0] == 0

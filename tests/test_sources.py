@@ -1,7 +1,6 @@
 """Dataset sources: IDX round trip, labelled folders and zips, feedback, and every bad input."""
 from __future__ import annotations
 
-import gzip
 import io
 import zipfile
 
@@ -82,6 +81,24 @@ def test_bad_zips_are_refused(tmp_path, members, message):
             zf.writestr(name, data if data is not None else _png(1))
     with pytest.raises(DatasetError, match=message):
         load_zip(archive)
+
+
+def test_dataset_zips_obey_the_archive_readers_caps(tmp_path, monkeypatch):
+    from ml import archives
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("1/a.png", _png(1))
+        zf.writestr("2/b.png", bytes(3 * 1024 * 1024))  # 3 MB of zeros: ~1000:1
+    with pytest.raises(DatasetError, match="2/b.png.*zip bomb.*refusing the archive"):
+        load_zip(bomb)
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(6):
+            zf.writestr(f"{i % 2}/{i}.png", _png(i % 2))
+    assert sorted(load_zip(many).y.tolist()) == [0, 0, 0, 1, 1, 1]
+    monkeypatch.setattr(archives, "DATASET_LIMITS", archives.Limits(max_members=5))
+    with pytest.raises(DatasetError, match="holds 6 files; the limit is 5"):
+        load_zip(many)
 
 
 def test_feedback_dataset_and_unknown_specs(empty_store):

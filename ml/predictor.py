@@ -1,0 +1,178 @@
+"""One prediction path for one image and for thousands: prepare, classify, record.
+
+A `Predictor` is pinned to one model version for its whole run: it loads the model once when it is
+built, so activating another model while a batch runs cannot mix two models in one batch (the next
+run picks the new one up). The role check happens here too, so the pages, the CLI and background
+batches obey the same policy (`ml.policy`).
+
+- `prepare` decodes (bytes) and maps the image into the model's convention once; blank input raises
+  `BlankImageError`, an unreadable file `ImageError`.
+- `classify` runs one `predict_proba` call per chunk of prepared inputs (the model's per-call
+  overhead dominates a single image; a chunk of 500 costs about as much as a few singles).
+- `record` stores results as `PredictionRow`s: one INSERT for one, a DataFrame append for many.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PIL import Image
+
+from data import predictions, registry
+from ml import artifacts, policy
+from ml.conventions import ImageConvention
+from ml.errors import BlankImageError, NoActiveModelError
+from ml.images import image_to_png_thumbnail, load_image
+from ml.preprocess import preprocess
+
+NOT_SURE_BELOW = 0.6  # used when a model records no calibrated "confidence_threshold" of its own
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An input in the model's convention, with what is stored beside it."""
+
+    model_input: np.ndarray  # flat, conv.size ** 2 values
+    image: bytes | None       # size-capped PNG of the original (stored with the row, shown as preview)
+    filename: str | None
+    prepare_ms: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    prediction_id: int | None
+    model_id: int
+    digit: int
+    confidence: float
+    probabilities: list[float]
+    model_input: np.ndarray  # (size, size), what the model saw
+    convention: ImageConvention
+    latency_ms: float
+    not_sure: bool = False              # confidence below the model's threshold: ask, do not assert
+    likeliest: tuple[int, int] = (0, 0)  # the two likeliest digits, best first ("3 or 5?")
+    threshold: float = NOT_SURE_BELOW
+    image: bytes | None = None
+    filename: str | None = None
+
+    @property
+    def runner_up(self) -> int:
+        return self.likeliest[1]
+
+
+def resolve_model(model_id: int | None) -> artifacts.LoadedModel:
+    """The given model, or the active one; ArtifactError/NoActiveModelError with a sentence otherwise."""
+    chosen = model_id if model_id is not None else registry.active_id()
+    if chosen is None:
+        raise NoActiveModelError("No model is active yet: train one or run `make run` to create the default.")
+    return artifacts.load(chosen)
+
+
+def threshold_in(metrics: dict | None) -> float:
+    """Below this confidence a model's answer is "not sure": the calibrated threshold its record
+    holds (metrics["confidence_threshold"]), else NOT_SURE_BELOW."""
+    value = (metrics or {}).get("confidence_threshold")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    return NOT_SURE_BELOW
+
+
+def confidence_threshold(model_id: int) -> float:
+    """The threshold of a model as its registry record says now (pages that show it)."""
+    record = registry.get(model_id)
+    return threshold_in(record.metrics if record is not None else None)
+
+
+def ten_probabilities(estimator, X) -> np.ndarray:
+    """(n, 10) probabilities for digits 0..9, zero for digits the model never saw in training
+    (a model trained on feedback may lack some)."""
+    proba = np.zeros((len(X), 10))
+    proba[:, np.asarray(estimator.classes_, dtype=int)] = estimator.predict_proba(X)
+    return proba
+
+
+class Predictor:
+    """Predictions by one user from one source with one model version (see the module docstring)."""
+
+    def __init__(self, username: str, *, source: str, model_id: int | None = None, chunk: int = CHUNK) -> None:
+        if source not in predictions.SOURCES:
+            raise ValueError(f"source must be one of {predictions.SOURCES}")
+        policy.require(username, "predict", action=f"predict_{source}")
+        self.username, self.source, self.chunk = username, source, max(1, int(chunk))
+        self.model = resolve_model(model_id)
+        self.convention = ImageConvention.from_dict(self.model.convention)
+        # Read with the model (its registry record, loaded and checked once per process): one query
+        # less on every stroke. A threshold written into an existing record later is picked up
+        # when the model is next loaded (artifacts.clear_cache()).
+        self.threshold = threshold_in(self.model.metrics)
+
+    def prepare(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
+                original_png: bytes | None = None, keep_image: bool = True) -> Prepared:
+        """Decode (bytes) and map into the model's input once. The PNG kept with the row is
+        `original_png` when the caller has one (the canvas sends its own), else a thumbnail."""
+        started = time.perf_counter()
+        image = load_image(item) if isinstance(item, (bytes, bytearray)) else item
+        try:
+            vector = preprocess(image, self.convention)
+        except BlankImageError:
+            if isinstance(item, np.ndarray):
+                raise
+            raise BlankImageError("The image is blank or nearly blank: there is no digit to read in it.") from None
+        if original_png is None and keep_image:
+            original_png = image_to_png_thumbnail(image if isinstance(image, Image.Image) else Image.fromarray(image))
+        return Prepared(vector, original_png, filename, (time.perf_counter() - started) * 1000)
+
+    def classify(self, prepared: Sequence[Prepared]) -> list[Prediction]:
+        """Answers in input order, one predict_proba call per chunk of `self.chunk` inputs."""
+        results: list[Prediction] = []
+        side = self.convention.size
+        for start in range(0, len(prepared), self.chunk):
+            part = prepared[start:start + self.chunk]
+            began = time.perf_counter()
+            proba = ten_probabilities(self.model.estimator, np.vstack([p.model_input for p in part]))
+            model_ms = (time.perf_counter() - began) * 1000 / len(part)
+            top_two = np.argsort(-proba, axis=1, kind="stable")[:, :2]
+            for p, row, (best, second) in zip(part, proba, top_two):
+                confidence = float(row[best])
+                results.append(Prediction(
+                    None, self.model.id, int(best), confidence, row.tolist(), p.model_input.reshape(side, side),
+                    self.convention, p.prepare_ms + model_ms, confidence < self.threshold,
+                    (int(best), int(second)), self.threshold, p.image, p.filename))
+        return results
+
+    def row(self, result: Prediction) -> predictions.PredictionRow:
+        return predictions.PredictionRow(
+            username=self.username, source=self.source, model_id=result.model_id, digit=result.digit,
+            confidence=result.confidence, probabilities=result.probabilities,
+            model_input=result.model_input.ravel().tolist(), image=result.image, latency_ms=result.latency_ms,
+            filename=result.filename, needs_review=result.not_sure, runner_up=result.runner_up)
+
+    def record(self, results: Sequence[Prediction]) -> list[int]:
+        """Store results (one INSERT for one, one DataFrame append for many); their ids in order."""
+        rows = [self.row(r) for r in results]
+        if len(rows) == 1:
+            return [predictions.insert(rows[0])]
+        return predictions.append(rows)
+
+    def predict(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
+                original_png: bytes | None = None, store: bool = True) -> Prediction:
+        """One input end to end: prepare, classify, and (unless `store=False`) record."""
+        result = self.classify([self.prepare(item, filename=filename, original_png=original_png,
+                                             keep_image=store)])[0]
+        return with_ids([result], self.record([result]))[0] if store else result
+
+    def draw(self, canvas: np.ndarray, *, drawing_id: int | None = None,
+             original_png: bytes | None = None) -> Prediction:
+        """A canvas after a stroke: the same row as the drawing's earlier strokes while the drawing
+        is in progress (`drawing_id`), a new row when it is final (feedback given) or new."""
+        result = self.classify([self.prepare(canvas, original_png=original_png)])[0]
+        row = self.row(result)
+        if drawing_id is not None and predictions.revise(drawing_id, row):
+            return replace(result, prediction_id=drawing_id)
+        return replace(result, prediction_id=predictions.insert(row))
+
+
+def with_ids(results: Sequence[Prediction], ids: Sequence[int]) -> list[Prediction]:
+    return [replace(r, prediction_id=i) for r, i in zip(results, ids)]

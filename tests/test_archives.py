@@ -1,0 +1,104 @@
+"""The one archive reader: every unsafe member is reported with its reason and the rest go on;
+an archive unusable as a whole is refused in one sentence."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ml import archives
+from ml.archives import ArchiveError, Limits, read_zip
+from ml.synthetic import pen_digit_on_paper
+
+
+def _png(digit: int = 1) -> bytes:
+    buf = io.BytesIO()
+    pen_digit_on_paper(digit, size=56, width=5).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _zip(path: Path, members: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _inner_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("deep.png", _png(2))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name, data, problem", [
+    ("../escape.png", _png(), archives.UNSAFE),
+    ("/etc/absolute.png", _png(), archives.UNSAFE),
+    ("dir\\windows.png", _png(), archives.UNSAFE),
+    ("C:/drive.png", _png(), archives.UNSAFE),
+    ("inner.zip", _inner_zip(), archives.NESTED),
+    ("disguised.png", _inner_zip(), archives.NESTED),  # a zip named like an image
+    ("notes.txt", b"hello", archives.NOT_IMAGE),
+    ("bomb.png", bytes(3 * 1024 * 1024), archives.BOMB),  # 3 MB of zeros deflate ~1000:1
+])
+def test_each_bad_member_is_reported_and_the_rest_go_on(tmp_path, name, data, problem):
+    path = _zip(tmp_path / "mixed.zip", {"a.png": _png(1), name: data, "b.png": _png(7)})
+    members = list(read_zip(path))
+    assert [m.name for m in members] == ["a.png", name, "b.png"]
+    good = [m for m in members if m.ok]
+    assert [m.data for m in good] == [_png(1), _png(7)]
+    (bad,) = [m for m in members if not m.ok]
+    assert bad.problem == problem and bad.reason
+
+
+def test_members_over_the_size_cap_are_refused_even_when_stored_uncompressed(tmp_path):
+    path = _zip(tmp_path / "big.zip", {"big.png": b"\x89PNG" + bytes(2000), "ok.png": _png()},
+                compression=zipfile.ZIP_STORED)
+    members = list(read_zip(path, limits=Limits(max_member_bytes=1000)))
+    assert [(m.name, m.problem) for m in members] == [("big.png", archives.TOO_LARGE), ("ok.png", None)]
+
+
+def test_encrypted_and_damaged_members_are_reported(tmp_path):
+    path = tmp_path / "odd.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("locked.png", _png())  # first member; its "encrypted" flag is set below
+        zf.writestr("damaged.png", _png(3))
+        zf.writestr("fine.png", _png(4))
+    raw = bytearray(path.read_bytes())
+    raw[6] |= 0x1  # general purpose flags of the first local header…
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 8] |= 0x1  # …and of its central directory entry: bit 0 = encrypted
+    at = raw.index(b"damaged.png") + len(b"damaged.png") + 10  # inside its compressed bytes
+    raw[at:at + 20] = bytes(20)
+    path.write_bytes(bytes(raw))
+    members = {m.name: m for m in read_zip(path)}
+    assert members["locked.png"].problem == archives.ENCRYPTED
+    assert members["damaged.png"].problem == archives.DAMAGED
+    assert members["fine.png"].data == _png(4)
+
+
+def test_whole_archive_refusals(tmp_path):
+    not_zip = tmp_path / "photo.zip"
+    not_zip.write_bytes(_png())
+    with pytest.raises(ArchiveError, match="not a zip"):
+        list(read_zip(not_zip))
+    many = _zip(tmp_path / "many.zip", {f"{i}.png": _png() for i in range(5)})
+    with pytest.raises(ArchiveError, match="holds 5 files; the limit is 4"):
+        list(read_zip(many, limits=Limits(max_members=4)))
+    with pytest.raises(ArchiveError, match="expands to"):
+        list(read_zip(many, limits=Limits(max_total_bytes=3 * len(_png()))))
+    assert len(list(read_zip(many))) == 5
+
+
+def test_a_header_that_understates_the_size_cannot_expand_past_it(tmp_path):
+    path = _zip(tmp_path / "liar.zip", {"liar.png": bytes(3 * 1024 * 1024), "ok.png": _png(5)})
+    raw = bytearray(path.read_bytes())
+    raw[22:26] = (1000).to_bytes(4, "little")  # the local header's uncompressed size…
+    central = raw.index(b"PK\x01\x02")
+    raw[central + 24:central + 28] = (1000).to_bytes(4, "little")  # …and the central directory's
+    path.write_bytes(bytes(raw))
+    members = {m.name: m for m in read_zip(path)}
+    assert members["liar.png"].problem == archives.DAMAGED and members["liar.png"].data is None
+    assert members["ok.png"].data == _png(5)

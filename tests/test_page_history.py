@@ -1,0 +1,35 @@
+"""History page (AppTest): own rows by default, everyone's for the lab roles, and the filter for
+predictions flagged for review ("not sure")."""
+from data import predictions
+
+
+def _row(user: str, digit: int, flagged: bool) -> predictions.PredictionRow:
+    return predictions.PredictionRow(user, "upload", 1, digit, 0.4 if flagged else 0.97, [0.1] * 10, [0.0] * 64,
+                                     None, 1.0, filename=f"{user}-{digit}.png", needs_review=flagged,
+                                     runner_up=(digit + 1) % 10 if flagged else None)
+
+
+def _shown(at) -> list[str]:
+    return sorted(at.dataframe[0].value["filename"].tolist())
+
+
+def test_flagged_filter_shows_only_not_sure_predictions(open_app):
+    predictions.append([_row("ana", 3, True), _row("ana", 4, False), _row("ana", 5, True), _row("vic", 6, True)])
+    at = open_app("ana", "history")
+    assert not at.exception
+    assert _shown(at) == ["ana-3.png", "ana-4.png", "ana-5.png"]
+    at.toggle(key="history_flagged").set_value(True).run()
+    assert _shown(at) == ["ana-3.png", "ana-5.png"]
+    assert sorted(at.dataframe[0].value["runner_up"].tolist()) == [4, 6]
+    at.toggle(key="history_all").set_value(True).run()
+    assert _shown(at) == ["ana-3.png", "ana-5.png", "vic-6.png"]
+
+
+def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
+    predictions.append([_row("ana", 3, True), _row("vic", 6, False)])
+    at = open_app("vic", "history")
+    assert not at.exception
+    assert not [t for t in at.toggle if t.key == "history_all"]
+    assert _shown(at) == ["vic-6.png"]
+    at.toggle(key="history_flagged").set_value(True).run()
+    assert any("No predictions flagged for review" in i.value for i in at.info)
