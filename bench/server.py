@@ -70,7 +70,8 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
                 stop(proc)
         browser.close()
     return {
-        "cold start: until /_stcore/health answers": Measured(health, note="median of fresh `streamlit run` processes after one warm-up start"),
+        "cold start: until /_stcore/health answers": Measured(
+            health, note="median of fresh `streamlit run` processes after one warm-up start"),
         "cold start: until the sign-in form is shown": Measured(signin, floor, note="Chromium already running; includes "
                                                                 "the first script run (store open, imports); floor = a "
                                                                 "bare one-text-box Streamlit app timed the same way"),
@@ -79,7 +80,8 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
     }
 
 
-_ANSWER = "() => [...document.querySelectorAll('[data-testid=stMetricLabel]')].some(e => /Predicted digit|Not sure/.test(e.innerText))"
+_ANSWER = ("() => [...document.querySelectorAll('[data-testid=stMetricLabel]')]"
+           ".some(e => /Predicted digit|Not sure/.test(e.innerText))")
 
 
 def _stroke(page) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -51,7 +51,7 @@ class _QuietCookieManager(stx.CookieManager):
     def set(self, cookie: str, val: Any, key: str = "set", path: str = "/",  # noqa: ARG002
             expires_at: datetime | None = None, **_: Any) -> None:
         expires = expires_at or datetime.now() + timedelta(days=COOKIE_DAYS)
-        _write_cookie(cookie, str(val), format_datetime(expires.astimezone(timezone.utc), usegmt=True))
+        _write_cookie(cookie, str(val), format_datetime(expires.astimezone(UTC), usegmt=True))
         self.cookies[cookie] = val
 
     def delete(self, cookie: str, key: str = "delete") -> None:  # noqa: ARG002

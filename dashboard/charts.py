@@ -1,7 +1,7 @@
 """Plotly figures shared by the pages."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -1,10 +1,8 @@
 """The audit log: who did what, when, and whether it worked."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from datetime import datetime
-
+from typing import TYPE_CHECKING
 
 from data import db
 

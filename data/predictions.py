@@ -1,11 +1,11 @@
 """Predictions and the feedback that corrects them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence, TYPE_CHECKING
-
+from typing import TYPE_CHECKING
 
 from data import db
 

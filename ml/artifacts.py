@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
-_cache: dict[tuple[str, int], "LoadedModel"] = {}
+_cache: dict[tuple[str, int], LoadedModel] = {}
 _cache_lock = threading.Lock()
 
 

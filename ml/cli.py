@@ -10,8 +10,8 @@ import csv
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from data.db import StoreLockedError
 from ml import archives

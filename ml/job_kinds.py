@@ -5,8 +5,9 @@ Handlers import their heavy modules when they run, so importing the table costs 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ml.job_requests import JobRequest, TrainRequest
 
@@ -21,7 +22,7 @@ class JobKind:
     name: str
     lane: str
     request: type[JobRequest]
-    run: Callable[[Any, "JobContext"], dict]   # (typed request, context) -> result with a "message"
+    run: Callable[[Any, JobContext], dict]   # (typed request, context) -> result with a "message"
     capability: str                            # ml.policy capability the submitter must hold
 
 

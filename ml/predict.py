@@ -17,8 +17,15 @@ from PIL import Image
 from data import audit, predictions
 from ml import policy
 from ml.errors import BlankImageError, ImageError, RequestError
-from ml.predictor import (NOT_SURE_BELOW, Prediction, Predictor, confidence_threshold, resolve_model,
-                          ten_probabilities, with_ids)
+from ml.predictor import (
+    NOT_SURE_BELOW,
+    Prediction,
+    Predictor,
+    confidence_threshold,
+    resolve_model,
+    ten_probabilities,
+    with_ids,
+)
 
 log = logging.getLogger(__name__)
 

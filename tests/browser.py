@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from bench.server import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 - re-exported for the browser tests
 from ml.serving import start_streamlit, stop, wait_health

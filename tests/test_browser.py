@@ -2,11 +2,9 @@
 see the prediction, send feedback, find the rows in DuckDB, sign out. Saves the README screenshot."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
 from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app
 from conftest import ANALYST_PASSWORD
 
@@ -96,6 +94,7 @@ def test_sign_in_draw_predict_feedback_sign_out(page, app_url):
 def _assert_rows_in_duckdb(folder: Path) -> None:
     """Read the server's rows through a copy of its file (DuckDB allows one process per file)."""
     import shutil
+
     import duckdb
     snapshot = folder / "snapshot.duckdb"
     shutil.copy(folder / "digitlab.duckdb", snapshot)
@@ -152,6 +151,7 @@ def test_a_forged_cookie_is_no_cookie(page, app_url):
     """A token with `alg: none` (no signature) must not sign anyone in nor break the page."""
     import base64
     import json
+
     from playwright.sync_api import expect
     url, _ = app_url
     part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731

@@ -8,6 +8,7 @@ import sys
 import zipfile
 
 from conftest import ADMIN_PASSWORD
+
 from data import db
 from ml.synthetic import pen_digit_on_paper as font_digit
 
@@ -108,8 +109,10 @@ def test_a_weak_admin_password_from_the_environment_stops_init_with_a_sentence(t
 
 def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
     import json
-    from ml.sources import write_idx
+
     import numpy as np
+
+    from ml.sources import write_idx
     trained = _run("train", "--family", "knn", "--dataset", "digits", "--param", "n_neighbors=5")
     assert trained.returncode == 0, trained.stderr
     result = json.loads(trained.stdout)

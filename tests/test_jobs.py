@@ -31,7 +31,7 @@ class Work(JobRequest):
     def user(self) -> str:
         return self.by
 
-    def validated(self) -> "Work":
+    def validated(self) -> Work:
         if self.n < 0:
             raise RequestError(f"n must be 0 or more; got {self.n}.")
         return self

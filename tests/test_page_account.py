@@ -1,5 +1,6 @@
 """Account page (AppTest): a generated one-time password forces a change before anything else."""
 from conftest import texts
+
 from data import users
 from ml import accounts
 

@@ -1,5 +1,4 @@
 """Users and Audit log pages (AppTest): admins use them; other roles are refused, and that is audited."""
-from conftest import texts
 from data import audit, users
 
 

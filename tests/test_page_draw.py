@@ -5,12 +5,12 @@ import sys
 import types
 
 import pytest
-
 from canvas import FakeCanvas
 from conftest import texts
+from test_predict import _set_threshold
+
 from data import audit, db, registry
 from ml import artifacts
-from test_predict import _set_threshold
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Home page (AppTest): who is signed in, the active model and its accuracy, today's predictions."""
 from conftest import texts
+
 from data import predictions
 
 

@@ -1,5 +1,6 @@
 """Sign-in page (AppTest): one submit signs in, wrong passwords are refused and audited, lockout shows."""
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, texts
+
 from data import audit
 
 

@@ -1,9 +1,10 @@
 """Upload page (AppTest): a good image gets a prediction and feedback; bad files get a message."""
-from PIL import Image
-
 from conftest import texts
-from test_images import _png, bomb_png as _bomb_png
+from PIL import Image
+from test_images import _png
+from test_images import bomb_png as _bomb_png
 from test_predict import _set_threshold
+
 from data import audit, db, registry
 from ml import artifacts
 from ml.synthetic import pen_digit_on_paper as font_digit

@@ -7,17 +7,25 @@ import json
 
 import numpy as np
 import pytest
+from canvas import drawing
 from PIL import Image
 from sklearn.dummy import DummyClassifier
 
-from canvas import drawing
 from data import audit, db, predictions, registry
 from ml import artifacts
 from ml.conventions import DIGITS_8X8
 from ml.datasets import load_embedded
 from ml.errors import BlankImageError, ImageError, PolicyError
-from ml.predict import (NOT_SURE_BELOW, Predictor, confidence_threshold, predict_bytes, predict_drawing,
-                        predict_image, predict_many, record_feedback)
+from ml.predict import (
+    NOT_SURE_BELOW,
+    Predictor,
+    confidence_threshold,
+    predict_bytes,
+    predict_drawing,
+    predict_image,
+    predict_many,
+    record_feedback,
+)
 from ml.synthetic import pen_digit_on_paper as font_digit
 
 

@@ -6,8 +6,8 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-
 from conftest import ANALYST_PASSWORD, texts
+
 from data import audit, settings, users
 from ml import accounts, passwords
 from ml.errors import RequestError

@@ -125,7 +125,9 @@ def test_augmentation_adds_copies_in_the_same_convention():
 
 def test_openml_offline_is_one_sentence_within_the_time_bound(monkeypatch):
     import time
+
     import sklearn.datasets
+
     from ml import sources
 
     def hangs(*args, **kwargs):

@@ -7,6 +7,7 @@ import sys
 import textwrap
 import threading
 
+import duckdb
 import pytest
 
 from data import audit, db, migrate, predictions, registry
@@ -36,7 +37,7 @@ def test_failed_migration_leaves_nothing_behind(empty_store, tmp_path):
     folder = tmp_path / "migs"
     shutil.copytree(migrate.MIGRATIONS_DIR, folder)
     (folder / "00099-broken.sql").write_text("CREATE TABLE half (x INTEGER); SELECT * FROM no_such_table;")
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
         migrate.migrate(folder)
     assert db.one("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'")[0] == 0
     assert db.one("SELECT count(*) FROM schema_migrations WHERE version = 99")[0] == 0
