@@ -69,12 +69,10 @@ def _write_one_time_file(password: str) -> None:
 
 
 def pending_one_time_password() -> str | None:
-    """The generated admin password while it has not been changed yet, else None."""
+    """The generated admin password while it has not been changed yet (the file goes when it is), else
+    None. Reads only the file, never the database: `ml serve` must not hold the store its server needs."""
     path = one_time_password_file()
-    admin = users.get("admin")
-    if not path.exists() or admin is None or not admin.must_change_password:
-        return None
-    return path.read_text().strip() or None
+    return (path.read_text().strip() or None) if path.exists() else None
 
 
 def create_user(username: str, name: str, role: str, password: str, *, by: str,

@@ -45,6 +45,8 @@ def test_serve_prints_the_address_and_the_one_time_password_last(seeded_store):
             if not line:
                 break
             lines.append(line.rstrip())
+        held = [f.path for f in psutil.Process(proc.pid).open_files()]
+        assert not any(path.endswith(".duckdb") for path in held), held  # the server's child needs the store
     finally:
         stop(proc)
     assert _servers_on(port, wait=10) == []  # `serve` stopped its streamlit child: no orphan keeps the port
