@@ -9,12 +9,21 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from data import dataset_records
 from ml.conventions import DIGITS_8X8
 from ml.errors import RequestError
-from ml.families import FAMILIES, Param
+
+if TYPE_CHECKING:
+    from ml.families import Param
+
+
+def _families():
+    """ml.families imports scikit-learn (~1 s): read it when a request is checked, not when the job
+    table is imported at server start."""
+    from ml.families import FAMILIES
+    return FAMILIES
 
 MIN_EXAMPLES, MIN_DIGITS = 2, 2  # a classifier needs two classes; a seeded split needs two examples of each
 DATASET_KINDS = ("digits", "feedback", "idx", "folder", "zip", "openml")
@@ -157,6 +166,7 @@ class TrainRequest(JobRequest):
 
     def validated(self) -> TrainRequest:
         """This request with parameters cast to their types; RequestError (one sentence) when it cannot run."""
+        FAMILIES = _families()  # noqa: N806 - the table, read late (see _families)
         if self.family not in FAMILIES:
             raise RequestError(f"Unknown model family {self.family!r}; choose one of {', '.join(FAMILIES)}.")
         specs = {p.name: p for p in FAMILIES[self.family].params}
@@ -185,7 +195,8 @@ class TrainRequest(JobRequest):
 
     @property
     def title(self) -> str:
-        label = FAMILIES[self.family].label if self.family in FAMILIES else self.family
+        families = _families()
+        label = families[self.family].label if self.family in families else self.family
         return f"{label} on {self.dataset}"
 
     @classmethod
@@ -197,3 +208,19 @@ class TrainRequest(JobRequest):
         values["augment"] = int(values.get("augment") or 0)
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass(frozen=True)
+class DefaultModelRequest(JobRequest):
+    """Train the default model in the background while a quick interim one serves (see ml.handover)."""
+    requested_by: str = "system"
+
+    kind: ClassVar[str] = "default_model"
+
+    @property
+    def user(self) -> str:
+        return self.requested_by
+
+    @property
+    def title(self) -> str:
+        return "Default model on real handwriting (replaces the interim model when ready)"

@@ -1,12 +1,12 @@
 """Data: a dataset's class balance, samples per class, convention, and augmentation preview."""
 import streamlit as st
 
-from dashboard import auth, model_charts
+from dashboard import auth, failures, model_charts
 from data import dataset_records
 from ml import training
 from ml.augment import Augmentation, augment
-from ml.datasets import class_counts, one_per_class
-from ml.sources import DatasetError, load_spec
+from ml.datasets import Dataset, class_counts, one_per_class
+from ml.sources import load_spec
 
 user = auth.require("datasets")
 st.title("Datasets")
@@ -25,11 +25,8 @@ spec = st.text_input("SPEC", key="data_spec", placeholder="idx:IMAGES,LABELS · 
     if choice == "other" else choice
 if not spec:
     st.stop()
-try:
+with failures.boundary("open_dataset", user.username):
     X, y, conv, source = loaded(spec)
-except DatasetError as exc:
-    st.error(str(exc))
-    st.stop()
 
 counts = class_counts(y)
 cols = st.columns(4)
@@ -45,8 +42,8 @@ left.plotly_chart(model_charts.class_balance(counts), key="balance_chart")
 right.plotly_chart(model_charts.sample_grid(X, y, conv.size, per_class=8), key="samples_chart")
 if st.button("Register this dataset", key="register_dataset",
              help="Record its counts, convention and content hash (training does this too)."):
-    from ml.datasets import Dataset
-    training.register_dataset(Dataset(spec, X, y, conv, source), by=user.username)
+    with failures.boundary("register_dataset", user.username):
+        training.register_dataset(Dataset(spec, X, y, conv, source), by=user.username)
     st.toast("Dataset registered.")
 
 st.subheader("Augmentation preview")

@@ -1,5 +1,5 @@
 """Data page (AppTest): balance, samples, augmentation preview, registration; bad SPECs get a message."""
-from data import dataset_records
+from data import audit, dataset_records
 
 
 def test_data_page_shows_the_embedded_digits_and_registers_them(open_app):
@@ -20,3 +20,5 @@ def test_a_bad_spec_is_a_message_not_a_crash(open_app):
     at.text_input(key="data_spec").input("idx:/nope,/nope").run()
     assert not at.exception
     assert any("does not exist" in e.value for e in at.error)
+    refused = audit.page(username="ana", action="open_dataset")
+    assert refused["outcome"].tolist() == ["error"] and "does not exist" in refused["detail"].iloc[0]
