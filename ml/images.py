@@ -2,6 +2,11 @@
 
 Uploads come from anywhere: every way a file can be wrong (empty, not an image, truncated,
 a decompression bomb, too large) becomes one `ImageError` sentence a user can act on.
+
+Memory is bounded before any pixel is decoded: the header's size times the bytes a pixel of that
+mode takes (16-bit and float modes count 2 and 4) must fit `MAX_DECODED_BYTES`. After decoding, an
+image larger than `WORK_SIDE` is box-reduced, so the float work of preprocessing never runs on
+25 megapixels (a 4999x4999 16-bit PNG took 750 MB before; see README "Reliability and security").
 """
 from __future__ import annotations
 
@@ -18,9 +23,14 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
+MAX_DECODED_BYTES = 100 * 1024 * 1024  # the decoded frame, whatever its mode
+WORK_SIDE = 1024  # larger images are reduced to about this before float work (digits need ~28 px)
 FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
-
-
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "I;16": 2, "I;16B": 2, "I;16L": 2,
+                    "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4,
+                    "CMYK": 4, "I": 4, "F": 4}
+# Modes Image.reduce cannot take, and the mode they are worked in instead.
+_WORK_MODE = {"1": "L", "I;16": "I", "I;16B": "I", "I;16L": "I", "I;16N": "I"}
 
 
 def _megabytes(n: int) -> str:
@@ -33,8 +43,38 @@ def _bomb_message(pil_text: str, max_pixels: int) -> str:
     return f"The image declares {size}; the limit is {max_pixels // 1_000_000} megapixels."
 
 
+def _check_size(image: Image.Image, max_pixels: int) -> None:
+    """Refuse from the header alone: pixel count, and decoded bytes for the pixel's mode."""
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ImageError("The image has no pixels.")
+    if width * height > max_pixels:
+        raise ImageError(f"The image is {width}×{height} pixels; the limit is {max_pixels // 1_000_000} megapixels.")
+    per_pixel = _BYTES_PER_PIXEL.get(image.mode)
+    if per_pixel is None:
+        raise ImageError(f"The image uses the pixel mode {image.mode!r}, which Digit Lab does not read; "
+                         "save it as an ordinary PNG or JPEG.")
+    if width * height * per_pixel > MAX_DECODED_BYTES:
+        raise ImageError(f"The image is {width}×{height} pixels of {per_pixel} bytes each "
+                         f"({_megabytes(width * height * per_pixel)} decoded); the limit is "
+                         f"{MAX_DECODED_BYTES // (1024 * 1024)} MB: send a smaller image.")
+
+
+def to_work_size(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
+    """Box-reduce an image whose longer side passes `side` (by a whole factor: fast, no float copy)."""
+    factor = max(image.size) // side
+    if factor < 2:
+        return image
+    if image.mode in _WORK_MODE:
+        image = image.convert(_WORK_MODE[image.mode])
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    return image.reduce(factor)
+
+
 def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Decode fully (so truncation shows now, not later), first frame, EXIF orientation applied."""
+    """Decode the first frame fully (so truncation shows now, not later), reduced to work size,
+    EXIF orientation applied."""
     if not data:
         raise ImageError("The file is empty.")
     if len(data) > max_bytes:
@@ -43,27 +83,26 @@ def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
-        except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            if isinstance(exc, UnidentifiedImageError):
-                raise ImageError("This is not an image Digit Lab can read (PNG, JPEG, BMP, GIF, TIFF or WebP).") from None
-            raise ImageError(_bomb_message(str(exc), max_pixels)) from None
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise ImageError(f"The image file is damaged ({exc}).") from None
-        width, height = image.size
-        if width * height > max_pixels:
-            raise ImageError(f"The image is {width}×{height} pixels; the limit is {max_pixels // 1_000_000} megapixels.")
-        try:
-            if getattr(image, "n_frames", 1) > 1:
-                image.seek(0)
-            image.load()
-            image = ImageOps.exif_transpose(image)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            log.info("undecodable image: %s", exc)
-            raise ImageError("The image file is truncated or damaged.") from None
+        except UnidentifiedImageError:
+            raise ImageError("This is not an image Digit Lab can read (PNG, JPEG, BMP, GIF, TIFF or WebP).") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise ImageError(_bomb_message(str(exc), max_pixels)) from None
-    if width == 0 or height == 0:
-        raise ImageError("The image has no pixels.")
+        except Exception as exc:  # noqa: BLE001 - any decoder failure on untrusted bytes is a damaged file
+            log.info("unreadable image header: %r", exc)
+            raise ImageError("The image file is damaged: its header cannot be read.") from None
+        _check_size(image, max_pixels)
+        try:
+            if image.format == "JPEG":
+                image.draft(image.mode, (WORK_SIDE, WORK_SIDE))  # decode at 1/2..1/8 scale directly
+            image.load()  # the first frame only: animated GIFs and multi-page TIFFs are not walked
+            image = ImageOps.exif_transpose(to_work_size(image))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageError(_bomb_message(str(exc), max_pixels)) from None
+        except MemoryError:
+            raise ImageError("The image is too large to decode safely; send a smaller image.") from None
+        except Exception as exc:  # noqa: BLE001 - any decoder failure on untrusted bytes is a damaged file
+            log.info("undecodable image: %r", exc)
+            raise ImageError("The image file is truncated or damaged.") from None
     return image
 
 
