@@ -1,12 +1,21 @@
 """Dataset sources named by a SPEC string: `digits`, `feedback`, `idx:IMAGES,LABELS`,
-`folder:PATH`, `zip:PATH`, `openml:mnist_784`. Every bad input is one clear DatasetError sentence."""
+`folder:PATH`, `zip:PATH`, `openml:mnist_784`. Every bad input is one clear DatasetError sentence.
+
+Server-side files are read only under the data folder (`DIGITLAB_DATA_DIR`): a SPEC is typed by an
+analyst, and `idx:/etc/passwd` or `folder:/` must not read the server. Errors name files, never
+echo their bytes."""
 from __future__ import annotations
 
 import gzip
 import logging
+import os
 import re
 import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 import numpy as np
 
@@ -15,7 +24,7 @@ from ml import archives
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
-from ml.images import ImageError, load_image
+from ml.images import MAX_UPLOAD_BYTES, ImageError, load_image
 from ml.preprocess import preprocess
 
 log = logging.getLogger(__name__)
@@ -23,34 +32,90 @@ log = logging.getLogger(__name__)
 IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 2051, 2049
 IMAGE_SUFFIXES = archives.IMAGE_SUFFIXES
 OPENML_TIMEOUT = 30.0
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "datasets"
+# The most image bytes an IDX file may declare: MNIST's 70,000 28x28 images are 54.9 MB. Whatever
+# the header claims, no more than this is ever decompressed (a 2 MB gzip once expanded to 4.5 GB).
+MAX_IDX_BYTES = 56_000_000
+MAX_FOLDER_FILES = archives.DATASET_LIMITS.max_members
+_KIND = {IDX_IMAGES_MAGIC: "images", IDX_LABELS_MAGIC: "labels"}
 
 
-def _read(path: Path) -> bytes:
+def data_dir() -> Path:
+    """The one folder server-side dataset SPECs may read: `DIGITLAB_DATA_DIR`, else data/datasets/."""
+    return Path(os.environ.get("DIGITLAB_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+
+
+def confined(raw: str) -> Path:
+    """`raw` (relative to the data folder, or absolute inside it) resolved, links followed; a path
+    that lands outside the data folder is refused without saying whether it exists."""
+    root = data_dir()
+    text = raw.strip()
+    if not text:
+        raise DatasetError("The SPEC names no file: write a path inside the data folder after the colon.")
+    path = Path(text).expanduser()
+    resolved = (path if path.is_absolute() else root / path).resolve()
+    if not resolved.is_relative_to(root):
+        raise DatasetError(f"{text} is outside the data folder {root}: datasets on the server are read only "
+                           "from there (set by DIGITLAB_DATA_DIR); put the files in it and name them relative to it.")
+    return resolved
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
+    """The file as a stream, gunzipped on the fly when it starts like gzip."""
     if not path.is_file():
-        raise DatasetError(f"{path} does not exist.")
-    raw = path.read_bytes()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        raise DatasetError(f"{path.name} does not exist in the data folder.")
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        if not gzipped:
+            yield handle
+            return
+        with gzip.GzipFile(fileobj=handle) as stream:
+            yield stream
 
 
-def read_idx(path: Path, magic: int) -> np.ndarray:
-    """An IDX file (raw or .gz) as an array, vectorised (70,000 images load in well under a second)."""
-    raw = _read(Path(path))
-    if len(raw) < 8:
-        raise DatasetError(f"{Path(path).name} is too short to be an IDX file.")
-    found, count = int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big")
-    if found != magic:
-        kind = "images" if magic == IDX_IMAGES_MAGIC else "labels"
-        raise DatasetError(f"{Path(path).name} has magic number {found}, not {magic}: it is not an IDX {kind} file.")
-    if magic == IDX_IMAGES_MAGIC:
-        rows, cols = int.from_bytes(raw[8:12], "big"), int.from_bytes(raw[12:16], "big")
-        need = 16 + count * rows * cols
-        if len(raw) < need:
-            raise DatasetError(f"{Path(path).name} is truncated: {count} images of {rows}x{cols} need {need:,} bytes, "
-                               f"it has {len(raw):,}.")
-        return np.frombuffer(raw, dtype=np.uint8, count=count * rows * cols, offset=16).reshape(count, rows, cols)
-    if len(raw) < 8 + count:
-        raise DatasetError(f"{Path(path).name} is truncated: {count} labels need {8 + count:,} bytes.")
-    return np.frombuffer(raw, dtype=np.uint8, count=count, offset=8).astype(np.int64)
+def _read_exactly(stream: BinaryIO, n: int, name: str) -> bytes:
+    """n bytes, streamed (never more decompressed); a truncated or damaged gzip is one sentence."""
+    try:
+        data = stream.read(n)
+    except (EOFError, OSError, zlib.error) as exc:
+        log.info("%s unreadable: %r", name, exc)
+        raise DatasetError(f"{name} is a damaged or truncated gzip file: download it again.") from None
+    return data
+
+
+def read_idx(path: Path, magic: int, *, count: int | None = None) -> np.ndarray:
+    """An IDX file (raw or .gz) as an array, streamed with a hard cap: the header's counts are checked
+    before any payload is read, and no more than the payload it declares is ever decompressed.
+    `count` (the labels' count) makes an images file that does not match it fail before its payload."""
+    path, kind = Path(path), _KIND[magic]
+    name = path.name
+    with _opened(path) as stream:
+        head = _read_exactly(stream, 16 if magic == IDX_IMAGES_MAGIC else 8, name)
+        if len(head) < 8 or int.from_bytes(head[:4], "big") != magic:
+            raise DatasetError(f"{name} does not start like an IDX {kind} file (MNIST format, raw or .gz).")
+        found = int.from_bytes(head[4:8], "big")
+        if found == 0:
+            raise DatasetError(f"{name} holds no {kind}: its header counts 0.")
+        if count is not None and found != count:
+            raise DatasetError(f"{name} holds {found:,} images but the labels file has {count:,} labels.")
+        if magic == IDX_LABELS_MAGIC:
+            shape, need = (found,), found
+        else:
+            if len(head) < 16:
+                raise DatasetError(f"{name} is truncated: its header is incomplete.")
+            rows, cols = int.from_bytes(head[8:12], "big"), int.from_bytes(head[12:16], "big")
+            shape, need = (found, rows, cols), found * rows * cols
+        if need > MAX_IDX_BYTES:
+            raise DatasetError(f"{name} declares {need / 1e6:,.0f} MB of {kind}; the limit is "
+                               f"{MAX_IDX_BYTES / 1e6:,.0f} MB (MNIST's 70,000 images are 55 MB).")
+        payload = _read_exactly(stream, need, name)
+    if len(payload) < need:
+        raise DatasetError(f"{name} is truncated: its header declares {need:,} bytes of {kind}, "
+                           f"it holds {len(payload):,}.")
+    array = np.frombuffer(payload, dtype=np.uint8).reshape(shape)
+    return array.astype(np.int64) if magic == IDX_LABELS_MAGIC else array
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -73,13 +138,13 @@ def _checked(name: str, source: str, X: np.ndarray, y: np.ndarray, conv: ImageCo
         raise DatasetError(f"{name} has labels outside 0..9.")
     if len(np.unique(y)) < 2:
         raise DatasetError(f"{name} has only one class ({int(y[0])}); a classifier needs at least two.")
-    return Dataset(name, X.astype(np.float64), y.astype(np.int64), conv, source)
+    return Dataset(name, X.astype(np.float64), y.astype(np.int64), conv, source)  # checks first, then the copy
 
 
 def load_idx(images: Path, labels: Path) -> Dataset:
     """MNIST-format files: already centred 28x28, 0..255, so no preprocessing is needed."""
-    X = read_idx(images, IDX_IMAGES_MAGIC)
     y = read_idx(labels, IDX_LABELS_MAGIC)
+    X = read_idx(images, IDX_IMAGES_MAGIC, count=len(y))
     if X.shape[1:] != (28, 28):
         raise DatasetError(f"{Path(images).name} holds {X.shape[1]}x{X.shape[2]} images; MNIST format is 28x28.")
     return _checked(f"idx:{Path(images).name}", "idx", X.reshape(len(X), -1), y, MNIST_28X28)
@@ -142,10 +207,32 @@ def load_zip(path: Path, conv: ImageConvention = DIGITS_8X8) -> Dataset:
 def load_folder(path: Path, conv: ImageConvention = DIGITS_8X8) -> Dataset:
     root = Path(path)
     if not root.is_dir():
-        raise DatasetError(f"{root} is not a folder.")
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-    return _images_to_dataset(f"folder:{root.name}", "folder",
-                              ((p.relative_to(root).as_posix(), p.read_bytes()) for p in files), conv)
+        raise DatasetError(f"{root.name or root} is not a folder in the data folder.")
+    return _images_to_dataset(f"folder:{root.name}", "folder", _folder_images(root), conv)
+
+
+def _folder_images(root: Path) -> Iterator[tuple[str, bytes]]:
+    """(relative name, bytes) of each image under `root`, one at a time. Links are not followed
+    (a link could point anywhere on the server); a file over the upload limit or too many files
+    refuse the folder, as a damaged archive member refuses a zip."""
+    found = 0
+    for folder, subfolders, names in os.walk(root, followlinks=False):
+        subfolders.sort()
+        for name in sorted(names):
+            path = Path(folder) / name
+            if path.suffix.lower() not in IMAGE_SUFFIXES or path.is_symlink() or not path.is_file():
+                continue
+            found += 1
+            relative = path.relative_to(root).as_posix()
+            if found > MAX_FOLDER_FILES:
+                raise DatasetError(f"{root.name} holds more than {MAX_FOLDER_FILES:,} images; the limit is "
+                                   f"{MAX_FOLDER_FILES:,}.")
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise DatasetError(f"{relative} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                                   "refusing the folder.")
+            yield relative, data
 
 
 def load_feedback(conv: ImageConvention = DIGITS_8X8) -> Dataset:
@@ -199,11 +286,11 @@ def _load_spec(spec: str) -> Dataset:
         images, _, labels = rest.partition(",")
         if not labels:
             raise DatasetError("Write idx:IMAGES,LABELS with both files.")
-        return load_idx(Path(images), Path(labels))
+        return load_idx(confined(images), confined(labels))
     if kind == "folder":
-        return load_folder(Path(rest))
+        return load_folder(confined(rest))
     if kind == "zip":
-        return load_zip(Path(rest))
+        return load_zip(confined(rest))
     if kind == "openml":
         return load_openml(rest or "mnist_784")
     raise DatasetError(f"Unknown dataset {spec!r}: use digits, feedback, idx:IMAGES,LABELS, folder:PATH, zip:PATH "

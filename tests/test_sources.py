@@ -33,13 +33,13 @@ def test_bad_idx_files_are_refused_clearly(tmp_path):
     write_idx(tmp_path / "img", images)
     write_idx(tmp_path / "lab", labels)
     (tmp_path / "wrong").write_bytes(b"\x00\x00\x08\x04" + (tmp_path / "img").read_bytes()[4:])
-    with pytest.raises(DatasetError, match="magic number 2052, not 2051"):
+    with pytest.raises(DatasetError, match="wrong does not start like an IDX images file"):
         read_idx(tmp_path / "wrong", 2051)
     (tmp_path / "cut").write_bytes((tmp_path / "img").read_bytes()[:5000])
     with pytest.raises(DatasetError, match="truncated"):
         load_idx(tmp_path / "cut", tmp_path / "lab")
     write_idx(tmp_path / "short_labels", labels[:10])
-    with pytest.raises(DatasetError, match="50 images but 10 labels"):
+    with pytest.raises(DatasetError, match="img holds 50 images but the labels file has 10 labels"):
         load_idx(tmp_path / "img", tmp_path / "short_labels")
     write_idx(tmp_path / "one_class", np.full(50, 3, dtype=np.uint8))
     with pytest.raises(DatasetError, match="only one class"):
