@@ -217,7 +217,7 @@ def test_throttled_progress_still_records_the_final_state(runner):
      "knn parameter n_neighbors must be between 1 and 30; got 0."),
     (TrainRequest("knn", "digits", "ana", params={"k": 3}), "knn has no parameter 'k'"),
     (TrainRequest("knn", "digits", "ana", test_size=0.9), "The test share must be between 0.05 and 0.5"),
-    (TrainRequest("knn", "zip:/nowhere.zip", "ana"), "nowhere.zip is not a zip file."),
+    (TrainRequest("knn", "zip:nowhere.zip", "ana"), "nowhere.zip is not a zip file."),
     (TrainRequest("knn", "mnist", "ana"), "Unknown dataset 'mnist'"),
 ])
 def test_train_requests_are_checked_when_submitted(seeded_store, request_, sentence):

@@ -33,7 +33,7 @@ def test_a_bad_dataset_spec_is_refused_when_submitted(open_app):
     jobs.reset_runner()
     at = open_app("ana", "train")
     at.selectbox(key="train_source").set_value("other").run()
-    at.text_input(key="train_spec").input("zip:/nonexistent.zip").run()
+    at.text_input(key="train_spec").input("zip:nonexistent.zip").run()
     next(b for b in at.button if b.label == "Start training").click()
     at.run()
     assert not at.exception
