@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import auth
 from dashboard.navigation import PAGES, allowed, st_page
 from dashboard.resources import bootstrap
-from data.db import StoreLockedError
+from data.db import StoreError
 from ml import policy
 from ml.errors import DigitLabError
 
@@ -19,7 +19,7 @@ st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="
 
 try:
     bootstrap()
-except (StoreLockedError, DigitLabError) as exc:  # e.g. another process holds the database, a refused admin password
+except (StoreError, DigitLabError) as exc:  # e.g. the database is busy, full or read-only; a refused admin password
     st.error(str(exc))
     st.stop()
 

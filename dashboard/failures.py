@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from data import audit
+from data.db import StoreError
 from ml.errors import BlankImageError, DigitLabError, PolicyError
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,10 @@ def report(exc: BaseException, action: str, username: str | None) -> None:
         if not exc.audited:
             audit.record(username, action, "denied" if isinstance(exc, PolicyError) else "error", f"{exc.kind}: {exc}")
         (st.info if isinstance(exc, BlankImageError) else st.error)(str(exc))
+        return
+    if isinstance(exc, StoreError):  # full disk or read-only file: the audit row could not be written either
+        log.error("store failure in %s: %s", action, exc)
+        st.error(str(exc))
         return
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected failure in %s (ref %s)", action, ref, exc_info=exc)

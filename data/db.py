@@ -2,7 +2,10 @@
 
 DuckDB lets one process hold a database file, so the app and the CLI each open one
 connection and hand every thread its own cursor. A second process gets a
-`StoreLockedError` that says in one sentence which file is busy and what to do.
+`StoreLockedError` that says in one sentence which file is busy and what to do; a full disk or a
+read-only file is a `StoreError` naming the file and what to do (the CLI prints it, the dashboard's
+failure boundary shows it), never a traceback. DuckDB commits a statement or nothing, so a failed
+write leaves no half-written rows.
 """
 from __future__ import annotations
 
@@ -26,8 +29,63 @@ _generation = 0
 _local = threading.local()
 
 
-class StoreLockedError(RuntimeError):
+class StoreError(RuntimeError):
+    """The database file cannot be opened or written (full disk, read-only file): one sentence."""
+
+    kind = "store"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StoreLockedError(StoreError):
     """Another process holds the database file."""
+
+
+_NO_SPACE = ("no space left", "disk full", "file too large", "disk quota")
+_READ_ONLY = ("read-only", "read only", "permission denied", "readonly")
+
+
+def explain(exc: BaseException, path: Path | None = None) -> StoreError | None:
+    """The sentence for a storage failure of `path` (full disk, read-only); None for anything else."""
+    text = str(exc).lower()
+    path = path or db_path()
+    if any(word in text for word in _NO_SPACE):
+        return StoreError(f"The disk holding the database file {path} is full, so this was not saved: free space "
+                          "on that disk (or set DIGITLAB_DB to a file on another disk), then try again.")
+    if any(word in text for word in _READ_ONLY):
+        return StoreError(f"The database file {path} cannot be written (the file or its folder is read-only): "
+                          "make both writable for this user, or set DIGITLAB_DB to a writable file, then try again.")
+    return None
+
+
+class _Cursor:
+    """A thread's DuckDB cursor whose storage failures arrive as `StoreError` sentences; every
+    other error (constraint, conflict) passes through unchanged for its caller to handle."""
+
+    __slots__ = ("_cur",)
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cur
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._cur, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                result = attr(*args, **kwargs)
+            except (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException,
+                    duckdb.PermissionException) as exc:
+                readable = explain(exc)
+                if readable is None:
+                    raise
+                log.error("store write failed: %s", exc)
+                raise readable from None
+            return self if result is self._cur else result
+        return call
 
 
 def db_path() -> Path:
@@ -41,12 +99,19 @@ def _resolve(raw: str) -> Path:
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(path))
+    except OSError as exc:
+        raise (explain(exc, path) or StoreError(
+            f"The folder of the database file {path} cannot be created ({exc.strerror}): "
+            "set DIGITLAB_DB to a file in a writable folder.")) from None
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" not in text.lower():
+            readable = explain(exc, path)
+            if readable is not None:
+                raise readable from None
             raise
         pid = re.search(r"PID (\d+)", text)
         holder = f" (process {pid.group(1)})" if pid else ""
@@ -75,7 +140,7 @@ def cursor() -> duckdb.DuckDBPyConnection:
     """This thread's cursor on the process connection; DuckDB cursors must not be shared across threads."""
     conn = connection()
     if getattr(_local, "generation", None) != _generation:
-        _local.cur = conn.cursor()
+        _local.cur = _Cursor(conn.cursor())
         _local.generation = _generation
     return _local.cur
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from data.db import StoreLockedError
+from data.db import StoreError
 from ml import archives
 from ml.bootstrap import prepare
 from ml.errors import DigitLabError
@@ -30,11 +30,16 @@ def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
         yield str(path), None, "no such file"
         return
     if archives.is_zip(path):
+        members = 0
         try:
             for member in archives.read_zip(path, limits=archives.CLI_LIMITS):
+                members += 1
                 yield f"{path}:{member.name}", member.data, member.reason
         except archives.ArchiveError as exc:
             yield str(path), None, str(exc)
+            return
+        if not members:
+            yield str(path), None, "the zip holds no files, so there is nothing to predict"
         return
     if path.stat().st_size > MAX_UPLOAD_BYTES:
         yield str(path), None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
@@ -43,17 +48,26 @@ def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    """Rows are printed only once stored (predict_many stores each chunk before yielding it): if
+    the store fails mid-way, what was printed is exactly what was saved, and the sentence says so."""
     prepare(reveal=False)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["file", "digit", "confidence", "not_sure", "runner_up"])
-    failures = 0
+    failures = stored = 0
     items = (item for file in args.files for item in expand(Path(file)))
-    for name, result, error in predict_many(items, username=args.user, source="cli", model_id=args.model):
-        if result is not None:
-            out.writerow([name, result.digit, f"{result.confidence:.4f}", int(result.not_sure), result.runner_up])
-        else:
-            failures += 1
-            print(f"{name}: {error}", file=sys.stderr)
+    try:
+        for name, result, error in predict_many(items, username=args.user, source="cli", model_id=args.model):
+            if result is not None:
+                stored += 1
+                out.writerow([name, result.digit, f"{result.confidence:.4f}", int(result.not_sure),
+                              result.runner_up])
+            else:
+                failures += 1
+                print(f"{name}: {error}", file=sys.stderr)
+    except StoreError as exc:
+        sys.stdout.flush()
+        print(f"{exc} The {stored:,} rows printed above were stored; the rest were not.", file=sys.stderr)
+        return 2
     sys.stdout.flush()
     return 1 if failures else 0
 
@@ -163,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except StoreLockedError as exc:
+    except StoreError as exc:  # the database file is busy, full or read-only: which file, and what to do
         print(str(exc), file=sys.stderr)
         return 2
     except DigitLabError as exc:  # a refusal or a failure the person can fix: its sentence, no traceback

@@ -21,6 +21,7 @@ from ml.predictor import (
     NOT_SURE_BELOW,
     Prediction,
     Predictor,
+    Prepared,
     confidence_threshold,
     resolve_model,
     ten_probabilities,
@@ -64,34 +65,35 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
         return None
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while part := list(islice(iterator, size)):
-        yield part
+def _prepared(predictor: Predictor, items: Iterable[tuple[str, bytes | None, str | None]], *, username: str,
+              source: str) -> Iterator[tuple[str, Prepared | None, str | None]]:
+    """Each item decoded as it arrives, so only one file's raw bytes are held at a time (a chunk of
+    500 raw 5 MB files would be 2.5 GB); bad items are audited here."""
+    for name, payload, error in items:
+        if error is None and payload is not None:
+            try:
+                yield name, predictor.prepare(payload, filename=name), None
+                continue
+            except ImageError as exc:
+                error = str(exc)
+        audit.record(username, f"predict_{source}", "error", f"{name}: {error}")
+        yield name, None, error or "no data"
 
 
 def predict_many(items: Iterable[tuple[str, bytes | None, str | None]], *, username: str, source: str,
                  model_id: int | None = None, chunk: int = 500) -> Iterator[tuple[str, Prediction | None, str | None]]:
     """Classify many files with one model version. Items are (name, bytes or None, reason it is
     unusable or None); yields (name, prediction or None, error or None) in input order, a chunk at a
-    time: each chunk is one predict_proba call and one append, so a crash loses at most one chunk
-    and never half a row. Bad items are audited and the rest go on."""
+    time: each chunk is one predict_proba call and one append, stored before any of it is yielded,
+    so a crash loses at most one chunk, never half a row, and nothing yielded is unsaved. Bad items
+    are audited and the rest go on."""
     predictor = Predictor(username, source=source, model_id=model_id, chunk=chunk)
-    for part in _chunks(items, predictor.chunk):
-        entries = []
-        for name, payload, error in part:
-            if error is None and payload is not None:
-                try:
-                    entries.append((name, predictor.prepare(payload, filename=name), None))
-                    continue
-                except ImageError as exc:
-                    error = str(exc)
-            audit.record(username, f"predict_{source}", "error", f"{name}: {error}")
-            entries.append((name, None, error or "no data"))
-        ready = [prepared for _, prepared, _ in entries if prepared is not None]
+    entries = _prepared(predictor, items, username=username, source=source)
+    while part := list(islice(entries, predictor.chunk)):
+        ready = [prepared for _, prepared, _ in part if prepared is not None]
         results = predictor.classify(ready)
         answers = iter(with_ids(results, predictor.record(results)))
-        for name, prepared, error in entries:
+        for name, prepared, error in part:
             yield name, (next(answers) if prepared is not None else None), error
 
 
