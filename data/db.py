@@ -9,11 +9,13 @@ write leaves no half-written rows.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -143,6 +145,19 @@ def cursor() -> duckdb.DuckDBPyConnection:
         _local.cur = _Cursor(conn.cursor())
         _local.generation = _generation
     return _local.cur
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[None]:
+    """Several writes of this thread as one: all are committed, or none (a failure or a kill rolls back)."""
+    cur = cursor()
+    cur.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        yield
+    except BaseException:
+        cur.execute("ROLLBACK").fetchall()
+        raise
+    cur.execute("COMMIT").fetchall()
 
 
 def close() -> None:

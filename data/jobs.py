@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from data import db
+from data import audit, db
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,12 +32,15 @@ FROM jobs
 WHERE ($created_by IS NULL OR created_by = $created_by) AND ($kind IS NULL OR kind = $kind)
 ORDER BY id DESC LIMIT $limit OFFSET $offset"""
 CLAIM = f"""
-UPDATE jobs SET status = 'running', started_at = current_timestamp, stage = 'starting', worker = ?
+UPDATE jobs SET status = 'running', started_at = current_timestamp, seen_at = current_timestamp,
+       stage = 'starting', worker = ?
 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1) AND status = 'queued'
 RETURNING {COLUMNS}"""
-START = "UPDATE jobs SET status = 'running', started_at = current_timestamp, stage = 'starting' WHERE id = ?"
+START = """UPDATE jobs SET status = 'running', started_at = current_timestamp, seen_at = current_timestamp,
+       stage = 'starting', worker = ? WHERE id = ?"""
 PROGRESS = """
-UPDATE jobs SET stage = ?, progress = ?, message = ?, done = ?, total = ?, rate = ?, detail = ?
+UPDATE jobs SET stage = ?, progress = ?, message = ?, done = ?, total = ?, rate = ?, detail = ?,
+       seen_at = current_timestamp
 WHERE id = ? AND status = 'running'"""
 FINISH = """
 UPDATE jobs SET status = ?, message = ?, result = ?, finished_at = current_timestamp,
@@ -46,9 +49,10 @@ WHERE id = ?"""
 CANCEL = "UPDATE jobs SET cancel_requested = TRUE WHERE id = ? AND status IN ('queued', 'running')"
 CANCEL_REQUESTED = "SELECT cancel_requested FROM jobs WHERE id = ?"
 INTERRUPT = """
-UPDATE jobs SET status = 'interrupted', finished_at = current_timestamp,
-       message = 'The server stopped while this job was running; start it again.'
-WHERE status IN ('queued', 'running') RETURNING id"""
+UPDATE jobs SET status = 'interrupted',
+       finished_at = CASE WHEN status = 'running' THEN coalesce(seen_at, started_at) ELSE current_timestamp END,
+       message = 'The process running this job stopped (shut down or killed) before it finished; start it again.'
+WHERE status IN ('queued', 'running') RETURNING id, kind, created_by, status"""
 LANE_COUNTS = """
 SELECT lane, count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'running') AS running
 FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane"""
@@ -112,8 +116,8 @@ def page(*, created_by: str | None = None, kind: str | None = None, limit: int =
     return db.frame(PAGE, {"created_by": created_by, "kind": kind, "limit": limit, "offset": offset})
 
 
-def mark_running(job_id: int) -> None:
-    db.execute(START, [job_id])
+def mark_running(job_id: int, worker: str | None = None) -> None:
+    db.execute(START, [worker, job_id])
 
 
 def update_progress(job_id: int, stage: str, progress: float, message: str = "", *, done: int | None = None,
@@ -140,5 +144,24 @@ def lane_counts() -> dict[str, dict[str, int]]:
 
 
 def mark_interrupted_all() -> int:
-    """At start-up: jobs a previous server left queued or running are marked interrupted."""
-    return len(db.rows(INTERRUPT))
+    """Jobs a previous process left queued or running are marked interrupted, each with an audit row
+    for its owner; their elapsed time ends at their last progress report, not now."""
+    found = db.rows(INTERRUPT)
+    for job_id, kind, created_by, _ in found:
+        audit.record(created_by, f"job_{kind}", "error",
+                     f"job {job_id} interrupted: its process stopped before it finished")
+    return len(found)
+
+
+_recovered: set[str] = set()
+
+
+def recover_once() -> int:
+    """On opening the store, once per process and database file: whatever a killed process (a CLI
+    training, a server) left running is marked interrupted by whichever process opens the store
+    next. Only once, so a later re-open in the same process never touches its own live jobs."""
+    key = str(db.db_path())
+    if key in _recovered:
+        return 0
+    _recovered.add(key)
+    return mark_interrupted_all()

@@ -2,9 +2,15 @@
 
 A model file can be swapped or corrupted outside the app; loading a pickle we did not
 write is a code-execution risk, so a checksum mismatch is refused, never loaded.
+
+Saving is crash-safe: the bytes go to `<name>.part`, are fsynced, the version is registered, and
+only then is the file renamed to `<name>.joblib` (and the folder fsynced). A process killed at any
+point leaves either nothing registered and a `.part` that `sweep` removes at the next start, or a
+registered version whose `.part` `sweep` completes. A full disk is one sentence naming the folder.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -43,17 +49,96 @@ def models_dir() -> Path:
     return path
 
 
-def save(estimator: Any, meta: dict) -> tuple[str, str, int]:
-    """Write an artifact; returns (file name, sha256, size in bytes)."""
+def _fsync_dir(folder: Path) -> None:
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # some filesystems cannot open a folder; the rename is still atomic
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _disk_error(exc: OSError, folder: Path) -> ArtifactError:
+    if exc.errno == errno.ENOSPC:
+        return ArtifactError(f"The disk holding the models folder {folder} is full, so the model was not saved: "
+                             "free space there (or set DIGITLAB_MODELS to a folder on another disk), then train again.")
+    return ArtifactError(f"The model could not be written to the models folder {folder} ({exc.strerror}): make it "
+                         "writable (or set DIGITLAB_MODELS to a writable folder), then train again.")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An artifact written and fsynced as `<name>.part`, not yet published (see `publish`)."""
+
+    name: str
+    sha256: str
+    size: int
+    part: Path
+
+
+def write_pending(estimator: Any, meta: dict) -> Pending:
+    """Serialise and write `<name>.part`, fsynced; a failure leaves no file behind."""
     buffer = io.BytesIO()
     joblib.dump({"estimator": estimator, "meta": meta}, buffer, compress=3)
     payload = buffer.getvalue()
+    folder = models_dir()
     name = f"model-{uuid.uuid4().hex[:12]}.joblib"
-    target = models_dir() / name
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(payload)
-    tmp.replace(target)
-    return name, hashlib.sha256(payload).hexdigest(), len(payload)
+    part = (folder / name).with_suffix(".part")
+    try:
+        with open(part, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise _disk_error(exc, folder) from None
+    return Pending(name, hashlib.sha256(payload).hexdigest(), len(payload), part)
+
+
+def publish(pending: Pending) -> None:
+    """Rename `.part` to its final name once the version is registered (atomic, folder fsynced)."""
+    pending.part.replace(pending.part.with_suffix(".joblib"))
+    _fsync_dir(pending.part.parent)
+
+
+def discard(pending: Pending) -> None:
+    pending.part.unlink(missing_ok=True)
+
+
+def save(estimator: Any, meta: dict) -> tuple[str, str, int]:
+    """Write and publish an artifact at once (callers that register it later); (file name, sha256, size)."""
+    pending = write_pending(estimator, meta)
+    publish(pending)
+    return pending.name, pending.sha256, pending.size
+
+
+def sweep() -> dict[str, list[str]]:
+    """At start: finish or remove what a killed save left. A `.part` whose version is registered
+    (killed between registering and renaming) is completed when its sha256 matches; any other `.part`
+    is removed. `.joblib` files the registry does not know are listed, not deleted (the folder may be
+    shared with another database); registered versions whose file is missing are listed too."""
+    folder = models_dir()
+    known = {Path(r.artifact_path).name: r for r in registry.all_models()}
+    report: dict[str, list[str]] = {"completed": [], "removed": [], "unknown": [], "missing": []}
+    for part in sorted(folder.glob("*.part")):
+        record = known.get(part.with_suffix(".joblib").name)
+        if record is not None and hashlib.sha256(part.read_bytes()).hexdigest() == record.sha256:
+            part.replace(part.with_suffix(".joblib"))
+            report["completed"].append(part.with_suffix(".joblib").name)
+        else:
+            part.unlink(missing_ok=True)
+            report["removed"].append(part.name)
+    on_disk = {p.name for p in folder.glob("*.joblib")}
+    report["unknown"] = sorted(on_disk - set(known))
+    report["missing"] = sorted(name for name in known if name not in on_disk and not Path(name).is_absolute())
+    if report["removed"] or report["completed"]:
+        log.warning("models folder %s: removed %s, completed %s", folder, report["removed"], report["completed"])
+    if report["unknown"]:
+        log.warning("models folder %s holds %d artifact(s) the registry does not know: %s", folder,
+                    len(report["unknown"]), ", ".join(report["unknown"]))
+    return report
 
 
 def artifact_file(artifact_path: str) -> Path:

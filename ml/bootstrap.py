@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable
 
 from data import registry, store
-from ml import accounts
+from ml import accounts, artifacts
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,8 @@ def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = Tru
     and handed to `announce` once when `reveal`; commands whose output is data (CSV, JSON) pass
     `reveal=False` and only name the file, so the password never lands in the middle of a stream.
     """
-    store.init_db()
+    store.init_db()  # also marks jobs a killed process left running as interrupted
+    artifacts.sweep()  # a save killed half-way: its .part is completed or removed, strays are listed
     one_time = accounts.ensure_admin()
     if one_time:
         where = accounts.one_time_password_file()

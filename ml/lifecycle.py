@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from data import audit, registry
+from data import audit, db, registry
 from data.registry import ModelRecord
 from ml import artifacts, policy, provenance
 from ml.datasets import Dataset
@@ -25,16 +25,27 @@ def _record(model_id: int) -> ModelRecord:
 
 
 def register(result: FitResult, dataset: Dataset, *, by: str) -> int:
-    """Save the artifact and register the version, linked to the dataset record and its content hash."""
-    dataset_id, dataset_sha256 = provenance.register_dataset(dataset, by=by)
+    """Save the artifact and register the version, linked to the dataset record and its content hash,
+    as one step: the file is written and fsynced as `.part`, the dataset record and the version are
+    committed in one transaction, and only then is the file renamed into place. Any failure (a full
+    disk, a refusal) leaves no dataset record, no version and no file; a kill leaves a `.part` that
+    `artifacts.sweep` resolves at the next start."""
+    policy.require(by, "register_dataset")  # before any write: a refusal's audit row is not rolled back
     meta = {"family": result.family, "params": result.params, "convention": result.convention.to_dict(),
             "dataset": dataset.name}
-    name, digest, size = artifacts.save(result.pipeline, meta)
-    model_id = registry.register(
-        family=result.family, params=result.params, dataset=dataset.name, split=result.split,
-        convention=result.convention.to_dict(), metrics=result.metrics, artifact_path=name, sha256=digest,
-        size_bytes=size, trained_by=by, fit_seconds=result.fit_seconds, dataset_id=dataset_id,
-        dataset_sha256=dataset_sha256)
+    pending = artifacts.write_pending(result.pipeline, meta)
+    try:
+        with db.transaction():
+            dataset_id, dataset_sha256 = provenance.register_dataset(dataset, by=by)
+            model_id = registry.register(
+                family=result.family, params=result.params, dataset=dataset.name, split=result.split,
+                convention=result.convention.to_dict(), metrics=result.metrics, artifact_path=pending.name,
+                sha256=pending.sha256, size_bytes=pending.size, trained_by=by, fit_seconds=result.fit_seconds,
+                dataset_id=dataset_id, dataset_sha256=dataset_sha256)
+    except BaseException:
+        artifacts.discard(pending)
+        raise
+    artifacts.publish(pending)
     audit.record(by, "train_model", "ok", f"model {model_id}: {result.family} on {dataset.name}, "
                                           f"accuracy {result.metrics['accuracy']:.4f}")
     return model_id
