@@ -98,8 +98,6 @@ def read_idx(path: Path, magic: int, *, count: int | None = None) -> np.ndarray:
         found = int.from_bytes(head[4:8], "big")
         if found == 0:
             raise DatasetError(f"{name} holds no {kind}: its header counts 0.")
-        if count is not None and found != count:
-            raise DatasetError(f"{name} holds {found:,} images but the labels file has {count:,} labels.")
         if magic == IDX_LABELS_MAGIC:
             shape, need = (found,), found
         else:
@@ -110,6 +108,8 @@ def read_idx(path: Path, magic: int, *, count: int | None = None) -> np.ndarray:
         if need > MAX_IDX_BYTES:
             raise DatasetError(f"{name} declares {need / 1e6:,.0f} MB of {kind}; the limit is "
                                f"{MAX_IDX_BYTES / 1e6:,.0f} MB (MNIST's 70,000 images are 55 MB).")
+        if count is not None and found != count:
+            raise DatasetError(f"{name} holds {found:,} images but the labels file has {count:,} labels.")
         payload = _read_exactly(stream, need, name)
     if len(payload) < need:
         raise DatasetError(f"{name} is truncated: its header declares {need:,} bytes of {kind}, "
