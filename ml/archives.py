@@ -135,6 +135,22 @@ def _declared_count(path: Path) -> int | None:
         return None
 
 
+def names(path: Path, limits: Limits = DATASET_LIMITS) -> list[str]:
+    """The member names of a zip (for counting labels before loading), with the same checks on the
+    archive as a whole as `read_zip`: a declared count over the limit or a damaged table of contents
+    is an ArchiveError."""
+    path = Path(path)
+    declared = _declared_count(path)
+    if declared is not None and declared > limits.max_members:
+        raise ArchiveError(f"{path.name} holds {declared:,} files; the limit is {limits.max_members:,}.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except Exception as exc:  # noqa: BLE001 - a crafted central directory fails in many ways
+        log.info("damaged zip %s: %r", path, exc)
+        raise ArchiveError(f"{path.name} is a damaged zip file: its table of contents cannot be read.") from None
+
+
 def read_zip(path: Path, *, suffixes: frozenset[str] | None = IMAGE_SUFFIXES,
              limits: Limits = CLI_LIMITS) -> Iterator[Member]:
     """Each file member of the zip at `path`, in archive order: bytes, or the reason it was skipped.

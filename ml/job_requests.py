@@ -94,8 +94,17 @@ def class_count_problem(name: str, counts: list[int]) -> str | None:
 
 
 def check_dataset(spec: str) -> None:
-    """Refuse a dataset SPEC that cannot train, as far as can be told without loading its images."""
-    from ml.sources import IDX_LABELS_MAGIC, IMAGE_SUFFIXES, read_idx  # heavy: only when a request names files
+    """Refuse a dataset SPEC that cannot train, as far as can be told without loading its images
+    (files are looked at only under the data folder; a bad file is a RequestError sentence too)."""
+    from ml.errors import DatasetError
+    try:
+        _check_dataset(spec)
+    except DatasetError as exc:
+        raise RequestError(str(exc)) from None
+
+
+def _check_dataset(spec: str) -> None:
+    from ml.sources import IDX_LABELS_MAGIC, IMAGE_SUFFIXES, confined, image_files, read_idx  # heavy: on use
     spec = spec.strip()
     kind, _, rest = spec.partition(":")
     if not spec:
@@ -112,28 +121,27 @@ def check_dataset(spec: str) -> None:
         images, _, labels = rest.partition(",")
         if not labels:
             raise RequestError("Write idx:IMAGES,LABELS with both files.")
-        for path in (Path(images), Path(labels)):
+        for path in (confined(images), confined(labels)):  # only under the data folder (DIGITLAB_DATA_DIR)
             if not path.is_file():
-                raise RequestError(f"{path} does not exist.")
+                raise RequestError(f"{path.name} does not exist in the data folder.")
         counts = [0] * 10
-        for digit in read_idx(Path(labels), IDX_LABELS_MAGIC):  # labels only: ~60 KB for MNIST
+        for digit in read_idx(confined(labels), IDX_LABELS_MAGIC):  # labels only: ~60 KB for MNIST
             if 0 <= digit <= 9:
                 counts[int(digit)] += 1
         if problem := class_count_problem(f"idx:{Path(images).name}", counts):
             raise RequestError(problem)
     elif kind == "folder":
-        root = Path(rest)
+        root = confined(rest)
         if not root.is_dir():
             raise RequestError(f"{rest} is not a folder.")
-        _check_labels(f"folder:{root.name}", (p.relative_to(root).as_posix() for p in root.rglob("*")
-                                               if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        _check_labels(f"folder:{root.name}", (p.relative_to(root).as_posix() for p in image_files(root)))
     elif kind == "zip":
-        import zipfile
-        if not Path(rest).is_file() or not zipfile.is_zipfile(rest):
-            raise RequestError(f"{Path(rest).name or rest} is not a zip file.")
-        with zipfile.ZipFile(rest) as archive:  # names only: the safety checks run when it is loaded
-            names = [n for n in archive.namelist() if Path(n).suffix.lower() in IMAGE_SUFFIXES]
-        _check_labels(f"zip:{Path(rest).name}", names)
+        from ml import archives
+        path = confined(rest)
+        if not archives.is_zip(path):
+            raise RequestError(f"{path.name or rest} is not a zip file.")
+        names = archives.names(path)  # names only: the safety checks run when it is loaded
+        _check_labels(f"zip:{path.name}", [n for n in names if Path(n).suffix.lower() in IMAGE_SUFFIXES])
 
 
 def _check_labels(name: str, members) -> None:

@@ -211,10 +211,9 @@ def load_folder(path: Path, conv: ImageConvention = DIGITS_8X8) -> Dataset:
     return _images_to_dataset(f"folder:{root.name}", "folder", _folder_images(root), conv)
 
 
-def _folder_images(root: Path) -> Iterator[tuple[str, bytes]]:
-    """(relative name, bytes) of each image under `root`, one at a time. Links are not followed
-    (a link could point anywhere on the server); a file over the upload limit or too many files
-    refuse the folder, as a damaged archive member refuses a zip."""
+def image_files(root: Path) -> Iterator[Path]:
+    """Image files under `root`, sorted, without following links (a link could point anywhere on
+    the server); more than MAX_FOLDER_FILES refuse the folder."""
     found = 0
     for folder, subfolders, names in os.walk(root, followlinks=False):
         subfolders.sort()
@@ -223,16 +222,23 @@ def _folder_images(root: Path) -> Iterator[tuple[str, bytes]]:
             if path.suffix.lower() not in IMAGE_SUFFIXES or path.is_symlink() or not path.is_file():
                 continue
             found += 1
-            relative = path.relative_to(root).as_posix()
             if found > MAX_FOLDER_FILES:
                 raise DatasetError(f"{root.name} holds more than {MAX_FOLDER_FILES:,} images; the limit is "
                                    f"{MAX_FOLDER_FILES:,}.")
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise DatasetError(f"{relative} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-                                   "refusing the folder.")
-            yield relative, data
+            yield path
+
+
+def _folder_images(root: Path) -> Iterator[tuple[str, bytes]]:
+    """(relative name, bytes) of each image under `root`, one at a time; a file over the upload
+    limit refuses the folder, as a damaged archive member refuses a zip."""
+    for path in image_files(root):
+        relative = path.relative_to(root).as_posix()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise DatasetError(f"{relative} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                               "refusing the folder.")
+        yield relative, data
 
 
 def load_feedback(conv: ImageConvention = DIGITS_8X8) -> Dataset:
