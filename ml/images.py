@@ -122,6 +122,7 @@ def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
     if len(data) > max_bytes:
         raise ImageError(f"The file is {_megabytes(len(data))}; the limit is {max_bytes // (1024 * 1024)} MB.")
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a decoder's complaints about odd tags are not the user's to read
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +16,20 @@ from data import audit, db
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
-sys.path.insert(0, str(CORPUS))
-
-from make_corpus import build  # noqa: E402
-
 PEAK_LIMIT_MB = 600
 # Cases whose archive holds good members beside the bad one: those must still be read.
 PARTLY_GOOD = {"crc.zip", "encrypted.zip", "escape.zip", "nested.zip", "symlink.zip"}
 
 
 @pytest.fixture(scope="module")
-def probed(tmp_path_factory) -> dict[str, dict]:
-    """Every case run once in its own forked child (tests/corpus/probe.py), by name."""
-    folder = tmp_path_factory.mktemp("corpus")
+def corpus(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("corpus")
+
+
+@pytest.fixture(scope="module")
+def probed(corpus) -> dict[str, dict]:
+    """Every case generated and run once in its own forked child (tests/corpus/probe.py), by name."""
+    folder = corpus
     env = {**os.environ, "DIGITLAB_DATA_DIR": str(folder), "PYTHONPATH": str(ROOT),
            "DIGITLAB_DB": str(folder / "probe.duckdb")}
     done = subprocess.run([sys.executable, str(CORPUS / "probe.py"), str(folder)], capture_output=True, text=True,
@@ -84,11 +86,10 @@ def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
                           env={**os.environ, **env}, timeout=120)
 
 
-def test_cli_predict_stores_good_members_and_reports_each_bad_one(seeded_store, tmp_path):
-    cases = {c.name for c in build(tmp_path / "c")}
+def test_cli_predict_stores_good_members_and_reports_each_bad_one(probed, corpus, seeded_store):
     files = ["crc.zip", "encrypted.zip", "escape.zip", "bomb_1gib.zip", "truncated.png", "svg_renamed.png"]
-    assert set(files) <= cases
-    done = _cli("predict", *[str(tmp_path / "c" / f) for f in files], env={})
+    assert set(files) <= set(probed)
+    done = _cli("predict", *[str(corpus / f) for f in files], env={})
     assert done.returncode == 1 and "Traceback" not in done.stderr
     rows = done.stdout.strip().splitlines()[1:]
     assert len(rows) == 6  # two good digits in each of the three partly good archives
@@ -101,16 +102,15 @@ def test_cli_predict_stores_good_members_and_reports_each_bad_one(seeded_store, 
     assert (refused["outcome"] == "error").sum() == len(reasons)
 
 
-def test_cli_predict_on_an_empty_zip_says_so_and_fails(seeded_store, tmp_path):
-    build(tmp_path / "c")
-    done = _cli("predict", str(tmp_path / "c" / "empty.zip"), env={})
+def test_cli_predict_on_an_empty_zip_says_so_and_fails(probed, corpus, seeded_store):
+    done = _cli("predict", str(corpus / "empty.zip"), env={})
     assert done.returncode == 1
     assert done.stderr.strip().endswith("the zip holds no files, so there is nothing to predict")
     assert done.stdout.strip() == "file,digit,confidence,not_sure,runner_up"
 
 
-def test_data_and_compare_pages_show_one_sentence_for_hostile_specs(open_app, seeded_store):
-    build(seeded_store / "c")
+def test_data_and_compare_pages_show_one_sentence_for_hostile_specs(probed, corpus, open_app, seeded_store):
+    shutil.copytree(corpus, seeded_store / "c", symlinks=True)
     at = open_app("ana", "datasets")
     at.selectbox(key="data_source").set_value("other").run()
     for spec, phrase in [("idx:/etc/passwd,/etc/passwd", "outside the data folder"),

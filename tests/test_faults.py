@@ -80,7 +80,7 @@ def test_a_training_killed_in_the_cli_is_marked_interrupted_by_the_next_opener(s
     child.send_signal(signal.SIGKILL)
     child.wait()
     killed_after = time.monotonic() - launched
-    time.sleep(2.0)  # downtime: not the job's time
+    time.sleep(1.0)  # downtime: not the job's time
     _reopen()
     row = db.one("SELECT id, status, date_diff('millisecond', started_at, finished_at) / 1000.0 FROM jobs")
     assert row[1] == "interrupted"
