@@ -164,6 +164,21 @@ def _fsize_limit(limit: int):
     return apply
 
 
+def _app_on(database: Path):
+    """The app started on `database` (its cached bootstrap cleared, as in a fresh server)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    db.close()
+    st.cache_resource.clear()
+    saved = os.environ["DIGITLAB_DB"]
+    os.environ["DIGITLAB_DB"] = str(database)
+    try:
+        return AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    finally:
+        os.environ["DIGITLAB_DB"] = saved
+        db.close()
+
+
 def test_a_read_only_database_is_one_sentence_naming_the_file(seeded_store, tmp_path):
     source = tmp_path / "ro-source"
     source.mkdir()
@@ -177,6 +192,9 @@ def test_a_read_only_database_is_one_sentence_naming_the_file(seeded_store, tmp_
             os.chmod(target / "digitlab.duckdb", 0o444)
             os.chmod(target, 0o555)
         done = _cli("predict", str(image), env={"DIGITLAB_DB": str(target / "digitlab.duckdb")})
+        at = _app_on(target / "digitlab.duckdb")
+    assert not at.exception and len(at.error) == 1  # the app at start: the same sentence, no error page
+    assert str(target / "digitlab.duckdb") in at.error[0].value and "read-only" in at.error[0].value
     assert done.returncode == 2 and "Traceback" not in done.stderr
     sentence = done.stderr.strip()
     assert "\n" not in sentence and str(target / "digitlab.duckdb") in sentence and "read-only" in sentence
