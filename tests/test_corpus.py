@@ -131,3 +131,30 @@ def test_data_and_compare_pages_show_one_sentence_for_hostile_specs(probed, corp
     at.text_input(key="compare_spec").input("zip:c/central.zip").run()
     assert not at.exception
     assert any("damaged zip file" in e.value for e in at.error)
+
+
+def test_upload_page_refuses_hostile_images_with_one_sentence_and_keeps_serving(probed, corpus, open_app):
+    refused = [name for name, r in probed.items() if r["reader"] == "image" and r["expect"] != "ok"]
+    at = open_app("ana", "upload")
+    for name in refused:
+        at.file_uploader(key="upload_file").set_value((name, (corpus / name).read_bytes(), "image/png")).run()
+        assert not at.exception
+        shown = [e.value for e in at.error]
+        assert len(shown) == 1 and probed[name]["expect"] in shown[0] and "\n" not in shown[0], (name, shown)
+    rows = audit.page(username="ana", action="predict_upload", limit=100)
+    assert len(rows) == len(refused) and set(rows["outcome"]) == {"error"}
+    assert db.one("SELECT count(*) FROM predictions")[0] == 0  # nothing half-stored
+    at.file_uploader(key="upload_file").set_value(
+        ("sixteen_bit_4999.png", (corpus / "sixteen_bit_4999.png").read_bytes(), "image/png")).run()
+    assert not at.exception  # still serving: a 16-bit 4999x4999 image is read (it is blank, so it says so)
+    at.file_uploader(key="upload_file").set_value(("four.png", _four(), "image/png")).run()
+    assert not at.exception and {m.label: m.value for m in at.metric}["Predicted digit"] == "4"
+
+
+def _four() -> bytes:
+    import io
+
+    from ml.synthetic import pen_digit_on_paper
+    buffer = io.BytesIO()
+    pen_digit_on_paper(4).save(buffer, format="PNG")
+    return buffer.getvalue()
