@@ -13,7 +13,6 @@ import numpy as np
 
 from data import dataset_records
 from data.registry import ModelRecord
-from ml import policy
 from ml.datasets import Dataset
 from ml.errors import DatasetError
 
@@ -26,9 +25,7 @@ def content_sha256(dataset: Dataset) -> str:
 
 
 def register_dataset(dataset: Dataset, *, by: str) -> tuple[int, str]:
-    """Record a dataset (counts, convention, content hash); returns (record id, content sha256).
-    `by` must hold `register_dataset` (the Data page, a training job in that user's name)."""
-    policy.require(by, "register_dataset")
+    """Record a dataset (counts, convention, content hash); returns (record id, content sha256)."""
     digest = content_sha256(dataset)
     record_id = dataset_records.upsert(
         spec=dataset.name, source=dataset.source, n_samples=int(len(dataset.y)),

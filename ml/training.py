@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from data import registry
-from ml import lifecycle, provenance
+from ml import lifecycle, policy, provenance
 from ml.augment import Augmentation
 from ml.datasets import Dataset, load_embedded
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS
@@ -25,7 +25,9 @@ activate_model = lifecycle.activate  # kept name
 
 
 def register_dataset(dataset: Dataset, *, by: str) -> int:
-    """Record a dataset (counts, convention, content hash) so a model's data can be recognised later."""
+    """Record a dataset (counts, convention, content hash) so a model's data can be recognised later:
+    the Data page's entry point, so `by` must hold `register_dataset` (training registers its own)."""
+    policy.require(by, "register_dataset")
     return provenance.register_dataset(dataset, by=by)[0]
 
 

@@ -64,7 +64,7 @@ def test_a_model_trained_on_upright_digits_reads_slanted_ones_only_when_deskewin
 def test_mnist_format_training_deskews_and_takes_the_mnist_defaults(empty_store):
     X, y = _pen_digits(8, [-0.3, 0.0, 0.3], seed=2)
     data = Dataset("idx:pen", X, y, MNIST_28X28, "idx")
-    default = registry.get(train_and_register(data, "svc", trained_by="ana"))
+    default = registry.get(train_and_register(data, "svc", trained_by="system"))
     assert default.convention["deskew"] is True and default.params["gamma"] == 0.03
-    off = registry.get(train_and_register(data, "svc", {"gamma": 0.05}, trained_by="ana", deskew=False))
+    off = registry.get(train_and_register(data, "svc", {"gamma": 0.05}, trained_by="system", deskew=False))
     assert off.convention["deskew"] is False and off.params["gamma"] == 0.05
