@@ -99,3 +99,50 @@ def not_digits(n: int = 120, seed: int = 0) -> DevSet:
             ink = handwriting.font_ink(LETTERS[int(rng.integers(len(LETTERS)))], fonts[int(rng.integers(len(fonts)))])
             images.append(load_image(render(ink, str(rng.choice(["ink_png", "grey_jpeg", "white_on_black"])), rng)))
     return DevSet("not_digit", "mixed", images, np.full(n, -1))
+
+
+def model_inputs(dev: DevSet, conv) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, readable) of a set through the same preprocessing as predictions; blank ones are zeros."""
+    from ml.errors import BlankImageError
+    from ml.preprocess import preprocess
+    X = np.zeros((len(dev.y), conv.size ** 2))
+    ok = np.ones(len(dev.y), dtype=bool)
+    for i, image in enumerate(dev.images):
+        try:
+            X[i] = preprocess(image, conv)
+        except BlankImageError:
+            ok[i] = False
+    return X, ok
+
+
+def score(model, conv, dev: DevSet, threshold: float) -> dict:
+    """Accuracy (an image called blank counts as wrong), calibration, ranking, coverage at `threshold`
+    and the commonest confusions of one model on one set. For "not a digit" sets: the share answered
+    with a confident digit (lower is better)."""
+    from ml.confidence import confidence_auroc, expected_calibration_error
+    X, ok = model_inputs(dev, conv)
+    proba = np.zeros((len(dev.y), 10))
+    if ok.any():
+        proba[np.flatnonzero(ok)[:, None], np.asarray(model.classes_, dtype=int)[None, :]] = model.predict_proba(X[ok])
+    confident = ok & (proba.max(axis=1) >= threshold)
+    if (dev.y < 0).all():
+        return {"n": int(len(dev.y)), "confident_share": float(confident.mean()), "refused_blank": float((~ok).mean())}
+    pred = proba.argmax(axis=1)
+    right = ok & (pred == dev.y)
+    pairs: dict[str, int] = {}
+    for t, p in zip(dev.y[ok & ~right], pred[ok & ~right]):
+        pairs[f"{t}→{p}"] = pairs.get(f"{t}→{p}", 0) + 1
+    read = ok.sum()
+    return {"n": int(len(dev.y)), "accuracy": float(right.mean()),
+            "ece": expected_calibration_error(dev.y[ok], proba[ok]) if read else float("nan"),
+            "auroc": confidence_auroc(dev.y[ok], proba[ok]) if read else float("nan"),
+            "coverage": float(confident.mean()),
+            "accuracy_answered": float(right[confident].mean()) if confident.any() else float("nan"),
+            "blank": int((~ok).sum()),
+            "confusions": sorted(pairs.items(), key=lambda kv: -kv[1])[:4]}
+
+
+def all_sets(quick: bool = False) -> list[DevSet]:
+    """Every development set; `quick` takes 20 digits per class and one variant per font."""
+    return (mnist_holdout(per_class=20 if quick else 100) + font_holdout(variants=1 if quick else 4)
+            + [canvas_pen(100 if quick else 500), embedded_test(), not_digits(40 if quick else 120)])

@@ -28,11 +28,22 @@ def test_each_family_fits_and_gives_probabilities(family, digits):
     assert (model.predict(digits.X[400:450]) == digits.y[400:450]).mean() > 0.6
 
 
-def test_default_family_reaches_its_target_on_the_held_out_split(digits):
+def test_the_embedded_digits_svc_reaches_its_target_on_the_held_out_split(digits):
+    """The interim model (and every model trained on the embedded digits with the SVC defaults)."""
     parts = split(digits.X, digits.y, seed=0)
-    model = build_model(DEFAULT_FAMILY, DEFAULT_PARAMS).fit(digits.X[parts["train"]], digits.y[parts["train"]])
+    model = build_model("svc", FAMILIES["svc"].defaults_for("digits8")).fit(digits.X[parts["train"]],
+                                                                          digits.y[parts["train"]])
     accuracy = (model.predict(digits.X[parts["test"]]) == digits.y[parts["test"]]).mean()
     assert accuracy >= 0.985
+
+
+def test_the_default_family_takes_canonical_parameters_and_gives_a_not_sure_threshold(digits):
+    assert DEFAULT_PARAMS == FAMILIES[DEFAULT_FAMILY].defaults_for("canon28")
+    assert FAMILIES[DEFAULT_FAMILY].defaults_for("digits8")["gamma"] != DEFAULT_PARAMS["gamma"]
+    model = build_model(DEFAULT_FAMILY, FAMILIES[DEFAULT_FAMILY].defaults_for("digits8")).fit(digits.X, digits.y)
+    calibrated = model.steps[-1][1]
+    assert calibrated.temperature_ > 0
+    assert 0.0 < calibrated.confidence_threshold_ < 1.0
 
 
 def test_unknown_family_and_parameters_are_refused_clearly():
