@@ -57,7 +57,7 @@ class HoldoutTemperature(ClassifierMixin, BaseEstimator):
 
         self.temperature_ = float(np.exp(minimize_scalar(nll, bounds=(-6.0, 4.0), method="bounded").x))
         proba = softmax(scores / self.temperature_, axis=1)
-        self.confidence_threshold_ = not_sure_threshold(y[cal_idx], proba, self.target_accuracy)
+        self.confidence_threshold_ = not_sure_threshold(y[cal_idx], proba, self.target_accuracy, method="logistic")
         return self
 
     def _scores(self, X) -> np.ndarray:

@@ -50,13 +50,24 @@ def risk_coverage(y: np.ndarray, proba: np.ndarray) -> list[dict]:
             for c, n, a in zip(conf[last], answered[last], accuracy[last])]
 
 
-def not_sure_threshold(y: np.ndarray, proba: np.ndarray, target_accuracy: float = 0.9) -> float:
+def not_sure_threshold(y: np.ndarray, proba: np.ndarray, target_accuracy: float = 0.9,
+                       method: str = "isotonic") -> float:
     """The confidence below which the model is right less than `target_accuracy` of the time: where a
     monotone fit of rightness against confidence first reaches the target (1.0 if it never does,
-    the lowest confidence seen if every level reaches it)."""
+    the lowest confidence seen if every level reaches it). `method="logistic"` fits rightness by a
+    logistic curve in logit(confidence) instead: two parameters, so a validation share with only a
+    few dozen wrong answers gives a steady threshold (the isotonic step moves with every one of them)."""
     confidence, correct = _top(y, proba)
     if confidence.size == 0:
         return 1.0
+    if method == "logistic" and 0 < correct.sum() < correct.size:
+        from sklearn.linear_model import LogisticRegression
+        logit = np.log(np.clip(confidence, 1e-6, 1 - 1e-6) / np.clip(1 - confidence, 1e-6, 1.0))[:, None]
+        fit = LogisticRegression(C=100.0).fit(logit, correct.astype(int))
+        slope, bias = float(fit.coef_[0, 0]), float(fit.intercept_[0])
+        if slope > 0:
+            at = (np.log(target_accuracy / (1 - target_accuracy)) - bias) / slope
+            return float(np.clip(1 / (1 + np.exp(-at)), confidence.min(), 1.0))
     order = np.argsort(confidence, kind="stable")
     conf, right = confidence[order], correct[order]
     fitted = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True).fit_transform(conf, right)

@@ -75,3 +75,14 @@ def test_held_back_digits_are_never_trained_on():
     train, held = mnist_split()
     assert len(held) == 1000 and not set(train) & set(held)
     assert np.array_equal(mnist_split()[1], held)  # the same 1,000 every time
+
+
+def test_a_calibrated_model_is_not_sure_below_its_target_accuracy():
+    """Right with probability equal to the confidence: both fits put the line near 0.9."""
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.5, 1.0, 5000)
+    right = rng.random(5000) < conf
+    proba = np.stack([conf, 1 - conf], axis=1)
+    y = np.where(right, 0, 1)
+    assert not_sure_threshold(y, proba, method="logistic") == pytest.approx(0.9, abs=0.03)
+    assert not_sure_threshold(y, proba) == pytest.approx(0.9, abs=0.05)
