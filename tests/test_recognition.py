@@ -71,6 +71,20 @@ def test_reads_unseen_writers_in_real_upload_styles(small_default):
         assert scored["accuracy"] >= 0.9, dev.style
 
 
+def test_scribbles_and_letters_are_mostly_not_sure(small_default):
+    """A scribble on the canvas or an uploaded letter should not get a confident digit."""
+    scored = devsets.score(small_default, CANON_28, devsets.not_digits(40, seed=5), confidence_threshold(small_default))
+    assert scored["confident_share"] <= 0.25
+
+
+def test_right_answers_are_more_confident_than_wrong_ones(small_default):
+    dev = devsets.mnist_holdout(per_class=20, styles=("thick_marker",), seed=3)[0]
+    X, ok = devsets.model_inputs(dev, CANON_28)
+    proba = small_default.predict_proba(X[ok])
+    assert confidence_auroc(dev.y[ok], proba) >= 0.85
+    assert expected_calibration_error(dev.y[ok], proba) <= 0.06
+
+
 def test_held_back_digits_are_never_trained_on():
     train, held = mnist_split()
     assert len(held) == 1000 and not set(train) & set(held)
