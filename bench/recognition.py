@@ -32,7 +32,7 @@ def _default(ctx: Context):
     if conv.form == "canonical":
         return active.estimator, conv, f"active model {active.id}"
     started = time.perf_counter()
-    data = load_handwriting(0, mnist_copies=0, embedded_copies=0, font_copies=2) if ctx.quick else load_handwriting(0)
+    data = load_handwriting(0, quick=ctx.quick)
     model = fit_default(data)
     return model, data.convention, (f"default fitted in the bench on {len(data.y):,} images in "
                                     f"{time.perf_counter() - started:.0f} s")

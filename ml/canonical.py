@@ -5,7 +5,7 @@ blur, paper grey and JPEG noise. Rather than mapping each input into the look of
 image, whatever it came from, is reduced to the same form: crop to the ink, straighten the slant
 (second moments), thin the strokes to a one-pixel skeleton and redraw it with one pen width, scale
 the longer side into a box keeping the aspect, centre the mass. What is left is the shape of the
-digit, which is all a writer controls. Measured effects are in bench/recognition.py's log.
+digit, which is all a writer controls. What each step bought is logged in docs/recognition.md.
 """
 from __future__ import annotations
 

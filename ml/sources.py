@@ -199,9 +199,9 @@ def _load_spec(spec: str) -> Dataset:
         return load_embedded()
     if spec == "feedback":
         return load_feedback()
-    if spec == "handwriting":  # the default model's data (ml.handwriting), built offline in ~40 s
+    if kind == "handwriting":  # the default model's data (ml.handwriting), built offline; :quick in ~10 s
         from ml.handwriting import load_handwriting
-        return load_handwriting()
+        return load_handwriting(quick=rest == "quick")
     if kind == "idx":
         images, _, labels = rest.partition(",")
         if not labels:
