@@ -78,6 +78,12 @@ def accuracy(ctx: Context) -> dict[str, Measured]:
                   f"confusions {pairs}; floor = old digits8 SVC"))
     mnist = [s["accuracy"] for dev, s, _ in found["rows"] if dev.name == "mnist_holdout"]
     base = [b["accuracy"] for dev, _, b in found["rows"] if dev.name == "mnist_holdout"]
+    answers = np.stack([s["answers"] for dev, s, _ in found["rows"] if dev.name == "mnist_holdout"])
+    base_answers = np.stack([b["answers"] for dev, _, b in found["rows"] if dev.name == "mnist_holdout"])
+    out["recognition: one digit, every upload style, one answer"] = Measured(
+        [100 * float((answers == answers[0]).all(axis=0).mean())],
+        floor=[100 * float((base_answers == base_answers[0]).all(axis=0).mean())], target=90.0,
+        note=f"share of the held-back digits read the same in all {len(answers)} styles; floor = old digits8 SVC")
     out["recognition: held-back MNIST writers, median over upload styles"] = Measured(
         [100 * statistics.median(mnist)], floor=[100 * statistics.median(base)],
         note=f"worst style {100 * min(mnist):.1f} %; model: {found['origin']}")

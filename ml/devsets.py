@@ -126,14 +126,14 @@ def score(model, conv, dev: DevSet, threshold: float) -> dict:
         proba[np.flatnonzero(ok)[:, None], np.asarray(model.classes_, dtype=int)[None, :]] = model.predict_proba(X[ok])
     confident = ok & (proba.max(axis=1) >= threshold)
     if (dev.y < 0).all():
-        return {"n": int(len(dev.y)), "confident_share": float(confident.mean()), "refused_blank": float((~ok).mean())}
+        return {"n": len(dev.y), "confident_share": float(confident.mean()), "refused_blank": float((~ok).mean())}
     pred = proba.argmax(axis=1)
     right = ok & (pred == dev.y)
     pairs: dict[str, int] = {}
     for t, p in zip(dev.y[ok & ~right], pred[ok & ~right]):
         pairs[f"{t}→{p}"] = pairs.get(f"{t}→{p}", 0) + 1
     read = ok.sum()
-    return {"n": int(len(dev.y)), "accuracy": float(right.mean()),
+    return {"n": len(dev.y), "accuracy": float(right.mean()), "answers": np.where(ok, pred, -1),
             "ece": expected_calibration_error(dev.y[ok], proba[ok]) if read else float("nan"),
             "auroc": confidence_auroc(dev.y[ok], proba[ok]) if read else float("nan"),
             "coverage": float(confident.mean()),

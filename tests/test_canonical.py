@@ -31,7 +31,7 @@ def _canon(data: bytes) -> np.ndarray:
 def test_every_upload_style_of_a_digit_is_nearest_to_that_digit_on_plain_paper(held_out):
     """Thick marker, thin biro on a big scan, grey JPEG, white on black, 40 px, slanted, stretched:
     each lands closer to the plain scan of the same written digit than to any other digit's."""
-    inks, y = held_out
+    inks, _ = held_out
     rng = np.random.default_rng(3)
     plain = np.array([_canon(render(ink, "ink_png", rng)) for ink in inks])
     hits, total = 0, 0

@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 
 from ml import devsets
-from ml.confidence import (confidence_auroc, coverage_at, expected_calibration_error, not_sure_threshold,
-                           risk_coverage)
+from ml.confidence import (
+    confidence_auroc,
+    coverage_at,
+    expected_calibration_error,
+    not_sure_threshold,
+    risk_coverage,
+)
 from ml.conventions import CANON_28
 from ml.default_model import confidence_threshold, fit_default
 from ml.handwriting import load_handwriting, mnist_split
@@ -43,7 +48,7 @@ def test_risk_coverage_by_hand():
 
 
 def test_not_sure_threshold_by_hand():
-    proba = lambda c: np.stack([c, 1 - c], axis=1)  # noqa: E731
+    proba = lambda c: np.stack([c, 1 - c], axis=1)
     conf = np.array([0.6, 0.7, 0.8, 0.9])
     # right only from 0.8 up
     assert not_sure_threshold(np.array([1, 1, 0, 0]), proba(conf)) == pytest.approx(0.8)
