@@ -23,6 +23,8 @@ def ovo_min_margin(decision: np.ndarray, n_classes: int) -> np.ndarray:
     (measured: AUROC of right vs wrong 0.75-0.83 on the development sets). A class is only as sure
     as its closest contest: this score ranks right above wrong far better (0.94-0.99) and reads a
     scribble as a close contest."""
+    if decision.ndim == 1:  # two classes: one margin, positive for the second class
+        return np.stack([-decision, decision], axis=1)
     scores = np.full((len(decision), n_classes), np.inf)
     k = 0
     for i in range(n_classes):
@@ -45,8 +47,13 @@ class HoldoutTemperature(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, reset=True)
+        counts = np.unique(y, return_counts=True)[1]
+        # feedback sets can be tiny or lack a digit: stratify only when every class can be split
+        stratify = y if counts.min() >= 2 and self.holdout * len(y) >= len(counts) else None
         fit_idx, cal_idx = train_test_split(np.arange(len(y)), test_size=self.holdout,
-                                            random_state=self.random_state, stratify=y)
+                                            random_state=self.random_state, stratify=stratify)
+        if len(np.unique(y[fit_idx])) < 2:  # too few images to hold any back: calibrate on the training images
+            fit_idx = cal_idx = np.arange(len(y))
         self.estimator_ = clone(self.estimator).fit(X[fit_idx], y[fit_idx])
         self.classes_ = self.estimator_.classes_
         scores = self._scores(X[cal_idx])

@@ -45,6 +45,15 @@ def test_the_default_family_takes_canonical_parameters_and_gives_a_not_sure_thre
     assert 0.0 < calibrated.confidence_threshold_ < 1.0
 
 
+@pytest.mark.parametrize("labels", [[3] * 29 + [5], [3, 5] * 15, [0, 1, 2, 3, 4] * 2])
+def test_the_default_family_trains_on_small_feedback_like_sets(digits, labels):
+    """Feedback can hold a handful of images, two digits, or one digit seen once."""
+    y = np.array(labels)
+    model = build_model(DEFAULT_FAMILY).fit(digits.X[:len(y)], y)
+    proba = model.predict_proba(digits.X[:5])
+    assert proba.shape == (5, len(set(labels))) and np.allclose(proba.sum(axis=1), 1.0)
+
+
 def test_unknown_family_and_parameters_are_refused_clearly():
     with pytest.raises(ValueError, match="Unknown model family 'cnn'"):
         build_model("cnn")
