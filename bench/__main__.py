@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (under 2 minutes)")
     parser.add_argument("--smoke", action="store_true", help="every figure once on tiny sizes: checks the plumbing "
                                                              "(the test suite runs this); its numbers mean nothing")
-    parser.add_argument("--only", nargs="*", default=None, help="figure groups to run (predict store pages training server)")
+    parser.add_argument("--only", nargs="*", default=None, help="figure groups to run (predict store pages training server recognition)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import figures  # noqa: F401 - registers the figures
+    from bench import figures, recognition  # noqa: F401 - registers the figures
     from bench import store_data
     from data import db
     from ml.bootstrap import prepare
@@ -45,10 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {n_rows:,} predictions and {n_rows:,} audit rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     rows: list[core.Row] = []
-    order = ["predict", "store", "pages", "training", "server"]
+    order = ["predict", "store", "pages", "training", "server", "recognition"]
     for group in order:
         if args.only and group not in args.only:
             continue
+        if group == "recognition" and args.quick and not args.only:
+            continue  # ~5 minutes (it trains the default when none is active): full runs and --only recognition
         for fig in (f for f in core.FIGURES if f.group == group):
             print(f"… {fig.name}", file=sys.stderr, flush=True)
             measured = fig.run(ctx)

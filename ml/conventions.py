@@ -20,6 +20,7 @@ class ImageConvention:
     fill: str          # "height": ink height fills the box (optdigits); "longest": the longer side does (MNIST)
     block: int         # >1: binarise in a size*block bitmap and count on-pixels per block (optdigits 4x4)
     deskew: bool = False  # the model pipeline straightens slanted ink first (see ml.deskew)
+    form: str = "dataset"  # "dataset": look like that dataset's images; "canonical": ml.canonical's one form
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -43,4 +44,10 @@ DIGITS_8X8 = ImageConvention(name="digits8", size=8, max_value=16.0, box=32, kee
 MNIST_28X28 = ImageConvention(name="mnist28", size=28, max_value=255.0, box=20, keep_aspect=True,
                               center="mass", fill="longest", block=1, deskew=True)
 
-CONVENTIONS = {c.name: c for c in (DIGITS_8X8, MNIST_28X28)}
+# One canonical form for every source and every input (ml.canonical): cropped, deslanted, strokes
+# thinned and redrawn with one pen, longer side in a 20 px box, mass centred in 28x28, ink 0..1.
+# Training data from every source is rendered into it the same way uploads are (ml.handwriting).
+CANON_28 = ImageConvention(name="canon28", size=28, max_value=1.0, box=20, keep_aspect=True,
+                           center="mass", fill="longest", block=1, deskew=False, form="canonical")
+
+CONVENTIONS = {c.name: c for c in (DIGITS_8X8, MNIST_28X28, CANON_28)}

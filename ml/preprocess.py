@@ -206,4 +206,7 @@ def preprocess(image: Image.Image | np.ndarray, conv: ImageConvention) -> np.nda
     ink = ink_map(_shrink(image))
     if is_blank(ink):
         raise BlankImageError("Draw a digit first: the image is blank or nearly blank.")
+    if conv.form == "canonical":
+        from ml.canonical import canonical_input  # the canonical form lives in its own module
+        return canonical_input(ink, conv)
     return to_model_input(ink, conv)

@@ -21,7 +21,7 @@ import numpy as np
 
 from data import predictions
 from ml import archives
-from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.conventions import CANON_28, DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
 from ml.images import MAX_UPLOAD_BYTES, ImageError, load_image
@@ -272,6 +272,8 @@ def load_openml(name: str = "mnist_784", timeout: float = OPENML_TIMEOUT) -> Dat
 def convention_of(spec: str) -> ImageConvention:
     """The image convention a SPEC's data will have, without loading it (forms show its defaults)."""
     kind = spec.strip().partition(":")[0]
+    if kind == "handwriting":
+        return CANON_28
     return MNIST_28X28 if kind in ("idx", "openml") else DIGITS_8X8
 
 
@@ -288,6 +290,9 @@ def _load_spec(spec: str) -> Dataset:
         return load_embedded()
     if spec == "feedback":
         return load_feedback()
+    if kind == "handwriting":  # the default model's data (ml.handwriting), built offline; :quick in ~10 s
+        from ml.handwriting import load_handwriting
+        return load_handwriting(quick=rest == "quick")
     if kind == "idx":
         images, _, labels = rest.partition(",")
         if not labels:

@@ -28,11 +28,30 @@ def test_each_family_fits_and_gives_probabilities(family, digits):
     assert (model.predict(digits.X[400:450]) == digits.y[400:450]).mean() > 0.6
 
 
-def test_default_family_reaches_its_target_on_the_held_out_split(digits):
+def test_the_embedded_digits_svc_reaches_its_target_on_the_held_out_split(digits):
+    """The interim model (and every model trained on the embedded digits with the SVC defaults)."""
     parts = split(digits.X, digits.y, seed=0)
-    model = build_model(DEFAULT_FAMILY, DEFAULT_PARAMS).fit(digits.X[parts["train"]], digits.y[parts["train"]])
+    model = build_model("svc", FAMILIES["svc"].defaults_for("digits8")).fit(digits.X[parts["train"]],
+                                                                          digits.y[parts["train"]])
     accuracy = (model.predict(digits.X[parts["test"]]) == digits.y[parts["test"]]).mean()
     assert accuracy >= 0.985
+
+
+def test_the_default_family_takes_canonical_parameters_and_gives_a_not_sure_threshold(digits):
+    assert DEFAULT_PARAMS == FAMILIES[DEFAULT_FAMILY].defaults_for("canon28")
+    model = build_model(DEFAULT_FAMILY, FAMILIES[DEFAULT_FAMILY].defaults_for("digits8")).fit(digits.X, digits.y)
+    calibrated = model.steps[-1][1]
+    assert calibrated.temperature_ > 0
+    assert 0.0 < calibrated.confidence_threshold_ < 1.0
+
+
+@pytest.mark.parametrize("labels", [[3] * 29 + [5], [3, 5] * 15, [0, 1, 2, 3, 4] * 2])
+def test_the_default_family_trains_on_small_feedback_like_sets(digits, labels):
+    """Feedback can hold a handful of images, two digits, or one digit seen once."""
+    y = np.array(labels)
+    model = build_model(DEFAULT_FAMILY).fit(digits.X[:len(y)], y)
+    proba = model.predict_proba(digits.X[:5])
+    assert proba.shape == (5, len(set(labels))) and np.allclose(proba.sum(axis=1), 1.0)
 
 
 def test_unknown_family_and_parameters_are_refused_clearly():

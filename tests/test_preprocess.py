@@ -10,7 +10,7 @@ from PIL import Image
 
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import load_embedded, split
-from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, build_model
+from ml.families import FAMILIES, build_model
 from ml.images import ImageError, load_image
 from ml.preprocess import ink_map, is_blank, preprocess
 from ml.synthetic import pen_digit, pen_digit_on_paper, render_to_canvas
@@ -20,7 +20,7 @@ from ml.synthetic import pen_digit, pen_digit_on_paper, render_to_canvas
 def trained():
     data = load_embedded()
     parts = split(data.X, data.y, seed=0)
-    model = build_model(DEFAULT_FAMILY, DEFAULT_PARAMS).fit(data.X[parts["train"]], data.y[parts["train"]])
+    model = build_model("svc", FAMILIES["svc"].defaults_for("digits8")).fit(data.X[parts["train"]], data.y[parts["train"]])
     return data, parts, model
 
 

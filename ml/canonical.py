@@ -1,0 +1,203 @@
+"""One canonical form of ink, for training images from every source and for every input.
+
+Real scans differ from any one dataset in stroke width (thin biros, thick markers), slant, aspect,
+blur, paper grey and JPEG noise. Rather than mapping each input into the look of one dataset, every
+image, whatever it came from, is reduced to the same form: crop to the ink, straighten the slant
+(second moments), thin the strokes to a one-pixel skeleton and redraw it with one pen width, scale
+the longer side into a box keeping the aspect, centre the mass. What is left is the shape of the
+digit, which is all a writer controls. What each step bought is logged in docs/recognition.md.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from ml.errors import BlankImageError
+
+WORK = 56            # working side (longer side of the ink) for deskewing and thinning
+MASK_LEVEL = 0.3     # ink level (relative to the strongest) that counts as stroke at the working size
+PEN_RADIUS = 2.6     # redrawn stroke radius at the working size: ~2 px strokes in the 20 px box, as MNIST
+MAX_SLANT = 0.8      # shear beyond this is not slant but a rotated or odd input: capped
+SPECK_SHARE = 0.02   # connected ink with less than this share of all ink is noise (JPEG, dust)
+BBOX_LEVEL = 0.15
+THIN_STROKE = 3.0    # strokes thinner than this (working pixels) are brought to full contrast before thresholding
+
+_CROSS = ndimage.generate_binary_structure(2, 1)
+_EIGHT = np.ones((3, 3), dtype=bool)
+# Neighbour weights P2..P9 (N, NE, E, SE, S, SW, W, NW) for the Zhang-Suen thinning look-up.
+_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], dtype=np.int32)
+
+
+def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Which 8-neighbourhoods let a pixel go in each of the two sub-iterations (Zhang & Suen 1984)."""
+    first = np.zeros(256, dtype=bool)
+    second = np.zeros(256, dtype=bool)
+    for code in range(256):
+        p = [(code >> i) & 1 for i in range(8)]  # P2, P3, ..., P9
+        b = sum(p)
+        a = sum(1 for i in range(8) if p[i] == 0 and p[(i + 1) % 8] == 1)
+        p2, p4, p6, p8 = p[0], p[2], p[4], p[6]
+        if 2 <= b <= 6 and a == 1:
+            first[code] = p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
+            second[code] = p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
+    return first, second
+
+
+_FIRST, _SECOND = _zhang_suen_tables()
+
+
+def thin(mask: np.ndarray, max_iter: int = 60) -> np.ndarray:
+    """One-pixel skeleton of a boolean mask (works on (H, W) or a stack (N, H, W))."""
+    skel = np.ascontiguousarray(mask, dtype=np.int32)
+    weights = _WEIGHTS if skel.ndim == 2 else _WEIGHTS[None]
+    for _ in range(max_iter):
+        changed = False
+        for table in (_FIRST, _SECOND):
+            code = ndimage.correlate(skel, weights, mode="constant", cval=0)
+            gone = (skel == 1) & table[code]
+            if gone.any():
+                skel[gone] = 0
+                changed = True
+        if not changed:
+            break
+    return skel.astype(bool)
+
+
+def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-averaging when shrinking (thin strokes fade instead of vanishing), bilinear when growing."""
+    img = Image.fromarray(values.astype(np.float32), mode="F")
+    resample = Image.Resampling.BOX if width <= values.shape[1] else Image.Resampling.BILINEAR
+    return np.array(img.resize((max(1, width), max(1, height)), resample=resample), dtype=np.float32)
+
+
+def _bbox(values: np.ndarray, level: float) -> tuple[slice, slice]:
+    rows = np.flatnonzero((values > level).any(axis=1))
+    cols = np.flatnonzero((values > level).any(axis=0))
+    if rows.size == 0:
+        raise BlankImageError("Draw a digit first: the image is blank.")
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def drop_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink without connected blobs too small to be part of a digit (paper noise, JPEG ringing, dust)."""
+    mask = ink > BBOX_LEVEL
+    labels, count = ndimage.label(mask, structure=_EIGHT)
+    if count <= 1:
+        return ink
+    mass = ndimage.sum_labels(ink, labels, index=np.arange(1, count + 1))
+    keep = np.concatenate([[False], mass >= SPECK_SHARE * mass.sum()])
+    return np.where(keep[labels], ink, 0.0).astype(np.float32)
+
+
+def slant(work: np.ndarray) -> float:
+    """cov(x, y) / var(y) of the ink: the shear that makes its principal stroke upright."""
+    total = float(work.sum())
+    if total <= 0:
+        return 0.0
+    rows, cols = np.indices(work.shape, dtype=np.float64)
+    cy, cx = (work * rows).sum() / total, (work * cols).sum() / total
+    var_y = (work * (rows - cy) ** 2).sum() / total
+    cov = (work * (rows - cy) * (cols - cx)).sum() / total
+    return float(np.clip(cov / var_y, -MAX_SLANT, MAX_SLANT)) if var_y > 1e-9 else 0.0
+
+
+def deslant(work: np.ndarray) -> np.ndarray:
+    """The ink sheared so it stands upright, widened so nothing is cut off."""
+    alpha = slant(work)
+    if abs(alpha) < 1e-3:
+        return work
+    h = work.shape[0]
+    pad = int(np.ceil(abs(alpha) * h / 2)) + 2
+    work = np.pad(work, ((0, 0), (pad, pad)))
+    cy = (work * np.arange(h)[:, None]).sum() / max(float(work.sum()), 1e-9)
+    # output (y, x) samples the input at (y, x + alpha * (y - cy))
+    return ndimage.affine_transform(work, np.array([[1.0, 0.0], [alpha, 1.0]]), offset=(0.0, -alpha * cy),
+                                    order=1, mode="constant", cval=0.0)
+
+
+def stroke_level(work: np.ndarray) -> float:
+    """The ink level that separates stroke from halo: Otsu's threshold on the inked pixels, kept within
+    [MASK_LEVEL, 0.5] so a blurry low-resolution digit keeps its loops and a faint biro line its length."""
+    values = work[work > 0.05]
+    if values.size < 16:
+        return MASK_LEVEL
+    hist, edges = np.histogram(values, bins=32, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    between = w0 * w1 * (m0 / np.maximum(w0, 1) - (m0[-1] - m0) / np.maximum(w1, 1)) ** 2
+    return float(np.clip(centres[int(np.argmax(between))], MASK_LEVEL, 0.5))
+
+
+def local_contrast(work: np.ndarray) -> np.ndarray:
+    """Ink relative to the strongest ink nearby: a faint biro line (a 1 px stroke box-reduced from a big
+    scan) counts as much as the crossing next to it, while the gaps inside a blurry loop stay gaps."""
+    mask = work > MASK_LEVEL
+    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
+    if 2.0 * mask.sum() / max(boundary, 1) >= THIN_STROKE:  # strokes of some body (pens, blurry scans): as they are
+        return work
+    work = np.where(work < 0.1, 0.0, work)
+    return work / np.maximum(ndimage.grey_dilation(work, size=(7, 7)), 0.25)
+
+
+def redraw(mask: np.ndarray, radius: float = PEN_RADIUS) -> np.ndarray:
+    """The skeleton of the strokes redrawn with one round, anti-aliased pen."""
+    pad = int(np.ceil(radius)) + 2
+    skel = thin(np.pad(mask, pad))
+    if not skel.any():
+        return np.pad(mask, pad).astype(np.float32)
+    distance = ndimage.distance_transform_edt(~skel)
+    return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
+
+
+def canonical(ink: np.ndarray, *, side: int = 28, box: int = 20, blur: float = 0.0,
+              pen: float = PEN_RADIUS) -> np.ndarray:
+    """(side, side) ink in [0, 1]: crop, deslant, thin and redraw, longer side into `box`, mass centred."""
+    ink = drop_specks(np.asarray(ink, dtype=np.float32))
+    rows, cols = _bbox(ink, BBOX_LEVEL)
+    crop = ink[rows, cols]
+    h, w = crop.shape
+    scale = WORK / max(h, w)
+    work = _resize(crop, round(w * scale), round(h * scale))
+    work = np.pad(work / max(float(work.max()), 1e-6), 2)
+    work = deslant(work)
+    drawn = redraw(local_contrast(work) > stroke_level(work), pen)
+    rows, cols = _bbox(drawn, 0.5)
+    drawn = drawn[rows, cols]
+    h, w = drawn.shape
+    scale = box / max(h, w)
+    glyph = np.clip(_resize(drawn, max(1, round(w * scale)), max(1, round(h * scale))), 0.0, 1.0)
+    canvas = np.zeros((side, side), dtype=np.float32)
+    gh, gw = min(glyph.shape[0], side), min(glyph.shape[1], side)
+    top, left = (side - gh) // 2, (side - gw) // 2
+    canvas[top:top + gh, left:left + gw] = glyph[:gh, :gw]
+    cy, cx = ndimage.center_of_mass(canvas)
+    dy = int(np.clip(round((side - 1) / 2 - cy), -side // 4, side // 4))
+    dx = int(np.clip(round((side - 1) / 2 - cx), -side // 4, side // 4))
+    m = side // 4
+    canvas = np.pad(canvas, m)[m - dy:m - dy + side, m - dx:m - dx + side]
+    if blur > 0:
+        canvas = ndimage.gaussian_filter(canvas, blur)
+    return canvas
+
+
+def is_dot(ink: np.ndarray) -> bool:
+    """True when the ink is one compact blob (a dot, a tap of the pen): its extent is barely its stroke width."""
+    mask = ink > 0.5
+    area = int(mask.sum())
+    if area == 0:
+        return True
+    rows, cols = np.nonzero(mask)
+    extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
+    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
+    thickness = 2.0 * area / max(boundary, 1)
+    return extent < 2.2 * thickness
+
+
+def canonical_input(ink: np.ndarray, conv) -> np.ndarray:
+    """The flat model input of a canonical convention (see ml.conventions.CANON_28)."""
+    if is_dot(drop_specks(ink)):
+        raise BlankImageError("That looks like a dot, not a digit: draw the whole digit.")
+    return (canonical(ink, side=conv.size, box=conv.box) * conv.max_value).astype(np.float64).ravel()
