@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from dashboard.text import md
 from data import audit
 from ml.errors import BlankImageError, DigitLabError, PolicyError
 
@@ -25,7 +26,7 @@ def report(exc: BaseException, action: str, username: str | None) -> None:
     if isinstance(exc, DigitLabError):
         if not exc.audited:
             audit.record(username, action, "denied" if isinstance(exc, PolicyError) else "error", f"{exc.kind}: {exc}")
-        (st.info if isinstance(exc, BlankImageError) else st.error)(str(exc))
+        (st.info if isinstance(exc, BlankImageError) else st.error)(md(exc))  # it may quote a SPEC or file name
         return
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected failure in %s (ref %s)", action, ref, exc_info=exc)

@@ -20,7 +20,7 @@ def test_flagged_filter_shows_only_not_sure_predictions(open_app):
     assert _shown(at) == ["ana-3.png", "ana-4.png", "ana-5.png"]
     at.toggle(key="history_flagged").set_value(True).run()
     assert _shown(at) == ["ana-3.png", "ana-5.png"]
-    assert sorted(at.dataframe[0].value["runner_up"].tolist()) == [4, 6]
+    assert sorted(at.dataframe[0].value["runner_up"].tolist()) == ["4", "6"]
     at.toggle(key="history_all").set_value(True).run()
     assert _shown(at) == ["ana-3.png", "ana-5.png", "vic-6.png"]
 

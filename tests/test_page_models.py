@@ -24,8 +24,8 @@ def test_models_page_shows_metrics_confusion_and_roc(open_app):
 def test_activate_another_model_is_audited(open_app):
     other = training.train_and_register(load_embedded(), "knn", {}, trained_by="ana")
     at = open_app("ana", "models")
-    at.dataframe(key="models_table")  # the table is there
-    at.session_state["models_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.dataframe(key="models_table_0")  # the table is there
+    at.session_state["models_table_0"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     at.button(key="act_activate").click().run()
     assert not at.exception
