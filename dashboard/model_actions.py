@@ -21,8 +21,8 @@ def live(record: ModelRecord, user: User) -> None:
     if st.button("Evaluate on all feedback", key="eval_feedback",
                  help="Score this model on every image users corrected or confirmed, whichever model served it."):
         with failures.boundary("evaluate_model", user.username, stop=False):
-            result = scoring.evaluate(record.id, "feedback")
-            st.metric("Accuracy on feedback", text.share(result["accuracy"]), help=f"{result['n_test']} images")
+            result = scoring.evaluate(record.id, "feedback", whole=True)
+            st.metric("Accuracy on feedback", text.share(result["accuracy"]), help=f"Scored on {text.md(result['scored'])}.")
 
 
 @st.dialog("Delete a model")

@@ -15,16 +15,18 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-# Every ASCII punctuation character CommonMark can escape, plus Streamlit's own `:material/…:`,
-# `:red[…]` and `$…$` directives: escaped, each shows as itself.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:&=\"'@%^])")
+# The characters that start Markdown inline syntax (links, images, emphasis, code, HTML, tables) or
+# Streamlit's own `:material/…:`, `:red[…]` and `$…$` directives: escaped, each shows as itself.
+# Text is made one line, so of the block syntax only a leading "1." needs its dot escaped.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!<>|~$:&])")
+_LIST_NUMBER = re.compile(r"^(\d+)\.")
 
 
 def md(value: object) -> str:
     """`value` as literal text inside Markdown: no link, image, emphasis, HTML or directive, one line."""
     if value is None:
         return ""
-    return _MARKDOWN.sub(r"\\\1", " ".join(str(value).split()))
+    return _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", " ".join(str(value).split())))
 
 
 def chart_text(value: object) -> str:
@@ -68,3 +70,8 @@ def plain(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def as_read(markdown: str) -> str:
+    """What a reader sees of text passed through `md` (backslash escapes removed): for tests."""
+    return re.sub(r"\\(.)", r"\1", markdown)
