@@ -2,7 +2,6 @@
 from conftest import texts
 
 from dashboard.text import as_read
-
 from data import audit, db, registry
 from ml import jobs
 
