@@ -49,7 +49,7 @@ def share_column(label: str | None = None, help: str | None = None) -> st.column
 
 def as_percent(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """Shares (0..1) of `columns` as percentages (0..100), for `share_column`."""
-    return frame.assign(**{c: frame[c] * 100 for c in columns if c in frame})
+    return frame.assign(**{c: pd.to_numeric(frame[c], errors="coerce") * 100 for c in columns if c in frame})
 
 
 def blank_missing(frame: pd.DataFrame, formats: dict[str, Callable[[object], str]] | None = None) -> pd.DataFrame:

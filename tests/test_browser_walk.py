@@ -1,0 +1,149 @@
+"""Every page, for every role, in real Chromium at 1280×720: no exception box, no "None" in a table
+cell, no time of day on a chart axis (one day of predictions and feedback is seeded, the case that
+used to show "23:59:59.999"), and on Upload the feedback buttons within the first screen.
+
+Set DIGITLAB_WALK_SHOTS=DIR to keep a screenshot of every page (how the pages were looked at).
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app
+from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
+
+from data import db
+from ml import artifacts
+from dashboard.navigation import allowed
+
+pytestmark = pytest.mark.browser
+
+ROLES = {"admin": ("admin", ADMIN_PASSWORD), "ana": ("analyst", ANALYST_PASSWORD), "vic": ("viewer", VIEWER_PASSWORD)}
+TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
+
+
+def _seed(folder: Path) -> None:
+    """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
+    from data import predictions
+    from ml.datasets import load_embedded
+    saved = os.environ.get("DIGITLAB_DB")
+    os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
+    db.close()
+    try:
+        digits = load_embedded()
+        for i in range(9):  # each user's History has rows, some without a file name or feedback (blank cells)
+            user = ("admin", "ana", "vic")[i % 3]
+            pid = predictions.insert(predictions.PredictionRow(user, "upload", 1, int(digits.y[i]), 0.9, [0.1] * 10,
+                                                               digits.X[i].tolist(), None, 1.0,
+                                                               filename=None if i % 2 else f"{i}.png"))
+            if user != "vic":
+                right = i % 4 > 0
+                predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
+    finally:
+        db.close()
+        artifacts.clear_cache()
+        if saved is None:
+            os.environ.pop("DIGITLAB_DB", None)
+        else:
+            os.environ["DIGITLAB_DB"] = saved
+
+
+@pytest.fixture(scope="module")
+def walk_url(template_store, tmp_path_factory):
+    folder = copy_store(template_store, tmp_path_factory.mktemp("walk"))
+    _seed(folder)
+    with served_app(folder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _settle(page) -> None:
+    """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
+    cells and the charts their axes."""
+    page.wait_for_timeout(200)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
+    for table in page.get_by_test_id("stDataFrame").all():
+        if table.is_visible():
+            table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        if chart.is_visible():
+            chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+    page.wait_for_timeout(200)
+
+
+def _problems(page, where: str) -> list[str]:
+    found = []
+    for box in page.get_by_test_id("stException").all():
+        found.append(f"{where}: exception box: {box.inner_text()[:200]}")
+    cells = page.locator("[data-testid='stDataFrame'] [role='gridcell'], [data-testid='stTable'] td")
+    found += [f"{where}: a table cell shows None" for text in cells.all_text_contents() if text.strip() == "None"]
+    ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()
+    found += [f"{where}: axis tick {t!r} is a time of day" for t in ticks if TIME_OF_DAY.search(t)]
+    return found
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def _upload_one(page) -> None:
+    from PIL import Image, ImageDraw
+    image = Image.new("L", (120, 120), 255)
+    ImageDraw.Draw(image).line([(60, 15), (60, 105)], fill=0, width=12)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "one.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+    _settle(page)
+
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
+    from playwright.sync_api import expect
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(walk_url)
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(ROLES[username][1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible(timeout=30_000)
+        problems: list[str] = []
+        page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+        for spec in allowed(ROLES[username][0]):
+            title = spec.title
+            page.goto(f"{walk_url}/{'' if spec.key == 'home' else spec.url_path}")  # signed in by the cookie
+            expect(page.get_by_role("heading").first).to_be_visible(timeout=30_000)
+            _settle(page)
+            if title == "Upload":
+                _upload_one(page)
+                if username != "vic":  # the answer and its feedback fit one laptop screen
+                    button = page.get_by_role("button", name="Correct", exact=True)
+                    box = button.bounding_box()
+                    assert box is not None and box["y"] + box["height"] <= 720, f"Correct button at {box}"
+            problems += _problems(page, f"{username}/{title}")
+            _shot(page, f"{username}-{title}")
+            if title == "Models":
+                for tab in page.get_by_role("tab").all():
+                    tab.click()
+                    _settle(page)
+                    problems += _problems(page, f"{username}/Models/{tab.inner_text()}")
+                    _shot(page, f"{username}-Models-{tab.inner_text()}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
