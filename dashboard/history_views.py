@@ -28,12 +28,18 @@ COLUMNS = {
 }
 
 
-def table(frame: pd.DataFrame) -> int | None:
-    """The page of predictions; the position of the picked row, if any."""
+ORDER = ("id", "ts", "username", "digit", "confidence", "needs_review", "runner_up", "true_digit", "is_correct",
+         "source", "filename", "model_id", "latency_ms")
+
+
+def table(frame: pd.DataFrame, everyone: bool) -> int | None:
+    """The page of predictions, the answer and its feedback first (the user column only when it
+    shows everyone's), so that it fits 1280 px; the position of the picked row, if any."""
     shown = text.blank_missing(frame, {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain,
                                        "runner_up": text.plain, "filename": str})
-    picked = st.dataframe(shown, hide_index=True, key="history_table", column_config=COLUMNS, on_select="rerun",
-                          selection_mode="single-row", width="stretch")
+    order = [c for c in ORDER if everyone or c != "username"]
+    picked = st.dataframe(shown, hide_index=True, key="history_table", column_config=COLUMNS, column_order=order,
+                          on_select="rerun", selection_mode="single-row", width="stretch")
     rows = picked.selection.rows if picked and picked.selection else []
     return rows[0] if rows else None
 

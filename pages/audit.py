@@ -11,7 +11,7 @@ PAGE_SIZE = 100
 
 auth.require("audit")
 st.title("Audit log")
-cols = st.columns([2, 2, 3, 3, 1])
+cols = st.columns([2, 2, 3, 4, 1])
 who = cols[0].text_input("User", key="audit_user", placeholder="e.g. admin").strip() or None
 action = cols[1].selectbox("Action", audit.actions(), index=None, key="audit_action", placeholder="Any action")
 words = cols[2].text_input("Text", key="audit_text", placeholder="e.g. sign, model 3",

@@ -21,7 +21,7 @@ if frame.empty:
     empty = "No predictions flagged for review here." if flagged else "No predictions here yet."
     st.info(empty if page_no == 1 else "No more predictions: go back a page.")
     st.stop()
-picked = history_views.table(frame)
+picked = history_views.table(frame, everyone=bool(everyone))
 st.caption(f"Rows {(page_no - 1) * PAGE_SIZE + 1}–{(page_no - 1) * PAGE_SIZE + len(frame)}, newest first. "
            "Pick a row to change or withdraw your feedback on it.")
 if picked is not None:
