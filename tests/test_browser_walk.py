@@ -15,9 +15,9 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
+from dashboard.navigation import allowed
 from data import db
 from ml import artifacts
-from dashboard.navigation import allowed
 
 pytestmark = pytest.mark.browser
 
