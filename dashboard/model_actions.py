@@ -25,9 +25,14 @@ def live(record: ModelRecord, user: User) -> None:
             st.metric("Accuracy on feedback", text.share(result["accuracy"]), help=f"Scored on {text.md(result['scored'])}.")
 
 
-@st.dialog("Delete a model")
+def _dismissed() -> None:
+    st.session_state.pop("delete_asked", None)
+
+
+@st.dialog("Delete a model", on_dismiss=_dismissed)
 def _confirm_delete(record: ModelRecord, user: User) -> None:
-    """Name the model before it goes; afterwards no row is selected (the page shows the active model)."""
+    """Name the model before it goes; afterwards no row is selected (the page shows the active model).
+    Open while `delete_asked` names it, so its buttons work on any rerun (closing it clears that)."""
     st.write(f"Delete **model #{record.id}** ({record.family} on {text.md(record.dataset)}, trained by "
              f"{text.md(record.trained_by)}, accuracy {text.share(record.metrics['accuracy'])})? Its artifact "
              "file goes too; this cannot be undone.")
@@ -37,8 +42,10 @@ def _confirm_delete(record: ModelRecord, user: User) -> None:
             lifecycle.delete(record.id, by=user.username)
         st.session_state.models_table_generation = st.session_state.get("models_table_generation", 0) + 1
         st.session_state.models_flash = f"Model #{record.id} deleted."
+        _dismissed()
         st.rerun()
     if right.button("Keep it", key="cancel_delete"):
+        _dismissed()
         st.rerun()
 
 
@@ -60,6 +67,8 @@ def actions(record: ModelRecord, user: User) -> None:
                                 mime="application/octet-stream")
     if policy.can(user.role, "delete_model") and cols[3].button(
             "Delete…", key="act_delete", disabled=active, help="Admins only; never the active model."):
+        st.session_state.delete_asked = record.id
+    if st.session_state.get("delete_asked") == record.id:
         _confirm_delete(record, user)
     notes = st.text_area("Notes", value=record.notes, key=f"notes_{record.id}", max_chars=registry.MAX_NOTES)
     if st.button("Save notes", key="act_notes"):

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 ROLES = {"admin": ("admin", ADMIN_PASSWORD), "ana": ("analyst", ANALYST_PASSWORD), "vic": ("viewer", VIEWER_PASSWORD)}
 TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
+INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could type it (issue 9)
 # Tables are drawn on a canvas (glide-data-grid): their cell text is not in the DOM, so every string
 # drawn on a canvas is recorded, and "None" among them is an empty cell shown as "None".
 RECORD_CANVAS_TEXT = """(() => {
@@ -38,7 +39,7 @@ RECORD_CANVAS_TEXT = """(() => {
 
 def _seed(folder: Path) -> None:
     """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
-    from data import predictions
+    from data import jobs, predictions
     from ml.datasets import load_embedded
     saved = os.environ.get("DIGITLAB_DB")
     os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
@@ -53,6 +54,8 @@ def _seed(folder: Path) -> None:
             if user != "vic":
                 right = i % 4 > 0
                 predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
+        job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
+        jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
     finally:
         db.close()
         artifacts.clear_cache()
@@ -170,6 +173,9 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
                 (_upload_one if title == "Upload" else _draw_one)(page)
                 if username != "vic":  # viewers give no feedback
                     problems += _feedback_fits(page, f"{username}/{title}")
+            if title == "Train":  # the job list shows a typed SPEC as text: no image element, nothing fetched
+                expect(page.get_by_text(f"k-NN on {INJECTED}").first).to_be_visible(timeout=15_000)
+                assert page.locator("img[src*='example.invalid']").count() == 0
             problems += _problems(page, f"{username}/{title}")
             _shot(page, f"{username}-{title}")
             if title == "Models" and username == "admin":  # the analyst sees the same tabs
