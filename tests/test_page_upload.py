@@ -122,3 +122,16 @@ def test_feedback_can_be_changed_and_withdrawn_by_its_author(open_app):
     details = audit.page(username="ana", text="prediction")
     assert {"feedback", "withdraw_feedback"} <= set(details["action"])
     assert any("changed from 7" in d for d in details["detail"])
+
+
+def test_one_upload_limit_stated_once(open_app):
+    import tomllib
+    from pathlib import Path
+
+    from ml.images import MAX_UPLOAD_BYTES
+    at = open_app("ana", "upload")
+    limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == limit_mb  # the widget says "5MB"
+    config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == limit_mb  # the server refuses what the widget refuses
+    assert "MB" not in texts(at)  # and the page does not state it a second time
