@@ -38,7 +38,7 @@ def probability_bars(probabilities: Sequence[float], predicted: int, also: int |
     digits = [str(d) for d in range(10)]
     colours = ["#e4572e" if d == predicted else "#f3a712" if d == also else "#8da0cb" for d in range(10)]
     fig = go.Figure(go.Bar(x=digits, y=list(probabilities), marker_color=colours,
-                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+                           hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
     fig.update_layout(title="Probability per digit", xaxis_title="Digit", yaxis_title="Probability",
                       height=300, xaxis_type="category", margin=dict(l=10, r=10, t=40, b=10))
     return share_axis(fig)

@@ -16,8 +16,8 @@ COLUMNS = {
     "source": st.column_config.TextColumn("from", width="small"),
     "model_id": st.column_config.NumberColumn("model", width="small"),
     "digit": st.column_config.NumberColumn("answer", width="small"),
-    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent",
-                                                  width="small"),
+    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=100.0,
+                                                  format=text.SHARE_FORMAT, width="small"),
     "needs_review": st.column_config.CheckboxColumn("not sure?", width="small"),
     "runner_up": st.column_config.TextColumn("or maybe", width="small"),
     "latency_ms": st.column_config.NumberColumn("ms", format="%.1f", width="small",
@@ -35,8 +35,9 @@ ORDER = ("id", "ts", "username", "digit", "confidence", "needs_review", "runner_
 def table(frame: pd.DataFrame, everyone: bool) -> int | None:
     """The page of predictions, the answer and its feedback first (the user column only when it
     shows everyone's), so that it fits 1280 px; the position of the picked row, if any."""
-    shown = text.blank_missing(frame, {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain,
-                                       "runner_up": text.plain, "filename": str})
+    as_text = {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain, "runner_up": text.plain,
+               "filename": str}
+    shown = text.blank_missing(text.as_percent(frame, "confidence"), as_text)
     order = [c for c in ORDER if everyone or c != "username"]
     picked = st.dataframe(shown, hide_index=True, key="history_table", column_config=COLUMNS, column_order=order,
                           on_select="rerun", selection_mode="single-row", width="stretch")

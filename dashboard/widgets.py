@@ -23,8 +23,8 @@ def result_block(result: Prediction, user: User | None = None) -> None:
     if result.not_sure:
         first, second = result.likeliest
         top[0].metric("Not sure", f"{first} or {second}?")
-        st.warning(f"{not_sure_text(result)} The model's confidence ({result.confidence:.0%}) is below the "
-                   f"{result.threshold:.0%} it needs to answer, so this prediction is flagged for review.")
+        st.warning(f"{not_sure_text(result)} The model's confidence ({text.share(result.confidence)}) is below "
+                   f"the {text.share(result.threshold)} it needs to answer, so this prediction is flagged for review.")
     else:
         top[0].metric("Predicted digit", result.digit)
     top[1].metric("Confidence", text.share(result.confidence))
