@@ -12,8 +12,10 @@ CANCEL_NOTE = ("forests, boosting and the MLP stop within a step; SVC, k-NN and 
                "of their fit")
 
 
-def _elapsed(seconds) -> str:
-    return "waiting" if seconds is None or seconds != seconds else f"{seconds:.0f} s"
+def _elapsed(seconds, status: str) -> str:
+    if seconds is None or seconds != seconds:  # NaN: it never started
+        return "waiting" if status == "queued" else "never started"
+    return f"{seconds:.0f} s"
 
 
 def _progress_text(row) -> str:
@@ -26,7 +28,7 @@ def _progress_text(row) -> str:
 
 def _row(row, user: User) -> None:
     # title, user and message may quote a SPEC or file name someone typed: shown as text, never as Markdown
-    title = f"#{row.id} · {md(row.title or row.kind)} · {md(row.created_by)} · {_elapsed(row.elapsed_s)}"
+    title = f"#{row.id} · {md(row.title or row.kind)} · {md(row.created_by)} · {_elapsed(row.elapsed_s, row.status)}"
     with st.container(border=True):
         if row.status in ("queued", "running"):
             st.progress(float(row.progress), text=f"{title} — {_progress_text(row)}")

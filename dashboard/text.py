@@ -20,13 +20,18 @@ import streamlit as st
 # Text is made one line, so of the block syntax only a leading "1." needs its dot escaped.
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!<>|~$:&])")
 _LIST_NUMBER = re.compile(r"^(\d+)\.")
+# GFM also links bare URLs and e-mail addresses found in the parsed text, escapes or not: an invisible
+# word joiner after "http:", "www" and "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(https?\\?:|ftp\\?:|www(?=\.)|@)")
+JOINER = "\u2060"
 
 
 def md(value: object) -> str:
     """`value` as literal text inside Markdown: no link, image, emphasis, HTML or directive, one line."""
     if value is None:
         return ""
-    return _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", " ".join(str(value).split())))
+    text = _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", " ".join(str(value).split())))
+    return _AUTOLINK.sub(lambda m: m.group(1) + JOINER, text)
 
 
 def chart_text(value: object) -> str:
@@ -74,4 +79,4 @@ def plain(value: object) -> str:
 
 def as_read(markdown: str) -> str:
     """What a reader sees of text passed through `md` (backslash escapes removed): for tests."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace(JOINER, "")

@@ -173,9 +173,9 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
                 (_upload_one if title == "Upload" else _draw_one)(page)
                 if username != "vic":  # viewers give no feedback
                     problems += _feedback_fits(page, f"{username}/{title}")
-            if title == "Train":  # the job list shows a typed SPEC as text: no image element, nothing fetched
-                expect(page.get_by_text(f"k-NN on {INJECTED}").first).to_be_visible(timeout=15_000)
-                assert page.locator("img[src*='example.invalid']").count() == 0
+            if title == "Train":  # the job list shows a typed SPEC as text: no image, no link
+                expect(page.get_by_text("k-NN on ![t](http:").first).to_be_visible(timeout=15_000)  # then a joiner
+                assert page.locator("img[src*='example.invalid'], a[href*='example.invalid']").count() == 0
             problems += _problems(page, f"{username}/{title}")
             _shot(page, f"{username}-{title}")
             if title == "Models" and username == "admin":  # the analyst sees the same tabs

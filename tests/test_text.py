@@ -8,7 +8,8 @@ from dashboard.text import as_read, blank_missing, md, share
 
 INJECTIONS = ["![t](http://example.invalid/x.png)", "[click](javascript:alert(1))", "<img src=x onerror=alert(1)>",
               "**bold** _it_ `code`", ":red[alarm] :material/home:", "$x^2$", "# heading", "1. list", "- item",
-              "a | b\n|---|---|", "line one\nline two"]
+              "a | b\n|---|---|", "line one\nline two",
+              "see http://example.invalid, www.example.invalid or me@example.invalid"]
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
@@ -17,6 +18,8 @@ def test_markdown_syntax_is_escaped_and_reads_as_typed(text):
     for opener in ("![", "](", "[", "<", "**", "`", ":red", "$", "|"):
         assert opener not in shown.replace("\\" + opener[0], ""), (text, shown)
     assert "\n" not in shown and as_read(shown) == " ".join(text.split())
+    for autolink in ("://", "www.", "@e"):  # GFM links bare URLs and addresses: a word joiner breaks them
+        assert autolink not in shown
 
 
 def test_shares_have_one_format():
