@@ -10,26 +10,25 @@ from data.users import User
 from ml import policy
 
 COLUMNS = {
-    "id": st.column_config.NumberColumn("#", width="small"),
-    "ts": st.column_config.DatetimeColumn("when", format="MM-DD HH:mm", width="small"),
+    "id": st.column_config.NumberColumn("#", width=50),
+    "ts": st.column_config.DatetimeColumn("when", format="MM-DD HH:mm", width=95),
     "username": st.column_config.TextColumn("user", width="small"),
     "source": st.column_config.TextColumn("from", width="small"),
-    "model_id": st.column_config.NumberColumn("model", width="small"),
-    "digit": st.column_config.NumberColumn("answer", width="small"),
-    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=100.0,
-                                                  format=text.SHARE_FORMAT, width="small"),
+    "model_id": st.column_config.NumberColumn("model", width=55),
+    "digit": st.column_config.NumberColumn("answer", width=60),
+    "confidence": text.share_column("confidence"),
     "needs_review": st.column_config.CheckboxColumn("not sure?", width="small"),
     "runner_up": st.column_config.TextColumn("or maybe", width="small"),
     "latency_ms": st.column_config.NumberColumn("ms", format="%.1f", width="small",
                                                 help="Preprocessing and model time"),
-    "filename": st.column_config.TextColumn("file", width="medium"),
-    "true_digit": st.column_config.TextColumn("real digit", width="small"),
-    "is_correct": st.column_config.TextColumn("right?", width="small"),
+    "filename": st.column_config.TextColumn("file"),
+    "true_digit": st.column_config.TextColumn("real digit", width=70),
+    "is_correct": st.column_config.TextColumn("right?", width=55),
 }
 
 
 ORDER = ("id", "ts", "username", "digit", "confidence", "needs_review", "runner_up", "true_digit", "is_correct",
-         "source", "filename", "model_id", "latency_ms")
+         "source", "model_id", "filename")  # latency is on the result itself; 11 columns fit 1280 px
 
 
 def table(frame: pd.DataFrame, everyone: bool) -> int | None:
@@ -38,7 +37,7 @@ def table(frame: pd.DataFrame, everyone: bool) -> int | None:
     as_text = {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain, "runner_up": text.plain,
                "filename": str}
     shown = text.blank_missing(text.as_percent(frame, "confidence"), as_text)
-    order = [c for c in ORDER if everyone or c != "username"]
+    order = [c for c in ORDER if c != ("source" if everyone else "username")]
     picked = st.dataframe(shown, hide_index=True, key="history_table", column_config=COLUMNS, column_order=order,
                           on_select="rerun", selection_mode="single-row", width="stretch")
     rows = picked.selection.rows if picked and picked.selection else []

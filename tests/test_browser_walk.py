@@ -176,6 +176,11 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
             if title == "Train":  # the job list shows a typed SPEC as text: no image, no link
                 expect(page.get_by_text("k-NN on ![t](http:").first).to_be_visible(timeout=15_000)  # then a joiner
                 assert page.locator("img[src*='example.invalid'], a[href*='example.invalid']").count() == 0
+            if title == "History":  # every column fits: no horizontal scrolling in the table
+                widths = page.locator("[data-testid='stDataFrame'] .dvn-scroller").first.evaluate(
+                    "e => [e.scrollWidth, e.clientWidth]")
+                if widths[0] > widths[1] + 1:
+                    problems.append(f"{username}/History: the table is {widths[0]} px wide in {widths[1]} px")
             problems += _problems(page, f"{username}/{title}")
             _shot(page, f"{username}-{title}")
             if title == "Models" and username == "admin":  # the analyst sees the same tabs
