@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import auth
 from dashboard.navigation import PAGES, allowed, st_page
 from dashboard.resources import bootstrap
+from dashboard.text import md
 from data.db import StoreError
 from ml import policy
 from ml.errors import DigitLabError
@@ -58,7 +59,7 @@ else:
 if user is not None:
     with st.sidebar:
         st.divider()
-        st.write(f"Signed in as **{user.name}** (`{user.username}`, {user.role})")
+        st.write(f"Signed in as **{md(user.name)}** ({md(user.username)}, {user.role})")  # a name is typed text
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             auth.sign_out()
             st.rerun()

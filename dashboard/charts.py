@@ -1,6 +1,8 @@
-"""Plotly figures shared by the pages."""
+"""Plotly figures shared by the pages, and the two axis helpers every chart uses: dates on date
+axes (whole days, never a time of day, even with one day of data) and shares on 0-100% axes."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -8,17 +10,38 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+DAY_MS = 86_400_000
+
+
+def date_axis(fig: go.Figure, days: Sequence) -> go.Figure:
+    """The x axis as calendar days: ticks on whole days (at most ~10), half a day of room each side.
+    Plotly's own range for one day of data runs from noon to noon and labels "23:59:59.999"."""
+    values = pd.to_datetime(pd.Series(list(days)))
+    if values.empty:
+        return fig
+    first, last = values.min().normalize(), values.max().normalize()
+    step = max(1, math.ceil(((last - first).days + 1) / 10))
+    fig.update_xaxes(type="date", tickformat="%d %b %Y", hoverformat="%d %b %Y", tick0=first, dtick=DAY_MS * step,
+                     range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)])
+    return fig
+
+
+def share_axis(fig: go.Figure, axis: str = "y", low: float = 0.0) -> go.Figure:
+    """A share axis: 0% (or `low`) to 100%, ticks as percentages, a little room above for markers."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(range=[low, 1.04], tickformat=".0%", hoverformat=".2%", autorange=False)
+    return fig
+
 
 def probability_bars(probabilities: Sequence[float], predicted: int, also: int | None = None) -> go.Figure:
     """Bars per digit, the answer in red; `also` (the runner-up of a "not sure" answer) in orange."""
     digits = [str(d) for d in range(10)]
     colours = ["#e4572e" if d == predicted else "#f3a712" if d == also else "#8da0cb" for d in range(10)]
     fig = go.Figure(go.Bar(x=digits, y=list(probabilities), marker_color=colours,
-                           hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+                           hovertemplate="digit %{x}: %{y:.2%}<extra></extra>"))
     fig.update_layout(title="Probability per digit", xaxis_title="Digit", yaxis_title="Probability",
-                      yaxis_range=[0, 1], yaxis_tickformat=".0%", height=300, xaxis_type="category",
-                      margin=dict(l=10, r=10, t=40, b=10))
-    return fig
+                      height=300, xaxis_type="category", margin=dict(l=10, r=10, t=40, b=10))
+    return share_axis(fig)
 
 
 def model_input_heatmap(model_input: np.ndarray, max_value: float) -> go.Figure:
@@ -39,5 +62,4 @@ def predictions_per_day(frame: pd.DataFrame, start, end) -> go.Figure:
                            hovertemplate="%{x|%a %d %b}: %{y} predictions<extra></extra>"))
     fig.update_layout(title="Predictions per day", xaxis_title="Day", yaxis_title="Predictions", height=280,
                       margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000)
-    return fig
+    return date_axis(fig, days)

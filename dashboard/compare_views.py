@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import model_charts
+from dashboard import model_charts, text
 from data import db
 from data.registry import ModelRecord
 from ml import scoring
-from ml.datasets import as_picture
 from ml.evaluation import classification_metrics, disagreements, roc_curves
+from ml.relabel import picture
 
-FORMATS = {"accuracy": st.column_config.NumberColumn(format="%.2f%%"),
+FORMATS = {"accuracy": text.share_column(),
            "macro F1": st.column_config.NumberColumn(format="%.4f"),
            "weighted F1": st.column_config.NumberColumn(format="%.4f"),
            "log-loss": st.column_config.NumberColumn(format="%.4f"),
@@ -52,7 +52,7 @@ def where_to_score(same_dataset: bool) -> str | None:
 
 def shared(scored: scoring.SharedScores, labels: dict[int, str]) -> None:
     y, probas = scored.y, scored.probabilities
-    st.caption(f"Scored on {scored.note}.")
+    st.caption(f"Scored on {text.md(scored.note)}.")
     rows = []
     for m, p in probas.items():
         scores = classification_metrics(y, p, range(10))
@@ -66,4 +66,4 @@ def shared(scored: scoring.SharedScores, labels: dict[int, str]) -> None:
     cols = st.columns(6)
     for k, i in enumerate(disagree[:18]):
         says = " · ".join(f"#{m}: {answers[j, i]}" for j, m in enumerate(probas))
-        cols[k % 6].image(as_picture(scored.X[i]), width=84, caption=f"true {y[i]} — {says}")
+        cols[k % 6].image(picture(scored.X[i], 144), width=144, caption=f"true {y[i]} — {says}")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from dashboard.text import md
 from data import audit
 from data.db import StoreError
 from ml.errors import BlankImageError, DigitLabError, PolicyError
@@ -26,7 +27,7 @@ def report(exc: BaseException, action: str, username: str | None) -> None:
     if isinstance(exc, DigitLabError):
         if not exc.audited:
             audit.record(username, action, "denied" if isinstance(exc, PolicyError) else "error", f"{exc.kind}: {exc}")
-        (st.info if isinstance(exc, BlankImageError) else st.error)(str(exc))
+        (st.info if isinstance(exc, BlankImageError) else st.error)(md(exc))  # it may quote a SPEC or file name
         return
     if isinstance(exc, StoreError):  # full disk or read-only file: the audit row could not be written either
         log.error("store failure in %s: %s", action, exc)

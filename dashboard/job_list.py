@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import failures
+from dashboard.text import md
 from data.users import User
 from ml import jobs
 
@@ -11,12 +12,14 @@ CANCEL_NOTE = ("forests, boosting and the MLP stop within a step; SVC, k-NN and 
                "of their fit")
 
 
-def _elapsed(seconds) -> str:
-    return "waiting" if seconds is None or seconds != seconds else f"{seconds:.0f} s"
+def _elapsed(seconds, status: str) -> str:
+    if seconds is None or seconds != seconds:  # NaN: it never started
+        return "waiting" if status == "queued" else "never started"
+    return f"{seconds:.0f} s"
 
 
 def _progress_text(row) -> str:
-    text = row.message or row.stage
+    text = md(row.message or row.stage)
     if row.rate == row.rate and row.rate and row.total == row.total and row.total:  # NaN-safe
         left = (row.total - row.done) / row.rate
         text += f" · {row.rate:,.1f}/s, ~{left:.0f} s left"
@@ -24,7 +27,8 @@ def _progress_text(row) -> str:
 
 
 def _row(row, user: User) -> None:
-    title = f"#{row.id} · {row.title or row.kind} · {row.created_by} · {_elapsed(row.elapsed_s)}"
+    # title, user and message may quote a SPEC or file name someone typed: shown as text, never as Markdown
+    title = f"#{row.id} · {md(row.title or row.kind)} · {md(row.created_by)} · {_elapsed(row.elapsed_s, row.status)}"
     with st.container(border=True):
         if row.status in ("queued", "running"):
             st.progress(float(row.progress), text=f"{title} — {_progress_text(row)}")
@@ -33,11 +37,11 @@ def _row(row, user: User) -> None:
                     jobs.cancel(int(row.id), by=user.username)
                     st.toast(f"Cancelling job #{row.id} ({CANCEL_NOTE}).")
         elif row.status == "succeeded":
-            st.success(f"{title} — {row.message}")
+            st.success(f"{title} — {md(row.message)}")
         elif row.status == "failed":
-            st.error(f"{title} — failed: {row.message}")
+            st.error(f"{title} — failed: {md(row.message)}")
         else:
-            st.warning(f"{title} — {row.status}: {row.message}")
+            st.warning(f"{title} — {row.status}: {md(row.message)}")
 
 
 @st.fragment(run_every=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import failures, model_charts
+from dashboard import failures, model_charts, text
 from data import predictions, registry
 from data.registry import ModelRecord
 from data.users import User
@@ -21,8 +21,32 @@ def live(record: ModelRecord, user: User) -> None:
     if st.button("Evaluate on all feedback", key="eval_feedback",
                  help="Score this model on every image users corrected or confirmed, whichever model served it."):
         with failures.boundary("evaluate_model", user.username, stop=False):
-            result = scoring.evaluate(record.id, "feedback")
-            st.metric("Accuracy on feedback", f"{result['accuracy']:.2%}", help=f"{result['n_test']} images")
+            result = scoring.evaluate(record.id, "feedback", whole=True)
+            st.metric("Accuracy on feedback", text.share(result["accuracy"]), help=f"Scored on {text.md(result['scored'])}.")
+
+
+def _dismissed() -> None:
+    st.session_state.pop("delete_asked", None)
+
+
+@st.dialog("Delete a model", on_dismiss=_dismissed)
+def _confirm_delete(record: ModelRecord, user: User) -> None:
+    """Name the model before it goes; afterwards no row is selected (the page shows the active model).
+    Open while `delete_asked` names it, so its buttons work on any rerun (closing it clears that)."""
+    st.write(f"Delete **model #{record.id}** ({record.family} on {text.md(record.dataset)}, trained by "
+             f"{text.md(record.trained_by)}, accuracy {text.share(record.metrics['accuracy'])})? Its artifact "
+             "file goes too; this cannot be undone.")
+    left, right = st.columns(2)
+    if left.button(f"Delete model #{record.id}", key="confirm_delete", type="primary"):
+        with failures.boundary("delete_model", user.username):
+            lifecycle.delete(record.id, by=user.username)
+        st.session_state.models_table_generation = st.session_state.get("models_table_generation", 0) + 1
+        st.session_state.models_flash = f"Model #{record.id} deleted."
+        _dismissed()
+        st.rerun()
+    if right.button("Keep it", key="cancel_delete"):
+        _dismissed()
+        st.rerun()
 
 
 def actions(record: ModelRecord, user: User) -> None:
@@ -42,10 +66,10 @@ def actions(record: ModelRecord, user: User) -> None:
         cols[2].download_button("Download artifact", download[1], file_name=download[0], key="act_download",
                                 mime="application/octet-stream")
     if policy.can(user.role, "delete_model") and cols[3].button(
-            "Delete", key="act_delete", disabled=active, help="Admins only; never the active model."):
-        with failures.boundary("delete_model", user.username):
-            lifecycle.delete(record.id, by=user.username)
-        st.rerun()
+            "Delete…", key="act_delete", disabled=active, help="Admins only; never the active model."):
+        st.session_state.delete_asked = record.id
+    if st.session_state.get("delete_asked") == record.id:
+        _confirm_delete(record, user)
     notes = st.text_area("Notes", value=record.notes, key=f"notes_{record.id}", max_chars=registry.MAX_NOTES)
     if st.button("Save notes", key="act_notes"):
         with failures.boundary("annotate_model", user.username):

@@ -9,21 +9,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import model_charts
+from dashboard import failures, model_charts, text
 from data import db, registry
 from data.registry import ModelRecord
-from ml import scoring
-from ml.datasets import as_picture
+from data.users import User
+from ml import policy, scoring
+from ml import relabel as relabel_mod
 from ml.errors import DigitLabError
 from ml.evaluation import cell_examples, pr_curves, reliability, roc_curves
 
 TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
-                 "accuracy": st.column_config.NumberColumn(format="%.4f"),
+                 "accuracy": text.share_column("accuracy", help="On the model's test split."),
                  "size_bytes": st.column_config.NumberColumn("size (bytes)", format="%d"),
                  "trained_by": "trained by",
                  "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
                  "active": st.column_config.CheckboxColumn("active")}
 NUMBER = st.column_config.NumberColumn(format="%.4f")
+SHARE = text.share_column()
 
 
 @st.cache_data(max_entries=8, show_spinner="Scoring the test split…")
@@ -47,8 +49,10 @@ def pick_model(table: pd.DataFrame) -> int:
     families = st.multiselect("Families", sorted(table["family"].unique()), key="models_family")
     shown = table[table["family"].isin(families)] if families else table
     st.caption("Pick a row to inspect that version; the active model is the one behind predictions.")
-    picked = st.dataframe(shown, hide_index=True, key="models_table", on_select="rerun",
-                          selection_mode="single-row", column_config=TABLE_COLUMNS)
+    generation = st.session_state.setdefault("models_table_generation", 0)  # bumped to clear the selection
+    picked = st.dataframe(text.blank_missing(text.as_percent(shown, "accuracy")), hide_index=True,
+                          key=f"models_table_{generation}", on_select="rerun", selection_mode="single-row",
+                          column_config=TABLE_COLUMNS)
     rows = picked.selection.rows if picked and picked.selection else []
     return int(shown.iloc[rows[0]]["id"]) if rows else (registry.active_id() or int(table.iloc[0]["id"]))
 
@@ -57,14 +61,14 @@ def summary(record: ModelRecord, active: bool) -> None:
     """Who trained it on what, the split, and the metrics recorded on its test (and validation) split."""
     st.subheader(f"Model #{record.id} · {record.family}{' · active' if active else ''}")
     split, n_val = record.split, record.split.get("n_val") or 0
-    st.caption(f"Trained by {record.trained_by} on {record.dataset} ({split.get('n_train')} train / "
+    st.caption(f"Trained by {text.md(record.trained_by)} on {text.md(record.dataset)} ({split.get('n_train')} train / "
                + (f"{n_val} validation / " if n_val else "")
                + f"{split.get('n_test')} test images, seed {split.get('seed')}) in {record.fit_seconds:.1f} s · "
                f"{record.size_bytes / 1024:.0f} KB · sha256 {record.sha256[:12]}…"
                + (f" · data sha256 {record.dataset_sha256[:12]}…" if record.dataset_sha256 else ""))
     m = record.metrics
     cols = st.columns(6)
-    cols[0].metric("Accuracy", f"{m['accuracy']:.2%}", help="On the test split, never trained on.")
+    cols[0].metric("Accuracy", text.share(m["accuracy"]), help="On the test split, never trained on.")
     cols[1].metric("Macro F1", f"{m['macro_f1']:.4f}")
     cols[2].metric("Weighted F1", f"{m['weighted_f1']:.4f}")
     cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
@@ -72,33 +76,70 @@ def summary(record: ModelRecord, active: bool) -> None:
     cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
     if validation := m.get("validation"):
         st.caption(f"Validation split ({validation['n_test']} images, held out of training, apart from the test "
-                   f"split): accuracy {validation['accuracy']:.2%} · macro F1 {validation['macro_f1']:.4f} · "
+                   f"split): accuracy {text.share(validation['accuracy'])} · macro F1 {validation['macro_f1']:.4f} · "
                    f"log-loss {validation['log_loss']:.4f}")
 
 
 def per_digit(record: ModelRecord) -> None:
     st.plotly_chart(model_charts.per_digit_bars(record.metrics["per_class"]), key="per_digit_chart")
-    st.dataframe(pd.DataFrame(record.metrics["per_class"]), hide_index=True, key="per_class_table",
-                 column_config={"precision": NUMBER, "recall": NUMBER, "f1": NUMBER})
+    frame = text.as_percent(pd.DataFrame(record.metrics["per_class"]), "precision", "recall")
+    st.dataframe(frame, hide_index=True, key="per_class_table",
+                 column_config={"precision": SHARE, "recall": SHARE, "f1": NUMBER})
 
 
-def confusion(record: ModelRecord, scores: dict | None) -> None:
-    """The recorded confusion matrix, and the test images of any cell (when the split can be rebuilt)."""
+def _default_cell(matrix: list[list[int]]) -> tuple[int, int]:
+    """The most frequent confusion (an off-diagonal cell), so the gallery never opens on an empty cell."""
+    off = [(matrix[t][p], t, p) for t in range(len(matrix)) for p in range(len(matrix)) if t != p]
+    count, t, p = max(off, default=(0, 0, 0))
+    return (t, p) if count else (0, 0)
+
+
+def _picked_cell(record: ModelRecord) -> tuple[int, int]:
+    """The cell last clicked in this model's matrix (the chart's selection event), else the default."""
+    event = st.session_state.get(f"cm_chart_{record.id}")
+    points = event.selection.points if event is not None and event.selection else []
+    if points:
+        st.session_state[f"cm_cell_{record.id}"] = (int(points[0]["y"]), int(points[0]["x"]))
+    return st.session_state.get(f"cm_cell_{record.id}") or _default_cell(record.metrics["confusion"])
+
+
+def confusion(record: ModelRecord, scores: dict | None, user: User) -> None:
+    """The recorded confusion matrix; a click on a cell shows its test images (when the split can be
+    rebuilt) with their probabilities, and each can be relabelled."""
+    matrix = record.metrics["confusion"]
     normalised = st.toggle("Share of each true digit", key="cm_normalised")
-    st.plotly_chart(model_charts.confusion_heatmap(record.metrics["confusion"], normalised), key="cm_chart")
-    pick = st.columns(2)
-    true_digit = pick[0].selectbox("True digit", range(10), key="cm_true")
-    predicted = pick[1].selectbox("Predicted digit", range(10), index=(true_digit + 1) % 10, key="cm_pred")
+    true_digit, predicted = _picked_cell(record)
+    st.plotly_chart(model_charts.confusion_heatmap(matrix, normalised, (true_digit, predicted)),
+                    key=f"cm_chart_{record.id}", on_select="rerun", selection_mode="points")
+    st.caption("Click a cell to see its test images.")
     if scores is None:
         return
     X, y, proba = scores["X"], scores["y"], scores["proba"]
-    hits = cell_examples(y, proba, true_digit, predicted)
+    hits = cell_examples(y, proba, true_digit, predicted, limit=12)
+    what = f"true {true_digit}, read as {predicted}"
+    st.subheader(f"Test images: {what}")
     if not hits:
         st.caption(f"No test image of a {true_digit} was read as {predicted}.")
-    gallery = st.columns(6)
+        return
+    relabel = policy.can(user.role, "feedback")
+    gallery = st.columns(4)
     for k, i in enumerate(hits):
-        caption = f"{predicted}: {proba[i][predicted]:.0%} · {true_digit}: {proba[i][true_digit]:.0%}"
-        gallery[k % 6].image(as_picture(X[i]), width=84, caption=caption)
+        with gallery[k % 4]:
+            st.image(relabel_mod.picture(X[i]), width=144)
+            st.caption(f"read as {predicted}: {text.share(proba[i][predicted])} · "
+                       f"{true_digit}: {text.share(proba[i][true_digit])}")
+            if relabel:
+                _relabel(record, int(i), X[i], proba[i], int(y[i]), user)
+
+
+def _relabel(record: ModelRecord, position: int, image, probabilities, labelled: int, user: User) -> None:
+    with st.popover("Relabel", icon=":material/edit:"):
+        digit = st.selectbox("The real digit", list(range(10)), index=labelled, key=f"relabel_digit_{position}")
+        if st.button("Save as training data", key=f"relabel_save_{position}"):
+            with failures.boundary("feedback", user.username):
+                relabel_mod.relabel_test_image(record, position, image, probabilities, int(digit),
+                                               username=user.username)
+            st.toast(f"Saved: this image is a {digit} in the feedback dataset.")
 
 
 def curves(scores: dict | None, which: str) -> None:

@@ -31,12 +31,14 @@ def _params(family: Family, convention: str) -> dict:
         box, key, default = cols[i % 3], f"p_{family.name}_{convention}_{p.name}", p.default_for(convention)
         if p.kind == "choice":
             params[p.name] = box.selectbox(p.name, p.choices, index=p.choices.index(default), help=p.help, key=key)
+        # No min/max on the widget: the browser would silently keep the old value of an out-of-range
+        # entry. The range is in the help, and the request check says what is wrong when submitted.
         elif p.kind == "int":
-            params[p.name] = box.number_input(p.name, min_value=int(p.low), max_value=int(p.high), value=int(default),
-                                              step=1, help=p.help, key=key)
+            params[p.name] = box.number_input(p.name, value=int(default), step=1, key=key,
+                                              help=f"{p.help} ({p.low:g} to {p.high:g})")
         else:
-            params[p.name] = box.number_input(p.name, min_value=float(p.low), max_value=float(p.high),
-                                              value=float(default), format="%g", help=p.help, key=key)
+            params[p.name] = box.number_input(p.name, value=float(default), format="%g", key=key,
+                                              help=f"{p.help} ({p.low:g} to {p.high:g})")
     return params
 
 

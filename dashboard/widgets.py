@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, failures
+from dashboard import charts, failures, text
+from data import predictions
 from data.users import User
 from ml import policy
-from ml.predict import Prediction, record_feedback
+from ml.predict import Prediction, record_feedback, withdraw_feedback
 
 
 def not_sure_text(result: Prediction) -> str:
@@ -14,19 +15,22 @@ def not_sure_text(result: Prediction) -> str:
     return f"Not sure — {first} or {second}?"
 
 
-def result_block(result: Prediction) -> None:
+def result_block(result: Prediction, user: User | None = None) -> None:
     """The answer, or "Not sure — 3 or 5?" when the confidence is below the model's threshold
-    (a confident wrong answer is worse than a question), then the evidence."""
+    (a confident wrong answer is worse than a question), its feedback form (when `user` is given:
+    right under the answer, so both fit one laptop screen), then the evidence."""
     top = st.columns(3)
     if result.not_sure:
         first, second = result.likeliest
         top[0].metric("Not sure", f"{first} or {second}?")
-        st.warning(f"{not_sure_text(result)} The model's confidence ({result.confidence:.0%}) is below the "
-                   f"{result.threshold:.0%} it needs to answer, so this prediction is flagged for review.")
+        st.warning(f"{not_sure_text(result)} The model's confidence ({text.share(result.confidence)}) is below "
+                   f"the {text.share(result.threshold)} it needs to answer, so this prediction is flagged for review.")
     else:
         top[0].metric("Predicted digit", result.digit)
-    top[1].metric("Confidence", f"{result.confidence:.1%}")
+    top[1].metric("Confidence", text.share(result.confidence))
     top[2].metric("Latency", f"{result.latency_ms:.1f} ms", help="Preprocessing and model time for this image")
+    if user is not None:
+        feedback_block(result, user)
     left, right = st.columns([3, 2])
     also = result.runner_up if result.not_sure else None
     left.plotly_chart(charts.probability_bars(result.probabilities, result.digit, also), key="proba_chart")
@@ -35,37 +39,58 @@ def result_block(result: Prediction) -> None:
     st.caption(f"Model {result.model_id} · prediction #{result.prediction_id}")
 
 
-def _save(result: Prediction, user: User, true_digit: int) -> None:
+def feedback_said(given: int, predicted: int) -> str:
+    return ("You confirmed the answer was right." if given == predicted
+            else f"You said it is a {given}: it is training data now (the `feedback` dataset).")
+
+
+def save_feedback(prediction_id: int, user: User, true_digit: int) -> None:
     with failures.boundary("feedback", user.username):
-        correct = record_feedback(result.prediction_id, username=user.username, true_digit=true_digit)
-    st.session_state[f"feedback_done_{result.prediction_id}"] = (
-        "Thanks: recorded as correct." if correct
-        else f"Thanks: recorded the real digit {true_digit}; it becomes training data.")
+        record_feedback(prediction_id, username=user.username, true_digit=true_digit)
+    st.session_state.pop(f"feedback_edit_{prediction_id}", None)
     st.rerun()
+
+
+def given_feedback(prediction_id: int, predicted: int, user: User) -> bool:
+    """What `user` said about a prediction, with Change and Withdraw; False when they said nothing
+    (or pressed Change), and the caller shows the form."""
+    given = predictions.feedback_by(prediction_id, user.username)
+    if given is None or st.session_state.get(f"feedback_edit_{prediction_id}"):
+        return False
+    st.success(feedback_said(given, predicted))
+    cols = st.columns([1, 1, 3])
+    if cols[0].button("Change", key=f"fb_change_{prediction_id}", icon=":material/edit:"):
+        st.session_state[f"feedback_edit_{prediction_id}"] = True
+        st.rerun()
+    if cols[1].button("Withdraw", key=f"fb_withdraw_{prediction_id}", icon=":material/undo:",
+                      help="Take your answer back: the image leaves the training data."):
+        with failures.boundary("withdraw_feedback", user.username):
+            withdraw_feedback(prediction_id, username=user.username)
+        st.toast(f"Feedback on prediction #{prediction_id} withdrawn.")
+        st.rerun()
+    return True
 
 
 def feedback_block(result: Prediction, user: User) -> None:
     """Correct / pick the real digit (for a "not sure" answer: which of the two it is); stored
-    against the prediction (viewers cannot train models)."""
+    against the prediction (viewers cannot train models). Once sent, it can be changed or withdrawn."""
     if result.prediction_id is None:
         return
     if not policy.can(user.role, "feedback"):
         st.caption("Viewers cannot send feedback that trains models.")
         return
     pid = result.prediction_id
-    done_key = f"feedback_done_{pid}"
-    if done_key in st.session_state:
-        st.success(st.session_state[done_key])
+    if given_feedback(pid, result.digit, user):
         return
-    st.write("**Which is it?**" if result.not_sure else "**Was this right?**")
+    st.markdown("**Which is it?**" if result.not_sure else "**Was this right?**")
     cols = st.columns([1, 1, 2, 1]) if result.not_sure else st.columns([1, 2, 1])
     if result.not_sure:
         for col, digit, key in zip(cols[:2], result.likeliest, ("fb_first", "fb_second")):
             if col.button(f"It is {digit}", key=f"{key}_{pid}"):
-                _save(result, user, digit)
+                save_feedback(pid, user, digit)
     elif cols[0].button("Correct", key=f"fb_ok_{pid}", icon=":material/check:"):
-        _save(result, user, result.digit)
+        save_feedback(pid, user, result.digit)
     true_digit = cols[-2].selectbox("The real digit", list(range(10)), index=None, placeholder="Pick the digit",
-                                    key=f"fb_digit_{pid}")
+                                    key=f"fb_digit_{pid}", label_visibility="collapsed")
     if cols[-1].button("Save correction", key=f"fb_fix_{pid}", disabled=true_digit is None):
-        _save(result, user, int(true_digit))
+        save_feedback(pid, user, int(true_digit))

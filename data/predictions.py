@@ -50,6 +50,13 @@ GROUP BY day ORDER BY day"""
 INSERT_FEEDBACK = """
 INSERT INTO feedback (prediction_id, username, true_digit, is_correct) VALUES (?, ?, ?, ?) RETURNING id"""
 FEEDBACK_FOR = "SELECT id, ts, prediction_id, username, true_digit, is_correct FROM feedback WHERE prediction_id = ? ORDER BY ts"
+# One row per author and prediction: changing feedback replaces the author's row, withdrawing deletes it.
+DELETE_FEEDBACK = "DELETE FROM feedback WHERE prediction_id = ? AND username = ? RETURNING true_digit"
+FEEDBACK_BY = "SELECT arg_max(true_digit, ts) FROM feedback WHERE prediction_id = ? AND username = ? HAVING count(*) > 0"
+# Test images relabelled from a confusion-matrix cell are stored as "batch" predictions named by this
+# prefix (the `feedback` dataset reads their model input); they are not live traffic.
+RELABEL_PREFIX = "relabelled test image"
+FIND_RELABEL = "SELECT id FROM predictions WHERE source = 'batch' AND model_id = ? AND filename = ? ORDER BY id LIMIT 1"
 EXPORT = """
 COPY (SELECT id, ts, username, source, model_id, digit, confidence, latency_ms, filename, needs_review
       FROM predictions WHERE ($username IS NULL OR username = $username) ORDER BY id)
@@ -152,6 +159,24 @@ def feedback_for(prediction_id: int) -> pd.DataFrame:
     return db.frame(FEEDBACK_FOR, [prediction_id])
 
 
+def feedback_by(prediction_id: int, username: str) -> int | None:
+    """The real digit `username` gave for a prediction, None when they gave none."""
+    row = db.one(FEEDBACK_BY, [prediction_id, username])
+    return None if row is None else int(row[0])
+
+
+def withdraw_feedback(prediction_id: int, username: str) -> int | None:
+    """Delete `username`'s feedback on a prediction (others' stays); the digit they had given, or None."""
+    rows = db.rows(DELETE_FEEDBACK, [prediction_id, username])
+    return int(rows[0][0]) if rows else None
+
+
+def relabel_row(model_id: int, filename: str) -> int | None:
+    """The stored row of a relabelled test image (see RELABEL_PREFIX), None before its first relabel."""
+    row = db.one(FIND_RELABEL, [model_id, filename])
+    return None if row is None else int(row[0])
+
+
 def export_csv(path: Path, username: str | None = None) -> Path:
     """Stream predictions to CSV inside DuckDB: no whole-table frame in Python."""
     safe = str(Path(path).resolve()).replace("'", "''")
@@ -183,6 +208,7 @@ FROM predictions p
 JOIN (SELECT prediction_id, arg_max(is_correct, ts) AS is_correct FROM feedback GROUP BY prediction_id) f
   ON f.prediction_id = p.id
 WHERE ($model_id IS NULL OR p.model_id = $model_id)
+  AND NOT (p.source = 'batch' AND coalesce(p.filename, '') LIKE 'relabelled test image%')
 GROUP BY day ORDER BY day"""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -75,12 +76,20 @@ def pending_one_time_password() -> str | None:
     return (path.read_text().strip() or None) if path.exists() else None
 
 
+USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
+USERNAME_RULE = "Lowercase letters, digits, '.', '_' and '-' only (at most 64), e.g. ana.lopez"
+
+
 def create_user(username: str, name: str, role: str, password: str, *, by: str,
                 must_change_password: bool = True) -> None:
-    """Add an account; `by` must hold `manage_users`. Refusals raise RequestError (audited by the caller's boundary)."""
+    """Add an account; `by` must hold `manage_users`. Refusals raise RequestError (audited by the caller's boundary).
+    User names are plain (they show in tables, audit rows and URLs of nothing): no spaces, no capitals."""
     policy.require(by, "manage_users", action="create_user")
     if not username or not name:
         raise RequestError("Give a username and a name.")
+    if not USERNAME.fullmatch(username):
+        raise RequestError(f"The username {username!r} is not allowed: use {USERNAME_RULE[0].lower()}"
+                           f"{USERNAME_RULE[1:]}.")
     if role not in policy.ROLES:
         raise RequestError(f"Unknown role {role!r}; choose one of {', '.join(policy.ROLES)}.")
     problem = password_problem(password, username)

@@ -119,10 +119,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml.errors import DigitLabError
     prepare(reveal=False)
     try:
-        metrics = scoring.evaluate(args.model, args.dataset)
+        metrics = scoring.evaluate(args.model, args.dataset, whole=args.all)
     except DigitLabError as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    print(f"Scored on {metrics['scored']}.", file=sys.stderr)  # stdout stays one JSON document
     print(json.dumps(metrics))
     return 0
 
@@ -165,9 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--user", default="admin",
                        help="who trains: an active user whose role may train (default: the first admin)")
     train.set_defaults(func=cmd_train)
-    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
+    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset; its `scored` field "
+                                               "(also on stderr) says which images")
     evaluate.add_argument("--model", type=int, required=True)
-    evaluate.add_argument("--dataset", default="digits", metavar="SPEC")
+    evaluate.add_argument("--dataset", default=None, metavar="SPEC",
+                          help="default: the model's own dataset, scored on its test split only")
+    evaluate.add_argument("--all", action="store_true",
+                          help="score every image of the dataset, even those the model trained on")
     evaluate.set_defaults(func=cmd_evaluate)
     return parser
 

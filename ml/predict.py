@@ -31,7 +31,8 @@ from ml.predictor import (
 log = logging.getLogger(__name__)
 
 __all__ = ["NOT_SURE_BELOW", "Prediction", "Predictor", "confidence_threshold", "predict_bytes", "predict_drawing",
-           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities"]
+           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities",
+           "withdraw_feedback"]
 
 
 def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str, model_id: int | None = None,
@@ -100,13 +101,29 @@ def predict_many(items: Iterable[tuple[str, bytes | None, str | None]], *, usern
 def record_feedback(prediction_id: int, *, username: str, true_digit: int) -> bool:
     """Store what the digit really was; returns whether the model had it right. Reads only the
     predicted digit, not the row (which holds an image and two vectors). Feedback makes a drawing's
-    row final: later strokes start a new row."""
+    row final: later strokes start a new row. Sending it again changes the author's earlier answer
+    (one row per author and prediction, so the `feedback` dataset holds the latest)."""
     policy.require(username, "feedback")
+    if not 0 <= int(true_digit) <= 9:
+        raise RequestError(f"The real digit must be between 0 and 9, not {true_digit}.")
     predicted = predictions.digit_of(prediction_id)
     if predicted is None:
         raise RequestError(f"Prediction {prediction_id} does not exist, so there is nothing to give feedback on.")
     correct = predicted == int(true_digit)
+    earlier = predictions.withdraw_feedback(prediction_id, username)
     predictions.add_feedback(prediction_id, username, int(true_digit), correct)
-    audit.record(username, "feedback", "ok",
-                 f"prediction {prediction_id}: {'correct' if correct else f'was {true_digit}'}")
+    verdict = "correct" if correct else f"was {true_digit}"
+    audit.record(username, "feedback", "ok", f"prediction {prediction_id}: {verdict}"
+                 + (f" (changed from {earlier})" if earlier is not None else ""))
     return correct
+
+
+def withdraw_feedback(prediction_id: int, *, username: str) -> int:
+    """Take back `username`'s feedback on a prediction: it leaves the `feedback` dataset (others'
+    feedback on the same prediction stays). Returns the digit they had given; audited."""
+    policy.require(username, "feedback")
+    earlier = predictions.withdraw_feedback(prediction_id, username)
+    if earlier is None:
+        raise RequestError(f"You gave no feedback on prediction {prediction_id}, so there is nothing to withdraw.")
+    audit.record(username, "withdraw_feedback", "ok", f"prediction {prediction_id}: had said {earlier}")
+    return earlier

@@ -78,13 +78,27 @@ def check_convention(record: ModelRecord, dataset: Dataset, spec: str) -> None:
                            f"{dataset.convention.name}.")
 
 
-def evaluate(model_id: int, spec: str) -> dict:
-    """Metrics of a model on a whole dataset (e.g. the feedback users gave): `python -m ml evaluate`."""
+def evaluate(model_id: int, spec: str | None = None, *, whole: bool = False) -> dict:
+    """Metrics of a model on a dataset (`python -m ml evaluate`), with `scored` saying which images.
+    On the model's own dataset (the default) only its test split is scored, as at training: the
+    images it trained on would flatter it. `whole=True` scores every image of `spec` (e.g. all the
+    feedback users gave) and says so when the model trained on some of them."""
     record = _record(model_id)
-    dataset = load_spec(spec)
-    check_convention(record, dataset, spec)
-    proba = probabilities(model_id, dataset.X)
-    return {"model_id": model_id, "dataset": spec, **classification_metrics(dataset.y, proba, np.arange(10))}
+    spec = spec or record.dataset
+    if spec == record.dataset and not whole:
+        X, y = test_split(model_id)
+        scored = (f"the {len(y):,} test images of {spec} (model {model_id}'s own test split, never trained on; "
+                  "score the whole dataset with --all)")
+    else:
+        dataset = load_spec(spec)
+        check_convention(record, dataset, spec)
+        X, y = dataset.X, dataset.y
+        scored = f"all {len(y):,} images of {spec}" + (
+            f", including the {record.split.get('n_train', 0):,} model {model_id} trained on"
+            if spec == record.dataset else "")
+    proba = probabilities(model_id, X)
+    return {"model_id": model_id, "dataset": spec, "scored": scored,
+            **classification_metrics(y, proba, np.arange(10))}
 
 
 def shared_test_predictions(model_ids: list[int], spec: str | None = None) -> SharedScores:

@@ -8,6 +8,7 @@ callers that import them from here.
 from __future__ import annotations
 
 import logging
+import math
 
 from data import registry
 from ml import lifecycle, policy, provenance
@@ -52,6 +53,10 @@ def train_job(request: TrainRequest, ctx) -> dict:
     dataset = load_spec(request.dataset)
     ctx.check_cancelled()
     size = f"{len(dataset.y):,} images"
+    if request.augment:  # the fit sees the training images and their copies: say both (split sizes as sklearn's)
+        rest = len(dataset.y) - math.ceil(len(dataset.y) * request.test_size)
+        n_train = rest - (math.ceil(rest * request.val_size / (1 - request.test_size)) if request.val_size else 0)
+        size += f"; fitting {n_train:,} training images + {n_train * request.augment:,} augmented copies"
 
     def report(stage: str, fraction: float, detail: str = "", *, done=None, total=None) -> None:
         ctx.progress(stage, fraction, f"{stage}{': ' + detail if detail else ''} ({size})",

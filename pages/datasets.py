@@ -1,7 +1,7 @@
 """Data: a dataset's class balance, samples per class, convention, and augmentation preview."""
 import streamlit as st
 
-from dashboard import auth, failures, model_charts
+from dashboard import auth, failures, model_charts, text
 from data import dataset_records
 from ml import training
 from ml.augment import Augmentation, augment
@@ -63,4 +63,4 @@ st.caption("Use the CLI's `--augment N` (or a training job's augment copies) to 
            "training image; the test split is never augmented.")
 
 st.subheader("Registered datasets")
-st.dataframe(dataset_records.all_datasets(), hide_index=True, key="datasets_table")
+st.dataframe(text.blank_missing(dataset_records.all_datasets()), hide_index=True, key="datasets_table")

@@ -43,5 +43,4 @@ with right:
     if digest is None or cached[2] is None:
         st.info("Draw a digit first: use the mouse or a finger on the black square.")
         st.stop()
-    widgets.result_block(cached[2])
-    widgets.feedback_block(cached[2], user)
+    widgets.result_block(cached[2], user)

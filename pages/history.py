@@ -1,7 +1,8 @@
-"""History: the newest predictions with their feedback, paged in SQL; "not sure" ones can be filtered."""
+"""History: the newest predictions with their feedback, paged in SQL; "not sure" ones can be filtered.
+Picking a row of one's own feedback lets its author change or withdraw it."""
 import streamlit as st
 
-from dashboard import auth
+from dashboard import auth, history_views
 from data import predictions
 from ml import policy
 
@@ -20,12 +21,8 @@ if frame.empty:
     empty = "No predictions flagged for review here." if flagged else "No predictions here yet."
     st.info(empty if page_no == 1 else "No more predictions: go back a page.")
     st.stop()
-st.dataframe(frame, hide_index=True, key="history_table", column_config={
-    "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0, format="percent"),
-    "needs_review": st.column_config.CheckboxColumn("not sure?"),
-    "runner_up": st.column_config.NumberColumn("or maybe"),
-    "latency_ms": st.column_config.NumberColumn("latency (ms)", format="%.1f"),
-    "true_digit": st.column_config.NumberColumn("real digit"),
-    "is_correct": st.column_config.CheckboxColumn("correct?"),
-})
-st.caption(f"Rows {(page_no - 1) * PAGE_SIZE + 1}–{(page_no - 1) * PAGE_SIZE + len(frame)}, newest first.")
+picked = history_views.table(frame, everyone=bool(everyone))
+st.caption(f"Rows {(page_no - 1) * PAGE_SIZE + 1}–{(page_no - 1) * PAGE_SIZE + len(frame)}, newest first. "
+           "Pick a row to change or withdraw your feedback on it.")
+if picked is not None:
+    history_views.feedback_for_row(frame.iloc[picked], user)

@@ -3,14 +3,14 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import auth, charts
+from dashboard import auth, charts, text
 from dashboard.navigation import link
 from data import predictions, registry
 from ml import policy
 
 user = auth.require("home")
-st.title(f"Welcome, {user.name}")
-st.caption(f"Signed in as `{user.username}` · role **{user.role}**")
+st.title(f"Welcome, {text.md(user.name)}")
+st.caption(f"Signed in as {text.md(user.username)} · role **{user.role}**")
 
 scope = None if policy.can(user.role, "history_all") else user.username
 active = registry.active_id()
@@ -19,9 +19,9 @@ today = datetime.combine(date.today(), datetime.min.time())
 
 cols = st.columns(3)
 if record:
-    cols[0].metric("Active model", f"#{record.id} · {record.family}", help=f"Trained on {record.dataset}")
-    cols[1].metric("Held-out accuracy", f"{record.metrics.get('accuracy', 0):.2%}",
-                   help=f"On {record.metrics.get('n_test', '?')} test images of {record.dataset}")
+    cols[0].metric("Active model", f"#{record.id} · {record.family}", help=f"Trained on {text.md(record.dataset)}")
+    cols[1].metric("Held-out accuracy", text.share(record.metrics.get("accuracy", 0)),
+                   help=f"On {record.metrics.get('n_test', '?')} test images of {text.md(record.dataset)}")
 else:
     cols[0].metric("Active model", "none")
 label = "Predictions today" if scope is None else "Your predictions today"

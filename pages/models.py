@@ -7,6 +7,8 @@ from data import registry
 user = auth.require("models")
 st.title("Models")
 
+if flash := st.session_state.pop("models_flash", None):
+    st.success(flash)
 table = registry.table()
 if table.empty:
     st.info("No models yet: train one on the Train page.")
@@ -21,7 +23,7 @@ tabs = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Precision-recall
 with tabs[0]:
     model_views.per_digit(record)
 with tabs[1]:
-    model_views.confusion(record, scores)
+    model_views.confusion(record, scores, user)
 for tab, which in zip(tabs[2:5], ("roc", "pr", "calibration")):
     with tab:
         model_views.curves(scores, which)

@@ -4,16 +4,15 @@ import hashlib
 
 import streamlit as st
 
-from dashboard import auth, failures, widgets
+from dashboard import auth, failures, text, widgets
 from ml.images import MAX_UPLOAD_BYTES
 from ml.predict import predict_bytes
 
 user = auth.require("upload")
 st.title("Upload an image")
-st.caption(f"PNG, JPEG, BMP, GIF, TIFF or WebP up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: "
-           "dark ink on light paper or light on dark, any size.")
-upload = st.file_uploader("Image of one digit", key="upload_file",
-                          type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])
+st.caption("One digit, dark ink on light paper or light on dark, any size.")
+upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024),
+                          type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])  # the widget states the limit
 if upload is None:
     st.stop()
 
@@ -27,7 +26,6 @@ if cached is None or cached[0] != digest:  # reruns from the feedback widgets mu
 result = cached[1]
 
 left, right = st.columns([1, 3])
-left.image(result.image, caption=upload.name, width=200)
+left.image(result.image, caption=text.md(upload.name), width=200)
 with right:
-    widgets.result_block(result)
-    widgets.feedback_block(result, user)
+    widgets.result_block(result, user)

@@ -84,3 +84,24 @@ def test_only_an_active_admin_may_create_users_and_refusals_are_audited(empty_st
     assert users.get("eve") is None
     rows = audit.page(action="create_user")
     assert list(rows["outcome"]) == ["denied", "denied", "ok"]  # newest first
+
+
+def test_the_lockout_message_promises_only_what_exists():
+    from datetime import datetime
+
+    from ml.accounts import SignIn
+    message = SignIn(ok=False, locked_until=datetime(2030, 1, 1, 14, 5)).message
+    assert "locked until 14:05" in message and "Try again then" in message
+    assert "admin" not in message.lower()  # admins have no unlock (yet): the message must not send people there
+
+
+def test_user_names_are_plain(empty_store):
+    import pytest
+
+    from ml import accounts
+    from ml.errors import RequestError
+    accounts.ensure_admin()
+    for bad in ("bad user!", "Ana", "ana/x", "a" * 65, "émile"):
+        with pytest.raises(RequestError, match="not allowed"):
+            accounts.create_user(bad, "Someone", "viewer", "a-long-enough-pw-1", by="admin")
+    accounts.create_user("ana.lopez_2-b", "Ana", "viewer", "a-long-enough-pw-1", by="admin")

@@ -79,7 +79,7 @@ def test_sign_in_draw_predict_feedback_sign_out(page, app_url):
     expect(predicted).to_be_visible(timeout=30_000)
     expect(predicted.get_by_test_id("stMetricValue")).to_have_text("1")
     page.get_by_role("button", name="Correct", exact=True).click()
-    expect(page.get_by_text("Thanks: recorded as correct.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("You confirmed the answer was right.")).to_be_visible(timeout=30_000)
     page.wait_for_timeout(500)  # let charts finish their transition before the picture
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)

@@ -120,6 +120,11 @@ def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
     evaluated = _run("evaluate", "--model", str(result["model_id"]), "--dataset", "digits")
     metrics = json.loads(evaluated.stdout)
     assert evaluated.returncode == 0 and metrics["accuracy"] > 0.95 and len(metrics["per_class"]) == 10
+    # its own dataset: the test split only (360 of 1,797 images), and it says so
+    assert metrics["n_test"] == 360 and "the 360 test images of digits" in evaluated.stderr
+    everything = _run("evaluate", "--model", str(result["model_id"]), "--all")
+    whole = json.loads(everything.stdout)
+    assert whole["n_test"] == 1797 and "including the 1,437 model" in whole["scored"]
     write_idx(tmp_path / "img", np.zeros((20, 28, 28), dtype=np.uint8))
     write_idx(tmp_path / "lab", np.full(20, 4, dtype=np.uint8))
     bad = _run("train", "--family", "knn", "--dataset", f"idx:{tmp_path / 'img'},{tmp_path / 'lab'}")

@@ -22,3 +22,10 @@ def test_a_bad_spec_is_a_message_not_a_crash(open_app):
     assert any("does not exist" in e.value for e in at.error)
     refused = audit.page(username="ana", action="open_dataset")
     assert refused["outcome"].tolist() == ["error"] and "does not exist" in refused["detail"].iloc[0]
+
+
+def test_the_default_model_s_dataset_is_registered_on_first_visit(open_app):
+    at = open_app("ana", "datasets")
+    assert not at.exception
+    registered = at.dataframe[-1].value  # the last table: Registered datasets
+    assert "digits" in set(registered.astype(str).stack())  # trained by `init`, registered with it

@@ -85,7 +85,7 @@ def test_the_bin_ends_a_drawing_and_feedback_makes_it_final(open_app, canvas):
     at.run()
     (pid,) = db.one("SELECT max(id) FROM predictions")
     at.button(key=f"fb_ok_{pid}").click().run()
-    assert any("recorded as correct" in s.value for s in at.success)
+    assert any("You confirmed the answer was right" in s.value for s in at.success)
     canvas.draw(4)  # drawing on after feedback: a new row, the answered one is kept
     at.run()
     assert db.rows("SELECT digit FROM predictions ORDER BY id") == [(1,), (7,), (4,)]

@@ -20,7 +20,7 @@ def test_flagged_filter_shows_only_not_sure_predictions(open_app):
     assert _shown(at) == ["ana-3.png", "ana-4.png", "ana-5.png"]
     at.toggle(key="history_flagged").set_value(True).run()
     assert _shown(at) == ["ana-3.png", "ana-5.png"]
-    assert sorted(at.dataframe[0].value["runner_up"].tolist()) == [4, 6]
+    assert sorted(at.dataframe[0].value["runner_up"].tolist()) == ["4", "6"]
     at.toggle(key="history_all").set_value(True).run()
     assert _shown(at) == ["ana-3.png", "ana-5.png", "vic-6.png"]
 
@@ -33,3 +33,23 @@ def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
     assert _shown(at) == ["vic-6.png"]
     at.toggle(key="history_flagged").set_value(True).run()
     assert any("No predictions flagged for review" in i.value for i in at.info)
+
+
+def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
+    from data import audit
+    pid, other = predictions.append([_row("ana", 3, True), _row("ana", 4, False)])
+    predictions.add_feedback(pid, "ana", 3, True)
+    at = open_app("ana", "history")
+    table = at.dataframe[0].value
+    assert table.loc[table["id"] == other, "true_digit"].tolist() == [""]  # blank, not None
+    position = table.index[table["id"] == pid][0]
+    at.session_state["history_table"] = {"selection": {"rows": [int(position)], "columns": []}}
+    at.run()
+    assert any("You confirmed the answer was right" in s.value for s in at.success)
+    at.button(key=f"fb_withdraw_{pid}").click().run()
+    assert not at.exception
+    assert predictions.feedback_by(pid, "ana") is None
+    assert audit.page(username="ana", action="withdraw_feedback")["detail"].tolist() == [f"prediction {pid}: had said 3"]
+    at.selectbox(key=f"history_digit_{pid}").set_value(5).run()
+    at.button(key=f"history_save_{pid}").click().run()
+    assert predictions.feedback_by(pid, "ana") == 5

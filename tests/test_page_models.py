@@ -24,8 +24,8 @@ def test_models_page_shows_metrics_confusion_and_roc(open_app):
 def test_activate_another_model_is_audited(open_app):
     other = training.train_and_register(load_embedded(), "knn", {}, trained_by="ana")
     at = open_app("ana", "models")
-    at.dataframe(key="models_table")  # the table is there
-    at.session_state["models_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.dataframe(key="models_table_0")  # the table is there
+    at.session_state["models_table_0"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     at.button(key="act_activate").click().run()
     assert not at.exception
@@ -125,3 +125,44 @@ def test_a_model_whose_training_files_moved_still_opens_with_a_clear_message(ope
     assert not at.exception
     assert any("cannot be rebuilt" in w.value and "img.idx" in w.value for w in at.warning)
     assert {m.label for m in at.metric} >= {"Accuracy", "Macro F1"}  # the recorded metrics still show
+
+
+def test_the_confusion_matrix_opens_on_a_confusion_and_a_test_image_can_be_relabelled(open_app):
+    from dashboard.text import as_read
+    from data import predictions
+    at = open_app("ana", "models")
+    heading = next(s.value for s in at.subheader if s.value.startswith("Test images:"))
+    true_digit, read_as = (int(w.rstrip(",")) for w in heading.split() if w.rstrip(",").isdigit())
+    assert true_digit != read_as  # the gallery opens on a confusion, never an empty cell
+    assert [i for i in at.get("image") if i.proto.imgs]  # shown 144 px wide (test_relabel: the pictures' size)
+    assert any(f"read as {read_as}: " in as_read(c.value) and "%" in c.value for c in at.caption)
+    save = next(b for b in at.button if (b.key or "").startswith("relabel_save_"))
+    position = save.key.removeprefix("relabel_save_")
+    at.selectbox(key=f"relabel_digit_{position}").set_value(true_digit)
+    save.click().run()
+    assert not at.exception
+    X, y = predictions.feedback_samples(64)
+    assert y.tolist() == [true_digit] and X.shape == (1, 64)  # training data for the `feedback` dataset
+    assert predictions.live_accuracy(1).empty  # a relabelled test image is not live traffic
+    assert "feedback" in set(audit.page(username="ana")["action"])
+    save = next(b for b in at.button if b.key == f"relabel_save_{position}")
+    at.selectbox(key=f"relabel_digit_{position}").set_value((true_digit + 1) % 10)
+    save.click().run()  # relabelled again: the same row, the latest digit
+    assert predictions.feedback_samples(64)[1].tolist() == [(true_digit + 1) % 10]
+
+
+def test_delete_asks_in_a_dialog_naming_the_model_then_clears_the_selection(open_app):
+    other = training.train_and_register(load_embedded(), "knn", {}, trained_by="ana")
+    at = open_app("admin", "models")
+    at.session_state["models_table_0"] = {"selection": {"rows": [0], "columns": []}}  # newest first: the k-NN
+    at.run()
+    assert any(s.value.startswith(f"Model #{other} · knn") for s in at.subheader)
+    at.button(key="act_delete").click().run()
+    assert registry.get(other) is not None  # nothing deleted before the confirmation
+    assert any(f"model #{other}" in m.value and "cannot be undone" in m.value for m in at.markdown)
+    at.button(key="confirm_delete").click().run()
+    assert not at.exception
+    assert registry.get(other) is None
+    assert any(f"Model #{other} deleted." in s.value for s in at.success)
+    assert any(s.value.startswith("Model #1 · svc · active") for s in at.subheader)  # no row picked any more
+    assert "delete_model" in set(audit.page(username="admin")["action"])

@@ -1,6 +1,7 @@
 """Train page (AppTest): a form per family, a background job with progress, refused for viewers."""
 from conftest import texts
 
+from dashboard.text import as_read
 from data import audit, db, registry
 from ml import jobs
 
@@ -68,7 +69,7 @@ def test_the_job_list_reads_all_its_rows_in_one_query(open_app, monkeypatch):
     at.run()
     assert not at.exception
     shown = texts(at)
-    assert all(f"k-NN run {i}" in shown for i in range(5))
+    assert all(f"k\\-NN run {i}" in shown for i in range(5))  # shown as text: the "-" escaped
     assert len([s for s in statements if "FROM jobs" in s]) == 1
 
 
@@ -86,3 +87,40 @@ def test_mnist_format_data_gets_the_defaults_measured_for_it(open_app):
 def test_viewers_cannot_open_train(open_app):
     at = open_app("vic", "train")
     assert any("may not open" in e.value for e in at.error)
+
+
+def _start(at):
+    next(b for b in at.button if b.label == "Start training").click()
+    return at.run()
+
+
+def test_feedback_with_too_few_digits_is_refused_with_one_sentence(open_app):
+    from data import predictions
+    from ml.datasets import load_embedded
+    jobs.reset_runner()
+    digits = load_embedded()
+    fives, eights = [j for j in range(200) if digits.y[j] == 5][:3], [j for j in range(200) if digits.y[j] == 8][:1]
+    for i in fives + eights:  # one 8 cannot be split into training and test images
+        pid = predictions.insert(predictions.PredictionRow("ana", "draw", 1, int(digits.y[i]), 0.9, [0.1] * 10,
+                                                           digits.X[i].tolist(), None, 1.0))
+        predictions.add_feedback(pid, "ana", int(digits.y[i]), True)
+    at = open_app("ana", "train")
+    at.selectbox(key="train_source").set_value("feedback").run()
+    at = _start(at)
+    assert not at.exception
+    shown = [as_read(e.value) for e in at.error]
+    assert any("only 1 digit (5)" in e and "at least 2 examples of each of 2 digits are needed" in e for e in shown)
+    assert db.one("SELECT count(*) FROM jobs")[0] == 0
+    jobs.reset_runner()
+
+
+def test_an_out_of_range_parameter_is_not_silent(open_app):
+    jobs.reset_runner()
+    at = open_app("ana", "train")
+    at.selectbox(key="train_family").set_value("knn").run()
+    at.number_input(key="p_knn_digits8_n_neighbors").set_value(100_000)  # the widget takes it; the check says no
+    at = _start(at)
+    assert not at.exception
+    assert any("knn parameter n_neighbors must be between 1 and 30; got 100000." == as_read(e.value) for e in at.error)
+    assert db.one("SELECT count(*) FROM jobs")[0] == 0
+    jobs.reset_runner()

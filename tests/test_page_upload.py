@@ -5,7 +5,7 @@ from test_images import _png
 from test_images import bomb_png as _bomb_png
 from test_predict import _set_threshold
 
-from data import audit, db, registry
+from data import audit, db, predictions, registry
 from ml import artifacts
 from ml.synthetic import pen_digit_on_paper as font_digit
 
@@ -24,7 +24,7 @@ def test_upload_predicts_and_records_feedback(open_app):
     assert (digit, source, name) == (7, "upload", "seven.png")
     at.selectbox(key=f"fb_digit_{pid}").set_value(1).run()
     at.button(key=f"fb_fix_{pid}").click().run()
-    assert any("real digit 1" in s.value for s in at.success)
+    assert any("You said it is a 1" in s.value for s in at.success)
     assert db.one("SELECT prediction_id, true_digit, is_correct FROM feedback") == (pid, 1, False)
 
 
@@ -47,7 +47,7 @@ def test_bad_files_get_a_message_an_audit_row_and_no_prediction(open_app):
                        ("cut.png", _png(font_digit(2))[:200]), ("bomb.png", _bomb_png())]:
         at = _upload(at, name, data)
         assert not at.exception
-        assert any(name in e.value for e in at.error), name
+        assert any(name in e.value.replace("\\", "") for e in at.error), name  # shown escaped, as text
     assert db.one("SELECT count(*) FROM predictions")[0] == 0
     errors = audit.page(action="predict_upload")
     assert len(errors) == 4 and set(errors["outcome"]) == {"error"}
@@ -102,3 +102,36 @@ def test_a_tampered_model_gives_a_sentence_and_an_audit_row(open_app):
     rows = audit.page(username="ana", action="predict_upload")
     assert len(rows) == 1 and rows["outcome"].tolist() == ["error"] and "artifact" in rows["detail"][0]
     assert db.one("SELECT count(*) FROM predictions")[0] == 0
+
+
+def test_feedback_can_be_changed_and_withdrawn_by_its_author(open_app):
+    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    (pid,) = db.one("SELECT id FROM predictions")
+    at.button(key=f"fb_ok_{pid}").click().run()
+    assert any("You confirmed the answer was right" in s.value for s in at.success)
+    at.button(key=f"fb_change_{pid}").click().run()  # the form again
+    at.selectbox(key=f"fb_digit_{pid}").set_value(1).run()
+    at.button(key=f"fb_fix_{pid}").click().run()
+    assert any("You said it is a 1" in s.value for s in at.success)
+    assert db.rows("SELECT true_digit, is_correct FROM feedback") == [(1, False)]  # changed, not added
+    assert predictions.feedback_samples(64)[1].tolist() == [1]  # the training data follows
+    at.button(key=f"fb_withdraw_{pid}").click().run()
+    assert not at.exception
+    assert db.one("SELECT count(*) FROM feedback")[0] == 0
+    assert at.button(key=f"fb_ok_{pid}")  # the question is asked again
+    details = audit.page(username="ana", text="prediction")
+    assert {"feedback", "withdraw_feedback"} <= set(details["action"])
+    assert any("changed from 7" in d for d in details["detail"])
+
+
+def test_one_upload_limit_stated_once(open_app):
+    import tomllib
+    from pathlib import Path
+
+    from ml.images import MAX_UPLOAD_BYTES
+    at = open_app("ana", "upload")
+    limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+    assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == limit_mb  # the widget says "5MB"
+    config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == limit_mb  # the server refuses what the widget refuses
+    assert "MB" not in texts(at)  # and the page does not state it a second time

@@ -118,8 +118,10 @@ def test_feedback_links_to_the_prediction_and_reads_only_its_digit(seeded_store,
     monkeypatch.setattr(predictions, "get", lambda *a: pytest.fail("feedback read the whole row"))
     assert record_feedback(result.prediction_id, username="ana", true_digit=result.digit) is True
     assert record_feedback(result.prediction_id, username="ana", true_digit=(result.digit + 1) % 10) is False
-    assert db.rows("SELECT prediction_id, is_correct FROM feedback ORDER BY id") == [
-        (result.prediction_id, True), (result.prediction_id, False)]
+    # the author's second answer replaces the first (one row per author and prediction); another's adds one
+    assert db.rows("SELECT prediction_id, is_correct FROM feedback ORDER BY id") == [(result.prediction_id, False)]
+    assert record_feedback(result.prediction_id, username="admin", true_digit=result.digit) is True
+    assert db.rows("SELECT username, is_correct FROM feedback ORDER BY id") == [("ana", False), ("admin", True)]
 
 
 def test_a_batch_stays_on_one_model_when_another_is_activated_mid_run(seeded_store):

@@ -1,0 +1,194 @@
+"""Every page, for every role, in real Chromium at 1280×720: no exception box, no "None" in a table
+cell, no time of day on a chart axis (one day of predictions and feedback is seeded, the case that
+used to show "23:59:59.999"), and on Upload the feedback buttons within the first screen.
+
+Set DIGITLAB_WALK_SHOTS=DIR to keep a screenshot of every page (how the pages were looked at).
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app
+from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
+
+from dashboard.navigation import allowed
+from data import db
+from ml import artifacts
+
+pytestmark = pytest.mark.browser
+
+ROLES = {"admin": ("admin", ADMIN_PASSWORD), "ana": ("analyst", ANALYST_PASSWORD), "vic": ("viewer", VIEWER_PASSWORD)}
+TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
+INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could type it (issue 9)
+# Tables are drawn on a canvas (glide-data-grid): their cell text is not in the DOM, so every string
+# drawn on a canvas is recorded, and "None" among them is an empty cell shown as "None".
+RECORD_CANVAS_TEXT = """(() => {
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  window.__drawn = new Set();
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.__drawn.add(String(text));
+    return fillText.call(this, text, ...rest);
+  };
+})()"""
+
+
+def _seed(folder: Path) -> None:
+    """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
+    from data import jobs, predictions
+    from ml.datasets import load_embedded
+    saved = os.environ.get("DIGITLAB_DB")
+    os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
+    db.close()
+    try:
+        digits = load_embedded()
+        for i in range(9):  # each user's History has rows, some without a file name or feedback (blank cells)
+            user = ("admin", "ana", "vic")[i % 3]
+            pid = predictions.insert(predictions.PredictionRow(user, "upload", 1, int(digits.y[i]), 0.9, [0.1] * 10,
+                                                               digits.X[i].tolist(), None, 1.0,
+                                                               filename=None if i % 2 else f"{i}.png"))
+            if user != "vic":
+                right = i % 4 > 0
+                predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
+        job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
+        jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
+    finally:
+        db.close()
+        artifacts.clear_cache()
+        if saved is None:
+            os.environ.pop("DIGITLAB_DB", None)
+        else:
+            os.environ["DIGITLAB_DB"] = saved
+
+
+@pytest.fixture(scope="module")
+def walk_url(template_store, tmp_path_factory):
+    folder = copy_store(template_store, tmp_path_factory.mktemp("walk"))
+    _seed(folder)
+    with served_app(folder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _settle(page) -> None:
+    """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
+    cells and the charts their axes."""
+    page.wait_for_timeout(200)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
+    for table in page.get_by_test_id("stDataFrame").all():
+        if table.is_visible():
+            table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        if chart.is_visible():
+            chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+    page.wait_for_timeout(200)
+
+
+def _problems(page, where: str) -> list[str]:
+    found = []
+    for box in page.get_by_test_id("stException").all():
+        found.append(f"{where}: exception box: {box.inner_text()[:200]}")
+    drawn = page.evaluate("Array.from(window.__drawn || [])")
+    found += [f"{where}: a table cell shows None" for text in drawn if text.strip() == "None"]
+    cells = page.locator("[data-testid='stTable'] td").all_text_contents()
+    found += [f"{where}: a table cell shows None" for text in cells if text.strip() == "None"]
+    ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()
+    found += [f"{where}: axis tick {t!r} is a time of day" for t in ticks if TIME_OF_DAY.search(t)]
+    return found
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.set_viewport_size({"width": 1280, "height": 2000})  # the app scrolls inside its own container
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+        page.set_viewport_size({"width": 1280, "height": 720})
+
+
+def _upload_one(page) -> None:
+    from PIL import Image, ImageDraw
+    image = Image.new("L", (120, 120), 255)
+    ImageDraw.Draw(image).line([(60, 15), (60, 105)], fill=0, width=12)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "one.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+    _settle(page)
+
+
+def _draw_one(page) -> None:
+    """A vertical stroke with a small flag (as in test_browser): a handwritten 1."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(state="visible", timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 115, box["y"] + 85)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 145, box["y"] + 50, steps=8)
+    page.mouse.move(box["x"] + 145, box["y"] + 240, steps=25)
+    page.mouse.up()
+    page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+    _settle(page)
+
+
+def _feedback_fits(page, where: str) -> list[str]:
+    """The result's feedback buttons are on the first screen of a 1280×720 laptop."""
+    box = page.get_by_role("button", name="Correct", exact=True).bounding_box()
+    return [] if box is not None and box["y"] + box["height"] <= 720 else [f"{where}: Correct button at {box}"]
+
+
+@pytest.mark.parametrize("username", list(ROLES))
+def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
+    from playwright.sync_api import expect
+    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(RECORD_CANVAS_TEXT)
+    page = context.new_page()
+    try:
+        page.goto(walk_url)
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(ROLES[username][1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible(timeout=30_000)
+        problems: list[str] = []
+        page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+        for spec in allowed(ROLES[username][0]):
+            title = spec.title
+            page.goto(f"{walk_url}/{'' if spec.key == 'home' else spec.url_path}")  # signed in by the cookie
+            expect(page.get_by_role("heading").first).to_be_visible(timeout=30_000)
+            _settle(page)
+            if title in ("Upload", "Draw"):
+                (_upload_one if title == "Upload" else _draw_one)(page)
+                if username != "vic":  # viewers give no feedback
+                    problems += _feedback_fits(page, f"{username}/{title}")
+            if title == "Train":  # the job list shows a typed SPEC as text: no image, no link
+                expect(page.get_by_text("k-NN on ![t](http:").first).to_be_visible(timeout=15_000)  # then a joiner
+                assert page.locator("img[src*='example.invalid'], a[href*='example.invalid']").count() == 0
+            if title == "History":  # every column fits: no horizontal scrolling in the table
+                widths = page.locator("[data-testid='stDataFrame'] .dvn-scroller").first.evaluate(
+                    "e => [e.scrollWidth, e.clientWidth]")
+                if widths[0] > widths[1] + 1:
+                    problems.append(f"{username}/History: the table is {widths[0]} px wide in {widths[1]} px")
+            problems += _problems(page, f"{username}/{title}")
+            _shot(page, f"{username}-{title}")
+            if title == "Models" and username == "admin":  # the analyst sees the same tabs
+                for tab in page.get_by_role("tab").all():
+                    tab.click()
+                    _settle(page)
+                    problems += _problems(page, f"{username}/Models/{tab.inner_text()}")
+                    _shot(page, f"{username}-Models-{tab.inner_text()}")
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
