@@ -36,7 +36,9 @@ chromium:
 init: $(VENV)/.installed
 	$(BIN)/python -m ml init
 
-run: init
+# The server answers at once: on a fresh store a quick interim model serves while the default trains
+# in the background (`init` trains the default to the end instead, for the CLI).
+run: $(VENV)/.installed
 	$(BIN)/python -m ml serve --port $(PORT)
 
 test: $(VENV)/.test-installed chromium

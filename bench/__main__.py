@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer repeats (under 2 minutes)")
     parser.add_argument("--smoke", action="store_true", help="every figure once on tiny sizes: checks the plumbing "
                                                              "(the test suite runs this); its numbers mean nothing")
-    parser.add_argument("--only", nargs="*", default=None, help="figure groups to run (predict store pages training server recognition)")
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="figure groups to run (predict store pages training server recognition)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
@@ -27,8 +28,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import figures, recognition  # noqa: F401 - registers the figures
-    from bench import store_data
+    from bench import figures, recognition, store_data  # noqa: F401 - registers the figures
     from data import db
     from ml.bootstrap import prepare
 

@@ -18,8 +18,7 @@ import numpy as np
 from bench.core import Context, Measured, figure, timed
 from dashboard.navigation import PAGES as NAV_PAGES
 from data import audit, db, predictions
-from ml import artifacts
-from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.conventions import MNIST_28X28, ImageConvention
 from ml.datasets import load_embedded, split
 from ml.families import FAMILIES, build_model
 from ml.predict import predict_image, resolve_model
@@ -150,7 +149,7 @@ def page_runs(ctx: Context) -> dict[str, Measured]:
     from streamlit.testing.v1 import AppTest
     out = {}
     for page in PAGES:
-        def run_once() -> None:
+        def run_once(page: str = page) -> None:
             at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
             at.session_state["authentication_status"] = True
             at.session_state["username"] = "admin"
@@ -185,11 +184,11 @@ def training(ctx: Context) -> dict[str, Measured]:
     made = time.perf_counter() - started
     out = {}
     for name in FAMILIES:
-        fit_digits = timed(ctx.repeats(3, 1), lambda: build_model(name).fit(digits.X[parts["train"]],
+        fit_digits = timed(ctx.repeats(3, 1), lambda name=name: build_model(name).fit(digits.X[parts["train"]],
                                                                             digits.y[parts["train"]]),
                            warmup=0, scale=1.0)
         out[f"fit {name}: embedded digits ({len(parts['train']):,})"] = Measured(fit_digits)
-        fit_mnist = timed(1, lambda: build_model(name, FAMILIES[name].defaults_for(MNIST_28X28.name), deskew=True)
+        fit_mnist = timed(1, lambda name=name: build_model(name, FAMILIES[name].defaults_for(MNIST_28X28.name), deskew=True)
                           .fit(X_m, y_m), warmup=0, scale=1.0)
         out[f"fit {name}: MNIST-format ({n_mnist:,}, generated)"] = Measured(
             fit_mnist, note="" if name != "svc" else

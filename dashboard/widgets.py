@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import charts, failures, text
 from data import predictions
 from data.users import User
-from ml import policy
+from ml import handover, policy
 from ml.predict import Prediction, record_feedback, withdraw_feedback
 
 
@@ -94,3 +94,18 @@ def feedback_block(result: Prediction, user: User) -> None:
                                     key=f"fb_digit_{pid}", label_visibility="collapsed")
     if cols[-1].button("Save correction", key=f"fb_fix_{pid}", disabled=true_digit is None):
         save_feedback(pid, user, int(true_digit))
+
+
+@st.fragment(run_every=2.0)
+def handover_notice() -> None:
+    """While a quick interim model serves, the default model's training progress; the page refreshes
+    itself once the default takes over."""
+    state = handover.state()
+    if state is None:
+        if st.session_state.pop("_handover_seen", False):
+            st.rerun()  # the default now serves: refresh the page's model figures
+        return
+    st.session_state["_handover_seen"] = True
+    st.progress(state.progress, text="A quick interim model answers while the default model (trained on real "
+                                     "handwriting) trains in the background; it takes over when ready. "
+                                     + (state.message or ""))

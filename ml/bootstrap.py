@@ -15,8 +15,8 @@ def _to_console(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = True) -> int:
-    """Migrate, create the first admin, train the default model if none is active; returns the active model id.
+def prepare_store(announce: Callable[[str], None] = _to_console, *, reveal: bool = True) -> None:
+    """Migrate and create the first admin.
 
     A generated admin password is written to a file only its owner can read (deleted once changed)
     and handed to `announce` once when `reveal`; commands whose output is data (CSV, JSON) pass
@@ -31,6 +31,12 @@ def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = Tru
                              "\nDigit Lab created user 'admin' with a one-time password.\n")
                  + f"It is kept in {where} (only you can read it) until you change it at first sign-in.\n"
                  + "=" * 68)
+
+
+def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = True) -> int:
+    """`prepare_store`, then the default model trained to the end if none is active (the CLI and
+    `python -m ml init`; a server serves an interim model meanwhile instead: `ml.handover`)."""
+    prepare_store(announce, reveal=reveal)
     active = registry.active_id()
     if active is not None:
         return active

@@ -26,7 +26,7 @@ class ImageConvention:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ImageConvention":
+    def from_dict(cls, data: dict) -> ImageConvention:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 

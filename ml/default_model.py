@@ -8,16 +8,18 @@ point worse. (The old embedded-digits SVC trains in a second but reads about hal
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from ml.confidence import not_sure_threshold
 from ml.conventions import CANON_28
 from ml.datasets import Dataset
 from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, build_model
 from ml.handwriting import load_handwriting
 
 SPEC = "handwriting"
+SPEC_ENV = "DIGITLAB_DEFAULT_DATA"  # another dataset SPEC for the default model, e.g. handwriting:quick on a slow machine
 CONVENTION = CANON_28
 TARGET_ACCURACY = 0.9  # below the threshold the model is right less often than this
 # The quick stand-in while the default trains: (dataset SPEC, family, params).
@@ -25,6 +27,11 @@ INTERIM = ("handwriting:quick", DEFAULT_FAMILY, DEFAULT_PARAMS)
 
 __all__ = ["DEFAULT_FAMILY", "DEFAULT_PARAMS", "INTERIM", "SPEC", "build_default", "confidence_threshold",
            "fit_default", "load_handwriting"]
+
+
+def spec() -> str:
+    """The dataset SPEC the default model trains on: `handwriting` unless DIGITLAB_DEFAULT_DATA says otherwise."""
+    return os.environ.get(SPEC_ENV) or SPEC
 
 
 def build_default(seed: int = 0) -> Pipeline:
@@ -38,19 +45,11 @@ def fit_default(dataset: Dataset | None = None, seed: int = 0) -> Pipeline:
     return build_default(seed).fit(dataset.X, dataset.y)
 
 
-def _ten(model, X: np.ndarray) -> np.ndarray:
-    proba = np.zeros((len(X), 10))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
-    return proba
-
 
 def confidence_threshold(model, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
                          target_accuracy: float = TARGET_ACCURACY) -> float:
-    """The confidence below which `model` is right less than `target_accuracy` of the time, for
-    metrics["confidence_threshold"]. From (X_val, y_val) when given (a validation split never
-    trained on); otherwise the one its calibration step measured on its own held-back share
-    (models of the hog_svc family); 0.0 for a model that has neither (never "not sure")."""
-    if X_val is not None and y_val is not None and len(y_val):
-        return not_sure_threshold(np.asarray(y_val), _ten(model, np.asarray(X_val)), target_accuracy)
-    last = model.steps[-1][1] if isinstance(model, Pipeline) else model
-    return float(getattr(last, "confidence_threshold_", 0.0))
+    """`ml.fitting.confidence_threshold` (what training stores as metrics["confidence_threshold"]),
+    0.0 for a model that has no held-out data to measure it on (never "not sure")."""
+    from ml.fitting import confidence_threshold as measured
+    value = measured(model, X_val, y_val, target_accuracy)
+    return 0.0 if value is None else value

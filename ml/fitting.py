@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
 from ml.augment import Augmentation, augment
+from ml.confidence import not_sure_threshold
 from ml.conventions import ImageConvention
 from ml.datasets import Dataset, split
 from ml.errors import RequestError
@@ -84,10 +86,28 @@ def fit_and_score(dataset: Dataset, family: str, params: dict | None = None, *, 
     if val is not None and len(val):
         scored = classification_metrics(dataset.y[val], pipeline.predict_proba(dataset.X[val]), pipeline.classes_)
         metrics["validation"] = {k: scored[k] for k in VALIDATION_KEYS}
+    threshold = confidence_threshold(pipeline, dataset.X[val] if val is not None and len(val) else None,
+                                     dataset.y[val] if val is not None and len(val) else None)
+    if threshold is not None:
+        metrics["confidence_threshold"] = threshold
     split_info = {"seed": seed, "test_size": test_size, "val_size": val_size, "n_train": int(len(train)),
                   "n_val": int(len(val)) if val is not None else 0, "n_test": int(len(test)),
                   "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))}
     return FitResult(pipeline, family, merged, convention, metrics, split_info, fit_seconds)
+
+def confidence_threshold(pipeline: Pipeline, X_val=None, y_val=None, target_accuracy: float = 0.9) -> float | None:
+    """The "not sure" threshold of a fitted model: the confidence below which it is right less than
+    `target_accuracy` of the time, measured on data it never trained on — the validation share when
+    there is one, else the held-back share its calibration step kept (hog_svc). None when neither
+    exists: predictions then use the predictor's fixed fallback."""
+    if X_val is not None and y_val is not None and len(y_val) >= 20:
+        classes = np.asarray(pipeline.classes_, dtype=int)
+        proba = np.zeros((len(X_val), 10))
+        proba[:, classes] = pipeline.predict_proba(X_val)
+        return float(not_sure_threshold(np.asarray(y_val), proba, target_accuracy, method="logistic"))
+    kept = getattr(pipeline.steps[-1][1], "confidence_threshold_", None)
+    return float(kept) if kept is not None else None
+
 
 _STEPS = 20  # forests and histogram boosting grow in ~20 chunks: finer costs refits, coarser feels stuck
 

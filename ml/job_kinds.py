@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ml.job_requests import JobRequest, TrainRequest
+from ml.job_requests import DefaultModelRequest, JobRequest, TrainRequest
 
 if TYPE_CHECKING:
     from ml.jobs import JobContext
@@ -31,6 +31,12 @@ def _train(request: TrainRequest, ctx: JobContext) -> dict:
     return training.train_job(request, ctx)
 
 
+def _default_model(request: DefaultModelRequest, ctx: JobContext) -> dict:
+    from ml import handover
+    return handover.default_model_job(request, ctx)
+
+
 KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("train", "train", TrainRequest, _train, "train"),
+    JobKind("default_model", "train", DefaultModelRequest, _default_model, "activate_model"),
 )}

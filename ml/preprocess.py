@@ -179,7 +179,8 @@ def to_model_input(ink: np.ndarray, conv: ImageConvention) -> np.ndarray:
     return values.astype(np.float64).ravel()
 
 
-WORKING_SIDE = 128  # inputs over twice this are box-reduced first: the work box is at most 64 px, and thin strokes keep their mass
+# Inputs over twice WORKING_SIDE are box-reduced first: the work box is at most 64 px, and thin strokes keep their mass.
+WORKING_SIDE = 128
 EXACT_UP_TO = 400   # canvas-sized inputs are not reduced, so moving a drawing by a pixel changes nothing
 
 

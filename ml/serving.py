@@ -63,7 +63,11 @@ def stop(proc: subprocess.Popen) -> None:
 def serve(port: int = 8501) -> int:
     """`make run`'s server: start it, wait until it answers, then print the address and, on a first
     start, the one-time admin password last, where the server's own output cannot scroll it away."""
+    from data import db
     from ml import accounts
+    from ml.bootstrap import prepare_store
+    prepare_store(lambda _: None)  # migrate and create the admin now, so a one-time password can be shown below
+    db.close()  # one process per database file: the server needs it
     # SIGTERM (a service manager, a test) must stop the server too, not orphan it: exit through `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     proc, url, started = start_streamlit(APP, port=port, address="0.0.0.0", log=None)

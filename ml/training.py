@@ -13,8 +13,8 @@ import math
 from data import registry
 from ml import lifecycle, policy, provenance
 from ml.augment import Augmentation
-from ml.datasets import Dataset, load_embedded
-from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS
+from ml.datasets import Dataset
+from ml.families import DEFAULT_FAMILY
 from ml.fitting import Progress, fit_and_score, quiet
 from ml.job_requests import TrainRequest
 from ml.scoring import evaluate, shared_test_predictions, test_split_predictions  # noqa: F401 - kept names
@@ -72,10 +72,14 @@ def train_job(request: TrainRequest, ctx) -> dict:
             "message": f"Model {model_id} trained: {accuracy:.2%} accuracy on the test split."}
 
 
-def ensure_default_model(by: str = "system") -> int:
-    """The active model id, training the default family on the embedded data when none is active."""
+def ensure_default_model(by: str = "system", progress: Progress = quiet) -> int:
+    """The active model id, training the default model to the end when none is active (the CLI and
+    `python -m ml init`; a server serves an interim model meanwhile instead, see ml.handover)."""
     active = registry.active_id()
     if active is not None:
         return active
-    log.info("no active model: training the default %s on the embedded digits", DEFAULT_FAMILY)
-    return train_and_register(load_embedded(), DEFAULT_FAMILY, DEFAULT_PARAMS, trained_by=by, activate=True)
+    from ml import default_model
+    from ml.sources import load_spec
+    spec = default_model.spec()
+    log.info("no active model: training the default %s on %s", DEFAULT_FAMILY, spec)
+    return train_and_register(load_spec(spec), DEFAULT_FAMILY, {}, trained_by=by, activate=True, progress=progress)

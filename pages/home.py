@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import auth, charts, text
+from dashboard import auth, charts, text, widgets
 from dashboard.navigation import link
 from data import predictions, registry
 from ml import policy
@@ -17,6 +17,7 @@ active = registry.active_id()
 record = registry.get(active) if active is not None else None
 today = datetime.combine(date.today(), datetime.min.time())
 
+widgets.handover_notice()
 cols = st.columns(3)
 if record:
     cols[0].metric("Active model", f"#{record.id} · {record.family}", help=f"Trained on {text.md(record.dataset)}")

@@ -70,6 +70,7 @@ def test_predict_in_the_name_of_an_unknown_user_is_refused(seeded_store, tmp_pat
 def test_predict_on_a_fresh_database_trains_the_default_model_first(tmp_path):
     image = _save(font_digit(2), tmp_path / "two.png")
     env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_DEFAULT_DATA": "digits",  # a fresh database trains the default: the quickest data keeps it short
            "DIGITLAB_ADMIN_PASSWORD": ADMIN_PASSWORD}
     result = _run("predict", str(image), env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -79,6 +80,7 @@ def test_predict_on_a_fresh_database_trains_the_default_model_first(tmp_path):
 
 def test_first_start_without_admin_password_prints_a_one_time_password_once(tmp_path):
     env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_DEFAULT_DATA": "digits",  # a fresh database trains the default: the quickest data keeps it short
            "DIGITLAB_ADMIN_PASSWORD": ""}
     first = _run("init", env_extra=env)
     assert first.returncode == 0 and "one-time password" in first.stderr
@@ -91,6 +93,7 @@ def test_first_start_without_admin_password_prints_a_one_time_password_once(tmp_
 def test_a_data_command_on_a_fresh_database_names_the_password_file_but_never_prints_the_password(tmp_path):
     image = _save(font_digit(2), tmp_path / "two.png")
     env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_DEFAULT_DATA": "digits",  # a fresh database trains the default: the quickest data keeps it short
            "DIGITLAB_ADMIN_PASSWORD": ""}
     result = _run("predict", str(image), env_extra=env)
     assert result.returncode == 0, result.stderr
@@ -101,6 +104,7 @@ def test_a_data_command_on_a_fresh_database_names_the_password_file_but_never_pr
 
 def test_a_weak_admin_password_from_the_environment_stops_init_with_a_sentence(tmp_path):
     env = {"DIGITLAB_DB": str(tmp_path / "fresh.duckdb"), "DIGITLAB_MODELS": str(tmp_path / "models"),
+           "DIGITLAB_DEFAULT_DATA": "digits",  # a fresh database trains the default: the quickest data keeps it short
            "DIGITLAB_ADMIN_PASSWORD": "a"}
     result = _run("init", env_extra=env)
     assert result.returncode == 1

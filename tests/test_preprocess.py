@@ -5,7 +5,8 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
@@ -74,8 +75,10 @@ def test_every_way_a_scan_or_photo_arrives_reads_the_same_digit(trained):
     variants = {
         "dark on light": paper, "light on dark": dark, "transparent": load_image(_encode(transparent, "PNG")),
         "exif jpeg": load_image(_encode(rotated, "JPEG", exif=exif)), "tiny": tiny, "huge thin": huge,
-        "16-bit tiff": load_image(_encode(paper.convert("I;16"), "TIFF")), "palette gif": load_image(_encode(paper.convert("P"), "GIF")),
-        "webp": load_image(_encode(paper.convert("RGB"), "WEBP")), "cmyk jpeg": load_image(_encode(paper.convert("CMYK"), "JPEG")),
+        "16-bit tiff": load_image(_encode(paper.convert("I;16"), "TIFF")),
+        "palette gif": load_image(_encode(paper.convert("P"), "GIF")),
+        "webp": load_image(_encode(paper.convert("RGB"), "WEBP")),
+        "cmyk jpeg": load_image(_encode(paper.convert("CMYK"), "JPEG")),
         "1-bit bmp": load_image(_encode(paper.convert("1"), "BMP")),
     }
     predictions = dict(zip(variants, _predict(model, variants.values())))

@@ -1,0 +1,105 @@
+"""The interim -> default model hand-over: a fresh server answers at once with a quick model while
+the default one trains in the background, then the default takes over.
+
+`python -m ml init` (and every CLI command on a fresh database) trains the default to the end
+instead: only a server serves an interim model. The hand-over never overrides a person's choice:
+the default is activated only while the interim model is still the active one.
+
+Imports of scikit-learn-heavy modules sit inside the functions that train: Home reads `state()`
+on every run and must not pay for them.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from data import jobs as job_store
+from data import registry, settings
+
+log = logging.getLogger(__name__)
+
+INTERIM_KEY = "interim_model_id"  # set while an interim model serves; cleared by the hand-over
+SYSTEM = "system"
+
+
+def train_interim() -> int:
+    """Train and activate the quick interim model (about a second); remember that it is interim."""
+    from ml import default_model, lifecycle, training  # scikit-learn: only when a model is trained
+    from ml.sources import load_spec
+    spec, family, _ = default_model.INTERIM
+    model_id = training.train_and_register(load_spec(spec), family, {}, trained_by=SYSTEM)
+    lifecycle.set_notes(model_id, "Interim model: serves while the default model trains in the background.",
+                        by=SYSTEM)
+    lifecycle.activate(model_id, by=SYSTEM)
+    settings.put(INTERIM_KEY, str(model_id))
+    return model_id
+
+
+def interim_id() -> int | None:
+    value = settings.get(INTERIM_KEY)
+    return int(value) if value else None
+
+
+def ensure_serving(submit) -> int:
+    """The active model id for a server: when none is active, an interim one now and the default
+    queued as a job (`submit(request) -> job id`); a restart with the interim still active queues the
+    default again unless a default job is already queued or running."""
+    active = registry.active_id()
+    if active is None:
+        active = train_interim()
+    if interim_id() is not None and interim_id() == active and _pending_default_job() is None:
+        from ml.job_requests import DefaultModelRequest
+        job_id = submit(DefaultModelRequest())
+        log.info("default model queued as job %s; interim model %s serves meanwhile", job_id, active)
+    return active
+
+
+def _pending_default_job():
+    frame = job_store.page(kind="default_model", limit=5)
+    waiting = frame[frame["status"].isin(["queued", "running"])] if not frame.empty else frame
+    return None if waiting.empty else waiting.iloc[0]
+
+
+def default_model_job(request, ctx) -> dict:  # noqa: ARG001 - the request has no options
+    """Train the default model; hand over only if the interim model is still the active one."""
+    from ml import default_model, lifecycle, training
+    from ml.sources import load_spec
+    ctx.progress("loading data", 0.02, "Building the handwriting training set")
+    dataset = load_spec(default_model.spec())
+    ctx.check_cancelled()
+
+    def report(stage: str, fraction: float, detail: str = "", *, done=None, total=None) -> None:
+        ctx.progress(stage, fraction, f"{stage}{': ' + detail if detail else ''} ({len(dataset.y):,} images)",
+                     done=done, total=total, detail=detail)
+
+    model_id = training.train_and_register(dataset, default_model.DEFAULT_FAMILY, {}, trained_by=SYSTEM,
+                                           progress=report)
+    interim = interim_id()
+    if interim is not None and registry.active_id() == interim:
+        lifecycle.activate(model_id, by=SYSTEM)
+        settings.put(INTERIM_KEY, "")
+        return {"model_id": model_id, "message": f"Default model {model_id} trained and activated "
+                                                 f"(it replaced interim model {interim})."}
+    settings.put(INTERIM_KEY, "")
+    return {"model_id": model_id, "message": f"Default model {model_id} trained; not activated, because "
+                                             "someone chose another active model meanwhile."}
+
+
+@dataclass(frozen=True)
+class HandoverState:
+    """What Home shows while an interim model serves."""
+    interim_id: int
+    job_status: str | None
+    progress: float
+    message: str
+
+
+def state() -> HandoverState | None:
+    """None once the default model serves (or was never needed)."""
+    interim = interim_id()
+    if interim is None or registry.active_id() != interim:
+        return None
+    job = _pending_default_job()
+    if job is None:
+        return HandoverState(interim, None, 0.0, "The default model is not training (it will start with the server).")
+    return HandoverState(interim, str(job["status"]), float(job["progress"] or 0.0), str(job["message"] or job["stage"] or ""))

@@ -1,0 +1,63 @@
+"""A fresh server answers at once with an interim model; the default trains as a job and takes over,
+unless someone chose another model meanwhile. Home shows the hand-over while it runs."""
+from __future__ import annotations
+
+import pytest
+from conftest import texts
+
+from data import registry
+from ml import accounts, default_model, handover, jobs, lifecycle, training
+from ml.datasets import load_embedded
+from ml.job_requests import DefaultModelRequest
+
+
+@pytest.fixture
+def quick_default(monkeypatch):
+    """The hand-over mechanism, with a default that trains in a blink (the real one is the bench's)."""
+    monkeypatch.setattr(default_model, "SPEC", "digits")
+    monkeypatch.setattr(default_model, "DEFAULT_FAMILY", "knn")
+    monkeypatch.setattr(default_model, "DEFAULT_PARAMS", {"n_neighbors": 3})
+
+
+@pytest.fixture
+def fresh(empty_store, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_ADMIN_PASSWORD", "first-admin-pw-1")
+    accounts.ensure_admin()
+    return empty_store
+
+
+def test_a_fresh_server_serves_an_interim_model_and_queues_the_default(fresh, quick_default):
+    queued = []
+    active = handover.ensure_serving(lambda request: queued.append(request) or len(queued))
+    assert registry.active_id() == active == handover.interim_id()
+    assert registry.get(active).family == default_model.INTERIM[1]
+    assert [type(r) for r in queued] == [DefaultModelRequest]
+
+
+def test_the_default_takes_over_when_its_job_finishes(fresh, quick_default):
+    interim = handover.train_interim()
+    assert handover.state().interim_id == interim
+    record = jobs.run_inline(DefaultModelRequest())
+    assert record.status == "succeeded", record.message
+    active = registry.active_id()
+    assert active != interim and registry.get(active).family == "knn"
+    assert "replaced interim model" in record.message
+    assert handover.state() is None and handover.interim_id() is None
+
+
+def test_the_default_does_not_override_a_model_someone_chose(fresh, quick_default):
+    handover.train_interim()
+    chosen = training.train_and_register(load_embedded(), "logreg", {}, trained_by="admin")
+    lifecycle.activate(chosen, by="admin")
+    record = jobs.run_inline(DefaultModelRequest())
+    assert record.status == "succeeded" and "not activated" in record.message
+    assert registry.active_id() == chosen
+
+
+def test_home_shows_the_default_training_while_the_interim_serves(open_app, quick_default):
+    handover.train_interim()
+    at = open_app("ana", "home")
+    assert not at.exception
+    assert "interim model answers while the default model" in " ".join(p.value.text if hasattr(p.value, "text") else str(p)
+                                                                        for p in at.get("progress")) or \
+        "interim model" in texts(at)
