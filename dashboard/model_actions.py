@@ -19,9 +19,10 @@ def live(record: ModelRecord, user: User) -> None:
     else:
         st.plotly_chart(model_charts.accuracy_over_time(frame), key="live_chart")
     if st.button("Evaluate on all feedback", key="eval_feedback",
-                 help="Score this model on every image users corrected or confirmed, whichever model served it."):
+                 help="Score this model on every image users corrected or confirmed in its image convention, "
+                      "whichever model served it."):
         with failures.boundary("evaluate_model", user.username, stop=False):
-            result = scoring.evaluate(record.id, "feedback", whole=True)
+            result = scoring.evaluate(record.id, f"feedback:{record.convention['name']}", whole=True)
             st.metric("Accuracy on feedback", text.share(result["accuracy"]), help=f"Scored on {text.md(result['scored'])}.")
 
 

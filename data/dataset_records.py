@@ -31,7 +31,8 @@ FEEDBACK_CLASS_COUNTS = """
 SELECT f.true_digit, count(*) FROM predictions p
 JOIN (SELECT prediction_id, arg_max(true_digit, ts) AS true_digit FROM feedback GROUP BY prediction_id) f
   ON f.prediction_id = p.id
-WHERE len(p.model_input) = ?
+LEFT JOIN models m ON m.id = p.model_id
+WHERE len(p.model_input) = $size AND ($name = 'digits8' OR json_extract_string(m.convention, '$.name') = $name)
 GROUP BY f.true_digit"""
 
 
@@ -59,9 +60,9 @@ def all_datasets() -> pd.DataFrame:
     return db.frame(ALL)
 
 
-def feedback_class_counts(input_size: int) -> list[int]:
-    """Examples per digit (0..9) in the feedback dataset of that input size."""
+def feedback_class_counts(input_size: int, convention: str) -> list[int]:
+    """Examples per digit (0..9) in the feedback dataset of one image convention."""
     counts = [0] * 10
-    for digit, n in db.rows(FEEDBACK_CLASS_COUNTS, [input_size]):
+    for digit, n in db.rows(FEEDBACK_CLASS_COUNTS, {"size": input_size, "name": convention}):
         counts[int(digit)] = int(n)
     return counts

@@ -184,19 +184,24 @@ def export_csv(path: Path, username: str | None = None) -> Path:
     return Path(path)
 
 
+# Feedback in one image convention: stored model inputs of that size made by a model of that convention
+# (28x28 inputs exist in two conventions, so the serving model's convention tells them apart; 8x8
+# inputs are digits8 whichever model made them, even one deleted since).
 FEEDBACK_SAMPLES = """
 SELECT p.model_input, f.true_digit
 FROM predictions p
 JOIN (SELECT prediction_id, arg_max(true_digit, ts) AS true_digit FROM feedback GROUP BY prediction_id) f
   ON f.prediction_id = p.id
-WHERE len(p.model_input) = ?
+LEFT JOIN models m ON m.id = p.model_id
+WHERE len(p.model_input) = $size AND ($name = 'digits8' OR json_extract_string(m.convention, '$.name') = $name)
 ORDER BY p.id"""
 
 
-def feedback_samples(input_size: int):
-    """(model inputs, real digits) of every prediction users corrected or confirmed, as numpy arrays."""
+def feedback_samples(input_size: int, convention: str):
+    """(model inputs, real digits) of every prediction users corrected or confirmed in one image
+    convention, as numpy arrays."""
     import numpy as np
-    frame = db.frame(FEEDBACK_SAMPLES, [input_size])
+    frame = db.frame(FEEDBACK_SAMPLES, {"size": input_size, "name": convention})
     if frame.empty:
         return np.zeros((0, input_size)), np.zeros(0, dtype=np.int64)
     return np.vstack(frame["model_input"].to_numpy()).astype(np.float64), frame["true_digit"].to_numpy(np.int64)

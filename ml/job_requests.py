@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from data import dataset_records
-from ml.conventions import DIGITS_8X8
-from ml.errors import RequestError
+from ml.errors import DigitLabError, RequestError
 
 if TYPE_CHECKING:
     from ml.families import Param
@@ -26,7 +25,7 @@ def _families():
     return FAMILIES
 
 MIN_EXAMPLES, MIN_DIGITS = 2, 2  # a classifier needs two classes; a seeded split needs two examples of each
-DATASET_KINDS = ("digits", "feedback", "idx", "folder", "zip", "openml")
+DATASET_KINDS = ("digits", "feedback", "handwriting", "idx", "folder", "zip", "openml")
 MAX_COPIES = 10
 
 
@@ -110,11 +109,16 @@ def _check_dataset(spec: str) -> None:
     if not spec:
         raise RequestError("Name a dataset: digits, feedback, idx:IMAGES,LABELS, folder:PATH, zip:PATH or "
                            "openml:mnist_784.")
-    if kind not in DATASET_KINDS or (kind in ("digits", "feedback") and rest):
+    if kind not in DATASET_KINDS or (kind == "digits" and rest) or (kind == "handwriting" and rest not in ("", "quick")):
         raise RequestError(f"Unknown dataset {spec!r}: use digits, feedback, idx:IMAGES,LABELS, folder:PATH, "
                            "zip:PATH or openml:mnist_784.")
     if kind == "feedback":
-        problem = class_count_problem("feedback", dataset_records.feedback_class_counts(DIGITS_8X8.size ** 2))
+        from ml.sources import feedback_convention
+        try:
+            conv = feedback_convention(spec)
+        except DigitLabError as exc:
+            raise RequestError(str(exc)) from None
+        problem = class_count_problem(spec, dataset_records.feedback_class_counts(conv.size ** 2, conv.name))
         if problem:
             raise RequestError(problem + " Mark more predictions correct or pick the real digit on Draw or Upload.")
     elif kind == "idx":

@@ -21,7 +21,7 @@ import numpy as np
 
 from data import predictions
 from ml import archives
-from ml.conventions import CANON_28, DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.conventions import CANON_28, CONVENTIONS, DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
 from ml.images import MAX_UPLOAD_BYTES, ImageError, load_image
@@ -241,11 +241,23 @@ def _folder_images(root: Path) -> Iterator[tuple[str, bytes]]:
         yield relative, data
 
 
-def load_feedback(conv: ImageConvention = DIGITS_8X8) -> Dataset:
-    """What users corrected or confirmed in the app, as stored model inputs."""
-    X, y = predictions.feedback_samples(conv.size ** 2)
+def feedback_convention(spec: str) -> ImageConvention:
+    """`feedback` is in the default model's convention (canon28); `feedback:NAME` in another one."""
+    _, _, name = spec.partition(":")
+    if not name:
+        return CANON_28
+    if name not in CONVENTIONS:
+        raise DatasetError(f"Unknown image convention {name!r} for feedback; use one of {', '.join(CONVENTIONS)}.")
+    return CONVENTIONS[name]
+
+
+def load_feedback(conv: ImageConvention = CANON_28) -> Dataset:
+    """What users corrected or confirmed in the app, as stored model inputs of one convention (the
+    models that served them decide it)."""
+    X, y = predictions.feedback_samples(conv.size ** 2, conv.name)
     if len(y) == 0:
-        raise DatasetError("No feedback yet: mark predictions correct or pick the real digit on Draw or Upload.")
+        raise DatasetError(f"No feedback yet in the {conv.name} convention: mark predictions correct or pick the "
+                           "real digit on Draw or Upload (feedback:digits8 holds what older 8×8 models served).")
     return _checked("feedback", "feedback", X, y, conv)
 
 
@@ -274,6 +286,8 @@ def convention_of(spec: str) -> ImageConvention:
     kind = spec.strip().partition(":")[0]
     if kind == "handwriting":
         return CANON_28
+    if kind == "feedback":
+        return feedback_convention(spec)
     return MNIST_28X28 if kind in ("idx", "openml") else DIGITS_8X8
 
 
@@ -288,8 +302,8 @@ def _load_spec(spec: str) -> Dataset:
     kind, _, rest = spec.partition(":")
     if spec == "digits":
         return load_embedded()
-    if spec == "feedback":
-        return load_feedback()
+    if kind == "feedback":
+        return load_feedback(feedback_convention(spec))
     if kind == "handwriting":  # the default model's data (ml.handwriting), built offline; :quick in ~10 s
         from ml.handwriting import load_handwriting
         return load_handwriting(quick=rest == "quick")

@@ -17,6 +17,7 @@ def quick_default(monkeypatch):
     monkeypatch.setattr(default_model, "SPEC", "digits")
     monkeypatch.setattr(default_model, "DEFAULT_FAMILY", "knn")
     monkeypatch.setattr(default_model, "DEFAULT_PARAMS", {"n_neighbors": 3})
+    monkeypatch.setattr(default_model, "INTERIM", ("digits", "svc", {}))
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def test_a_fresh_server_serves_an_interim_model_and_queues_the_default(fresh, qu
     queued = []
     active = handover.ensure_serving(lambda request: queued.append(request) or len(queued))
     assert registry.active_id() == active == handover.interim_id()
-    assert registry.get(active).family == default_model.INTERIM[1]
+    assert registry.get(active).family == "svc"  # the interim recipe (patched to the quickest)
     assert [type(r) for r in queued] == [DefaultModelRequest]
 
 
@@ -58,6 +59,6 @@ def test_home_shows_the_default_training_while_the_interim_serves(open_app, quic
     handover.train_interim()
     at = open_app("ana", "home")
     assert not at.exception
-    assert "interim model answers while the default model" in " ".join(p.value.text if hasattr(p.value, "text") else str(p)
-                                                                        for p in at.get("progress")) or \
-        "interim model" in texts(at)
+    bars = [p.proto.text for p in at.get("progress")]
+    assert len(bars) == 1 and "interim model answers while the default model" in bars[0]
+    assert f"#{handover.interim_id()}" in texts(at)  # the interim model is the one shown as active

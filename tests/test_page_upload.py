@@ -114,7 +114,7 @@ def test_feedback_can_be_changed_and_withdrawn_by_its_author(open_app):
     at.button(key=f"fb_fix_{pid}").click().run()
     assert any("You said it is a 1" in s.value for s in at.success)
     assert db.rows("SELECT true_digit, is_correct FROM feedback") == [(1, False)]  # changed, not added
-    assert predictions.feedback_samples(64)[1].tolist() == [1]  # the training data follows
+    assert predictions.feedback_samples(784, "canon28")[1].tolist() == [1]  # the training data follows
     at.button(key=f"fb_withdraw_{pid}").click().run()
     assert not at.exception
     assert db.one("SELECT count(*) FROM feedback")[0] == 0
