@@ -1,0 +1,305 @@
+"""Tuning studies: Optuna searches a family's hyperparameters; DuckDB keeps the study and every trial.
+
+Optuna runs on its in-memory storage inside the app's one process (its RDB storage cannot use
+DuckDB). Each trial is written to `study_trials` when it starts (RUNNING) and completed in one
+UPDATE when it ends, so DuckDB always holds the whole study; resuming rebuilds a fresh in-memory
+study from those rows (`study.add_trials`), and trial numbers carry on where they stopped.
+
+Trials are scored on the validation share of the training data (or k-fold CV of everything but the
+test split); the test split is never predicted here: it stays for the final word on a promoted model.
+The objective composes the same pieces as `fitting.fit_and_score` (seeded split, `build_model`,
+`fitting.fit` with its step reports) rather than calling it, because fit_and_score also scores the
+test split and keeps the half-grown model to itself, and pruning needs to score that model per step.
+Trials register no model and write no audit row; a study's start, end, stop and promotion do.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn import metrics as skm
+
+from data import audit, studies
+from ml.datasets import Dataset, split
+from ml.errors import RequestError
+from ml.families import FAMILIES, build_model
+from ml.fitting import fit
+from ml.job_requests import OBJECTIVES, PromoteRequest, TuneRequest
+from ml.tuning_space import Dim, check_space, distributions, grid, suggest
+
+log = logging.getLogger(__name__)
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+STEPPED = ("random_forest", "hist_gb", "mlp")  # their half-grown model can be scored after each step
+
+
+class Stopped(Exception):
+    """The study was asked to stop (the job's cancel); the running trial is recorded as failed."""
+
+
+def score(objective: str, y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
+    """The objective on one scoring share: accuracy and macro-F1 (higher is better), log-loss (lower)."""
+    if objective == "log_loss":
+        return float(skm.log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=list(classes)))
+    y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+    if objective == "macro_f1":
+        return float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0))
+    return float(skm.accuracy_score(y_true, y_pred))
+
+
+def scoring_folds(dataset: Dataset, *, seed: int, test_size: float, val_size: float,
+                  cv_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit indices, score indices) pairs; none of them touches the seeded test split."""
+    if cv_folds >= 2:
+        from sklearn.model_selection import StratifiedKFold
+        pool = split(dataset.X, dataset.y, seed=seed, test_size=test_size)["train"]
+        folds = StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(pool, dataset.y[pool])
+        return [(pool[a], pool[b]) for a, b in folds]
+    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size, val_size=val_size)
+    return [(parts["train"], parts["val"])]
+
+
+def make_objective(dataset: Dataset, family: str, dims: list[Dim], *, objective: str = "accuracy", seed: int = 0,
+                   test_size: float = 0.2, val_size: float = 0.2, cv_folds: int = 0,
+                   check: Callable[[], None] = lambda: None) -> Callable[[optuna.Trial], float]:
+    """`objective(trial) -> float` for a family: suggest, fit, score on the validation share (or CV folds).
+
+    Step-wise families report the validation score after each step (`trial.report`) and stop when the
+    pruner says so; with CV, the mean so far is reported after each fold. `check` raises to stop.
+    """
+    folds = scoring_folds(dataset, seed=seed, test_size=test_size, val_size=val_size, cv_folds=cv_folds)
+    defaults = FAMILIES[family].defaults_for(dataset.convention.name)
+    X, y = dataset.X, dataset.y
+
+    def run(trial: optuna.Trial) -> float:
+        params = {**defaults, **suggest(trial, dims)}
+        if "seed" in params:
+            params["seed"] = seed
+        scores: list[float] = []
+        for k, (fit_idx, score_idx) in enumerate(folds):
+            pipeline = build_model(family, params, deskew=dataset.convention.deskew)
+            steps = {"n": 0}
+
+            def on_step(done: int, total: int, unit: str, pipeline=pipeline, steps=steps) -> None:
+                check()
+                steps["n"] += 1
+                if len(folds) > 1 or family not in STEPPED:
+                    return
+                value = score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
+                trial.report(value, steps["n"])
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after {done:,} of {total:,} {unit}")
+            fit(pipeline, X[fit_idx], y[fit_idx], on_step)
+            check()
+            scores.append(score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_))
+            if len(folds) > 1:
+                trial.report(float(np.mean(scores)), k)
+                if k + 1 < len(folds) and trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after fold {k + 1} of {len(folds)}")
+        return float(np.mean(scores))
+    return run
+
+
+def make_sampler(name: str, dims: list[Dim], seed: int) -> optuna.samplers.BaseSampler:
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "grid":
+        return optuna.samplers.GridSampler(grid(dims), seed=seed)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=4)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=20)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=2)
+    return optuna.pruners.NopPruner()
+
+
+def frozen_trials(study: studies.StudyRecord) -> list[optuna.trial.FrozenTrial]:
+    """The study's finished trials from DuckDB as Optuna trials (numbers in order, for add_trials)."""
+    dists = distributions([Dim.from_dict(d) for d in study.space])
+    out = []
+    for row in studies.trials(study.id):
+        if row.state == "RUNNING":
+            continue
+        state = optuna.trial.TrialState[row.state]
+        value = row.value if state != optuna.trial.TrialState.FAIL else None
+        params = {k: v for k, v in row.params.items() if k in dists}
+        out.append(optuna.trial.create_trial(state=state, value=value, params=params,
+                                             distributions={k: dists[k] for k in params},
+                                             intermediate_values=row.intermediate,
+                                             user_attrs={"number_in_duckdb": row.number}))
+    return out
+
+
+def load_study(study: studies.StudyRecord, *, sampler: str | None = None) -> optuna.Study:
+    """A fresh in-memory Optuna study holding every finished trial DuckDB has (charts, resuming)."""
+    dims = [Dim.from_dict(d) for d in study.space]
+    settings = study.settings
+    made = optuna.create_study(direction=study.direction, study_name=study.name,
+                               sampler=make_sampler(sampler or settings["sampler"], dims, settings["seed"]),
+                               pruner=make_pruner(settings["pruner"]))
+    made.add_trials(frozen_trials(study))
+    return made
+
+
+def reconcile() -> None:
+    """Studies whose job is over but still say running (the server stopped): interrupted, trials failed."""
+    found = studies.mark_orphans_interrupted()
+    if found:
+        log.warning("marked %d study(ies) from a previous run as interrupted", found)
+
+
+def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Callable[..., None] | None = None,
+              check: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """Create or resume the named study and run `n_trials` more trials (or until the time budget)."""
+    from ml.sources import load_spec
+    reconcile()
+    record = studies.by_name(request.study)
+    if record is None:
+        dims = check_space(request.family, request.space)
+        studies.create(name=request.study, family=request.family, dataset=request.dataset,
+                       objective=request.objective, direction=OBJECTIVES[request.objective],
+                       space=[d.to_dict() for d in dims], settings=request.settings, created_by=request.user)
+        record = studies.by_name(request.study)
+    elif record.status == "running":
+        raise RequestError(f"Study {record.name!r} is already running.")
+    dims = [Dim.from_dict(d) for d in record.space]
+    settings = record.settings
+    dataset = load_spec(record.dataset)
+    study = load_study(record)
+    past = len(study.trials)
+    studies.start(record.id, job_id, request.n_trials)
+    audit.record(request.user, "tune_study", "ok", f"study {record.name} started: {request.n_trials} trials "
+                                                   f"({past} before), sampler {settings['sampler']}")
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def guarded_check() -> None:
+        if stop.is_set():
+            raise Stopped()
+        try:
+            check()
+        except Exception:
+            stop.set()
+            raise Stopped() from None
+
+    objective = make_objective(dataset, record.family, dims, objective=record.objective, seed=settings["seed"],
+                               test_size=settings["test_size"], val_size=settings["val_size"],
+                               cv_folds=settings["cv_folds"], check=guarded_check)
+
+    def wrapped(trial: optuna.Trial) -> float:
+        studies.trial_started(record.id, trial.number, {}, threading.current_thread().name)
+        try:
+            return objective(trial)
+        except Stopped:
+            trial.set_user_attr("message", "Stopped with the study.")
+            study.stop()
+            raise
+        except optuna.TrialPruned as exc:
+            trial.set_user_attr("message", str(exc))
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad combination fails its trial, not the study
+            trial.set_user_attr("message", f"{type(exc).__name__}: {exc}")
+            raise
+
+    def persist(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
+        studies.trial_finished(record.id, frozen.number, frozen.state.name, frozen.value, frozen.params,
+                               frozen.intermediate_values, frozen.last_step, frozen.user_attrs.get("message", ""))
+        if progress is not None:
+            done = len(study.trials) - past
+            best = _best_text(study)
+            try:
+                progress("trials", min(1.0, done / request.n_trials), f"{done} of {request.n_trials} trials{best}",
+                         done=done, total=request.n_trials)
+            except Exception:  # noqa: BLE001 - the job's cancel arrives here too
+                stop.set()
+                study.stop()
+
+    try:
+        study.optimize(wrapped, n_trials=request.n_trials, timeout=request.timeout_s or None,
+                       n_jobs=request.workers, catch=(Exception,), callbacks=[persist])
+    except BaseException as exc:
+        studies.finish(record.id, "failed", f"{type(exc).__name__}: {exc}")
+        audit.record(request.user, "tune_study", "error", f"study {record.name} failed: {exc}")
+        raise
+    summary = result_of(studies.get(record.id), seconds=time.monotonic() - started)
+    if stop.is_set():
+        studies.finish(record.id, "stopped", "Stopped; resume it to add trials.")
+        audit.record(request.user, "tune_study", "ok", f"study {record.name} stopped after {summary['trials']} trials")
+        from ml.jobs import JobCancelled
+        raise JobCancelled()
+    studies.finish(record.id, "finished", summary["message"])
+    audit.record(request.user, "tune_study", "ok", f"study {record.name} finished: {summary['message']}")
+    return summary
+
+
+def _best_text(study: optuna.Study) -> str:
+    try:
+        best = study.best_trial
+    except ValueError:
+        return ""
+    return f" · best {best.value:.4f} (trial {best.number})"
+
+
+def result_of(record: studies.StudyRecord, *, seconds: float | None = None) -> dict[str, Any]:
+    """The study's outcome as JSON: its best trial (number, value, parameters) and its trial counts."""
+    rows = studies.trials(record.id)
+    counts = {state: sum(r.state == state for r in rows) for state in ("COMPLETE", "PRUNED", "FAIL")}
+    best = studies.best(record.id, record.direction)
+    out: dict[str, Any] = {
+        "study": record.name, "study_id": record.id, "family": record.family, "dataset": record.dataset,
+        "objective": record.objective, "direction": record.direction, "trials": len(rows),
+        "complete": counts["COMPLETE"], "pruned": counts["PRUNED"], "failed": counts["FAIL"],
+        "best_trial": best[0] if best else None, "best_value": best[1] if best else None,
+        "best_params": best[2] if best else None}
+    if seconds is not None:
+        out["seconds"] = round(seconds, 2)
+    out["message"] = (f"{len(rows)} trials; best {record.objective.replace('_', '-')} {best[1]:.4f} (trial {best[0]})"
+                      if best else f"{len(rows)} trials; none complete")
+    return out
+
+
+def tune_job(request: TuneRequest, ctx) -> dict:
+    """The "tune" job (see ml.job_kinds): the Tuning page and `python -m ml tune` run this."""
+    ctx.progress("loading data", 0.01, f"Loading {request.dataset}")
+    return run_study(request, job_id=ctx.job_id, progress=ctx.progress, check=ctx.check_cancelled)
+
+
+def promote(request: PromoteRequest, *, progress=None) -> dict[str, Any]:
+    """Train a trial's parameters on the full training data (no validation share held out), score on the
+    test split, register the version and link it to the study and trial."""
+    from ml.fitting import quiet
+    from ml.sources import load_spec
+    from ml.training import train_and_register
+    record = studies.get(request.study_id)
+    trial = next(t for t in studies.trials(record.id) if t.number == request.trial)
+    params = dict(trial.params)
+    if "seed" in FAMILIES[record.family].defaults:
+        params["seed"] = record.settings["seed"]
+    model_id = train_and_register(load_spec(record.dataset), record.family, params, trained_by=request.user,
+                                  seed=record.settings["seed"], test_size=record.settings["test_size"],
+                                  activate=request.activate, progress=progress or quiet)
+    studies.link_model(model_id, record.id, trial.number, request.user)
+    audit.record(request.user, "promote_trial", "ok", f"study {record.name} trial {trial.number} -> model {model_id}")
+    from data import registry
+    accuracy = registry.get(model_id).metrics["accuracy"]
+    return {"model_id": model_id, "study_id": record.id, "trial": trial.number, "accuracy": accuracy,
+            "message": f"Model {model_id} trained from trial {trial.number} of {record.name}: "
+                       f"{accuracy:.2%} accuracy on the test split."}
+
+
+def promote_job(request: PromoteRequest, ctx) -> dict:
+    def report(stage: str, fraction: float, detail: str = "", *, done=None, total=None) -> None:
+        ctx.progress(stage, fraction, f"{stage}{': ' + detail if detail else ''}", done=done, total=total)
+    return promote(request, progress=report)
