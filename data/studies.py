@@ -49,15 +49,16 @@ WHERE status = 'running' AND job_id IN ({_FINAL_JOB}) RETURNING id"""
 # A study list: one query with its trial counts and best value.
 LIST = """
 SELECT s.id, s.name, s.family, s.dataset, s.objective, s.direction, s.status, s.planned, s.created_by,
-       s.created_at, s.job_id,
-       count(t.number) FILTER (WHERE t.state = 'COMPLETE') AS complete,
-       count(t.number) FILTER (WHERE t.state = 'PRUNED') AS pruned,
-       count(t.number) FILTER (WHERE t.state = 'FAIL') AS failed,
-       count(t.number) FILTER (WHERE t.state = 'RUNNING') AS running,
-       CASE WHEN s.direction = 'maximize' THEN max(t.value) FILTER (WHERE t.state = 'COMPLETE')
-            ELSE min(t.value) FILTER (WHERE t.state = 'COMPLETE') END AS best
-FROM studies s LEFT JOIN study_trials t ON t.study_id = s.id
-GROUP BY ALL ORDER BY s.id DESC LIMIT ?"""
+       s.created_at, s.job_id, coalesce(t.complete, 0) AS complete, coalesce(t.pruned, 0) AS pruned,
+       coalesce(t.failed, 0) AS failed, coalesce(t.running, 0) AS running,
+       CASE WHEN s.direction = 'maximize' THEN t.best_max ELSE t.best_min END AS best
+FROM studies s LEFT JOIN (
+    SELECT study_id, count(*) FILTER (WHERE state = 'COMPLETE') AS complete,
+           count(*) FILTER (WHERE state = 'PRUNED') AS pruned, count(*) FILTER (WHERE state = 'FAIL') AS failed,
+           count(*) FILTER (WHERE state = 'RUNNING') AS running,
+           max(value) FILTER (WHERE state = 'COMPLETE') AS best_max, min(value) FILTER (WHERE state = 'COMPLETE') AS best_min
+    FROM study_trials GROUP BY study_id) t ON t.study_id = s.id
+ORDER BY s.id DESC LIMIT ?"""
 TRIAL_START = "INSERT INTO study_trials (study_id, number, state, params, worker) VALUES (?, ?, 'RUNNING', ?, ?)"
 TRIAL_FINISH = """
 UPDATE study_trials SET state = ?, value = ?, params = ?, intermediate = ?, last_step = ?, message = ?,

@@ -1,4 +1,4 @@
-"""Command line: `python -m ml init | predict`.
+"""Command line: `python -m ml init | predict | train | tune | evaluate | serve`.
 
 Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
 module allowed to print.
@@ -100,6 +100,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from ml import jobs
+    from ml.job_requests import TuneRequest
+    prepare(reveal=False)
+    request = TuneRequest(family=args.family, dataset=args.dataset, requested_by=args.user, n_trials=args.trials,
+                          timeout_s=args.timeout, workers=args.workers, study=args.study or "",
+                          objective=args.objective, sampler=args.sampler, pruner=args.pruner,
+                          cv_folds=args.cv_folds, seed=args.seed)
+    record = jobs.run_inline(request)  # a refusal is a DigitLabError: main prints its sentence
+    if record.status != "succeeded":
+        print(f"Tuning {record.status}: {record.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(record.result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml import scoring
     from ml.errors import DigitLabError
@@ -151,6 +167,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--user", default="admin",
                        help="who trains: an active user whose role may train (default: the first admin)")
     train.set_defaults(func=cmd_train)
+    tune = sub.add_parser("tune", help="run (or resume) an Optuna study; prints the best trial as JSON "
+                                       "(same code path as the Tuning page)")
+    tune.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
+    tune.add_argument("--dataset", default="digits", metavar="SPEC", help="as for train")
+    tune.add_argument("--trials", type=int, default=20, help="how many trials to add")
+    tune.add_argument("--timeout", type=float, default=0.0, metavar="S", help="time budget in seconds (0: none)")
+    tune.add_argument("--workers", type=int, default=1, metavar="K", help="trials run at once (threads)")
+    tune.add_argument("--study", default="", metavar="NAME", help="a new name, or an existing study to resume")
+    tune.add_argument("--objective", default="accuracy", choices=("accuracy", "macro_f1", "log_loss"),
+                      help="scored on the validation share (or CV folds), never the test split")
+    tune.add_argument("--sampler", default="tpe", choices=("tpe", "random", "cmaes", "grid"))
+    tune.add_argument("--pruner", default="median", choices=("median", "hyperband", "successive_halving", "none"))
+    tune.add_argument("--cv-folds", type=int, default=0, help="k-fold CV instead of the validation share (0: off)")
+    tune.add_argument("--seed", type=int, default=0, help="split, model and sampler seed (not searched)")
+    tune.add_argument("--user", default="admin", help="who tunes: an active user whose role may tune")
+    tune.set_defaults(func=cmd_tune)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)
     evaluate.add_argument("--dataset", default="digits", metavar="SPEC")
