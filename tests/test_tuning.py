@@ -123,7 +123,7 @@ def test_step_wise_families_are_pruned_and_say_at_which_step(seeded_store, captu
 
 
 def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_going_on(seeded_store, captured):
-    request = TuneRequest("logreg", "digits", "ana", [_dim("C", "float", 0.01, 10, True)], n_trials=3,
+    request = TuneRequest("knn", "digits", "ana", [_dim("n_neighbors", low=1, high=15)], n_trials=3,
                           study="lr").validated()
     first = tuning.run_study(request)
     study_id = first["study_id"]
@@ -138,7 +138,7 @@ def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_go
     assert studies.get(study_id).status == "interrupted"
     lost = studies.trials(study_id)[3]
     assert lost.state == "FAIL" and "server stopped" in lost.message
-    resumed = tuning.run_study(TuneRequest("logreg", "digits", "ana", n_trials=2, study="lr").validated())
+    resumed = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="lr").validated())
     assert [r.number for r in studies.trials(study_id)] == [0, 1, 2, 3, 4, 5]
     assert resumed["complete"] == 5 and resumed["failed"] == 1
     _same(study_id, captured[-1])

@@ -1,0 +1,84 @@
+"""Tuning page (AppTest): an analyst starts a study, sees its trials and charts, trains the best trial;
+a bad search space is refused in one sentence; viewers cannot open it."""
+from conftest import texts
+
+from data import db, studies
+from ml import jobs, tuning
+from ml.job_requests import TuneRequest
+
+
+def _start(at):
+    next(b for b in at.button if b.label == "Start study").click()
+    at.run()
+
+
+def test_analyst_runs_a_study_and_trains_its_best_trial(open_app):
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        assert not at.exception
+        assert "No studies yet" in texts(at)
+        at.selectbox(key="tune_family").set_value("knn").run()
+        at.number_input(key="tune_trials").set_value(4)
+        at.text_input(key="tune_name").input("page-knn")
+        _start(at)
+        assert not at.exception
+        job_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'tune'")[0]
+        done = jobs.runner().wait(job_id, timeout=120)
+        assert done.status == "succeeded", done.message
+        at.run()
+        shown = texts(at)
+        assert "4 / 4" in shown  # trials done / planned
+        best = studies.best(studies.by_name("page-knn").id, "maximize")
+        assert f"{best[1]:.4f}" in shown
+        assert len(at.dataframe[-1].value) == 4  # the trials table
+        assert any(b.label == "Trials as CSV" for b in at.get("download_button"))
+        assert at.selectbox(key="tune_promote_trial").value == best[0]
+        next(b for b in at.button if b.label == "Train this").click()
+        at.run()
+        promote_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'promote'")[0]
+        trained = jobs.runner().wait(promote_id, timeout=120)
+        assert trained.status == "succeeded", trained.message
+        assert studies.model_link(trained.result["model_id"]) == (studies.by_name("page-knn").id, best[0])
+        at.run()
+        assert f"#{trained.result['model_id']} (trial {best[0]})" in texts(at)
+    finally:
+        jobs.reset_runner()
+
+
+def test_a_bad_search_space_is_refused_and_no_study_starts(open_app):
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        at.selectbox(key="tune_family").set_value("knn").run()
+        at.text_input(key="tune_dataset").input("zip:/nonexistent.zip")
+        _start(at)
+        assert not at.exception
+        assert any("nonexistent.zip is not a zip file" in e.value for e in at.error)
+        assert studies.listing().empty and db.one("SELECT count(*) FROM jobs")[0] == 0
+    finally:
+        jobs.reset_runner()
+
+
+def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
+    tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=3, study="charted").validated())
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        assert not at.exception
+        assert len(at.tabs) == 5
+        assert len(at.get("plotly_chart")) >= 4  # history, importances, parallel coordinates, slice
+        study_id = studies.by_name("charted").id
+        at.number_input(key=f"tune_more_{study_id}").set_value(2)
+        next(b for b in at.button if b.label == "Resume study").click()
+        at.run()
+        job_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'tune'")[0]
+        assert jobs.runner().wait(job_id, timeout=120).status == "succeeded"
+        assert [t.number for t in studies.trials(study_id)] == [0, 1, 2, 3, 4]
+    finally:
+        jobs.reset_runner()
+
+
+def test_viewers_cannot_open_tuning(open_app):
+    at = open_app("vic", "tuning")
+    assert any("may not open Tuning" in e.value for e in at.error)
