@@ -76,27 +76,32 @@ def make_objective(dataset: Dataset, family: str, dims: list[Dim], *, objective:
     defaults = FAMILIES[family].defaults_for(dataset.convention.name)
     X, y = dataset.X, dataset.y
 
+    def fit_scored(trial: optuna.Trial, params: dict, fit_idx: np.ndarray, score_idx: np.ndarray,
+                   stepwise: bool) -> float:
+        pipeline = build_model(family, params, deskew=dataset.convention.deskew)
+        steps = 0
+
+        def on_step(done: int, total: int, unit: str) -> None:
+            nonlocal steps
+            check()
+            steps += 1
+            if not stepwise:
+                return
+            value = score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
+            trial.report(value, steps)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after {done:,} of {total:,} {unit}")
+        fit(pipeline, X[fit_idx], y[fit_idx], on_step)
+        check()
+        return score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
+
     def run(trial: optuna.Trial) -> float:
         params = {**defaults, **suggest(trial, dims)}
         if "seed" in params:
             params["seed"] = seed
         scores: list[float] = []
         for k, (fit_idx, score_idx) in enumerate(folds):
-            pipeline = build_model(family, params, deskew=dataset.convention.deskew)
-            steps = {"n": 0}
-
-            def on_step(done: int, total: int, unit: str, pipeline=pipeline, steps=steps) -> None:
-                check()
-                steps["n"] += 1
-                if len(folds) > 1 or family not in STEPPED:
-                    return
-                value = score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
-                trial.report(value, steps["n"])
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after {done:,} of {total:,} {unit}")
-            fit(pipeline, X[fit_idx], y[fit_idx], on_step)
-            check()
-            scores.append(score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_))
+            scores.append(fit_scored(trial, params, fit_idx, score_idx, len(folds) == 1 and family in STEPPED))
             if len(folds) > 1:
                 trial.report(float(np.mean(scores)), k)
                 if k + 1 < len(folds) and trial.should_prune():
