@@ -5,6 +5,7 @@ large study gets its history chart drawn from the rows (sampled), since Optuna's
 """
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -132,6 +133,15 @@ def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
     states = st.multiselect("States", ["COMPLETE", "PRUNED", "FAIL", "RUNNING"],
                             default=["COMPLETE", "PRUNED", "FAIL", "RUNNING"], key="tune_states")
     shown = frame[frame["state"].isin(states)].drop(columns=["intermediate"])
+    params = pd.json_normalize([json.loads(p) for p in shown["params"]]).set_index(shown.index)
+    shown = pd.concat([shown.drop(columns=["params"]), params.add_prefix("param: ")], axis=1)
+    numeric = [c for c in params.columns if pd.api.types.is_numeric_dtype(params[c]) and params[c].nunique() > 1]
+    if numeric:
+        column = st.selectbox("Filter by parameter", ["(none)", *numeric], key="tune_filter_param")
+        if column != "(none)":
+            low, high = float(params[column].min()), float(params[column].max())
+            lo, hi = st.slider(f"{column} between", low, high, (low, high), key="tune_filter_range")
+            shown = shown[params[column].between(lo, hi)]
     shown = shown.rename(columns={"last_step": "pruned at step / last step"})
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button("Trials as CSV", frame.to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
@@ -155,7 +165,8 @@ def charts(frame: pd.DataFrame, record: studies.StudyRecord) -> None:
     if complete == 0:
         st.info("Charts appear when a trial is complete.")
         return
-    tabs = st.tabs(["History", "Importances", "Parallel coordinates", "Slice", "Intermediate values"])
+    tabs = st.tabs(["History", "Importances", "Parallel coordinates", "Slice", "Contour", "Intermediate values",
+                    "Distribution"])
     tabs[0].plotly_chart(history_chart(frame, record), width="stretch", key="tune_history")
     if len(frame) > OPTUNA_PLOTS_UP_TO:
         for tab in tabs[1:]:
@@ -164,7 +175,7 @@ def charts(frame: pd.DataFrame, record: studies.StudyRecord) -> None:
     import optuna.visualization as vis
     study = tuning.load_study(record)
     plots = [(vis.plot_param_importances, 2), (vis.plot_parallel_coordinate, 1), (vis.plot_slice, 1),
-             (vis.plot_intermediate_values, 1)]
+             (vis.plot_contour, 2), (vis.plot_intermediate_values, 1), (vis.plot_edf, 1)]
     for tab, (plot, needed) in zip(tabs[1:], plots):
         if complete < needed:
             tab.info(f"Needs {needed} complete trials.")

@@ -66,8 +66,13 @@ def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
     try:
         at = open_app("ana", "tuning")
         assert not at.exception
-        assert len(at.tabs) == 5
-        assert len(at.get("plotly_chart")) >= 4  # history, importances, parallel coordinates, slice
+        assert len(at.tabs) == 7
+        at.selectbox(key="tune_filter_param").set_value("n_neighbors").run()
+        values = sorted(t.params["n_neighbors"] for t in studies.trials(studies.by_name("charted").id))
+        at.slider(key="tune_filter_range").set_range(values[0], values[0]).run()
+        table = at.dataframe[-1].value
+        assert len(table) == values.count(values[0]) < 3 and set(table["param: n_neighbors"]) == {values[0]}
+        assert len(at.get("plotly_chart")) >= 6  # history, importances, parallel coordinates, slice, contour, EDF
         study_id = studies.by_name("charted").id
         at.number_input(key=f"tune_more_{study_id}").set_value(2)
         next(b for b in at.button if b.label == "Resume study").click()

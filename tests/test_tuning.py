@@ -192,3 +192,28 @@ def test_cli_tune_prints_the_best_trial_as_json(seeded_store, capsys):
     assert set(best["best_params"]) == {"n_neighbors", "weights"}
     assert main(["tune", "--family", "knn", "--trials", "0"]) == 1
     assert "Ask for between 1 and 10,000 trials; got 0." in capsys.readouterr().err
+
+
+def _done(name: str) -> int:
+    study = studies.by_name(name)
+    return studies.summary(study.id)["done"] if study else 0
+
+
+def test_cancelling_the_job_stops_the_study_between_steps(seeded_store):
+    import time
+    jobs.reset_runner()
+    try:
+        job_id = jobs.submit(TuneRequest("knn", "digits", "ana", n_trials=5_000, study="long"))
+        deadline = time.monotonic() + 60
+        while _done("long") < 2:
+            assert time.monotonic() < deadline, "no trial finished within a minute"
+            time.sleep(0.05)
+        jobs.cancel(job_id, by="ana")
+        record = jobs.runner().wait(job_id, timeout=60)
+    finally:
+        jobs.reset_runner()
+    assert record.status == "cancelled"
+    study = studies.by_name("long")
+    rows = studies.trials(study.id)
+    assert study.status == "stopped" and 2 <= len(rows) < 5_000
+    assert all(r.state in ("COMPLETE", "FAIL") for r in rows)  # none left RUNNING, none half-written
