@@ -260,6 +260,7 @@ class TuneRequest(JobRequest):
         from data import studies
         from ml import tuning_space
         name = self.study.strip()
+        studies.mark_orphans_interrupted()  # a study the last server left running can be resumed
         existing = studies.by_name(name) if name else None
         if not 1 <= int(self.n_trials) <= MAX_TRIALS:
             raise RequestError(f"Ask for between 1 and {MAX_TRIALS:,} trials; got {self.n_trials}.")

@@ -124,7 +124,7 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=4)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=20)
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource="auto")
     if name == "successive_halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=2)
     return optuna.pruners.NopPruner()
@@ -148,13 +148,17 @@ def frozen_trials(study: studies.StudyRecord) -> list[optuna.trial.FrozenTrial]:
 
 
 def load_study(study: studies.StudyRecord, *, sampler: str | None = None) -> optuna.Study:
-    """A fresh in-memory Optuna study holding every finished trial DuckDB has (charts, resuming)."""
+    """A fresh in-memory Optuna study holding every finished trial DuckDB has (charts, resuming).
+
+    The sampler's seed moves on with the number of past trials, so a resumed random search does not
+    draw the first run's parameters again."""
     dims = [Dim.from_dict(d) for d in study.space]
     settings = study.settings
+    past = frozen_trials(study)
     made = optuna.create_study(direction=study.direction, study_name=study.name,
-                               sampler=make_sampler(sampler or settings["sampler"], dims, settings["seed"]),
+                               sampler=make_sampler(sampler or settings["sampler"], dims, settings["seed"] + len(past)),
                                pruner=make_pruner(settings["pruner"]))
-    made.add_trials(frozen_trials(study))
+    made.add_trials(past)
     return made
 
 
@@ -171,6 +175,7 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
     from ml.sources import load_spec
     reconcile()
     record = studies.by_name(request.study)
+    dataset = load_spec(record.dataset if record is not None else request.dataset)
     if record is None:
         dims = check_space(request.family, request.space)
         studies.create(name=request.study, family=request.family, dataset=request.dataset,
@@ -181,7 +186,6 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
         raise RequestError(f"Study {record.name!r} is already running.")
     dims = [Dim.from_dict(d) for d in record.space]
     settings = record.settings
-    dataset = load_spec(record.dataset)
     study = load_study(record)
     past = len(study.trials)
     studies.start(record.id, job_id, request.n_trials)

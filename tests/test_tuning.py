@@ -217,3 +217,15 @@ def test_cancelling_the_job_stops_the_study_between_steps(seeded_store):
     rows = studies.trials(study.id)
     assert study.status == "stopped" and 2 <= len(rows) < 5_000
     assert all(r.state in ("COMPLETE", "FAIL") for r in rows)  # none left RUNNING, none half-written
+
+
+def test_a_resumed_random_search_draws_new_parameters_and_two_workers_keep_trials_whole(seeded_store, captured):
+    space = [_dim("n_neighbors", low=1, high=30), _dim("weights", "choice", choices=("uniform", "distance"))]
+    tuning.run_study(TuneRequest("knn", "digits", "ana", space, sampler="random", n_trials=4, study="rnd").validated())
+    result = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=4, workers=2, study="rnd").validated())
+    rows = studies.trials(result["study_id"])
+    first, again = [r.params for r in rows[:4]], [r.params for r in rows[4:]]
+    assert first != again and len(rows) == 8
+    assert [r.number for r in rows] == list(range(8))
+    assert all(r.worker and r.state == "COMPLETE" for r in rows)  # each trial written once, by the thread that ran it
+    _same(result["study_id"], captured[-1])
