@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -142,8 +143,7 @@ def frozen_trials(study: studies.StudyRecord) -> list[optuna.trial.FrozenTrial]:
         params = {k: v for k, v in row.params.items() if k in dists}
         out.append(optuna.trial.create_trial(state=state, value=value, params=params,
                                              distributions={k: dists[k] for k in params},
-                                             intermediate_values=row.intermediate,
-                                             user_attrs={"number_in_duckdb": row.number}))
+                                             intermediate_values=row.intermediate))
     return out
 
 
@@ -160,6 +160,58 @@ def load_study(study: studies.StudyRecord, *, sampler: str | None = None) -> opt
                                pruner=make_pruner(settings["pruner"]))
     made.add_trials(past)
     return made
+
+
+class TrialLog:
+    """Trial rows on their way to DuckDB, at most `every` seconds late: written at once when the last
+    write is that old, else batched with whatever else comes within that time (a timer writes them).
+
+    So a trial is on disk as RUNNING within `every` seconds of its start (a restart marks it failed,
+    never loses it) and complete within `every` seconds of its end, while quick trials (a trivial
+    objective: a few ms each) share one statement instead of paying two each.
+    """
+
+    def __init__(self, study_id: int, every: float = 0.2) -> None:
+        self.study_id, self.every = study_id, every
+        self._pending: dict[int, tuple] = {}
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._timer: threading.Timer | None = None
+
+    def started(self, number: int, worker: str) -> None:
+        now = datetime.now()
+        self._put(number, (self.study_id, number, "RUNNING", {}, None, {}, None, now, None, None, worker, ""))
+
+    def finished(self, frozen: optuna.trial.FrozenTrial, worker: str, message: str) -> None:
+        start, end = frozen.datetime_start, frozen.datetime_complete or datetime.now()
+        self._put(frozen.number, (
+            self.study_id, frozen.number, frozen.state.name, frozen.params, frozen.value,
+            {str(k): v for k, v in frozen.intermediate_values.items()}, frozen.last_step, start, end,
+            (end - start).total_seconds() if start else None, worker, message[:500]))
+
+    def _put(self, number: int, row: tuple) -> None:
+        with self._lock:
+            self._pending[number] = row  # a finished row replaces its RUNNING row not yet written
+            wait = self.every - (time.monotonic() - self._last)
+            if wait <= 0:
+                self._flush()
+            elif self._timer is None:
+                self._timer = threading.Timer(wait, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write what is pending now (the study's end calls this too)."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        rows, self._pending = list(self._pending.values()), {}
+        studies.write_trials(rows)
+        self._last = time.monotonic()
 
 
 def reconcile() -> None:
@@ -207,8 +259,11 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
                                test_size=settings["test_size"], val_size=settings["val_size"],
                                cv_folds=settings["cv_folds"], check=guarded_check)
 
+    trial_log = TrialLog(record.id)
+
     def wrapped(trial: optuna.Trial) -> float:
-        studies.trial_started(record.id, trial.number, {}, threading.current_thread().name)
+        trial.set_user_attr("worker", threading.current_thread().name)
+        trial_log.started(trial.number, threading.current_thread().name)
         try:
             return objective(trial)
         except Stopped:
@@ -223,8 +278,7 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
             raise
 
     def persist(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> None:
-        studies.trial_finished(record.id, frozen.number, frozen.state.name, frozen.value, frozen.params,
-                               frozen.intermediate_values, frozen.last_step, frozen.user_attrs.get("message", ""))
+        trial_log.finished(frozen, frozen.user_attrs.get("worker", ""), frozen.user_attrs.get("message", ""))
         if progress is not None:
             done = len(study.trials) - past
             best = _best_text(study)
@@ -239,9 +293,11 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
         study.optimize(wrapped, n_trials=request.n_trials, timeout=request.timeout_s or None,
                        n_jobs=request.workers, catch=(Exception,), callbacks=[persist])
     except BaseException as exc:
+        trial_log.flush()
         studies.finish(record.id, "failed", f"{type(exc).__name__}: {exc}")
         audit.record(request.user, "tune_study", "error", f"study {record.name} failed: {exc}")
         raise
+    trial_log.flush()
     summary = result_of(studies.get(record.id), seconds=time.monotonic() - started)
     if stop.is_set():
         studies.finish(record.id, "stopped", "Stopped; resume it to add trials.")

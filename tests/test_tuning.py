@@ -131,7 +131,7 @@ def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_go
     job_id = job_store.create("tune", request.to_params(), "ana", lane="tune")
     job_store.mark_running(job_id)
     studies.start(study_id, job_id, 2)
-    studies.trial_started(study_id, 3, {}, "job-tune")
+    tuning.TrialLog(study_id).started(3, "job-tune")
     jobs.reset_runner()
     job_store.mark_interrupted_all()  # what a new server's runner does first
     tuning.reconcile()
@@ -229,3 +229,15 @@ def test_a_resumed_random_search_draws_new_parameters_and_two_workers_keep_trial
     assert [r.number for r in rows] == list(range(8))
     assert all(r.worker and r.state == "COMPLETE" for r in rows)  # each trial written once, by the thread that ran it
     _same(result["study_id"], captured[-1])
+
+
+def test_a_long_trial_is_on_disk_as_running_while_it_runs(seeded_store):
+    import time
+    log = tuning.TrialLog(studies.create(name="slow", family="knn", dataset="digits", objective="accuracy",
+                                         direction="maximize", space=[], settings={}, created_by="ana"), every=0.1)
+    log.started(0, "w")  # the first write goes at once
+    log.started(1, "w")  # within `every` of it: batched, written by the timer
+    study_id = studies.by_name("slow").id
+    assert [r.state for r in studies.trials(study_id)] == ["RUNNING"]
+    time.sleep(0.4)
+    assert [r.state for r in studies.trials(study_id)] == ["RUNNING", "RUNNING"]
