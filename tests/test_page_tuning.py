@@ -87,3 +87,37 @@ def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
 def test_viewers_cannot_open_tuning(open_app):
     at = open_app("vic", "tuning")
     assert any("may not open Tuning" in e.value for e in at.error)
+
+
+def test_a_large_study_opens_with_a_sampled_history_and_no_slow_charts(open_app):
+    import json
+    import random
+    from datetime import datetime, timedelta
+    space = [{"name": "n_neighbors", "kind": "int", "low": 1, "high": 30, "log": False, "choices": []}]
+    settings = {"sampler": "tpe", "pruner": "median", "val_size": 0.2, "cv_folds": 0, "test_size": 0.2, "seed": 0}
+    study_id = studies.create(name="big", family="knn", dataset="digits", objective="accuracy", direction="maximize",
+                              space=space, settings=settings, created_by="ana")
+    rng, start = random.Random(0), datetime(2026, 1, 1)
+    rows = [(study_id, n, "COMPLETE", {"n_neighbors": rng.randint(1, 30)}, rng.random(), {}, None,
+             start + timedelta(seconds=n), start + timedelta(seconds=n + 1), 1.0, "w", "") for n in range(2_500)]
+    for i in range(0, len(rows), 500):
+        studies.write_trials(rows[i:i + 500])
+    studies.finish(study_id, "finished")
+    at = open_app("ana", "tuning")
+    assert not at.exception
+    assert "Drawn for studies of up to 500 trials." in texts(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1  # the history only: Optuna's own plots would rebuild 2,500 trials
+    trials, best = json.loads(charts[0].proto.spec)["data"]
+    assert len(_values(trials["x"])) == 2_000 and len(_values(best["x"])) == 2_500  # dots sampled, the line whole
+    assert max(_values(best["y"])) == max(r[4] for r in rows)
+
+
+def _values(array):
+    """A plotly array from a chart's JSON (plotly 6 sends numbers as base64 typed arrays)."""
+    import base64
+
+    import numpy as np
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
