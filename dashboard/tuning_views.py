@@ -186,6 +186,30 @@ def charts(frame: pd.DataFrame, record: studies.StudyRecord) -> None:
             tab.info(f"Not drawn for this study: {exc}")
 
 
+def side_by_side(record: studies.StudyRecord) -> None:
+    """This study next to others: their best-so-far curves on one chart and their best trials in a table."""
+    table = studies.listing(200)
+    others = {int(r.id): r.name for r in table.itertuples() if int(r.id) != record.id}
+    if not others:
+        return
+    chosen = st.multiselect("Compare with", list(others), format_func=others.get, key="tune_compare")
+    if not chosen:
+        return
+    fig = go.Figure()
+    for study_id in [record.id, *chosen]:
+        other = studies.get(study_id)
+        frame = studies.trials_frame(study_id)
+        done = frame[frame["state"] == "COMPLETE"].sort_values("number")
+        best = done["value"].cummax() if other.direction == "maximize" else done["value"].cummin()
+        fig.add_trace(go.Scatter(x=done["number"], y=best, mode="lines", line_shape="hv",
+                                 name=f"{other.name} ({other.objective})"))
+    fig.update_layout(xaxis_title="trial", yaxis_title="best so far", height=360, margin=dict(t=30, b=30))
+    st.plotly_chart(fig, width="stretch", key="tune_compare_chart")
+    shown = table[table["id"].isin([record.id, *chosen])]
+    st.dataframe(shown[["name", "family", "dataset", "objective", "status", "complete", "pruned", "best"]],
+                 hide_index=True, width="stretch")
+
+
 def promote_form(user: User, record: studies.StudyRecord, frame: pd.DataFrame) -> None:
     """Any finished trial (the best by default) -> a model trained on the full training data."""
     done = frame[frame["state"] == "COMPLETE"] if not frame.empty else frame

@@ -22,6 +22,7 @@ if record is not None:
     st.subheader("Trials")
     frame = tuning_views.trials_table(record)
     tuning_views.charts(frame, record)
+    tuning_views.side_by_side(record)
     st.subheader("Train a trial")
     tuning_views.promote_form(user, record, frame)
 

@@ -79,6 +79,12 @@ def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
         at.run()
         job_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'tune'")[0]
         assert jobs.runner().wait(job_id, timeout=120).status == "succeeded"
+        tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="other", objective="macro_f1").validated())
+        at.run()
+        at.selectbox(key="tune_study").set_value(study_id).run()
+        at.multiselect(key="tune_compare").select(studies.by_name("other").id).run()
+        side = at.dataframe[-1].value
+        assert list(side["name"]) == ["other", "charted"] and list(side["complete"]) == [2, 5]
         assert [t.number for t in studies.trials(study_id)] == [0, 1, 2, 3, 4]
     finally:
         jobs.reset_runner()
