@@ -37,8 +37,8 @@ def _tune(request: TuneRequest, ctx: JobContext) -> dict:
 
 
 def _promote(request: PromoteRequest, ctx: JobContext) -> dict:
-    from ml import tuning
-    return tuning.promote_job(request, ctx)
+    from ml import tuning_promote
+    return tuning_promote.promote_job(request, ctx)
 
 
 KINDS: dict[str, JobKind] = {k.name: k for k in (

@@ -1,16 +1,14 @@
 """Tuning studies: Optuna searches a family's hyperparameters; DuckDB keeps the study and every trial.
 
 Optuna runs on its in-memory storage inside the app's one process (its RDB storage cannot use
-DuckDB). Each trial is written to `study_trials` when it starts (RUNNING) and completed in one
-UPDATE when it ends, so DuckDB always holds the whole study; resuming rebuilds a fresh in-memory
-study from those rows (`study.add_trials`), and trial numbers carry on where they stopped.
+DuckDB). Each trial is written to `study_trials` when it starts (RUNNING) and replaced by its whole
+final row when it ends (`TrialLog`: at most 0.2 s late, quick trials batched), so DuckDB holds the
+whole study; resuming rebuilds a fresh in-memory study from those rows (`study.add_trials`), and
+trial numbers carry on where they stopped.
 
-Trials are scored on the validation share of the training data (or k-fold CV of everything but the
-test split); the test split is never predicted here: it stays for the final word on a promoted model.
-The objective composes the same pieces as `fitting.fit_and_score` (seeded split, `build_model`,
-`fitting.fit` with its step reports) rather than calling it, because fit_and_score also scores the
-test split and keeps the half-grown model to itself, and pruning needs to score that model per step.
-Trials register no model and write no audit row; a study's start, end, stop and promotion do.
+The objective is in `ml.tuning_objective` (scored on the validation share, never the test split);
+"train this" is in `ml.tuning_promote`. Trials register no model and write no audit row; a study's
+start, end, stop and promotion do.
 """
 from __future__ import annotations
 
@@ -21,94 +19,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import optuna
-from sklearn import metrics as skm
 
 from data import audit, studies
-from ml.datasets import Dataset, split
 from ml.errors import RequestError
-from ml.families import FAMILIES, build_model
-from ml.fitting import fit
-from ml.job_requests import OBJECTIVES, PromoteRequest, TuneRequest
-from ml.tuning_space import Dim, check_space, distributions, grid, suggest
+from ml.job_requests import OBJECTIVES, TuneRequest
+from ml.tuning_objective import Stopped, make_objective
+from ml.tuning_space import Dim, check_space, distributions, grid
 
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-STEPPED = ("random_forest", "hist_gb", "mlp")  # their half-grown model can be scored after each step
-
-
-class Stopped(Exception):
-    """The study was asked to stop (the job's cancel); the running trial is recorded as failed."""
-
-
-def score(objective: str, y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
-    """The objective on one scoring share: accuracy and macro-F1 (higher is better), log-loss (lower)."""
-    if objective == "log_loss":
-        return float(skm.log_loss(y_true, np.clip(proba, 1e-15, 1.0), labels=list(classes)))
-    y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
-    if objective == "macro_f1":
-        return float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0))
-    return float(skm.accuracy_score(y_true, y_pred))
-
-
-def scoring_folds(dataset: Dataset, *, seed: int, test_size: float, val_size: float,
-                  cv_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(fit indices, score indices) pairs; none of them touches the seeded test split."""
-    if cv_folds >= 2:
-        from sklearn.model_selection import StratifiedKFold
-        pool = split(dataset.X, dataset.y, seed=seed, test_size=test_size)["train"]
-        folds = StratifiedKFold(cv_folds, shuffle=True, random_state=seed).split(pool, dataset.y[pool])
-        return [(pool[a], pool[b]) for a, b in folds]
-    parts = split(dataset.X, dataset.y, seed=seed, test_size=test_size, val_size=val_size)
-    return [(parts["train"], parts["val"])]
-
-
-def make_objective(dataset: Dataset, family: str, dims: list[Dim], *, objective: str = "accuracy", seed: int = 0,
-                   test_size: float = 0.2, val_size: float = 0.2, cv_folds: int = 0,
-                   check: Callable[[], None] = lambda: None) -> Callable[[optuna.Trial], float]:
-    """`objective(trial) -> float` for a family: suggest, fit, score on the validation share (or CV folds).
-
-    Step-wise families report the validation score after each step (`trial.report`) and stop when the
-    pruner says so; with CV, the mean so far is reported after each fold. `check` raises to stop.
-    """
-    folds = scoring_folds(dataset, seed=seed, test_size=test_size, val_size=val_size, cv_folds=cv_folds)
-    defaults = FAMILIES[family].defaults_for(dataset.convention.name)
-    X, y = dataset.X, dataset.y
-
-    def fit_scored(trial: optuna.Trial, params: dict, fit_idx: np.ndarray, score_idx: np.ndarray,
-                   stepwise: bool) -> float:
-        pipeline = build_model(family, params, deskew=dataset.convention.deskew)
-        steps = 0
-
-        def on_step(done: int, total: int, unit: str) -> None:
-            nonlocal steps
-            check()
-            steps += 1
-            if not stepwise:
-                return
-            value = score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
-            trial.report(value, steps)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after {done:,} of {total:,} {unit}")
-        fit(pipeline, X[fit_idx], y[fit_idx], on_step)
-        check()
-        return score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
-
-    def run(trial: optuna.Trial) -> float:
-        params = {**defaults, **suggest(trial, dims)}
-        if "seed" in params:
-            params["seed"] = seed
-        scores: list[float] = []
-        for k, (fit_idx, score_idx) in enumerate(folds):
-            scores.append(fit_scored(trial, params, fit_idx, score_idx, len(folds) == 1 and family in STEPPED))
-            if len(folds) > 1:
-                trial.report(float(np.mean(scores)), k)
-                if k + 1 < len(folds) and trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after fold {k + 1} of {len(folds)}")
-        return float(np.mean(scores))
-    return run
 
 
 def make_sampler(name: str, dims: list[Dim], seed: int) -> optuna.samplers.BaseSampler:
@@ -339,32 +259,3 @@ def tune_job(request: TuneRequest, ctx) -> dict:
     """The "tune" job (see ml.job_kinds): the Tuning page and `python -m ml tune` run this."""
     ctx.progress("loading data", 0.01, f"Loading {request.dataset}")
     return run_study(request, job_id=ctx.job_id, progress=ctx.progress, check=ctx.check_cancelled)
-
-
-def promote(request: PromoteRequest, *, progress=None) -> dict[str, Any]:
-    """Train a trial's parameters on the full training data (no validation share held out), score on the
-    test split, register the version and link it to the study and trial."""
-    from ml.fitting import quiet
-    from ml.sources import load_spec
-    from ml.training import train_and_register
-    record = studies.get(request.study_id)
-    trial = next(t for t in studies.trials(record.id) if t.number == request.trial)
-    params = dict(trial.params)
-    if "seed" in FAMILIES[record.family].defaults:
-        params["seed"] = record.settings["seed"]
-    model_id = train_and_register(load_spec(record.dataset), record.family, params, trained_by=request.user,
-                                  seed=record.settings["seed"], test_size=record.settings["test_size"],
-                                  activate=request.activate, progress=progress or quiet)
-    studies.link_model(model_id, record.id, trial.number, request.user)
-    audit.record(request.user, "promote_trial", "ok", f"study {record.name} trial {trial.number} -> model {model_id}")
-    from data import registry
-    accuracy = registry.get(model_id).metrics["accuracy"]
-    return {"model_id": model_id, "study_id": record.id, "trial": trial.number, "accuracy": accuracy,
-            "message": f"Model {model_id} trained from trial {trial.number} of {record.name}: "
-                       f"{accuracy:.2%} accuracy on the test split."}
-
-
-def promote_job(request: PromoteRequest, ctx) -> dict:
-    def report(stage: str, fraction: float, detail: str = "", *, done=None, total=None) -> None:
-        ctx.progress(stage, fraction, f"{stage}{': ' + detail if detail else ''}", done=done, total=total)
-    return promote(request, progress=report)
