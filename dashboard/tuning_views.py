@@ -70,6 +70,20 @@ def setup_form(user: User) -> TuneRequest | None:
                        float(timeout), int(workers), cv_folds=int(folds), study=name.strip())
 
 
+def import_form(user: User) -> None:
+    """Copy (or refresh) studies from another Optuna storage, e.g. one optuna-dashboard shows today."""
+    with st.form("tune_import_form"):
+        url = st.text_input("Optuna storage", key="tune_import_url",
+                            placeholder="sqlite:///path/optuna.db · postgresql://user:password@host/db · journal file")
+        name = st.text_input("Study (empty: all of them)", key="tune_import_study")
+        if not st.form_submit_button("Import", icon=":material/download:"):
+            return
+    from ml.tuning_import import import_studies
+    with failures.boundary("tune_import", user.username, stop=False):
+        for result in import_studies(url, study=name.strip() or None, by=user.username):
+            st.success(f"Imported {result['study']}: {result['message']}.")
+
+
 def pick_study() -> studies.StudyRecord | None:
     tuning.reconcile()  # a study whose server stopped says so
     table = studies.listing(200)

@@ -79,6 +79,8 @@ FROM study_trials WHERE study_id = ?"""
 BEST = """
 SELECT number, value, params FROM study_trials WHERE study_id = ? AND state = 'COMPLETE'
 ORDER BY CASE WHEN ? = 'maximize' THEN -value ELSE value END, number LIMIT 1"""
+DELETE_TRIALS = "DELETE FROM study_trials WHERE study_id = ?"
+SET_SPACE = "UPDATE studies SET space = ?, settings = ?, planned = ?, status = ?, finished_at = current_timestamp WHERE id = ?"
 LINK_MODEL = "INSERT INTO study_models (model_id, study_id, trial_number, promoted_by) VALUES (?, ?, ?, ?)"
 MODEL_LINK = "SELECT study_id, trial_number FROM study_models WHERE model_id = ?"
 MODELS_OF = "SELECT model_id, trial_number, promoted_by, promoted_at FROM study_models WHERE study_id = ? ORDER BY model_id"
@@ -165,13 +167,31 @@ def listing(limit: int = 50) -> pd.DataFrame:
     return db.frame(LIST, [limit])
 
 
+def replace_trials(study_id: int, rows: list[tuple], *, space: list[dict], settings: dict, status: str) -> None:
+    """An imported study's trials, all replaced in one transaction (a refresh never shows half of them)."""
+    cur = db.cursor()
+    cur.execute("BEGIN TRANSACTION").fetchall()
+    try:
+        cur.execute(DELETE_TRIALS, [study_id]).fetchall()
+        for i in range(0, len(rows), 500):
+            _write(cur, rows[i:i + 500])
+        cur.execute(SET_SPACE, [json.dumps(space), json.dumps(settings), len(rows), status, study_id]).fetchall()
+        cur.execute("COMMIT").fetchall()
+    except Exception:
+        cur.execute("ROLLBACK")
+        raise
+
+
+def _write(cur, rows: list[tuple]) -> None:
+    head, _, one = WRITE_TRIALS.partition("VALUES ")
+    cur.execute(head + "VALUES " + ", ".join([one] * len(rows)),
+                [json.dumps(v) if isinstance(v, dict) else v for row in rows for v in row]).fetchall()
+
+
 def write_trials(rows: list[tuple]) -> None:
     """Write (or replace) trial rows, each a tuple in TRIAL_COLUMNS order, in one statement."""
-    if not rows:
-        return
-    head, _, one = WRITE_TRIALS.partition("VALUES ")
-    db.execute(head + "VALUES " + ", ".join([one] * len(rows)),
-               [json.dumps(v) if isinstance(v, dict) else v for row in rows for v in row])
+    if rows:
+        _write(db.cursor(), rows)
 
 
 def trials(study_id: int) -> list[TrialRow]:

@@ -116,6 +116,14 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune_import(args: argparse.Namespace) -> int:
+    from ml.tuning_import import import_studies
+    prepare(reveal=False)
+    for result in import_studies(args.storage, study=args.study or None, by=args.user):
+        print(json.dumps(result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml import scoring
     from ml.errors import DigitLabError
@@ -183,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--seed", type=int, default=0, help="split, model and sampler seed (not searched)")
     tune.add_argument("--user", default="admin", help="who tunes: an active user whose role may tune")
     tune.set_defaults(func=cmd_tune)
+    tune_import = sub.add_parser("tune-import", help="copy (or refresh) studies from an Optuna storage into the "
+                                                     "database; prints one JSON line per study")
+    tune_import.add_argument("--storage", required=True, metavar="URL",
+                             help="sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB, or a journal file path")
+    tune_import.add_argument("--study", default="", metavar="NAME", help="only this study (default: all)")
+    tune_import.add_argument("--user", default="admin", help="who imports: an active user whose role may tune")
+    tune_import.set_defaults(func=cmd_tune_import)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)
     evaluate.add_argument("--dataset", default="digits", metavar="SPEC")

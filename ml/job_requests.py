@@ -269,6 +269,9 @@ class TuneRequest(JobRequest):
         if not 1 <= int(self.workers) <= MAX_WORKERS:
             raise RequestError(f"Parallel workers must be between 1 and {MAX_WORKERS}; got {self.workers}.")
         if existing is not None:  # resume: the study's own set-up, only more trials
+            if existing.settings.get("imported_from") and existing.family not in _families():
+                raise RequestError(f"Study {name!r} was imported from another Optuna storage: it can be watched and "
+                                   "compared here, not resumed.")
             if existing.status == "running":
                 raise RequestError(f"Study {name!r} is already running; stop it before resuming it.")
             if self.family != existing.family:
@@ -343,6 +346,9 @@ class PromoteRequest(JobRequest):
         study = studies.get(int(self.study_id))
         if study is None:
             raise RequestError(f"Study {self.study_id} does not exist.")
+        if study.family not in _families():
+            raise RequestError(f"Study {study.name!r} was imported from another Optuna storage and tunes no model "
+                               "family of ours, so its trials cannot be trained here.")
         if int(self.trial) < 0:
             best = studies.best(study.id, study.direction)
             if best is None:

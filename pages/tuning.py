@@ -11,6 +11,8 @@ st.caption("A study runs in the background: trials are scored on the validation 
 
 with st.expander("New study", expanded=False, icon=":material/add:"):
     request = tuning_views.setup_form(user)
+with st.expander("Import from another Optuna storage", icon=":material/download:"):
+    tuning_views.import_form(user)
 if request is not None:
     with failures.boundary("job_tune", user.username, stop=False):  # a bad space or SPEC: its sentence
         job_id = jobs.submit(request)
