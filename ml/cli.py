@@ -124,6 +124,14 @@ def cmd_tune_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune_worker(args: argparse.Namespace) -> int:
+    from ml.tuning_worker import run_worker  # never opens the app's database: the storage holds the study
+    result = run_worker(args.storage, args.study, n_trials=args.trials, timeout_s=args.timeout, family=args.family,
+                        dataset=args.dataset, objective=args.objective, seed=args.seed)
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml import scoring
     from ml.errors import DigitLabError
@@ -198,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     tune_import.add_argument("--study", default="", metavar="NAME", help="only this study (default: all)")
     tune_import.add_argument("--user", default="admin", help="who imports: an active user whose role may tune")
     tune_import.set_defaults(func=cmd_tune_import)
+    worker = sub.add_parser("tune-worker", help="add trials to a study on an external Optuna storage (PostgreSQL); "
+                                                 "run it on any number of machines, then tune-import the study")
+    worker.add_argument("--storage", required=True, metavar="URL", help="postgresql+psycopg://USER:PASSWORD@HOST/DB")
+    worker.add_argument("--study", required=True, metavar="NAME")
+    worker.add_argument("--trials", type=int, default=10, help="trials this worker adds")
+    worker.add_argument("--timeout", type=float, default=0.0, metavar="S", help="time budget in seconds (0: none)")
+    worker.add_argument("--family", default=None, help="to create the study when it does not exist yet")
+    worker.add_argument("--dataset", default="digits", metavar="SPEC", help="to create the study (a file SPEC)")
+    worker.add_argument("--objective", default="accuracy", choices=("accuracy", "macro_f1", "log_loss"))
+    worker.add_argument("--seed", type=int, default=0, help="split and model seed of a new study")
+    worker.set_defaults(func=cmd_tune_worker)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)
     evaluate.add_argument("--dataset", default="digits", metavar="SPEC")

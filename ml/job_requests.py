@@ -269,9 +269,9 @@ class TuneRequest(JobRequest):
         if not 1 <= int(self.workers) <= MAX_WORKERS:
             raise RequestError(f"Parallel workers must be between 1 and {MAX_WORKERS}; got {self.workers}.")
         if existing is not None:  # resume: the study's own set-up, only more trials
-            if existing.settings.get("imported_from") and existing.family not in _families():
+            if existing.settings.get("imported_from"):
                 raise RequestError(f"Study {name!r} was imported from another Optuna storage: it can be watched and "
-                                   "compared here, not resumed.")
+                                   "compared here, not resumed (add trials with tune-worker on its storage).")
             if existing.status == "running":
                 raise RequestError(f"Study {name!r} is already running; stop it before resuming it.")
             if self.family != existing.family:

@@ -77,7 +77,7 @@ def _rows(study_id: int, trials: list[optuna.trial.FrozenTrial]) -> list[tuple]:
         rows.append((study_id, t.number, t.state.name, t.params, t.value,
                      {str(k): v for k, v in t.intermediate_values.items()}, t.last_step, t.datetime_start, end,
                      (end - t.datetime_start).total_seconds() if end and t.datetime_start else None,
-                     "imported", ""))
+                     str(t.user_attrs.get("worker", "imported")), ""))
     return rows
 
 
@@ -114,6 +114,7 @@ def _import_one(loaded: optuna.Study, url: str, by: str) -> dict[str, Any]:
     direction = loaded.direction.name.lower()
     space = _space(trials)
     settings = {"sampler": "tpe", "pruner": "median", "val_size": 0.2, "cv_folds": 0, "test_size": 0.2, "seed": 0,
+                **(attrs.get("settings") or {}),  # a study set up by `tune-worker` carries ours
                 "imported_from": _shown(url), "optuna_study": loaded.study_name}
     record = studies.by_name(loaded.study_name)
     if record is not None and record.settings.get("imported_from") is None:
