@@ -127,7 +127,7 @@ def cmd_tune_import(args: argparse.Namespace) -> int:
 def cmd_tune_worker(args: argparse.Namespace) -> int:
     from ml.tuning_worker import run_worker  # never opens the app's database: the storage holds the study
     result = run_worker(args.storage, args.study, n_trials=args.trials, timeout_s=args.timeout, family=args.family,
-                        dataset=args.dataset, objective=args.objective, seed=args.seed)
+                        dataset=args.dataset, objective=args.objective, seed=args.seed, grace_s=args.grace)
     print(json.dumps(result))
     return 0
 
@@ -216,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--dataset", default="digits", metavar="SPEC", help="to create the study (a file SPEC)")
     worker.add_argument("--objective", default="accuracy", choices=("accuracy", "macro_f1", "log_loss"))
     worker.add_argument("--seed", type=int, default=0, help="split and model seed of a new study")
+    worker.add_argument("--grace", type=int, default=30, metavar="S",
+                        help="a trial whose worker was silent this long (killed) is marked failed by the next worker")
     worker.set_defaults(func=cmd_tune_worker)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)

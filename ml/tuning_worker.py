@@ -26,10 +26,10 @@ log = logging.getLogger(__name__)
 SETUP_KEYS = ("family", "dataset", "objective", "space", "settings")
 
 
-def _storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
+def _storage(url: str, attempts: int = 5, grace_s: int = 30) -> optuna.storages.RDBStorage:
     """The RDB storage; a worker whose twin is creating Optuna's tables in a fresh database at the same
     instant loses that race with an integrity error, and simply tries again once the tables exist.
-    Heartbeats let a live worker mark the trial of a killed one failed (after the grace period)."""
+    Heartbeats let a live worker mark the trial of a killed one failed (after `grace_s`)."""
     from sqlalchemy.exc import IntegrityError, ProgrammingError
 
     from ml.tuning_import import _shown
@@ -37,7 +37,7 @@ def _storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+                return optuna.storages.RDBStorage(url, heartbeat_interval=max(1, grace_s // 3), grace_period=grace_s)
         except (IntegrityError, ProgrammingError):
             if attempt + 1 == attempts:
                 raise
@@ -50,9 +50,11 @@ def _storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
 
 def open_study(url: str, name: str, *, family: str | None = None, dataset: str = "digits",
                objective: str = "accuracy", space: list[dict] | None = None, seed: int = 0,
-               val_size: float = 0.2, test_size: float = 0.2) -> optuna.Study:
-    """The external study, created with our set-up when it does not exist yet (any worker may create it)."""
-    storage = _storage(url)
+               val_size: float = 0.2, test_size: float = 0.2, grace_s: int = 30) -> optuna.Study:
+    """The external study, created with our set-up when it does not exist yet (any worker may create it).
+    A trial whose worker sent no heartbeat for `grace_s` seconds (killed) is marked failed by the next
+    worker that starts a trial."""
+    storage = _storage(url, grace_s=grace_s)
     exists = name in {s.study_name for s in storage.get_all_studies()}
     if not exists:
         if family is None:

@@ -56,9 +56,9 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _worker(url: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ml", "tune-worker", "--storage", url, "--study", "pg-knn",
-                             "--trials", "4", "--family", "knn"], cwd=ROOT, env=env, text=True,
+def _worker(url: str, env: dict, *args: str, study: str = "pg-knn", family: str = "knn") -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ml", "tune-worker", "--storage", url, "--study", study,
+                             "--family", family, *(args or ("--trials", "4"))], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -91,3 +91,35 @@ def test_a_worker_against_an_unreachable_server_says_so(seeded_store):
     from ml.tuning_worker import run_worker
     with pytest.raises(RequestError, match="Could not open the Optuna storage postgresql"):
         run_worker(f"postgresql+psycopg://postgres:secret@127.0.0.1:{_free_port()}/x", "s", n_trials=1, family="knn")
+
+
+def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_study_goes_on(postgres, seeded_store, tmp_path):
+    import time
+
+    import optuna
+
+    from ml.tuning_import import import_studies
+    from ml.tuning_worker import open_study
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGITLAB_DB": str(tmp_path / "never.duckdb")}
+    # A study of forests of 900-1,000 trees: a trial runs for seconds, long enough to be killed in.
+    open_study(postgres, "pg-killed", family="random_forest", space=[
+        {"name": "n_estimators", "kind": "int", "low": 900, "high": 1000}])
+    doomed = _worker(postgres, env, "--trials", "1", "--grace", "3", study="pg-killed", family="random_forest")
+    storage = optuna.storages.RDBStorage(postgres)
+    deadline = time.monotonic() + 120
+    while not any(t.state.name == "RUNNING" for s in storage.get_all_studies() if s.study_name == "pg-killed"
+                  for t in storage.get_all_trials(s._study_id)):
+        assert time.monotonic() < deadline and doomed.poll() is None, doomed.stderr.read() if doomed.poll() else ""
+        time.sleep(0.2)
+    doomed.kill()  # mid-trial, no goodbye
+    doomed.wait()
+    time.sleep(4)  # longer than the grace period
+    # The next worker marks the dead one's trial failed before it starts its own.
+    survivor = _worker(postgres, env, "--trials", "1", "--grace", "3", study="pg-killed", family="random_forest")
+    out, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err
+    [imported] = import_studies(postgres, study="pg-killed", by="ana")
+    rows = studies.trials(studies.by_name("pg-killed").id)
+    assert [r.number for r in rows] == [0, 1]
+    assert rows[0].state == "FAIL" and rows[1].state in ("COMPLETE", "PRUNED")
+    assert imported["failed"] == 1
