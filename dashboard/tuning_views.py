@@ -114,7 +114,7 @@ def live(user: User, study_id: int) -> None:
              delta_color="off")
     b.metric(f"Best {record.objective}", f"{best[1]:.4f}" if best else "–", f"trial {best[0]}" if best else None,
              delta_color="off")
-    c.metric("Elapsed", _fmt(facts["elapsed_s"]))
+    c.metric("Elapsed (this run)", _fmt(facts["elapsed_s"]))
     d.metric("ETA", _fmt(eta) if record.status == "running" else record.status)
     if best:
         st.caption("Best parameters: " + ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"

@@ -24,7 +24,7 @@ SELECT_ONE = f"SELECT {COLUMNS} FROM studies WHERE id = ?"
 SELECT_BY_NAME = f"SELECT {COLUMNS} FROM studies WHERE name = ?"
 START = """
 UPDATE studies SET status = 'running', job_id = ?, planned = planned + ?, message = '',
-       started_at = coalesce(started_at, current_timestamp), finished_at = NULL
+       started_at = current_timestamp, finished_at = NULL
 WHERE id = ?"""
 FINISH = "UPDATE studies SET status = ?, message = ?, finished_at = current_timestamp WHERE id = ?"
 INTERRUPT_STUDIES = """
@@ -68,14 +68,14 @@ WRITE_TRIALS = (f"INSERT OR REPLACE INTO study_trials ({', '.join(TRIAL_COLUMNS)
 TRIALS = """
 SELECT number, state, params, value, intermediate, last_step, started_at, finished_at, duration_s, worker, message
 FROM study_trials WHERE study_id = ? ORDER BY number"""
-# Live progress: counts, elapsed and mean duration (for the ETA) in one query.
+# Live progress: counts, mean trial duration (for the ETA) and the latest run's elapsed time in one query.
 SUMMARY = """
-SELECT count(*) FILTER (WHERE state <> 'RUNNING') AS done,
-       count(*) FILTER (WHERE state = 'RUNNING') AS running,
-       count(*) FILTER (WHERE state = 'PRUNED') AS pruned,
-       avg(duration_s) FILTER (WHERE state <> 'RUNNING') AS mean_s,
-       date_diff('millisecond', min(started_at), coalesce(max(finished_at), current_timestamp)) / 1000.0 AS span_s
-FROM study_trials WHERE study_id = ?"""
+SELECT count(*) FILTER (WHERE t.state <> 'RUNNING') AS done,
+       count(*) FILTER (WHERE t.state = 'RUNNING') AS running,
+       count(*) FILTER (WHERE t.state = 'PRUNED') AS pruned,
+       avg(t.duration_s) FILTER (WHERE t.state <> 'RUNNING') AS mean_s,
+       any_value(date_diff('millisecond', s.started_at, coalesce(s.finished_at, current_timestamp)) / 1000.0) AS span_s
+FROM studies s LEFT JOIN study_trials t ON t.study_id = s.id WHERE s.id = ?"""
 BEST = """
 SELECT number, value, params FROM study_trials WHERE study_id = ? AND state = 'COMPLETE'
 ORDER BY CASE WHEN ? = 'maximize' THEN -value ELSE value END, number LIMIT 1"""
