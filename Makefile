@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench install install-test chromium init clean
+.PHONY: run test bench install install-test chromium postgresql init clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ chromium:
 	  else echo "chromium is missing and this is not root: install Debian's chromium for the browser tests."; fi; \
 	fi
 
+# Debian's PostgreSQL for the tuning scale-out test (a throw-away cluster the test starts on loopback).
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
+	      || echo "Could not install postgresql: the PostgreSQL tuning test will fail."; \
+	  else echo "PostgreSQL is missing and this is not root: install Debian's postgresql for its test."; fi; \
+	fi
+
 init: $(VENV)/.installed
 	$(BIN)/python -m ml init
 
@@ -41,7 +50,8 @@ init: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/python -m ml serve --port $(PORT)
 
-test: $(VENV)/.test-installed chromium
+test: $(VENV)/.test-installed chromium postgresql
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(VENV)/.test-installed

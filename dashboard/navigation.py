@@ -42,6 +42,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("train", "Train", ":material/model_training:", "Model lab"),
     PageSpec("models", "Models", ":material/inventory_2:", "Model lab"),
     PageSpec("compare", "Compare", ":material/compare:", "Model lab"),
+    PageSpec("tuning", "Tuning", ":material/tune:", "Model lab"),
     PageSpec("users", "Users", ":material/group:", "Admin"),
     PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),

@@ -1,4 +1,4 @@
-"""Command line: `python -m ml init | predict`.
+"""Command line: `python -m ml init | predict | train | tune | evaluate | serve`.
 
 Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
 module allowed to print.
@@ -114,6 +114,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from ml import jobs
+    from ml.job_requests import TuneRequest
+    prepare(reveal=False)
+    request = TuneRequest(family=args.family, dataset=args.dataset, requested_by=args.user, n_trials=args.trials,
+                          timeout_s=args.timeout, workers=args.workers, study=args.study or "",
+                          objective=args.objective, sampler=args.sampler, pruner=args.pruner,
+                          cv_folds=args.cv_folds, seed=args.seed)
+    record = jobs.run_inline(request)  # a refusal is a DigitLabError: main prints its sentence
+    if record.status != "succeeded":
+        print(f"Tuning {record.status}: {record.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(record.result))
+    return 0
+
+
+def cmd_tune_import(args: argparse.Namespace) -> int:
+    from ml.tuning_import import import_studies
+    prepare(reveal=False)
+    for result in import_studies(args.storage, study=args.study or None, by=args.user):
+        print(json.dumps(result))
+    return 0
+
+
+def cmd_tune_worker(args: argparse.Namespace) -> int:
+    from ml.tuning_worker import run_worker  # never opens the app's database: the storage holds the study
+    result = run_worker(args.storage, args.study, n_trials=args.trials, timeout_s=args.timeout, family=args.family,
+                        dataset=args.dataset, objective=args.objective, seed=args.seed, grace_s=args.grace)
+    print(json.dumps(result))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from ml import scoring
     from ml.errors import DigitLabError
@@ -168,6 +200,43 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
     evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset; its `scored` field "
                                                "(also on stderr) says which images")
+    tune = sub.add_parser("tune", help="run (or resume) an Optuna study; prints the best trial as JSON "
+                                       "(same code path as the Tuning page)")
+    tune.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
+    tune.add_argument("--dataset", default="digits", metavar="SPEC", help="as for train")
+    tune.add_argument("--trials", type=int, default=20, help="how many trials to add")
+    tune.add_argument("--timeout", type=float, default=0.0, metavar="S", help="time budget in seconds (0: none)")
+    tune.add_argument("--workers", type=int, default=1, metavar="K", help="trials run at once (threads)")
+    tune.add_argument("--study", default="", metavar="NAME", help="a new name, or an existing study to resume")
+    tune.add_argument("--objective", default="accuracy", choices=("accuracy", "macro_f1", "log_loss"),
+                      help="scored on the validation share (or CV folds), never the test split")
+    tune.add_argument("--sampler", default="tpe", choices=("tpe", "random", "cmaes", "grid"))
+    tune.add_argument("--pruner", default="median", choices=("median", "hyperband", "successive_halving", "none"))
+    tune.add_argument("--cv-folds", type=int, default=0, help="k-fold CV instead of the validation share (0: off)")
+    tune.add_argument("--seed", type=int, default=0, help="split, model and sampler seed (not searched)")
+    tune.add_argument("--user", default="admin", help="who tunes: an active user whose role may tune")
+    tune.set_defaults(func=cmd_tune)
+    tune_import = sub.add_parser("tune-import", help="copy (or refresh) studies from an Optuna storage into the "
+                                                     "database; prints one JSON line per study")
+    tune_import.add_argument("--storage", required=True, metavar="URL",
+                             help="sqlite:///PATH, postgresql://USER:PASSWORD@HOST/DB, or a journal file path")
+    tune_import.add_argument("--study", default="", metavar="NAME", help="only this study (default: all)")
+    tune_import.add_argument("--user", default="admin", help="who imports: an active user whose role may tune")
+    tune_import.set_defaults(func=cmd_tune_import)
+    worker = sub.add_parser("tune-worker", help="add trials to a study on an external Optuna storage (PostgreSQL); "
+                                                 "run it on any number of machines, then tune-import the study")
+    worker.add_argument("--storage", required=True, metavar="URL", help="postgresql+psycopg://USER:PASSWORD@HOST/DB")
+    worker.add_argument("--study", required=True, metavar="NAME")
+    worker.add_argument("--trials", type=int, default=10, help="trials this worker adds")
+    worker.add_argument("--timeout", type=float, default=0.0, metavar="S", help="time budget in seconds (0: none)")
+    worker.add_argument("--family", default=None, help="to create the study when it does not exist yet")
+    worker.add_argument("--dataset", default="digits", metavar="SPEC", help="to create the study (a file SPEC)")
+    worker.add_argument("--objective", default="accuracy", choices=("accuracy", "macro_f1", "log_loss"))
+    worker.add_argument("--seed", type=int, default=0, help="split and model seed of a new study")
+    worker.add_argument("--grace", type=int, default=30, metavar="S",
+                        help="a trial whose worker was silent this long (killed) is marked failed by the next worker")
+    worker.set_defaults(func=cmd_tune_worker)
+    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
     evaluate.add_argument("--model", type=int, required=True)
     evaluate.add_argument("--dataset", default=None, metavar="SPEC",
                           help="default: the model's own dataset, scored on its test split only")

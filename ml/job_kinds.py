@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ml.job_requests import DefaultModelRequest, JobRequest, TrainRequest
+from ml.job_requests import DefaultModelRequest, JobRequest, PromoteRequest, TrainRequest, TuneRequest
 
 if TYPE_CHECKING:
     from ml.jobs import JobContext
@@ -36,7 +36,19 @@ def _default_model(request: DefaultModelRequest, ctx: JobContext) -> dict:
     return handover.default_model_job(request, ctx)
 
 
+def _tune(request: TuneRequest, ctx: JobContext) -> dict:
+    from ml import tuning  # Optuna and scikit-learn: imported by the worker
+    return tuning.tune_job(request, ctx)
+
+
+def _promote(request: PromoteRequest, ctx: JobContext) -> dict:
+    from ml import tuning_promote
+    return tuning_promote.promote_job(request, ctx)
+
+
 KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("train", "train", TrainRequest, _train, "train"),
     JobKind("default_model", "train", DefaultModelRequest, _default_model, "activate_model"),
+    JobKind("tune", "tune", TuneRequest, _tune, "tune"),
+    JobKind("promote", "train", PromoteRequest, _promote, "tune"),  # a training job: the train lane
 )}

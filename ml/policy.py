@@ -16,7 +16,7 @@ ADMIN = ("admin",)
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     # pages
     "home": ROLES, "draw": ROLES, "upload": ROLES, "history": ROLES, "account": ROLES,
-    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB,
+    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB,
     "users": ADMIN, "audit": ADMIN,
     # actions
     "predict": ROLES,
@@ -26,6 +26,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "activate_model": LAB,
     "archive_model": LAB,
     "annotate_model": LAB,
+    "tune": LAB,              # run, stop, resume a tuning study and train its trials
     "delete_model": ADMIN,
     "manage_users": ADMIN,
     "cancel_any_job": ADMIN,

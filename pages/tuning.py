@@ -1,0 +1,31 @@
+"""Tuning: set up an Optuna study, watch it run, stop or resume it, compare trials, train a trial."""
+import streamlit as st
+
+from dashboard import auth, failures, job_list, tuning_views
+from ml import jobs
+
+user = auth.require("tuning")
+st.title("Tune hyperparameters")
+st.caption("A study runs in the background: trials are scored on the validation share (or CV folds), never on "
+           "the test split; every trial is kept in the database as it finishes.")
+
+with st.expander("New study", expanded=False, icon=":material/add:"):
+    request = tuning_views.setup_form(user)
+with st.expander("Import from another Optuna storage", icon=":material/download:"):
+    tuning_views.import_form(user)
+if request is not None:
+    with failures.boundary("job_tune", user.username, stop=False):  # a bad space or SPEC: its sentence
+        job_id = jobs.submit(request)
+        st.toast(f"Study started (job #{job_id}).")
+
+record = tuning_views.pick_study()
+if record is not None:
+    tuning_views.live(user, record.id)
+    st.subheader("Trials")
+    frame = tuning_views.trials_table(record)
+    tuning_views.charts(frame, record)
+    tuning_views.side_by_side(record)
+    st.subheader("Train a trial")
+    tuning_views.promote_form(user, record, frame)
+
+job_list.render(user, kind="tune", heading="Tuning jobs", limit=4)

@@ -1,0 +1,129 @@
+"""Tuning page (AppTest): an analyst starts a study, sees its trials and charts, trains the best trial;
+a bad search space is refused in one sentence; viewers cannot open it."""
+from conftest import texts
+
+from data import db, studies
+from ml import jobs, tuning
+from ml.job_requests import TuneRequest
+
+
+def _start(at):
+    next(b for b in at.button if b.label == "Start study").click()
+    at.run()
+
+
+def test_analyst_runs_a_study_and_trains_its_best_trial(open_app):
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        assert not at.exception
+        assert "No studies yet" in texts(at)
+        at.selectbox(key="tune_family").set_value("knn").run()
+        at.number_input(key="tune_trials").set_value(4)
+        at.text_input(key="tune_name").input("page-knn")
+        _start(at)
+        assert not at.exception
+        job_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'tune'")[0]
+        done = jobs.runner().wait(job_id, timeout=120)
+        assert done.status == "succeeded", done.message
+        at.run()
+        shown = texts(at)
+        assert "4 / 4" in shown  # trials done / planned
+        best = studies.best(studies.by_name("page-knn").id, "maximize")
+        assert f"{best[1]:.4f}" in shown
+        assert len(at.dataframe[-1].value) == 4  # the trials table
+        assert any(b.label == "Trials as CSV" for b in at.get("download_button"))
+        assert at.selectbox(key="tune_promote_trial").value == best[0]
+        next(b for b in at.button if b.label == "Train this").click()
+        at.run()
+        promote_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'promote'")[0]
+        trained = jobs.runner().wait(promote_id, timeout=120)
+        assert trained.status == "succeeded", trained.message
+        assert studies.model_link(trained.result["model_id"]) == (studies.by_name("page-knn").id, best[0])
+        at.run()
+        assert f"#{trained.result['model_id']} (trial {best[0]})" in texts(at)
+    finally:
+        jobs.reset_runner()
+
+
+def test_a_bad_search_space_is_refused_and_no_study_starts(open_app):
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        at.selectbox(key="tune_family").set_value("knn").run()
+        at.text_input(key="tune_dataset").input("zip:/nonexistent.zip")
+        _start(at)
+        assert not at.exception
+        assert any("nonexistent.zip is not a zip file" in e.value for e in at.error)
+        assert studies.listing().empty and db.one("SELECT count(*) FROM jobs")[0] == 0
+    finally:
+        jobs.reset_runner()
+
+
+def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
+    tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=3, study="charted").validated())
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "tuning")
+        assert not at.exception
+        assert len(at.tabs) == 7
+        at.selectbox(key="tune_filter_param").set_value("n_neighbors").run()
+        values = sorted(t.params["n_neighbors"] for t in studies.trials(studies.by_name("charted").id))
+        at.slider(key="tune_filter_range").set_range(values[0], values[0]).run()
+        table = at.dataframe[-1].value
+        assert len(table) == values.count(values[0]) < 3 and set(table["param: n_neighbors"]) == {values[0]}
+        assert len(at.get("plotly_chart")) >= 6  # history, importances, parallel coordinates, slice, contour, EDF
+        study_id = studies.by_name("charted").id
+        at.number_input(key=f"tune_more_{study_id}").set_value(2)
+        next(b for b in at.button if b.label == "Resume study").click()
+        at.run()
+        job_id = db.one("SELECT max(id) FROM jobs WHERE kind = 'tune'")[0]
+        assert jobs.runner().wait(job_id, timeout=120).status == "succeeded"
+        tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="other", objective="macro_f1").validated())
+        at.run()
+        at.selectbox(key="tune_study").set_value(study_id).run()
+        at.multiselect(key="tune_compare").select(studies.by_name("other").id).run()
+        side = at.dataframe[-1].value
+        assert list(side["name"]) == ["other", "charted"] and list(side["complete"]) == [2, 5]
+        assert [t.number for t in studies.trials(study_id)] == [0, 1, 2, 3, 4]
+    finally:
+        jobs.reset_runner()
+
+
+def test_viewers_cannot_open_tuning(open_app):
+    at = open_app("vic", "tuning")
+    assert any("may not open Tuning" in e.value for e in at.error)
+
+
+def test_a_large_study_opens_with_a_sampled_history_and_no_slow_charts(open_app):
+    import json
+    import random
+    from datetime import datetime, timedelta
+    space = [{"name": "n_neighbors", "kind": "int", "low": 1, "high": 30, "log": False, "choices": []}]
+    settings = {"sampler": "tpe", "pruner": "median", "val_size": 0.2, "cv_folds": 0, "test_size": 0.2, "seed": 0}
+    study_id = studies.create(name="big", family="knn", dataset="digits", objective="accuracy", direction="maximize",
+                              space=space, settings=settings, created_by="ana")
+    rng, start = random.Random(0), datetime(2026, 1, 1)
+    rows = [(study_id, n, "COMPLETE", {"n_neighbors": rng.randint(1, 30)}, rng.random(), {}, None,
+             start + timedelta(seconds=n), start + timedelta(seconds=n + 1), 1.0, "w", "") for n in range(2_500)]
+    for i in range(0, len(rows), 500):
+        studies.write_trials(rows[i:i + 500])
+    studies.finish(study_id, "finished")
+    at = open_app("ana", "tuning")
+    assert not at.exception
+    assert "Drawn for studies of up to 500 trials." in texts(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1  # the history only: Optuna's own plots would rebuild 2,500 trials
+    trials, best = json.loads(charts[0].proto.spec)["data"]
+    assert len(_values(trials["x"])) == 2_000 and len(_values(best["x"])) == 2_500  # dots sampled, the line whole
+    assert max(_values(best["y"])) == max(r[4] for r in rows)
+
+
+def _values(array):
+    """A plotly array from a chart's JSON (plotly 6 sends numbers as base64 typed arrays)."""
+    import base64
+
+    import numpy as np
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
