@@ -198,8 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--user", default="admin",
                        help="who trains: an active user whose role may train (default: the first admin)")
     train.set_defaults(func=cmd_train)
-    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset; its `scored` field "
-                                               "(also on stderr) says which images")
     tune = sub.add_parser("tune", help="run (or resume) an Optuna study; prints the best trial as JSON "
                                        "(same code path as the Tuning page)")
     tune.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
@@ -236,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--grace", type=int, default=30, metavar="S",
                         help="a trial whose worker was silent this long (killed) is marked failed by the next worker")
     worker.set_defaults(func=cmd_tune_worker)
-    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset")
+    evaluate = sub.add_parser("evaluate", help="print JSON metrics of a model on a dataset; its `scored` field "
+                                               "(also on stderr) says which images")
     evaluate.add_argument("--model", type=int, required=True)
     evaluate.add_argument("--dataset", default=None, metavar="SPEC",
                           help="default: the model's own dataset, scored on its test split only")

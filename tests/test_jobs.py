@@ -244,12 +244,12 @@ def test_feedback_with_too_few_digits_is_refused_at_submit(seeded_store):
         confirm(i)
     jobs.reset_runner()
     with pytest.raises(RequestError) as refused:
-        jobs.submit(TrainRequest("knn", "feedback", "ana"))
-    assert str(refused.value).startswith("feedback has 2 or more examples of only 1 digit (3); at least 2 "
+        jobs.submit(TrainRequest("knn", "feedback:digits8", "ana"))
+    assert str(refused.value).startswith("feedback:digits8 has 2 or more examples of only 1 digit (3); at least 2 "
                                          "examples of each of 2 digits are needed.")
     assert store.page().empty
     confirm(sevens[1])  # a second 7: two digits with two examples each
-    job = jobs.runner().wait(jobs.submit(TrainRequest("knn", "feedback", "ana", params={"n_neighbors": 1})),
+    job = jobs.runner().wait(jobs.submit(TrainRequest("knn", "feedback:digits8", "ana", params={"n_neighbors": 1})),
                              timeout=60)
     assert job.status == "succeeded", job.message
     jobs.reset_runner()

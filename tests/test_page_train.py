@@ -105,7 +105,8 @@ def test_feedback_with_too_few_digits_is_refused_with_one_sentence(open_app):
                                                            digits.X[i].tolist(), None, 1.0))
         predictions.add_feedback(pid, "ana", int(digits.y[i]), True)
     at = open_app("ana", "train")
-    at.selectbox(key="train_source").set_value("feedback").run()
+    at.selectbox(key="train_source").set_value("other").run()
+    at.text_input(key="train_spec").input("feedback:digits8").run()  # 8x8 inputs, as a digits8 model served them
     at = _start(at)
     assert not at.exception
     shown = [as_read(e.value) for e in at.error]

@@ -24,7 +24,7 @@ def _give_feedback(indices) -> None:
 @pytest.fixture
 def feedback_model(seeded_store) -> int:
     _give_feedback(range(60))
-    return training.train_and_register(load_spec("feedback"), "knn", {}, trained_by="ana")
+    return training.train_and_register(load_spec("feedback:digits8"), "knn", {}, trained_by="ana")
 
 
 def test_the_test_split_of_unchanged_data_is_the_one_trained_with(feedback_model):
@@ -35,24 +35,24 @@ def test_the_test_split_of_unchanged_data_is_the_one_trained_with(feedback_model
 
 def test_when_feedback_grows_the_test_split_is_refused_with_a_sentence(feedback_model):
     _give_feedback(range(60, 80))
-    sentence = (f"The feedback data has changed since model {feedback_model} was trained on it (60 images then, "
+    sentence = (f"The feedback:digits8 data has changed since model {feedback_model} was trained on it (60 images then, "
                 "80 now), so its test split cannot be rebuilt")
     with pytest.raises(DatasetError, match=sentence.replace("(", r"\(").replace(")", r"\)")):
         scoring.test_split_predictions(feedback_model)
-    other = training.train_and_register(load_spec("feedback"), "logreg", {}, trained_by="ana")
+    other = training.train_and_register(load_spec("feedback:digits8"), "logreg", {}, trained_by="ana")
     with pytest.raises(DatasetError, match="has changed since model"):  # Compare's "none trained on these"
         scoring.shared_test_predictions([feedback_model, other])
-    shared = scoring.shared_test_predictions([feedback_model, other], "feedback")  # named data: still scored
-    assert len(shared.y) == 80 and shared.note == "all 80 images of feedback"
+    shared = scoring.shared_test_predictions([feedback_model, other], "feedback:digits8")  # named data: still scored
+    assert len(shared.y) == 80 and shared.note == "all 80 images of feedback:digits8"
 
 
 def test_the_models_page_and_compare_say_the_data_changed(feedback_model, open_app):
-    other = training.train_and_register(load_spec("feedback"), "logreg", {}, trained_by="ana")
+    other = training.train_and_register(load_spec("feedback:digits8"), "logreg", {}, trained_by="ana")
     training.activate_model(feedback_model, by="ana")
     _give_feedback(range(60, 70))
     at = open_app("ana", "models")
     assert not at.exception
-    assert any("cannot be rebuilt" in w.value and "The feedback data has changed since model" in w.value
+    assert any("cannot be rebuilt" in w.value and "The feedback:digits8 data has changed since model" in w.value
                for w in at.warning)
     assert not at.get("plotly_chart") or not any("ROC curves" in c.proto.spec for c in at.get("plotly_chart"))
     assert {m.label for m in at.metric} >= {"Accuracy", "Macro F1"}  # what was recorded still shows

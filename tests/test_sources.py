@@ -107,8 +107,8 @@ def test_feedback_dataset_and_unknown_specs(empty_store):
     for digit in (2, 5):
         pid = predictions.insert(predictions.PredictionRow("ana", "draw", 1, 0, 0.5, [0.1] * 10, [float(digit)] * 64, None, 1.0))
         predictions.add_feedback(pid, "ana", digit, False)
-    ds = load_spec("feedback")
-    assert ds.y.tolist() == [2, 5] and ds.X[1, 0] == 5.0 and ds.name == "feedback"
+    ds = load_spec("feedback:digits8")  # 8x8 inputs: what a digits8 model served
+    assert ds.y.tolist() == [2, 5] and ds.X[1, 0] == 5.0 and ds.name == "feedback:digits8"
     with pytest.raises(DatasetError, match="Unknown dataset"):
         load_spec("kaggle:mnist")
 
