@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     for group in order:
         if args.only and group not in args.only:
             continue
-        if group == "recognition" and args.quick and not args.only:
+        if group == "recognition" and (args.quick or args.smoke) and not args.only:
             continue  # ~5 minutes (it trains the default when none is active): full runs and --only recognition
         for fig in (f for f in core.FIGURES if f.group == group):
             print(f"… {fig.name}", file=sys.stderr, flush=True)
