@@ -14,7 +14,7 @@ from ml.job_requests import DefaultModelRequest
 @pytest.fixture
 def quick_default(monkeypatch):
     """The hand-over mechanism, with a default that trains in a blink (the real one is the bench's)."""
-    monkeypatch.setattr(default_model, "SPEC", "digits")
+    monkeypatch.setenv("DIGITLAB_DEFAULT_DATA", "digits")
     monkeypatch.setattr(default_model, "DEFAULT_FAMILY", "knn")
     monkeypatch.setattr(default_model, "DEFAULT_PARAMS", {"n_neighbors": 3})
     monkeypatch.setattr(default_model, "INTERIM", ("digits", "svc", {}))
@@ -56,9 +56,13 @@ def test_the_default_does_not_override_a_model_someone_chose(fresh, quick_defaul
 
 
 def test_home_shows_the_default_training_while_the_interim_serves(open_app, quick_default):
-    handover.train_interim()
-    at = open_app("ana", "home")
+    interim = handover.train_interim()
+    jobs.reset_runner()
+    try:
+        at = open_app("ana", "home")
+    finally:
+        jobs.reset_runner()  # a start-up hand-over job must not outlive this test's store
     assert not at.exception
     bars = [p.proto.text for p in at.get("progress")]
     assert len(bars) == 1 and "interim model answers while the default model" in bars[0]
-    assert f"#{handover.interim_id()}" in texts(at)  # the interim model is the one shown as active
+    assert f"#{interim}" in texts(at)  # the interim model is the one shown as active
