@@ -91,6 +91,27 @@ def reliability_figure(points: dict) -> go.Figure:
     return share_axis(share_axis(fig, "x"))
 
 
+def risk_coverage_figure(points: list[dict], threshold: float) -> go.Figure:
+    """Accuracy against the share of inputs answered when only the most confident are; the point where
+    the "not sure" threshold in use puts the line."""
+    coverage = [p["coverage"] for p in points]
+    accuracy = [p["accuracy"] for p in points]
+    fig = go.Figure(go.Scatter(x=coverage, y=accuracy, mode="lines", name="answered above a confidence",
+                               customdata=[p["threshold"] for p in points],
+                               hovertemplate="answering %{x:.1%} (confidence ≥ %{customdata:.2f}): "
+                                             "%{y:.2%} right<extra></extra>"))
+    kept = [p for p in points if p["threshold"] >= threshold]
+    if kept:
+        at = kept[-1]
+        fig.add_trace(go.Scatter(x=[at["coverage"]], y=[at["accuracy"]], mode="markers", marker=dict(size=11),
+                                 name=f"threshold in use ({threshold:.2f})",
+                                 hovertemplate="answered %{x:.1%}, %{y:.2%} right<extra></extra>"))
+    fig.update_layout(title="Risk–coverage: accuracy of the answers given, by the share of inputs answered",
+                      xaxis_title="Share of test images answered (the rest: not sure)",
+                      yaxis_title="Accuracy of the answers", height=420, margin=dict(l=10, r=10, t=50, b=10))
+    return share_axis(share_axis(fig, "x"))
+
+
 def overlaid_roc(curves_by_model: dict[str, dict]) -> go.Figure:
     """Micro-average ROC of several models on one chart."""
     fig = go.Figure()

@@ -15,8 +15,10 @@ from data.registry import ModelRecord
 from data.users import User
 from ml import policy, scoring
 from ml import relabel as relabel_mod
+from ml.confidence import risk_coverage
 from ml.errors import DigitLabError
 from ml.evaluation import cell_examples, pr_curves, reliability, roc_curves
+from ml.predictor import NOT_SURE_BELOW
 
 TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                  "accuracy": text.share_column("accuracy", help="On the model's test split."),
@@ -32,7 +34,7 @@ SHARE = text.share_column()
 def _scored(model_id: int, store: str):  # noqa: ARG001 - `store` keys the cache (ids repeat across databases)
     X, y, proba = scoring.test_split_predictions(model_id)
     return {"X": X, "y": y, "proba": proba, "roc": roc_curves(y, proba), "pr": pr_curves(y, proba),
-            "calibration": reliability(y, proba)}
+            "calibration": reliability(y, proba), "risk_coverage": risk_coverage(y, proba)}
 
 
 def test_scores(model_id: int) -> dict | None:
@@ -142,10 +144,18 @@ def _relabel(record: ModelRecord, position: int, image, probabilities, labelled:
             st.toast(f"Saved: this image is a {digit} in the feedback dataset.")
 
 
-def curves(scores: dict | None, which: str) -> None:
-    """ROC, precision-recall or reliability chart of the test split."""
+def curves(scores: dict | None, which: str, record: ModelRecord) -> None:
+    """ROC, precision-recall, reliability or risk–coverage chart of the test split."""
     if scores is None:
         st.caption("Not available: the test split of this model cannot be rebuilt (see above).")
+        return
+    if which == "risk_coverage":
+        threshold = record.metrics.get("confidence_threshold")
+        used = threshold if threshold is not None else NOT_SURE_BELOW
+        st.plotly_chart(model_charts.risk_coverage_figure(scores[which], used), key="risk_coverage_chart")
+        st.caption(f"Below {used:.0%} confidence Draw and Upload answer \"not sure\" with the two likeliest digits "
+                   + ("(measured: where this model is right less than 90 % of the time)." if threshold is not None
+                      else "(a fixed fallback: this model has no held-out share to measure its own)."))
         return
     figure = {"roc": model_charts.roc_figure, "pr": model_charts.pr_figure,
               "calibration": model_charts.reliability_figure}[which]

@@ -18,16 +18,16 @@ record = registry.get(model_id)
 model_views.summary(record, active=model_id == registry.active_id())
 scores = model_views.test_scores(model_id)
 
-tabs = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Live accuracy",
-                "Actions"])
+tabs = st.tabs(["Per digit", "Confusion matrix", "ROC curves", "Precision-recall", "Calibration", "Risk–coverage",
+                "Live accuracy", "Actions"])
 with tabs[0]:
     model_views.per_digit(record)
 with tabs[1]:
     model_views.confusion(record, scores, user)
-for tab, which in zip(tabs[2:5], ("roc", "pr", "calibration")):
+for tab, which in zip(tabs[2:6], ("roc", "pr", "calibration", "risk_coverage")):
     with tab:
-        model_views.curves(scores, which)
-with tabs[5]:
-    model_actions.live(record, user)
+        model_views.curves(scores, which, record)
 with tabs[6]:
+    model_actions.live(record, user)
+with tabs[7]:
     model_actions.actions(record, user)

@@ -170,3 +170,13 @@ def test_delete_asks_in_a_dialog_naming_the_model_then_clears_the_selection(open
     assert any(f"Model #{other} deleted." in s.value for s in at.success)
     assert any(s.value.startswith("Model #1 · hog_svc · active") for s in at.subheader)  # no row picked any more
     assert "delete_model" in set(audit.page(username="admin")["action"])
+
+
+def test_the_risk_coverage_curve_shows_the_threshold_in_use(open_app):
+    """The default model measured its own "not sure" threshold; the chart marks where it answers."""
+    threshold = registry.get(1).metrics["confidence_threshold"]
+    at = open_app("ana", "models")
+    assert not at.exception
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Share of test images answered" in spec and f"threshold in use ({threshold:.2f})" in spec for spec in charts)
+    assert any(f"Below {threshold:.0%} confidence" in c.value and "measured" in c.value for c in at.caption)
