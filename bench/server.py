@@ -117,7 +117,7 @@ def measure_draw(ctx: Context) -> Measured:
     """What a person feels on Draw: mouse-up -> the answer, against a bare one-canvas app in the same run."""
     from playwright.sync_api import expect, sync_playwright
     db.close()  # DuckDB: one process per file, the server needs it
-    n = ctx.repeats(30, 10)
+    n = int(ctx.size(30, 10, 2))  # smoke: the plumbing only
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         proc, url, started = start_streamlit(ROOT / "bench" / "canvas_app.py")
