@@ -84,8 +84,9 @@ _ANSWER = ("() => [...document.querySelectorAll('[data-testid=stMetricLabel]')]"
            ".some(e => /Predicted digit|Not sure/.test(e.innerText))")
 
 
-def _stroke(page) -> None:
-    """A handwritten 1 drawn with real mouse events, up to (not including) the mouse-up."""
+def stroke_a_one(page) -> None:
+    """A handwritten 1 (a stroke with a small flag) drawn on the canvas with real mouse events, up to
+    (not including) the mouse-up that sends it to Python. The bench and the browser tests draw it."""
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for(state="visible", timeout=30_000)
     box = canvas.bounding_box()
@@ -105,7 +106,7 @@ def _mouse_up_to_answer(page, n: int) -> list[float]:
         page.wait_for_function("el => !el.isConnected", arg=old, timeout=30_000)  # a new canvas replaces it
         expect(page.get_by_text("Draw a digit first").first).to_be_visible(timeout=30_000)
         page.wait_for_timeout(300)  # the new canvas's drawing layer initialises (outside the timed part)
-        _stroke(page)
+        stroke_a_one(page)
         started = time.monotonic()
         page.mouse.up()
         page.wait_for_function(_ANSWER, polling=5, timeout=30_000)

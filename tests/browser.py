@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 - re-exported for the browser tests
+from bench.server import CHROMIUM, CHROMIUM_ARGS, stroke_a_one  # noqa: F401 - re-exported for the browser tests
 from ml.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app
+from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app, stroke_a_one
 from conftest import ANALYST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -47,14 +47,7 @@ def app_url(template_store, tmp_path_factory):
 
 def _draw_one(page) -> None:
     """A vertical stroke with a small flag: a handwritten 1, drawn with real mouse events."""
-    canvas = page.locator("canvas.upper-canvas")
-    canvas.wait_for(state="visible", timeout=30_000)
-    box = canvas.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + 115, y0 + 85)
-    page.mouse.down()
-    page.mouse.move(x0 + 145, y0 + 50, steps=8)
-    page.mouse.move(x0 + 145, y0 + 240, steps=25)
+    stroke_a_one(page)
     page.mouse.up()
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app
+from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app, stroke_a_one
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
 from dashboard.navigation import allowed
@@ -132,13 +132,7 @@ def _upload_one(page) -> None:
 
 def _draw_one(page) -> None:
     """A vertical stroke with a small flag (as in test_browser): a handwritten 1."""
-    canvas = page.locator("canvas.upper-canvas")
-    canvas.wait_for(state="visible", timeout=30_000)
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 115, box["y"] + 85)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 145, box["y"] + 50, steps=8)
-    page.mouse.move(box["x"] + 145, box["y"] + 240, steps=25)
+    stroke_a_one(page)
     page.mouse.up()
     page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
     _settle(page)
