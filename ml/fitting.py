@@ -173,6 +173,7 @@ def _watch_rounds(estimator, X, y, on_step: StepReport) -> None:
 
     class Report(TrainingCallback):
         def after_iteration(self, model, epoch, evals_log) -> bool:
+            estimator.growing_booster_ = model  # the half-grown booster, for a pruner to score (see tuning)
             on_step(epoch + 1, total, "boosting rounds")
             return False
     estimator.set_params(callbacks=[Report()])
@@ -180,3 +181,4 @@ def _watch_rounds(estimator, X, y, on_step: StepReport) -> None:
         estimator.fit(X, y)
     finally:
         estimator.set_params(callbacks=None)
+        estimator.__dict__.pop("growing_booster_", None)  # the artifact must not pickle it

@@ -14,13 +14,15 @@ import numpy as np
 import optuna
 from sklearn import metrics as skm
 
+from sklearn.pipeline import Pipeline
+
 from ml.datasets import Dataset, split
 from ml.families import FAMILIES, build_model
 from ml.fitting import fit
 from ml.tuning_space import Dim, suggest
 
-STEPPED = ("random_forest", "hist_gb", "mlp")  # their half-grown model can be scored after each step
-# XGBoost's half-grown booster is not reachable from its round callback: its trials are not pruned.
+STEPPED = ("random_forest", "hist_gb", "mlp", "xgboost")  # their half-grown model is scored as it grows
+SCORED_STEPS = 20  # a trial is scored ~20 times as it grows (XGBoost reports every round)
 
 
 class Stopped(Exception):
@@ -35,6 +37,17 @@ def score(objective: str, y_true: np.ndarray, proba: np.ndarray, classes: np.nda
     if objective == "macro_f1":
         return float(skm.f1_score(y_true, y_pred, average="macro", zero_division=0))
     return float(skm.accuracy_score(y_true, y_pred))
+
+
+def half_grown_proba(pipeline: Pipeline, X_score: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Probabilities of a model still being fitted: XGBoost's booster is only reachable from its
+    round callback (`fitting._watch_rounds` leaves it on the estimator); the others predict as usual."""
+    booster = getattr(pipeline.steps[-1][1], "growing_booster_", None)
+    if booster is None:
+        return pipeline.predict_proba(X_score)
+    Xt = Pipeline(pipeline.steps[:-1]).transform(X_score) if len(pipeline.steps) > 1 else X_score
+    proba = np.asarray(booster.inplace_predict(Xt))
+    return proba if proba.ndim == 2 and proba.shape[1] == len(classes) else pipeline.predict_proba(X_score)
 
 
 def scoring_folds(dataset: Dataset, *, seed: int, test_size: float, val_size: float,
@@ -66,13 +79,15 @@ def make_objective(dataset: Dataset, family: str, dims: list[Dim], *, objective:
         pipeline = build_model(family, params, deskew=dataset.convention.deskew)
         steps = 0
 
+        classes = np.unique(y[fit_idx])
+
         def on_step(done: int, total: int, unit: str) -> None:
             nonlocal steps
             check()
-            steps += 1
-            if not stepwise:
+            if not stepwise or (done % max(1, total // SCORED_STEPS) and done < total):
                 return
-            value = score(objective, y[score_idx], pipeline.predict_proba(X[score_idx]), pipeline.classes_)
+            steps += 1
+            value = score(objective, y[score_idx], half_grown_proba(pipeline, X[score_idx], classes), classes)
             trial.report(value, steps)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after {done:,} of {total:,} {unit}")

@@ -122,6 +122,19 @@ def test_step_wise_families_are_pruned_and_say_at_which_step(seeded_store, captu
     _same(result["study_id"], captured[0])
 
 
+def test_xgboost_trials_are_pruned_on_their_half_grown_booster(seeded_store, captured):
+    space = [_dim("n_estimators", low=20, high=60), _dim("max_depth", low=1, high=6)]
+    result = tuning.run_study(TuneRequest("xgboost", "digits", "ana", space, n_trials=10, study="xgb",
+                                          pruner="median").validated())
+    rows = studies.trials(result["study_id"])
+    pruned = [r for r in rows if r.state == "PRUNED"]
+    assert pruned and result["pruned"] == len(pruned)
+    assert all(r.message.startswith("pruned after") and "boosting rounds" in r.message for r in pruned)
+    complete = [r for r in rows if r.state == "COMPLETE"]
+    assert all(len(c.intermediate) >= 2 for c in complete)  # scored as it grew, not only at the end
+    _same(result["study_id"], captured[0])
+
+
 def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_going_on(seeded_store, captured):
     request = TuneRequest("knn", "digits", "ana", [_dim("n_neighbors", low=1, high=15)], n_trials=3,
                           study="lr").validated()
