@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import failures, model_charts, text
-from data import db, registry
+from dashboard import failures, model_charts, navigation, text
+from data import db, registry, studies
 from data.registry import ModelRecord
 from data.users import User
 from ml import policy, scoring
@@ -76,6 +76,11 @@ def summary(record: ModelRecord, active: bool) -> None:
     cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
     cols[4].metric("Macro recall", f"{m['macro_recall']:.4f}")
     cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
+    if link := studies.model_link(record.id):
+        study = studies.get(link[0])
+        if study is not None:
+            navigation.link("tuning", f"Trained from trial {link[1]} of study '{text.md(study.name)}'",
+                            query_params={"study": str(study.id)})
     if validation := m.get("validation"):
         st.caption(f"Validation split ({validation['n_test']} images, held out of training, apart from the test "
                    f"split): accuracy {text.share(validation['accuracy'])} · macro F1 {validation['macro_f1']:.4f} · "

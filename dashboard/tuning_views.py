@@ -92,7 +92,10 @@ def pick_study() -> studies.StudyRecord | None:
         return None
     labels = {int(r.id): f"{r.name} · {r.family} on {r.dataset} · {r.status} · {int(r.complete)} complete"
               for r in table.itertuples()}
-    chosen = st.selectbox("Study", list(labels), format_func=labels.get, key="tune_study")
+    ids = list(labels)
+    wanted = st.query_params.get("study", "")  # a model's page links here with ?study=ID
+    start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
+    chosen = st.selectbox("Study", ids, index=start, format_func=labels.get, key="tune_study")
     return studies.get(int(chosen))
 
 

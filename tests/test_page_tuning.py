@@ -3,7 +3,7 @@ a bad search space is refused in one sentence; viewers cannot open it."""
 from conftest import texts
 
 from data import db, studies
-from ml import jobs, tuning
+from ml import jobs, lifecycle, tuning
 from ml.job_requests import TuneRequest
 
 
@@ -42,6 +42,11 @@ def test_analyst_runs_a_study_and_trains_its_best_trial(open_app):
         assert studies.model_link(trained.result["model_id"]) == (studies.by_name("page-knn").id, best[0])
         at.run()
         assert f"#{trained.result['model_id']} (trial {best[0]})" in texts(at)
+        lifecycle.activate(trained.result["model_id"], by="ana")
+        models_page = open_app("ana", "models")  # the model's page links back to its study
+        link = next(p for p in models_page.main.get("page_link") if "Trained from trial" in p.proto.label)
+        assert f"trial {best[0]} of study 'page-knn'" in link.proto.label.replace("\\", "")  # as rendered
+        assert link.proto.query_string == f"study={studies.by_name('page-knn').id}"  # opens that study
     finally:
         jobs.reset_runner()
 
@@ -128,3 +133,13 @@ def _values(array):
     if isinstance(array, dict):
         return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
     return list(array)
+
+
+def test_the_study_named_in_the_address_is_the_one_opened(open_app):
+    first = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="first").validated())
+    second = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="second").validated())
+    assert open_app("ana", "tuning").selectbox(key="tune_study").value == second["study_id"]  # the newest first
+    at = open_app("ana", "models")  # as when following a model's link to its study
+    at.query_params["study"] = str(first["study_id"])
+    at.switch_page("../pages/tuning.py").run()
+    assert at.selectbox(key="tune_study").value == first["study_id"]
