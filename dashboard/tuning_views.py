@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import failures
+from data import jobs as job_rows
 from data import studies
 from data.users import User
 from ml import jobs, tuning
@@ -82,6 +83,19 @@ def import_form(user: User) -> None:
     with failures.boundary("tune_import", user.username, stop=False):
         for result in import_studies(url, study=name.strip() or None, by=user.username):
             st.success(f"Imported {result['study']}: {result['message']}.")
+
+
+@st.fragment(run_every=1.0)
+def await_study(job_id: int) -> None:
+    """Between "Start study" and the job starting its study: reruns the page (picking the new study)
+    as soon as the study exists, so nobody has to reload to see it."""
+    record, job = studies.of_job(job_id), job_rows.get(job_id)
+    if record is not None or job is None or job.finished:
+        st.session_state.pop("tune_pending_job", None)
+        if record is not None:
+            st.session_state["tune_study"] = record.id
+        st.rerun(scope="app")
+    st.info(f"Study job #{job_id} is queued: it shows here as soon as it starts.", icon=":material/hourglass:")
 
 
 def pick_study() -> studies.StudyRecord | None:

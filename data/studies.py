@@ -22,6 +22,7 @@ INSERT INTO studies (name, family, dataset, objective, direction, space, setting
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM studies WHERE id = ?"
 SELECT_BY_NAME = f"SELECT {COLUMNS} FROM studies WHERE name = ?"
+SELECT_BY_JOB = f"SELECT {COLUMNS} FROM studies WHERE job_id = ? ORDER BY id DESC LIMIT 1"
 START = """
 UPDATE studies SET status = 'running', job_id = ?, planned = planned + ?, message = '',
        started_at = current_timestamp, finished_at = NULL
@@ -141,6 +142,11 @@ def get(study_id: int) -> StudyRecord | None:
 
 def by_name(name: str) -> StudyRecord | None:
     return _study(db.one(SELECT_BY_NAME, [name]))
+
+
+def of_job(job_id: int) -> StudyRecord | None:
+    """The study a tuning job runs (None until the job has started it)."""
+    return _study(db.one(SELECT_BY_JOB, [job_id]))
 
 
 def start(study_id: int, job_id: int | None, more_trials: int) -> None:

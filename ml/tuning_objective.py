@@ -13,7 +13,6 @@ from collections.abc import Callable
 import numpy as np
 import optuna
 from sklearn import metrics as skm
-
 from sklearn.pipeline import Pipeline
 
 from ml.datasets import Dataset, split

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from dashboard import auth, failures, job_list, tuning_views
+from data import studies
 from ml import jobs
 
 user = auth.require("tuning")
@@ -9,14 +10,17 @@ st.title("Tune hyperparameters")
 st.caption("A study runs in the background: trials are scored on the validation share (or CV folds), never on "
            "the test split; every trial is kept in the database as it finishes.")
 
-with st.expander("New study", expanded=False, icon=":material/add:"):
+with st.expander("New study", expanded=studies.listing(1).empty, icon=":material/add:"):  # open on a first visit
     request = tuning_views.setup_form(user)
 with st.expander("Import from another Optuna storage", icon=":material/download:"):
     tuning_views.import_form(user)
 if request is not None:
     with failures.boundary("job_tune", user.username, stop=False):  # a bad space or SPEC: its sentence
         job_id = jobs.submit(request)
+        st.session_state["tune_pending_job"] = job_id
         st.toast(f"Study started (job #{job_id}).")
+if pending := st.session_state.get("tune_pending_job"):
+    tuning_views.await_study(pending)
 
 record = tuning_views.pick_study()
 if record is not None:

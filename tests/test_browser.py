@@ -154,3 +154,26 @@ def test_a_forged_cookie_is_no_cookie(page, app_url):
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("encountered an error")).to_have_count(0)
     expect(page.get_by_text("Welcome")).to_have_count(0)
+
+
+def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
+    """The Tuning page in Chromium: set up a 4-trial k-NN study, start it, see the trials complete."""
+    from playwright.sync_api import expect
+    url, folder = app_url
+    page.goto(f"{url}/tuning")
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Tune hyperparameters")).to_be_visible(timeout=30_000)
+    family = page.get_by_test_id("stSelectbox").filter(has_text="Model family")
+    expect(family).to_be_visible()  # the set-up is open on a first visit
+    family.click()
+    page.get_by_role("option", name="k-nearest neighbours").click()
+    trials = page.get_by_role("spinbutton", name="Trials")
+    trials.fill("4")
+    trials.press("Tab")
+    page.get_by_role("textbox", name="Study name").fill("browser-knn")
+    page.get_by_role("button", name="Start study").click()
+    expect(page.get_by_text("4 / 4")).to_be_visible(timeout=90_000)  # the live view refreshes by itself
+    expect(page.get_by_text("Best parameters:")).to_be_visible()
+    expect(page.get_by_role("button", name="Resume study")).to_be_visible(timeout=30_000)  # it has finished
