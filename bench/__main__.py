@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="every figure once on tiny sizes: checks the plumbing "
                                                              "(the test suite runs this); its numbers mean nothing")
     parser.add_argument("--only", nargs="*", default=None,
-                        help="figure groups to run (predict store pages training server recognition)")
+                        help="figure groups to run (predict store pages training server tuning 'tuning page' "
+                             "recognition)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import figures, recognition, store_data  # noqa: F401 - registers the figures
+    from bench import figures, recognition, store_data, tuning  # noqa: F401 - registers the figures
     from data import db
     from ml.bootstrap import prepare
 
@@ -45,12 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {n_rows:,} predictions and {n_rows:,} audit rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     rows: list[core.Row] = []
-    order = ["predict", "store", "pages", "training", "server", "recognition"]
+    order = ["predict", "store", "pages", "training", "server", "tuning", "tuning page", "recognition"]
     for group in order:
         if args.only and group not in args.only:
             continue
         if group == "recognition" and (args.quick or args.smoke) and not args.only:
             continue  # ~5 minutes (it trains the default when none is active): full runs and --only recognition
+        if group == "tuning page" and args.smoke and not args.only:
+            continue  # a second server and browser: the suite's browser tests cover the page
         for fig in (f for f in core.FIGURES if f.group == group):
             print(f"… {fig.name}", file=sys.stderr, flush=True)
             measured = fig.run(ctx)

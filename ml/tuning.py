@@ -142,12 +142,16 @@ def reconcile() -> None:
 
 
 def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Callable[..., None] | None = None,
-              check: Callable[[], None] = lambda: None) -> dict[str, Any]:
-    """Create or resume the named study and run `n_trials` more trials (or until the time budget)."""
+              check: Callable[[], None] = lambda: None,
+              objective_for: Callable[[list[Dim]], Callable[[optuna.Trial], float]] | None = None) -> dict[str, Any]:
+    """Create or resume the named study and run `n_trials` more trials (or until the time budget).
+
+    `objective_for(dims)` replaces the family's objective (the bench times persistence with a trivial
+    one); everything else — study rows, trial log, audit — is the path every study takes."""
     from ml.sources import load_spec
     reconcile()
     record = studies.by_name(request.study)
-    dataset = load_spec(record.dataset if record is not None else request.dataset)
+    dataset = None if objective_for else load_spec(record.dataset if record is not None else request.dataset)
     if record is None:
         dims = check_space(request.family, request.space)
         studies.create(name=request.study, family=request.family, dataset=request.dataset,
@@ -175,9 +179,10 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
             stop.set()
             raise Stopped() from None
 
-    objective = make_objective(dataset, record.family, dims, objective=record.objective, seed=settings["seed"],
-                               test_size=settings["test_size"], val_size=settings["val_size"],
-                               cv_folds=settings["cv_folds"], check=guarded_check)
+    objective = objective_for(dims) if objective_for else make_objective(
+        dataset, record.family, dims, objective=record.objective, seed=settings["seed"],
+        test_size=settings["test_size"], val_size=settings["val_size"], cv_folds=settings["cv_folds"],
+        check=guarded_check)
 
     trial_log = TrialLog(record.id)
 

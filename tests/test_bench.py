@@ -23,6 +23,7 @@ EXPECTED = [
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",
     "memory: server RSS after start with the default model", "draw: mouse-up → answer on screen",
     "memory: peak during a batch of images",
+    "tuning: 200-trial study, DuckDB vs in-memory",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
