@@ -76,6 +76,18 @@ def pending_one_time_password() -> str | None:
     return (path.read_text().strip() or None) if path.exists() else None
 
 
+CLI_ACTOR_PREFIX = "os:"  # `python -m ml users ...`: the operating-system user who holds the database file
+
+
+def require_manager(by: str, action: str) -> str:
+    """The actor's role when they may manage users. The CLI acts as `os:<login>`: whoever can open the
+    database file already holds everything in it, so the command line is the recovery path when no
+    admin can sign in. Web user names cannot contain ':' (USERNAME), so no account can pose as one."""
+    if by.startswith(CLI_ACTOR_PREFIX):
+        return "admin"
+    return policy.require(by, "manage_users", action=action)
+
+
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
 USERNAME_RULE = "Lowercase letters, digits, '.', '_' and '-' only (at most 64), e.g. ana.lopez"
 
@@ -84,7 +96,7 @@ def create_user(username: str, name: str, role: str, password: str, *, by: str,
                 must_change_password: bool = True) -> None:
     """Add an account; `by` must hold `manage_users`. Refusals raise RequestError (audited by the caller's boundary).
     User names are plain (they show in tables, audit rows and URLs of nothing): no spaces, no capitals."""
-    policy.require(by, "manage_users", action="create_user")
+    role_of_actor = require_manager(by, "create_user")
     if not username or not name:
         raise RequestError("Give a username and a name.")
     if not USERNAME.fullmatch(username):
@@ -98,7 +110,8 @@ def create_user(username: str, name: str, role: str, password: str, *, by: str,
     if users.get(username) is not None:
         raise RequestError(f"The username {username!r} is taken.")
     users.create(username, name, role, hash_password(password), must_change_password=must_change_password)
-    audit.record(by, "create_user", "ok", f"{username} as {role}")
+    audit.record(by, "create_user", "ok", f"{username} as {role}", target=username, role=role_of_actor,
+                 details={"new": {"name": name, "role": role, "must_change_password": must_change_password}})
 
 
 def change_password(username: str, current: str, new: str) -> None:
@@ -174,7 +187,7 @@ class SignIn:
     def message(self) -> str | None:
         if self.locked_until is not None:
             return (f"Too many failed sign-ins: this account is locked until {self.locked_until:%H:%M}. "
-                    "Try again then.")
+                    "Try again then, or ask an admin to unlock it.")
         return None if self.ok else "Wrong username or password."
 
 
