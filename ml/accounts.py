@@ -46,12 +46,13 @@ def ensure_admin() -> str | None:
             raise RequestError(f"DIGITLAB_ADMIN_PASSWORD is not acceptable: {problem} "
                                f"Set another one ({passwords.RULES}), or unset it to get a one-time password.")
         users.create("admin", "Administrator", "admin", hash_password(given))
-        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD")
+        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD", target="admin", role="admin")
         return None
     one_time = secrets.token_urlsafe(12)
     users.create("admin", "Administrator", "admin", hash_password(one_time), must_change_password=True)
     _write_one_time_file(one_time)
-    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in")
+    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in",
+                 target="admin", role="admin")
     return one_time
 
 
@@ -216,7 +217,7 @@ def end_sessions(username: str, *, by: str, reason: str, now: datetime | None = 
     at = (now or datetime.now()).isoformat()
     settings.put(f"sessions_ended:{username}", at)
     settings.put(f"signed_out:{username}", at)
-    audit.record(by, "end_sessions", "ok", f"{username}: {reason}")
+    audit.record(by, "end_sessions", "ok", f"{username}: {reason}", target=username)
 
 
 def session_ended(username: str, signed_in_at: datetime) -> bool:
