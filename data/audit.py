@@ -37,6 +37,7 @@ INSERT = """
 INSERT INTO audit_log (ts, username, role, action, outcome, target, detail, details, session_id, prev_hash, hash)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 LAST_HASH = "SELECT hash FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"
+ACTOR_ROLE = "SELECT role FROM users WHERE username = ?"
 COLUMNS = "id, ts, username, role, action, target, outcome, detail, details, session_id"
 # Whatever the case: the user by whole name ("ADMIN" finds admin), the text as any part of the detail,
 # details, target or action ("sign"). Patterns go in as placeholders, LIKE's wildcards escaped.
@@ -91,6 +92,8 @@ def record(username: str | None, action: str, outcome: str = "ok", detail: str =
     bound = _bound.get()
     if bound and bound["username"] == username:
         role = role or bound["role"]
+    if role is None and username:
+        role = _role_of(username)
     if bound:
         session_id = session_id or bound["session_id"]
     detail = (detail or "")[:DETAIL_MAX]
@@ -109,6 +112,22 @@ def record(username: str | None, action: str, outcome: str = "ok", detail: str =
                                    prev, own]).fetchone()
         _last = (conn, own)
     return int(row[0])
+
+
+def _role_of(username: str) -> str | None:
+    """The actor's role when the caller did not say: the system and the command line (`os:<login>`, see
+    ml.accounts.require_manager) act as admins; a user has the role the table holds (None if unknown)."""
+    if username == "system" or username.startswith("os:"):
+        return "admin"
+    found = db.one(ACTOR_ROLE, [username])
+    return found[0] if found else None
+
+
+def reset_chain_cache() -> None:
+    """Forget the cached newest hash (after a bulk append outside `record`, e.g. the bench's filler)."""
+    global _last
+    with _write_lock:
+        _last = None
 
 
 class Filters(NamedTuple):
