@@ -11,6 +11,7 @@ from bench.core import Context, Measured, figure, timed
 from data import audit, db
 from ml import audit_chain
 
+BODY_SCAN = f"SELECT count(*) FROM audit_log WHERE {audit.BODY} IS NOT NULL"
 PLAIN_INSERT = "INSERT INTO audit_log (ts, username, action, outcome, detail) VALUES (?, ?, ?, ?, ?)"
 
 
@@ -63,5 +64,7 @@ def verify_chain(ctx: Context) -> Measured:
     if not report.ok:
         raise RuntimeError(report.message)
     app = timed(ctx.repeats(3, 1), audit_chain.verify, warmup=0, scale=1.0)
-    floor = timed(ctx.repeats(3, 1), lambda: sum(len(b) for b in audit.chain_batches()), warmup=0, scale=1.0)
-    return Measured(app, floor, note=f"{report.checked:,} rows; floor = reading them in id order without hashing")
+    cur = db.cursor()
+    floor = timed(ctx.repeats(3, 1), lambda: cur.execute(BODY_SCAN).fetchall(), warmup=0, scale=1.0)
+    return Measured(app, floor, note=f"{report.checked:,} rows in one SQL scan (DuckDB sha256); floor = the same "
+                                     "scan building each row's hashed text without hashing or linking")

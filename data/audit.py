@@ -19,7 +19,6 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 OUTCOMES = ("ok", "denied", "error")
-GENESIS = ""  # prev_hash of the first hashed row
+GENESIS = ""  # prev_hash of the first hashed row (also inlined in VERIFY)
 DETAIL_MAX = 2000
 
 INSERT = """
@@ -53,10 +52,33 @@ COUNT = f"SELECT count(*) FROM audit_log {WHERE}"
 EXPORT = f"SELECT {COLUMNS}, prev_hash, hash FROM audit_log {WHERE} ORDER BY ts DESC, id DESC"
 ROW = f"SELECT {COLUMNS}, prev_hash, hash FROM audit_log WHERE id = ?"
 ACTIONS = "SELECT DISTINCT action FROM audit_log ORDER BY action"
-# The chain in id order, for verification (streamed in batches, never loaded whole).
-CHAIN = """
-SELECT id, ts, username, role, action, outcome, target, detail, CAST(details AS VARCHAR), session_id, prev_hash, hash
-FROM audit_log ORDER BY id"""
+TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_FIELD = "coalesce(strlen({0})::VARCHAR || ':' || {0}, '-')"
+BODY = "concat_ws('|', " + ", ".join(_FIELD.format(c) for c in (
+    f"strftime(ts, '{TS_FORMAT}')", "username", "role", "action", "outcome", "target", "detail",
+    "CAST(details AS VARCHAR)", "session_id")) + ")"
+# The whole chain in one scan: rows before the first hashed one are legacy (written before 00010); from it
+# on, each row must carry a hash, link to the hash of the row before it ('' for the first), and hash its
+# own content. `first_bad` is the lowest id that fails, with the reason; `head` the last good hash.
+VERIFY = f"""
+WITH start AS (SELECT min(id) AS first FROM audit_log WHERE hash IS NOT NULL OR prev_hash IS NOT NULL),
+rows AS (
+    SELECT id, hash, prev_hash, lag(hash) OVER (ORDER BY id) AS before, {BODY} AS body, (SELECT first FROM start) AS first
+    FROM audit_log),
+checked AS (
+    SELECT id, hash, first,
+           CASE WHEN first IS NULL OR id < first THEN NULL
+                WHEN hash IS NULL THEN 'missing'
+                WHEN prev_hash IS DISTINCT FROM (CASE WHEN id = first THEN '{GENESIS}' ELSE before END) THEN 'link'
+                WHEN sha256(prev_hash || chr(10) || body) <> hash THEN 'changed' END AS problem
+    FROM rows),
+marked AS (SELECT *, min(CASE WHEN problem IS NOT NULL THEN id END) OVER () AS bad FROM checked)
+SELECT count(*) FILTER (WHERE first IS NULL OR id < first) AS legacy,
+       count(*) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS good,
+       any_value(bad) AS bad_id,
+       max(problem) FILTER (WHERE id = bad) AS problem,
+       arg_max(hash, id) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS head
+FROM marked"""
 
 _PLACEHOLDER = re.compile(r"\$(\w+)")
 _write_lock = threading.Lock()
@@ -72,9 +94,11 @@ def bind(*, username: str | None, role: str | None, session_id: str | None) -> N
 
 def content(ts: datetime, username: str | None, role: str | None, action: str, outcome: str, target: str | None,
             detail: str | None, details: str | None, session_id: str | None) -> str:
-    """The canonical text of a row that its hash covers (everything but id and the hashes)."""
-    return json.dumps([ts.isoformat(sep=" ", timespec="microseconds"), username, role, action, outcome, target,
-                       detail, details, session_id], ensure_ascii=False, separators=(",", ":"))
+    """The canonical text of a row that its hash covers (everything but id and the hashes): each field as
+    "<bytes>:<text>" ("-" for none), joined by "|", so no field can borrow from its neighbour. BODY builds
+    the same text in SQL, which lets `verify` check a million rows in one vectorised scan."""
+    fields = (ts.strftime(TS_FORMAT), username, role, action, outcome, target, detail, details, session_id)
+    return "|".join("-" if f is None else f"{len(f.encode())}:{f}" for f in fields)
 
 
 def chain_hash(prev_hash: str, text: str) -> str:
@@ -185,8 +209,6 @@ def actions() -> list[str]:
     return [r[0] for r in db.rows(ACTIONS)]
 
 
-def chain_batches(size: int = 50_000) -> Iterator[list[tuple]]:
-    """The whole log in id order, in batches, for `ml.audit_chain.verify`."""
-    cur = db.cursor().execute(CHAIN)
-    while batch := cur.fetchmany(size):
-        yield batch
+def verify() -> tuple[int, int, int | None, str | None, str | None]:
+    """(legacy rows, good rows, first bad id, its problem, newest good hash) — see VERIFY."""
+    return db.one(VERIFY)

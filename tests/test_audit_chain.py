@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _some_rows(n: int = 6) -> list[int]:
-    ids = [audit.record("ana", "sign_in", "ok") for _ in range(n // 2)]
+    ids = [audit.record("ana", "sign_in", "ok", "Ana López ✓ | 3:x") for _ in range(n // 2)]  # any text hashes alike
     ids += [audit.record("admin", "change_role", "ok", "ana: analyst -> viewer", target="ana",
                          details={"old": {"role": "analyst"}, "new": {"role": "viewer"}}) for _ in range(n - n // 2)]
     return ids
