@@ -33,7 +33,7 @@ def filtered_page(ctx: Context) -> dict[str, Measured]:
                 audit.count(chosen)
                 audit.page(**chosen._asdict(), limit=100)
 
-            def floor(params=params):
+            def floor(params=params, chosen=chosen):
                 bare.execute(audit.COUNT, chosen.params()).fetchall()
                 bare.execute(audit.PAGE, params).fetchall()
             out[name] = Measured(timed(ctx.repeats(30, 10), app), timed(ctx.repeats(30, 10), floor),
