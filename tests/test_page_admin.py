@@ -136,6 +136,7 @@ def test_change_role_reset_password_and_delete(open_app):
     assert not at.code  # shown once
     _manage(at, "vic").checkbox(key="manage_delete_sure_vic").check().run()
     at.button(key="manage_delete").click().run()
+    assert not at.exception and any("vic is deleted" in s.value for s in at.success)
     assert users.get("vic").deleted_at is not None
     assert "vic" not in set(at.dataframe[0].value["username"])
     at.toggle(key="users_show_deleted").set_value(True).run()
