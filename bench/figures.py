@@ -72,7 +72,7 @@ def per_day(ctx: Context) -> Measured:
 @figure("store: audit rows of a user in a date range", unit="ms", target=100.0, group="store")
 def audit_range(ctx: Context) -> Measured:
     since, until = datetime.now() - timedelta(days=30), datetime.now()
-    params = {"username": "user007", "since": since, "until": until, "action": None, "text": None, "limit": 100,
+    params = {"username": "user007", "since": since, "until": until, "action": None, "outcome": None, "text": None, "limit": 100,
               "offset": 0}
     return _query_vs_bare(ctx, lambda: audit.page(username="user007", since=since, until=until), audit.PAGE, params)
 

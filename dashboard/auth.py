@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -38,6 +39,7 @@ COOKIE_DAYS = 1.0
 _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
 _SIGNED_IN_AT = "_signed_in_at"  # when this session signed in: sessions ended after it end here too
+_SESSION_ID = "_audit_session_id"  # written on this browser session's audit rows
 
 
 class _QuietCookieManager(stx.CookieManager):
@@ -156,7 +158,7 @@ def restore_from_cookie() -> None:
 
 def _forget_session() -> None:
     """Clear this session's sign-in state without a rerun (a rerun here would loop)."""
-    for key in ("authentication_status", "username", "name", "email", "roles", _SIGNED_IN_AT):
+    for key in ("authentication_status", "username", "name", "email", "roles", _SIGNED_IN_AT, _SESSION_ID):
         st.session_state.pop(key, None)
 
 
@@ -172,15 +174,22 @@ def write_pending_cookie() -> None:
 
 def current_user() -> User | None:
     """The signed-in, active user; a session whose user was deactivated or deleted, or whose
-    sessions were ended (password change, reset, "sign out everywhere"), is signed out here."""
+    sessions were ended (password change, reset, "sign out everywhere"), is signed out here. Binds the
+    session id and role that this run's audit rows carry."""
+    session_id = st.session_state.setdefault(_SESSION_ID, uuid.uuid4().hex[:12])
+    audit.bind(username=None, role=None, session_id=session_id)
     if not st.session_state.get("authentication_status"):
         return None
     user = users.get(st.session_state.get("username") or "")
     signed_in_at = st.session_state.get(_SIGNED_IN_AT)
     if user is None or not user.active or (signed_in_at and accounts.session_ended(user.username, signed_in_at)):
+        name = st.session_state.get("username")
+        audit.record(name, "session_ended", "ok", "account deactivated or deleted" if user is None or not user.active
+                     else "sessions ended (password change, reset or sign out everywhere)", target=name)
         _forget_session()
         st.session_state[_COOKIE_PENDING] = "delete"
         return None
+    audit.bind(username=user.username, role=user.role, session_id=session_id)
     return user
 
 
@@ -223,6 +232,7 @@ def sign_out() -> None:
     st.session_state[_COOKIE_PENDING] = "delete"
     if user:
         accounts.record_sign_out(user)
+    st.session_state.pop(_SESSION_ID, None)  # a next sign-in in this browser tab is a new session
 
 
 def require(page_key: str) -> User:

@@ -1,34 +1,172 @@
-"""The audit log: who did what, when, and whether it worked."""
+"""The audit log: who did what, when, to what, and whether it worked — in a tamper-evident chain.
+
+Each row carries `prev_hash` (the hash of the row before it, by id) and `hash` =
+sha256(prev_hash + "\\n" + its own content). Editing a row breaks its own hash; deleting one breaks the
+link of the row after it (`ml.audit_chain.verify` names the first broken row). Rows are only ever
+inserted: no statement here updates or deletes them.
+
+One process holds the database file (DuckDB), so a process-wide lock around "read the last hash,
+insert" keeps the chain linear under concurrent writers. Rows written before migration 00010 have no
+hash: the chain starts at the first hashed row, whose prev_hash is '' (GENESIS).
+
+The browser session and the signed-in role of the running page are bound once per run with `bind()`
+(a context variable, so each Streamlit script thread has its own) and written on every row it makes.
+"""
 from __future__ import annotations
 
+import contextvars
+import hashlib
+import json
+import re
+import threading
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from data import db
+from data.exports import Query
 
 if TYPE_CHECKING:
     import pandas as pd
 
 OUTCOMES = ("ok", "denied", "error")
+GENESIS = ""  # prev_hash of the first hashed row (also inlined in VERIFY)
+DETAIL_MAX = 2000
 
-INSERT = "INSERT INTO audit_log (username, action, outcome, detail) VALUES (?, ?, ?, ?)"
-# Whatever the case: the user by whole name ("ADMIN" finds admin), the text as any part of the detail
-# or action ("sign"). Patterns go in as placeholders, LIKE's wildcards escaped ("_" is an underscore).
-PAGE = r"""
-SELECT id, ts, username, action, outcome, detail FROM audit_log
+INSERT = """
+INSERT INTO audit_log (ts, username, role, action, outcome, target, detail, details, session_id, prev_hash, hash)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
+LAST_HASH = "SELECT hash FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"
+ACTOR_ROLE = "SELECT role FROM users WHERE username = ?"
+COLUMNS = "id, ts, username, role, action, target, outcome, detail, details, session_id"
+# Whatever the case: the user by whole name ("ADMIN" finds admin), the text as any part of the detail,
+# details, target or action ("sign"). Patterns go in as placeholders, LIKE's wildcards escaped.
+WHERE = r"""
 WHERE ($username IS NULL OR username ILIKE $username ESCAPE '\')
   AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
   AND ($action IS NULL OR action = $action)
-  AND ($text IS NULL OR detail ILIKE $text ESCAPE '\' OR action ILIKE $text ESCAPE '\')
-ORDER BY ts DESC, id DESC LIMIT $limit OFFSET $offset"""
+  AND ($outcome IS NULL OR outcome = $outcome)
+  AND ($text IS NULL OR detail ILIKE $text ESCAPE '\' OR action ILIKE $text ESCAPE '\'
+       OR target ILIKE $text ESCAPE '\' OR CAST(details AS VARCHAR) ILIKE $text ESCAPE '\')"""
+PAGE = f"SELECT {COLUMNS} FROM audit_log {WHERE} ORDER BY ts DESC, id DESC LIMIT $limit OFFSET $offset"
+COUNT = f"SELECT count(*) FROM audit_log {WHERE}"
+EXPORT = f"SELECT {COLUMNS}, prev_hash, hash FROM audit_log {WHERE} ORDER BY ts DESC, id DESC"
+ROW = f"SELECT {COLUMNS}, prev_hash, hash FROM audit_log WHERE id = ?"
 ACTIONS = "SELECT DISTINCT action FROM audit_log ORDER BY action"
+TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_FIELD = "coalesce(strlen({0})::VARCHAR || ':' || {0}, '-')"
+BODY = "concat_ws('|', " + ", ".join(_FIELD.format(c) for c in (
+    f"strftime(ts, '{TS_FORMAT}')", "username", "role", "action", "outcome", "target", "detail",
+    "CAST(details AS VARCHAR)", "session_id")) + ")"
+# The whole chain in one scan: rows before the first hashed one are legacy (written before 00010); from it
+# on, each row must carry a hash, link to the hash of the row before it ('' for the first), and hash its
+# own content. `first_bad` is the lowest id that fails, with the reason; `head` the last good hash.
+VERIFY = f"""
+WITH start AS (SELECT min(id) AS first FROM audit_log WHERE hash IS NOT NULL OR prev_hash IS NOT NULL),
+rows AS (
+    SELECT id, hash, prev_hash, lag(hash) OVER (ORDER BY id) AS before, {BODY} AS body, (SELECT first FROM start) AS first
+    FROM audit_log),
+checked AS (
+    SELECT id, hash, first,
+           CASE WHEN first IS NULL OR id < first THEN NULL
+                WHEN hash IS NULL THEN 'missing'
+                WHEN prev_hash IS DISTINCT FROM (CASE WHEN id = first THEN '{GENESIS}' ELSE before END) THEN 'link'
+                WHEN sha256(prev_hash || chr(10) || body) <> hash THEN 'changed' END AS problem
+    FROM rows),
+marked AS (SELECT *, min(CASE WHEN problem IS NOT NULL THEN id END) OVER () AS bad FROM checked)
+SELECT count(*) FILTER (WHERE first IS NULL OR id < first) AS legacy,
+       count(*) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS good,
+       any_value(bad) AS bad_id,
+       max(problem) FILTER (WHERE id = bad) AS problem,
+       arg_max(hash, id) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS head
+FROM marked"""
+
+_PLACEHOLDER = re.compile(r"\$(\w+)")
+_write_lock = threading.Lock()
+_last: tuple[object, str] | None = None  # (connection, hash of its newest row): one read per opened store
+_bound: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar("audit_bound", default=None)
 
 
-def record(username: str | None, action: str, outcome: str = "ok", detail: str = "") -> None:
-    """One audit row. Cheap enough (~1 ms) to call on every user-facing event."""
+def bind(*, username: str | None, role: str | None, session_id: str | None) -> None:
+    """Remember the signed-in user's role and the session id for the rows this thread writes next
+    (the dashboard calls it at the start of each page run)."""
+    _bound.set({"username": username, "role": role, "session_id": session_id})
+
+
+def content(ts: datetime, username: str | None, role: str | None, action: str, outcome: str, target: str | None,
+            detail: str | None, details: str | None, session_id: str | None) -> str:
+    """The canonical text of a row that its hash covers (everything but id and the hashes): each field as
+    "<bytes>:<text>" ("-" for none), joined by "|", so no field can borrow from its neighbour. BODY builds
+    the same text in SQL, which lets `verify` check a million rows in one vectorised scan."""
+    fields = (ts.strftime(TS_FORMAT), username, role, action, outcome, target, detail, details, session_id)
+    return "|".join("-" if f is None else f"{len(f.encode())}:{f}" for f in fields)
+
+
+def chain_hash(prev_hash: str, text: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
+def record(username: str | None, action: str, outcome: str = "ok", detail: str = "", *, target: str | None = None,
+           details: dict[str, Any] | None = None, role: str | None = None, session_id: str | None = None) -> int:
+    """Append one audit row and return its id. Cheap (~1 ms) so every user-facing event can call it.
+    `details` holds structured facts (old/new values of a change) as JSON. Role and session default to
+    those bound for this page run when the row is about the signed-in user. Never call it inside
+    `db.transaction()`: a rolled-back row would leave a gap in the chain."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
-    db.execute(INSERT, [username, action, outcome, detail[:2000]])
+    bound = _bound.get()
+    if bound and bound["username"] == username:
+        role = role or bound["role"]
+    if role is None and username:
+        role = _role_of(username)
+    if bound:
+        session_id = session_id or bound["session_id"]
+    detail = (detail or "")[:DETAIL_MAX]
+    details_text = json.dumps(details, sort_keys=True, default=str, separators=(",", ":")) if details else None
+    global _last
+    with _write_lock:
+        conn, cur = db.connection(), db.cursor()
+        if _last is not None and _last[0] is conn:
+            prev = _last[1]
+        else:
+            found = cur.execute(LAST_HASH).fetchone()
+            prev = (found[0] if found else None) or GENESIS
+        ts = datetime.now()
+        own = chain_hash(prev, content(ts, username, role, action, outcome, target, detail, details_text, session_id))
+        row = cur.execute(INSERT, [ts, username, role, action, outcome, target, detail, details_text, session_id,
+                                   prev, own]).fetchone()
+        _last = (conn, own)
+    return int(row[0])
+
+
+def _role_of(username: str) -> str | None:
+    """The actor's role when the caller did not say: the system and the command line (`os:<login>`, see
+    ml.accounts.require_manager) act as admins; a user has the role the table holds (None if unknown)."""
+    if username == "system" or username.startswith("os:"):
+        return "admin"
+    found = db.one(ACTOR_ROLE, [username])
+    return found[0] if found else None
+
+
+def reset_chain_cache() -> None:
+    """Forget the cached newest hash (after a bulk append outside `record`, e.g. the bench's filler)."""
+    global _last
+    with _write_lock:
+        _last = None
+
+
+class Filters(NamedTuple):
+    """The Audit page's filters; None means "any"."""
+
+    username: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    action: str | None = None
+    outcome: str | None = None
+    text: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"username": _literal(self.username) if self.username else None, "since": self.since,
+                "until": self.until, "action": self.action, "outcome": self.outcome, "text": _contains(self.text)}
 
 
 def _literal(text: str) -> str:
@@ -40,14 +178,37 @@ def _contains(text: str | None) -> str | None:
 
 
 def page(*, username: str | None = None, since: datetime | None = None, until: datetime | None = None,
-         action: str | None = None, text: str | None = None, limit: int = 100, offset: int = 0) -> pd.DataFrame:
-    """Newest-first page of the log, filtered in SQL: `action` exactly (pick it from `actions()`),
-    `username` as a whole name and `text` as part of the detail or action, in any case."""
-    params = {"username": _literal(username) if username else None, "since": since, "until": until, "action": action,
-              "text": _contains(text), "limit": limit, "offset": offset}
-    return db.frame(PAGE, params)
+         action: str | None = None, text: str | None = None, outcome: str | None = None, limit: int = 100,
+         offset: int = 0) -> pd.DataFrame:
+    """Newest-first page of the log, filtered in SQL: `action` and `outcome` exactly, `username` as a whole
+    name and `text` as part of the detail, details, target or action, in any case."""
+    filters = Filters(username, since, until, action, outcome, text)
+    return db.frame(PAGE, {**filters.params(), "limit": limit, "offset": offset})
+
+
+def count(filters: Filters) -> int:
+    """How many rows match (the page shows "rows 1–100 of N")."""
+    return int(db.one(COUNT, filters.params())[0])
+
+
+def export_query(filters: Filters) -> Query:
+    """Every matching row with its hashes, for the shared export panel."""
+    params = filters.params()  # named -> positional: the export code appends its own positional LIMIT
+    return Query(_PLACEHOLDER.sub("?", EXPORT), [params[name] for name in _PLACEHOLDER.findall(EXPORT)])
+
+
+def row(row_id: int) -> dict[str, Any] | None:
+    """One row in full (the page's details view)."""
+    cur = db.cursor().execute(ROW, [row_id])
+    found = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], found)) if found else None
 
 
 def actions() -> list[str]:
     """Every action the log holds, for the page's picker."""
-    return [row[0] for row in db.rows(ACTIONS)]
+    return [r[0] for r in db.rows(ACTIONS)]
+
+
+def verify() -> tuple[int, int, int | None, str | None, str | None]:
+    """(legacy rows, good rows, first bad id, its problem, newest good hash) — see VERIFY."""
+    return db.one(VERIFY)

@@ -46,12 +46,13 @@ def ensure_admin() -> str | None:
             raise RequestError(f"DIGITLAB_ADMIN_PASSWORD is not acceptable: {problem} "
                                f"Set another one ({passwords.RULES}), or unset it to get a one-time password.")
         users.create("admin", "Administrator", "admin", hash_password(given))
-        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD")
+        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD", target="admin", role="admin")
         return None
     one_time = secrets.token_urlsafe(12)
     users.create("admin", "Administrator", "admin", hash_password(one_time), must_change_password=True)
     _write_one_time_file(one_time)
-    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in")
+    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in",
+                 target="admin", role="admin")
     return one_time
 
 
@@ -76,6 +77,18 @@ def pending_one_time_password() -> str | None:
     return (path.read_text().strip() or None) if path.exists() else None
 
 
+CLI_ACTOR_PREFIX = "os:"  # `python -m ml users ...`: the operating-system user who holds the database file
+
+
+def require_manager(by: str, action: str) -> str:
+    """The actor's role when they may manage users. The CLI acts as `os:<login>`: whoever can open the
+    database file already holds everything in it, so the command line is the recovery path when no
+    admin can sign in. Web user names cannot contain ':' (USERNAME), so no account can pose as one."""
+    if by.startswith(CLI_ACTOR_PREFIX):
+        return "admin"
+    return policy.require(by, "manage_users", action=action)
+
+
 USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
 USERNAME_RULE = "Lowercase letters, digits, '.', '_' and '-' only (at most 64), e.g. ana.lopez"
 
@@ -84,7 +97,7 @@ def create_user(username: str, name: str, role: str, password: str, *, by: str,
                 must_change_password: bool = True) -> None:
     """Add an account; `by` must hold `manage_users`. Refusals raise RequestError (audited by the caller's boundary).
     User names are plain (they show in tables, audit rows and URLs of nothing): no spaces, no capitals."""
-    policy.require(by, "manage_users", action="create_user")
+    role_of_actor = require_manager(by, "create_user")
     if not username or not name:
         raise RequestError("Give a username and a name.")
     if not USERNAME.fullmatch(username):
@@ -98,7 +111,8 @@ def create_user(username: str, name: str, role: str, password: str, *, by: str,
     if users.get(username) is not None:
         raise RequestError(f"The username {username!r} is taken.")
     users.create(username, name, role, hash_password(password), must_change_password=must_change_password)
-    audit.record(by, "create_user", "ok", f"{username} as {role}")
+    audit.record(by, "create_user", "ok", f"{username} as {role}", target=username, role=role_of_actor,
+                 details={"new": {"name": name, "role": role, "must_change_password": must_change_password}})
 
 
 def change_password(username: str, current: str, new: str) -> None:
@@ -174,7 +188,7 @@ class SignIn:
     def message(self) -> str | None:
         if self.locked_until is not None:
             return (f"Too many failed sign-ins: this account is locked until {self.locked_until:%H:%M}. "
-                    "Try again then.")
+                    "Try again then, or ask an admin to unlock it.")
         return None if self.ok else "Wrong username or password."
 
 
@@ -203,7 +217,7 @@ def end_sessions(username: str, *, by: str, reason: str, now: datetime | None = 
     at = (now or datetime.now()).isoformat()
     settings.put(f"sessions_ended:{username}", at)
     settings.put(f"signed_out:{username}", at)
-    audit.record(by, "end_sessions", "ok", f"{username}: {reason}")
+    audit.record(by, "end_sessions", "ok", f"{username}: {reason}", target=username)
 
 
 def session_ended(username: str, signed_in_at: datetime) -> bool:

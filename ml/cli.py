@@ -1,4 +1,4 @@
-"""Command line: `python -m ml init | predict | train | tune | evaluate | serve`.
+"""Command line: `python -m ml init | predict | train | tune | evaluate | serve | users | audit`.
 
 Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
 module allowed to print.
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from data.db import StoreError
-from ml import archives
+from ml import archives, cli_admin
 from ml.bootstrap import prepare
 from ml.errors import DigitLabError
 from ml.images import MAX_UPLOAD_BYTES
@@ -234,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--all", action="store_true",
                           help="score every image of the dataset, even those the model trained on")
     evaluate.set_defaults(func=cmd_evaluate)
+    cli_admin.add_parsers(sub)  # users ..., audit verify
     return parser
 
 

@@ -92,7 +92,7 @@ def test_the_lockout_message_promises_only_what_exists():
     from ml.accounts import SignIn
     message = SignIn(ok=False, locked_until=datetime(2030, 1, 1, 14, 5)).message
     assert "locked until 14:05" in message and "Try again then" in message
-    assert "admin" not in message.lower()  # admins have no unlock (yet): the message must not send people there
+    assert "ask an admin to unlock it" in message  # admins can (ml.user_admin.unlock)
 
 
 def test_user_names_are_plain(empty_store):
