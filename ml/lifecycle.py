@@ -47,7 +47,7 @@ def register(result: FitResult, dataset: Dataset, *, by: str) -> int:
         raise
     artifacts.publish(pending)
     audit.record(by, "train_model", "ok", f"model {model_id}: {result.family} on {dataset.name}, "
-                                          f"accuracy {result.metrics['accuracy']:.4f}")
+                                          f"accuracy {result.metrics['accuracy']:.4f}", target=f"model:{model_id}")
     return model_id
 
 
@@ -60,17 +60,19 @@ def activate(model_id: int, *, by: str) -> None:
     artifacts.load(model_id)  # ArtifactError when the file is missing or was changed
     previous = registry.active_id()
     registry.set_active(model_id)
-    audit.record(by, "activate_model", "ok", f"model {model_id} (was {previous})")
+    audit.record(by, "activate_model", "ok", f"model {model_id} (was {previous})", target=f"model:{model_id}",
+                 details={"old": previous, "new": model_id})
 
 
 def set_archived(model_id: int, archived: bool, *, by: str) -> None:
     """Archive (hide from picking, keep the file) or bring back a version; never the active one."""
     policy.require(by, "archive_model")
-    _record(model_id)
+    record = _record(model_id)
     if archived and model_id == registry.active_id():
         raise RequestError(f"Model {model_id} is the active model: activate another one before archiving it.")
     registry.set_status(model_id, "archived" if archived else "ready")
-    audit.record(by, "archive_model", "ok", f"model {model_id} {'archived' if archived else 'unarchived'}")
+    audit.record(by, "archive_model", "ok", f"model {model_id} {'archived' if archived else 'unarchived'}",
+                 target=f"model:{model_id}", details={"old": record.status, "new": "archived" if archived else "ready"})
 
 
 def archive(model_id: int, *, by: str) -> None:
@@ -88,7 +90,7 @@ def set_notes(model_id: int, notes: str, *, by: str) -> None:
     if len(notes) > registry.MAX_NOTES:
         raise RequestError(f"Notes are limited to {registry.MAX_NOTES:,} characters; these have {len(notes):,}.")
     registry.set_notes(model_id, notes)
-    audit.record(by, "annotate_model", "ok", f"model {model_id}: {len(notes)} characters")
+    audit.record(by, "annotate_model", "ok", f"model {model_id}: {len(notes)} characters", target=f"model:{model_id}")
 
 
 def delete(model_id: int, *, by: str) -> None:
@@ -101,4 +103,4 @@ def delete(model_id: int, *, by: str) -> None:
     removed = artifacts.remove(model_id, record.artifact_path)
     audit.record(by, "delete_model", "ok",
                  f"model {model_id} ({record.family}); artifact {record.artifact_path}"
-                 f"{' removed' if removed else ' was already gone'}")
+                 f"{' removed' if removed else ' was already gone'}", target=f"model:{model_id}")
