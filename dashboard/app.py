@@ -6,7 +6,7 @@ import logging
 import streamlit as st
 
 from dashboard import auth
-from dashboard.navigation import PAGES, allowed, st_page
+from dashboard.navigation import BY_KEY, PAGES, allowed, st_page
 from dashboard.resources import bootstrap
 from dashboard.text import md
 from data.db import StoreError
@@ -40,8 +40,12 @@ elif user.must_change_password:
 else:
     # Every page is routable so a typed URL reaches the page's own role check (refused and audited);
     # the menu lists only what the role may open.
-    routes = {p.key: st_page(p, default=p.key == "home") for p in PAGES}
-    page = st.navigation(list(routes.values()), position="hidden")
+    routes = {p.key: st_page(p) for p in PAGES}
+    # The root address shows Home too, so both "/" and a typed "/home" find it (a default page is served
+    # at "/" only). Not a redirect: a switch_page here would drop the sign-in cookie written this run.
+    home = BY_KEY["home"]
+    landing = st.Page(str(home.path), title=home.title, icon=home.icon, url_path="start", default=True)
+    page = st.navigation([landing, *routes.values()], position="hidden")
     if st.session_state.pop("_go_home", False):
         st.switch_page(routes["home"])
     wanted = st.session_state.pop(auth.AFTER_SIGN_IN, None)

@@ -58,7 +58,7 @@ def st_page(spec: PageSpec, *, default: bool = False):
 def link(key: str, label: str | None = None, query_params: dict[str, str] | None = None) -> None:
     """A link to another page by its key (`query_params` tell that page what to open)."""
     spec = BY_KEY[key]
-    st.page_link(st_page(spec, default=key == "home"), label=label or spec.title, icon=spec.icon,
+    st.page_link(st_page(spec), label=label or spec.title, icon=spec.icon,
                  query_params=query_params)
 
 

@@ -140,6 +140,22 @@ def test_a_deep_link_signs_in_then_opens_the_page_asked_for(page, app_url):
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=30_000)
 
 
+def test_typed_home_address_opens_home_signed_out_and_signed_in(page, app_url):
+    from playwright.sync_api import expect
+    url, _ = app_url
+    page.goto(f"{url}/home")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+    page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+    for address in ("home", ""):  # typed again, signed in by the cookie
+        page.goto(f"{url}/{address}")
+        expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
 def test_a_forged_cookie_is_no_cookie(page, app_url):
     """A token with `alg: none` (no signature) must not sign anyone in nor break the page."""
     import base64

@@ -160,7 +160,7 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
         page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
         for spec in allowed(ROLES[username][0]):
             title = spec.title
-            page.goto(f"{walk_url}/{'' if spec.key == 'home' else spec.url_path}")  # signed in by the cookie
+            page.goto(f"{walk_url}/{spec.url_path}")  # typed, signed in by the cookie (/home included)
             expect(page.get_by_role("heading").first).to_be_visible(timeout=30_000)
             _settle(page)
             if title in ("Upload", "Draw"):
