@@ -41,7 +41,8 @@ def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(out.read_text())
     by_name = {f["figure"]: f for f in results["figures"]}
-    assert [f["figure"] for f in results["figures"]] == EXPECTED
+    names = [f["figure"] for f in results["figures"]]
+    assert sorted(names) == sorted(EXPECTED)  # every figure once (their order follows module imports)
     for fig in results["figures"]:
         assert math.isfinite(fig["median"]) and fig["median"] > 0, fig
         assert (fig["status"] == "info") == (fig["target"] is None), fig
