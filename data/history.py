@@ -79,9 +79,9 @@ class Filters:
             if value is not None:
                 parts.append((CLAUSES[name], [value]))
         if self.since is not None:
-            parts.append((CLAUSES["since"], [_start(self.since)]))
+            parts.append((CLAUSES["since"], [start_of(self.since)]))
         if self.until is not None:
-            parts.append((CLAUSES["until"], [_end(self.until)]))
+            parts.append((CLAUSES["until"], [end_of(self.until)]))
         for name in ("sources", "model_ids", "digits"):
             values = list(getattr(self, name))
             if values:
@@ -95,11 +95,11 @@ class Filters:
         return sql, [v for p in parts for v in p[1]], needs_join
 
 
-def _start(value: date | datetime) -> datetime:
+def start_of(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())
 
 
-def _end(value: date | datetime) -> datetime:
+def end_of(value: date | datetime) -> datetime:
     """A date means up to the end of that day; a datetime is the exclusive end itself."""
     return value if isinstance(value, datetime) else datetime.combine(value + timedelta(days=1), datetime.min.time())
 
