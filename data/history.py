@@ -7,7 +7,7 @@ DuckDB's zonemaps and turn a pruned scan into a full one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,11 @@ class Filters:
     not_sure: bool | None = None
     feedback: bool | None = None
     corrected: bool | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether any filter beyond the role's scope is in use (an empty page then means "no match")."""
+        return replace(self, owner=None) != Filters()
 
     def where(self) -> tuple[str, list, bool]:
         """(WHERE clause, its parameters, whether it needs the feedback join)."""
