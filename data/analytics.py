@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from data import db
+from data.exports import Query
 from data.history import LATEST_FEEDBACK, end_of, start_of
 from data.predictions import RELABEL_PREFIX
 
@@ -44,13 +45,14 @@ PAIR_EXAMPLES = f"""
 SELECT p.id, p.ts, p.username, p.source, p.model_id, p.confidence, p.filename, p.image
 {WITH_FEEDBACK} AND f.true_digit = $true_digit AND p.digit = $predicted
 ORDER BY p.ts DESC, p.id DESC LIMIT $limit"""
-USER_ACTIVITY = f"""
+# Positional placeholders (since, until, since, until): it is also the exported table (`data.exports.Query`).
+USER_ACTIVITY = """
 WITH made AS (
     SELECT p.username, count(*) AS predictions, count(*) FILTER (WHERE p.needs_review) AS not_sure,
            avg(p.confidence) AS mean_confidence, max(p.ts) AS last_prediction
-    FROM predictions p WHERE {PERIOD} GROUP BY p.username),
+    FROM predictions p WHERE p.ts >= ? AND p.ts < ? GROUP BY p.username),
 given AS (
-    SELECT username, count(*) AS feedback FROM feedback WHERE ts >= $since AND ts < $until GROUP BY username)
+    SELECT username, count(*) AS feedback FROM feedback WHERE ts >= ? AND ts < ? GROUP BY username)
 SELECT coalesce(made.username, given.username) AS username, coalesce(made.predictions, 0) AS predictions,
        coalesce(made.not_sure, 0) AS not_sure, made.mean_confidence, coalesce(given.feedback, 0) AS feedback,
        made.last_prediction
@@ -100,9 +102,15 @@ def pair_examples(since: date | datetime, until: date | datetime, true_digit: in
     return db.frame(PAIR_EXAMPLES, params)
 
 
+def user_activity_query(since: date | datetime, until: date | datetime) -> Query:
+    """The per-user table of a period as a query, for the page's export panel."""
+    period = _period(since, until)
+    return Query(USER_ACTIVITY, [period["since"], period["until"]] * 2)
+
+
 def user_activity(since: date | datetime, until: date | datetime) -> pd.DataFrame:
     """username, predictions, not_sure, mean_confidence, feedback (given by them), last_prediction."""
-    return db.frame(USER_ACTIVITY, _period(since, until))
+    return db.frame(*user_activity_query(since, until))
 
 
 def totals(since: date | datetime, until: date | datetime) -> dict:
