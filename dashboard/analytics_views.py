@@ -70,8 +70,8 @@ def _clicked_pair(labels: list[str]) -> None:
     """A new click on the chart moves the picker to that pair (the picker stays free to change after)."""
     if st.session_state.get("analytics_pair") not in labels:  # another period: that pair is gone
         st.session_state.pop("analytics_pair", None)
-    event = st.session_state.get("analytics_pairs_chart")
-    points = event.selection.points if event is not None and event.selection else []
+    event = st.session_state.get("analytics_pairs_chart") or {}
+    points = (event.get("selection") or {}).get("points") or []
     if not points:
         return
     true_digit, predicted = points[0]["customdata"]
