@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import analytics_charts as charts
-from dashboard import text
+from dashboard import report_button, text
 from dashboard.export_panel import export_panel
 from data import analytics
 from data.users import User
+from ml import reports
 
 DEFAULT_DAYS = 30
 ACTIVITY_COLUMNS = {"username": "user", "not_sure": st.column_config.NumberColumn("not sure"),
@@ -114,3 +115,10 @@ def users(since: date, until: date, user: User) -> None:
     st.dataframe(shown, hide_index=True, key="analytics_users_table", column_config=ACTIVITY_COLUMNS, width="stretch")
     export_panel(f"activity-{since}-{until}", analytics.user_activity_query(since, until), user.username,
                  key="analytics_users")
+
+
+def report(since: date, until: date, user: User) -> None:
+    """The period's PDF report: the same numbers and charts, for people who do not open the app."""
+    report_button.pdf_download("Period report (PDF)", f"report-{since}-{until}.pdf",
+                               lambda: reports.period_report(since, until, user.username), user.username,
+                               key="analytics_report")

@@ -8,6 +8,7 @@ user = auth.require("analytics")
 st.title("Analytics")
 since, until = analytics_views.period()
 analytics_views.headline(since, until)
+analytics_views.report(since, until, user)
 tabs = st.tabs(["Volume", "Confidence", "Accuracy", "Mistakes", "Users"])
 with tabs[0]:
     analytics_views.volume(since, until)

@@ -82,9 +82,7 @@ def test_reports_are_refused_without_the_capability_and_a_missing_model_is_a_sen
 
 
 def test_the_cli_writes_both_reports(seeded_store, tmp_path, capsys, monkeypatch):
-    def moved(model_id):
-        raise DatasetError("its data has changed since training")
-    monkeypatch.setattr(scoring, "test_split_predictions", moved)  # an old model: the card still prints
+    monkeypatch.setattr(scoring, "test_split_predictions", _moved)  # an old model: the card still prints
     card, period = tmp_path / "card.pdf", tmp_path / "period.pdf"
     assert cli.main(["report", "model", str(registry.active_id()), "--out", str(card), "--user", "ana"]) == 0
     today = date.today().isoformat()
@@ -95,3 +93,24 @@ def test_the_cli_writes_both_reports(seeded_store, tmp_path, capsys, monkeypatch
     assert cli.main(["report", "model", "999", "--out", str(tmp_path / "no.pdf")]) == 1
     assert "not in the registry" in capsys.readouterr().err
     assert not (tmp_path / "no.pdf").exists()
+
+
+def _moved(model_id):
+    raise DatasetError("its data has changed since training")
+
+
+def test_the_models_page_and_the_analytics_page_hand_over_the_pdfs(open_app, monkeypatch):
+    monkeypatch.setattr(scoring, "test_split_predictions", _moved)  # no test split to rebuild: a faster page
+    at = open_app("ana", "models")
+    at.button(key="act_card_make").click().run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button") if "card.pdf" in b.label] == [
+        f"Download model-{registry.active_id()}-card.pdf"]
+    at = open_app("ana", "analytics")
+    at.button(key="analytics_report_make").click().run()
+    assert not at.exception
+    today = date.today()
+    assert [b.label for b in at.get("download_button") if b.label.endswith(".pdf")] == [
+        f"Download report-{today - timedelta(days=29)}-{today}.pdf"]
+    kinds = [json.loads(d)["kind"] for d in audit.page(username="ana", action="report")["detail"]]
+    assert sorted(kinds) == ["model card", "period report"]
