@@ -65,46 +65,46 @@ SELECT count(*) AS predictions, count(*) FILTER (WHERE p.needs_review) AS not_su
 FROM predictions p LEFT JOIN ({LATEST_FEEDBACK}) f ON f.prediction_id = p.id WHERE {PERIOD}"""
 
 
-def _period(since: date | datetime, until: date | datetime) -> dict:
+def period_params(since: date | datetime, until: date | datetime) -> dict:
     """Named parameters of a period; `until` as in `data.history.Filters` (a date includes that day)."""
     return {"since": start_of(since), "until": end_of(until)}
 
 
 def per_day_by_source(since: date | datetime, until: date | datetime) -> pd.DataFrame:
     """day, source, predictions."""
-    return db.frame(PER_DAY_BY_SOURCE, _period(since, until))
+    return db.frame(PER_DAY_BY_SOURCE, period_params(since, until))
 
 
 def confidence_by_digit(since: date | datetime, until: date | datetime) -> pd.DataFrame:
     """digit, low (bin start, 0.00..0.95), predictions."""
-    return db.frame(CONFIDENCE_BY_DIGIT, _period(since, until))
+    return db.frame(CONFIDENCE_BY_DIGIT, period_params(since, until))
 
 
 def accuracy_by_day(since: date | datetime, until: date | datetime) -> pd.DataFrame:
     """day (of the prediction), checked, accuracy: the share of checked predictions confirmed right."""
-    return db.frame(ACCURACY_BY_DAY, _period(since, until))
+    return db.frame(ACCURACY_BY_DAY, period_params(since, until))
 
 
 def accuracy_by_model(since: date | datetime, until: date | datetime) -> pd.DataFrame:
     """model_id, family, checked, accuracy."""
-    return db.frame(ACCURACY_BY_MODEL, _period(since, until))
+    return db.frame(ACCURACY_BY_MODEL, period_params(since, until))
 
 
 def confused_pairs(since: date | datetime, until: date | datetime, limit: int = 10) -> pd.DataFrame:
     """true_digit, predicted, times: the most frequent mistakes feedback revealed, most frequent first."""
-    return db.frame(CONFUSED_PAIRS, {**_period(since, until), "limit": int(limit)})
+    return db.frame(CONFUSED_PAIRS, {**period_params(since, until), "limit": int(limit)})
 
 
 def pair_examples(since: date | datetime, until: date | datetime, true_digit: int, predicted: int,
                   limit: int = 24) -> pd.DataFrame:
     """The newest predictions of one confused pair, with their small PNGs."""
-    params = {**_period(since, until), "true_digit": int(true_digit), "predicted": int(predicted), "limit": int(limit)}
+    params = {**period_params(since, until), "true_digit": int(true_digit), "predicted": int(predicted), "limit": int(limit)}
     return db.frame(PAIR_EXAMPLES, params)
 
 
 def user_activity_query(since: date | datetime, until: date | datetime) -> Query:
     """The per-user table of a period as a query, for the page's export panel."""
-    period = _period(since, until)
+    period = period_params(since, until)
     return Query(USER_ACTIVITY, [period["since"], period["until"]] * 2)
 
 
@@ -115,5 +115,5 @@ def user_activity(since: date | datetime, until: date | datetime) -> pd.DataFram
 
 def totals(since: date | datetime, until: date | datetime) -> dict:
     """predictions, not_sure, checked, confirmed, users of the period (the headline numbers)."""
-    row = db.one(TOTALS, _period(since, until))
+    row = db.one(TOTALS, period_params(since, until))
     return dict(zip(("predictions", "not_sure", "checked", "confirmed", "users"), (int(v or 0) for v in row)))
