@@ -1,8 +1,7 @@
 """Analytics page (AppTest): the lab roles see the period's numbers and charts, a confused pair shows
 its images, the per-user table exports; viewers are refused."""
-from datetime import date, datetime, timedelta
-
 import io
+from datetime import date, datetime, timedelta
 
 from PIL import Image
 
