@@ -25,8 +25,10 @@ def period() -> tuple[date, date]:
     """The first and last day (inclusive) the page looks at; the last 30 days by default."""
     cols = st.columns(2)
     until = cols[1].date_input("Until (inclusive)", value=date.today(), key="analytics_until")
-    since = cols[0].date_input("From", value=until - timedelta(days=DEFAULT_DAYS - 1), key="analytics_since",
-                               max_value=until)
+    since = cols[0].date_input("From", value=until - timedelta(days=DEFAULT_DAYS - 1), key="analytics_since")
+    if since > until:
+        st.info("The period starts after it ends: pick a first day on or before the last.")
+        st.stop()
     return since, until
 
 

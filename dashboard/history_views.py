@@ -50,9 +50,10 @@ def filters(user: User, everyone: bool, flagged: bool) -> Filters:
         cols = st.columns(3)
         since = cols[0].date_input("From", value=None, key="history_since")
         until = cols[1].date_input("Until (inclusive)", value=None, key="history_until")
-        picked_user = cols[2].selectbox("User", history.users(), index=None, placeholder="Anyone",
-                                        key="history_user", disabled=not everyone,
-                                        help=None if everyone else "Only your own predictions are shown.")
+        picked_user = None  # the account list only for those who may see everyone's predictions
+        if everyone:
+            picked_user = cols[2].selectbox("User", history.users(), index=None, placeholder="Anyone",
+                                            key="history_user")
         cols = st.columns(3)
         sources = cols[0].multiselect("Source", SOURCES, key="history_sources", placeholder="Any source")
         models = cols[1].multiselect("Model", history.model_ids(), key="history_models", placeholder="Any model")
@@ -61,7 +62,7 @@ def filters(user: User, everyone: bool, flagged: bool) -> Filters:
         low, high = cols[0].slider("Confidence (%)", 0, 100, (0, 100), key="history_confidence")
         fb_label = cols[1].selectbox("Feedback", list(FEEDBACK_CHOICES), key="history_feedback")
     feedback, corrected = FEEDBACK_CHOICES[fb_label]
-    chosen = Filters(owner=None if everyone else user.username, user=picked_user if everyone else None,
+    chosen = Filters(owner=None if everyone else user.username, user=picked_user,
                      since=since, until=until, sources=tuple(sources), model_ids=tuple(models), digits=tuple(digits),
                      min_confidence=low / 100 if low > 0 else None, max_confidence=high / 100 if high < 100 else None,
                      not_sure=True if flagged else None, feedback=feedback, corrected=corrected)

@@ -53,5 +53,7 @@ def test_an_empty_period_says_so_and_viewers_are_refused(open_app):
     assert not at.exception
     assert any("No predictions in this period" in i.value for i in at.info)
     assert any("No feedback" in i.value for i in at.info)
+    at.date_input(key="analytics_since").set_value(date.today() + timedelta(days=1)).run()
+    assert any("starts after it ends" in i.value for i in at.info) and not at.get("plotly_chart")
     vic = open_app("vic", "analytics")
     assert any("may not open Analytics" in e.value for e in vic.error)
