@@ -1,16 +1,23 @@
-"""The History page's table (blank cells, columns that fit a laptop screen) and the feedback of a
-picked row, which its author can give, change or withdraw (see `widgets.given_feedback`)."""
+"""The History page's filters, its table (thumbnails, blank cells, columns that fit a laptop screen) and
+the feedback of a picked row, which its author can give, change or withdraw (see `widgets.given_feedback`)."""
 from __future__ import annotations
+
+import base64
+from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import text, widgets
+from data import history
+from data.history import Filters
+from data.predictions import SOURCES
 from data.users import User
 from ml import policy
 
 COLUMNS = {
     "id": st.column_config.NumberColumn("#", width=50),
+    "thumbnail": st.column_config.ImageColumn("image", width=45, help="The picture as the model received it"),
     "ts": st.column_config.DatetimeColumn("when", format="MM-DD HH:mm", width=95),
     "username": st.column_config.TextColumn("user", width="small"),
     "source": st.column_config.TextColumn("from", width="small"),
@@ -25,10 +32,52 @@ COLUMNS = {
     "true_digit": st.column_config.TextColumn("real digit", width=70),
     "is_correct": st.column_config.TextColumn("right?", width=55),
 }
+ORDER = ("id", "thumbnail", "ts", "username", "digit", "confidence", "needs_review", "runner_up", "true_digit",
+         "is_correct", "source", "model_id", "filename")  # latency is on the result itself; 12 columns fit 1280 px
+# label -> (feedback, corrected) of `Filters`
+FEEDBACK_CHOICES = {
+    "Any": (None, None),
+    "With feedback": (True, None),
+    "Without feedback": (False, None),
+    "Corrected (the answer was wrong)": (None, True),
+    "Confirmed right": (None, False),
+}
 
 
-ORDER = ("id", "ts", "username", "digit", "confidence", "needs_review", "runner_up", "true_digit", "is_correct",
-         "source", "model_id", "filename")  # latency is on the result itself; 11 columns fit 1280 px
+def filters(user: User, everyone: bool, flagged: bool) -> Filters:
+    """The filter widgets, folded away under one expander; a change of filters goes back to page 1."""
+    with st.expander("Filters", icon=":material/filter_list:"):
+        cols = st.columns(3)
+        since = cols[0].date_input("From", value=None, key="history_since")
+        until = cols[1].date_input("Until (inclusive)", value=None, key="history_until")
+        picked_user = None  # the account list only for those who may see everyone's predictions
+        if everyone:
+            picked_user = cols[2].selectbox("User", history.users(), index=None, placeholder="Anyone",
+                                            key="history_user")
+        cols = st.columns(3)
+        sources = cols[0].multiselect("Source", SOURCES, key="history_sources", placeholder="Any source")
+        models = cols[1].multiselect("Model", history.model_ids(), key="history_models", placeholder="Any model")
+        digits = cols[2].multiselect("Answer", list(range(10)), key="history_digits", placeholder="Any digit")
+        cols = st.columns(2)
+        low, high = cols[0].slider("Confidence (%)", 0, 100, (0, 100), key="history_confidence")
+        fb_label = cols[1].selectbox("Feedback", list(FEEDBACK_CHOICES), key="history_feedback")
+    feedback, corrected = FEEDBACK_CHOICES[fb_label]
+    chosen = Filters(owner=None if everyone else user.username, user=picked_user,
+                     since=since, until=until, sources=tuple(sources), model_ids=tuple(models), digits=tuple(digits),
+                     min_confidence=low / 100 if low > 0 else None, max_confidence=high / 100 if high < 100 else None,
+                     not_sure=True if flagged else None, feedback=feedback, corrected=corrected)
+    seen = repr(asdict(chosen))
+    if st.session_state.get("history_filters_seen") != seen:
+        st.session_state.history_filters_seen = seen
+        st.session_state.history_page = 1
+    return chosen
+
+
+def _data_url(png: object) -> str | None:
+    """A stored PNG as a data URL for the image column (only the rows of one page are converted)."""
+    if not isinstance(png, (bytes, bytearray, memoryview)) or not png:
+        return None
+    return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
 
 
 def table(frame: pd.DataFrame, everyone: bool) -> int | None:
@@ -36,7 +85,10 @@ def table(frame: pd.DataFrame, everyone: bool) -> int | None:
     shows everyone's), so that it fits 1280 px; the position of the picked row, if any."""
     as_text = {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain, "runner_up": text.plain,
                "filename": str}
-    shown = text.blank_missing(text.as_percent(frame, "confidence"), as_text)
+    thumbs = frame["image"].map(_data_url) if "image" in frame else None
+    shown = text.blank_missing(text.as_percent(frame.drop(columns=["image"], errors="ignore"), "confidence"), as_text)
+    if thumbs is not None:
+        shown.insert(1, "thumbnail", thumbs)
     order = [c for c in ORDER if c != ("source" if everyone else "username")]
     picked = st.dataframe(shown, hide_index=True, key="history_table", column_config=COLUMNS, column_order=order,
                           on_select="rerun", selection_mode="single-row", width="stretch")

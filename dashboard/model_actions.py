@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import failures, model_charts, text
+from dashboard import failures, model_charts, report_button, text
 from data import predictions, registry
 from data.registry import ModelRecord
 from data.users import User
-from ml import artifacts, lifecycle, policy, scoring
+from ml import artifacts, lifecycle, policy, reports, scoring
 
 
 def live(record: ModelRecord, user: User) -> None:
@@ -76,3 +76,5 @@ def actions(record: ModelRecord, user: User) -> None:
         with failures.boundary("annotate_model", user.username):
             lifecycle.set_notes(record.id, notes, by=user.username)
         st.toast("Notes saved.")
+    report_button.pdf_download("Model card (PDF)", f"model-{record.id}-card.pdf",
+                               lambda: reports.model_card(record.id, user.username), user.username, key="act_card")

@@ -1,4 +1,4 @@
-"""Command line: `python -m ml init | predict | train | tune | evaluate | serve | users | audit`.
+"""Command line: `python -m ml init | predict | train | tune | evaluate | report | serve | users | audit`.
 
 Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
 module allowed to print.
@@ -152,6 +152,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from ml import reports
+    prepare(reveal=False)
+    if args.what == "model":
+        data = reports.model_card(args.model, args.user)
+    else:
+        data = reports.period_report(date.fromisoformat(args.since), date.fromisoformat(args.until), args.user)
+    Path(args.out).write_bytes(data)
+    print(f"Wrote {args.out} ({len(data):,} bytes).", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ml.serving import serve
     return serve(args.port)
@@ -235,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="score every image of the dataset, even those the model trained on")
     evaluate.set_defaults(func=cmd_evaluate)
     cli_admin.add_parsers(sub)  # users ..., audit verify
+    report = sub.add_parser("report", help="write a PDF: a model card or a period report (audited)")
+    kinds = report.add_subparsers(dest="what", required=True)
+    card = kinds.add_parser("model", help="the model card of one model version")
+    card.add_argument("model", type=int, metavar="ID")
+    period = kinds.add_parser("period", help="predictions and accuracy from feedback between two days (both included)")
+    period.add_argument("--since", required=True, metavar="YYYY-MM-DD")
+    period.add_argument("--until", required=True, metavar="YYYY-MM-DD")
+    for kind in (card, period):
+        kind.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
+        kind.add_argument("--user", default="admin", help="who asks: an active user whose role may see the report")
+        kind.set_defaults(func=cmd_report)
     return parser
 
 

@@ -16,7 +16,7 @@ ADMIN = ("admin",)
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     # pages
     "home": ROLES, "draw": ROLES, "upload": ROLES, "history": ROLES, "account": ROLES,
-    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB,
+    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB, "analytics": LAB,
     "users": ADMIN, "audit": ADMIN,
     # actions
     "predict": ROLES,

@@ -11,15 +11,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.history import FIGURE_NAMES as HISTORY_FIGURES
 from dashboard.navigation import PAGES
 from ml.families import FAMILIES
 
 EXPECTED = [
     "predict path: canvas → row committed", "concurrency: 16 threads predicting",
     "store: newest predictions of a user", "store: predictions per day (90 days)",
-    "store: audit rows of a user in a date range", "store: CSV export of all predictions",
     "audit: filtered page with its total (Audit page)", "audit: page of denied rows with text in details",
     "audit: one row written (hash chain)", "audit: verify the whole chain",
+    "store: audit rows of a user in a date range", "store: CSV export of all predictions", *HISTORY_FIGURES,
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (100, generated)")],
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",

@@ -30,6 +30,7 @@ def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
     at = open_app("vic", "history")
     assert not at.exception
     assert not [t for t in at.toggle if t.key == "history_all"]
+    assert not [s for s in at.selectbox if s.key == "history_user"]  # no list of other accounts either
     assert _shown(at) == ["vic-6.png"]
     at.toggle(key="history_flagged").set_value(True).run()
     assert any("No predictions flagged for review" in i.value for i in at.info)
@@ -53,3 +54,39 @@ def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
     at.selectbox(key=f"history_digit_{pid}").set_value(5).run()
     at.button(key=f"history_save_{pid}").click().run()
     assert predictions.feedback_by(pid, "ana") == 5
+
+
+def test_filters_narrow_the_table_and_the_total_and_the_export_follows(open_app):
+    from datetime import date, datetime
+
+    from data import audit
+    rows = [_row("ana", 3, True), _row("ana", 4, False), _row("vic", 3, False), _row("admin", 7, True)]
+    rows[0].source, rows[2].source = "draw", "draw"
+    rows[0].image = b"\x89PNG-ana-3"
+    rows[3].ts = datetime(2020, 1, 2, 9)
+    ids = predictions.append(rows)
+    predictions.add_feedback(ids[2], "ana", 5, False)
+    at = open_app("ana", "history")
+    at.toggle(key="history_all").set_value(True).run()
+    assert _shown(at) == ["admin-7.png", "ana-3.png", "ana-4.png", "vic-3.png"]
+    assert any("of 4," in c.value for c in at.caption)
+    thumbs = dict(zip(at.dataframe[0].value["filename"], at.dataframe[0].value["thumbnail"]))
+    assert thumbs["ana-3.png"].startswith("data:image/png;base64,") and not isinstance(thumbs["ana-4.png"], str)
+    at.multiselect(key="history_digits").set_value([3]).run()
+    assert _shown(at) == ["ana-3.png", "vic-3.png"]
+    at.multiselect(key="history_sources").set_value(["draw"]).run()
+    at.selectbox(key="history_feedback").set_value("Corrected (the answer was wrong)").run()
+    assert _shown(at) == ["vic-3.png"]
+    assert any("of 1," in c.value for c in at.caption)
+    at.button(key="history_prepare").click().run()
+    assert not at.exception
+    assert audit.page(username="ana", action="export")["detail"].str.contains('"rows": 1').all()
+    at.multiselect(key="history_digits").set_value([]).run()
+    at.multiselect(key="history_sources").set_value([]).run()
+    at.selectbox(key="history_feedback").set_value("Any").run()
+    at.slider(key="history_confidence").set_value((0, 50)).run()
+    assert _shown(at) == ["admin-7.png", "ana-3.png"]
+    at.date_input(key="history_until").set_value(date(2020, 1, 2)).run()
+    assert _shown(at) == ["admin-7.png"]
+    at.selectbox(key="history_user").set_value("ana").run()
+    assert any("No predictions match these filters" in i.value for i in at.info)
