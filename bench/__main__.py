@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if group == "recognition" and (args.quick or args.smoke) and not args.only:
             continue  # ~5 minutes (it trains the default when none is active): full runs and --only recognition
-        if group == "tuning page" and args.smoke and not args.only:
-            continue  # a second server and browser: the suite's browser tests cover the page
+        if group in ("server", "tuning page") and args.smoke and not args.only:
+            continue  # servers and Chromium (~30 s): the suite's browser tests drive the same pages
         for fig in (f for f in core.FIGURES if f.group == group):
             print(f"… {fig.name}", file=sys.stderr, flush=True)
             measured = fig.run(ctx)

@@ -23,15 +23,11 @@ EXPECTED = [
     "store: audit rows of a user in a date range", "store: CSV export of all predictions", *HISTORY_FIGURES,
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (100, generated)")],
-    "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",
-    "memory: server RSS after start with the default model", "draw: mouse-up → answer on screen",
-    "memory: peak during a batch of images",
     "tuning: 200-trial study, DuckDB vs in-memory",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
-              "store: newest predictions of a user", "store: CSV export of all predictions",
-              "cold start: until the sign-in form is shown", "draw: mouse-up → answer on screen"}
+              "store: newest predictions of a user", "store: CSV export of all predictions"}
 
 
 def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
