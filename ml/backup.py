@@ -15,7 +15,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -68,7 +68,7 @@ def _sha256(path: Path) -> str:
 
 
 def _new_folder(root: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder, n = root / f"digitlab-{stamp}", 1
     while folder.exists():
         n += 1
@@ -98,7 +98,7 @@ def backup(actor: str, *, to: Path | str | None = None, check_role: bool = True)
             sequences = catalog.sequences()
             backups.export_to(folder)
         files = _files(folder)
-        manifest = {"format": FORMAT_VERSION, "created_at": datetime.now(timezone.utc).isoformat(),
+        manifest = {"format": FORMAT_VERSION, "created_at": datetime.now(UTC).isoformat(),
                     "database": str(db.db_path()), "duckdb": duckdb.__version__,
                     "tables": {t.table: {"rows": t.rows, "content": t.content} for t in tables.values()},
                     "sequences": sequences, "files": files}

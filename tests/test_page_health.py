@@ -4,7 +4,6 @@ import importlib.metadata
 from conftest import texts
 
 from dashboard.text import as_read
-
 from data import audit, backups, catalog, db
 from ml import health
 

@@ -69,9 +69,8 @@ def test_cancelling_an_ended_job_says_so(seeded_store):
         jobs.reset_runner()
 
 
-def test_jobs_export_holds_what_the_filters_show(open_app):
+def test_jobs_export_holds_what_the_filters_show(seeded_store):
     from ml import exports
-    at = open_app("admin", "jobs")
     ids = _jobs()
     data = exports.export("jobs", store.admin_query(owner="ana"), "csv", "admin").data.decode()
     lines = data.strip().splitlines()
