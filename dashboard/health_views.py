@@ -1,6 +1,8 @@
 """The Health page's blocks: figures at a glance, job lanes, rows per table, library versions, backups."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -32,6 +34,11 @@ def duration(seconds: float) -> str:
     return f"{minutes} min {s % 60} s" if minutes else f"{s} s"
 
 
+def ago(when: datetime) -> float:
+    """Seconds since a time the store wrote (DuckDB's current_timestamp, stored as local time)."""
+    return max(0.0, (datetime.now() - when).total_seconds())
+
+
 def glance(h: Health) -> None:
     """Six figures: database, active model, uptime, job queue, disk, last backup."""
     cols = st.columns(6)
@@ -42,8 +49,8 @@ def glance(h: Health) -> None:
     cols[3].metric("Jobs queued", f"{h.queued:,}", help=f"{h.live_workers} of {len(h.lanes)} lane workers alive")
     cols[4].metric("Disk free", size(h.disk_free), help=f"of {size(h.disk_total)} on the database's disk")
     good = h.last_good_backup
-    cols[5].metric("Last backup", f"{good.created_at:%Y-%m-%d %H:%M}" if good else "never",
-                   help=good.path if good else "Press Back up now below.")
+    cols[5].metric("Last backup", f"{duration(ago(good.created_at))} ago" if good else "never",
+                   help=f"{good.created_at:%Y-%m-%d %H:%M:%S} to {good.path}" if good else "Press Back up now below.")
     if h.last_backup is not None and not h.last_backup.ok:
         st.error(f"The last backup ({h.last_backup.created_at:%Y-%m-%d %H:%M}) failed: {text.md(h.last_backup.message)}")
 

@@ -54,7 +54,8 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
         "steps": [_steps(r) for r in frame.itertuples()],
         "started": frame["started_at"], "finished": frame["finished_at"],
         "duration": [_duration(s) for s in frame["duration_s"]], "message": frame["message"]})
-    return text.blank_missing(out)
+    when = lambda v: f"{v:%Y-%m-%d %H:%M:%S}"  # noqa: E731 - a blank, not "None", for a job not started
+    return text.blank_missing(out, {"started": when, "finished": when})
 
 
 def _cancel(frame: pd.DataFrame, admin: User) -> None:
@@ -87,8 +88,6 @@ def _table(admin: User, kind: str | None, status: str | None, owner: str | None,
         return
     st.dataframe(shown(frame), hide_index=True, key="jobs_table", column_config={
         "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0, format="percent"),
-        "started": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm:ss"),
-        "finished": st.column_config.DatetimeColumn("finished", format="YYYY-MM-DD HH:mm:ss"),
         "message": st.column_config.TextColumn("message", width="large")})
     _cancel(frame, admin)
 
