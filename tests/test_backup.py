@@ -77,3 +77,35 @@ def test_a_failed_backup_is_recorded_and_leaves_no_folder(seeded_store):
     assert not failed.ok and failed.message and backups.last(ok_only=True) is None
     assert audit.page(username="admin", action="backup")["outcome"].tolist() == ["error"]
     assert blocker.is_file()
+
+
+def test_a_backup_taken_while_another_thread_writes_is_one_snapshot(seeded_store):
+    """The app keeps writing during a backup (job progress, audit rows): the copy is one moment of the
+    database, the same moment its manifest describes, and the writes go on."""
+    import threading
+    stop, written = threading.Event(), []
+
+    def writer() -> None:
+        while not stop.is_set():
+            audit.record("ana", "busy", "ok", str(len(written)))
+            written.append(1)
+    before = db.one("SELECT count(*) FROM audit_log")[0]
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(written) < 20:  # the writer is going
+            threading.Event().wait(0.01)
+        made = backup.backup("admin")
+    finally:
+        stop.set()
+        thread.join()
+    after = db.one("SELECT count(*) FROM audit_log")[0]
+    restored = backup.restore(made.path, into=seeded_store / "snap.duckdb")  # checks it against the manifest
+    con = duckdb.connect(str(restored.path))
+    try:
+        rows = con.execute("SELECT count(*), count(*) FILTER (WHERE action = 'busy') FROM audit_log").fetchone()
+        ids = con.execute("SELECT max(detail::INTEGER) + 1 = count(*) FROM audit_log WHERE action = 'busy'").fetchone()[0]
+    finally:
+        con.close()
+    assert before + 20 <= rows[0] < after and rows[1] >= 20
+    assert ids  # writes 0..k-1 without a gap: a prefix of what was written, not rows from different moments

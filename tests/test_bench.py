@@ -18,6 +18,8 @@ EXPECTED = [
     "predict path: canvas → row committed", "concurrency: 16 threads predicting",
     "store: newest predictions of a user", "store: predictions per day (90 days)",
     "store: audit rows of a user in a date range", "store: CSV export of all predictions",
+    "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked",
+    "health: every figure of the Health page",
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (100, generated)")],
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",
@@ -27,7 +29,8 @@ EXPECTED = [
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
               "store: newest predictions of a user", "store: CSV export of all predictions",
-              "cold start: until the sign-in form is shown", "draw: mouse-up → answer on screen"}
+              "cold start: until the sign-in form is shown", "draw: mouse-up → answer on screen",
+              "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked"}
 
 
 def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
