@@ -105,6 +105,8 @@ def test_a_backup_taken_while_another_thread_writes_is_one_snapshot(seeded_store
     try:
         rows = con.execute("SELECT count(*), count(*) FILTER (WHERE action = 'busy') FROM audit_log").fetchone()
         ids = con.execute("SELECT max(detail::INTEGER) + 1 = count(*) FROM audit_log WHERE action = 'busy'").fetchone()[0]
+        top = con.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+        assert con.execute("SELECT nextval('audit_seq')").fetchone()[0] > top  # new rows never reuse an id
     finally:
         con.close()
     assert before + 20 <= rows[0] < after and rows[1] >= 20
