@@ -81,7 +81,8 @@ def _table(admin: User, kind: str | None, status: str | None, owner: str | None,
     page_no = min(page_no, pages)
     frame = job_store.admin_page(kind=kind, status=status, owner=owner, limit=PAGE_SIZE,
                                  offset=(page_no - 1) * PAGE_SIZE)
-    st.caption(f"{total:,} {'job matches' if total == 1 else 'jobs match'} · page {page_no} of {pages} · {active:,} queued or running"
+    matches = "job matches" if total == 1 else "jobs match"
+    st.caption(f"{total:,} {matches} · page {page_no} of {pages} · {active:,} queued or running"
                + (f" · refreshed every {REFRESH_S:.0f} s" if active else ""))
     if frame.empty:
         st.info("No jobs match.")
