@@ -46,6 +46,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("tuning", "Tuning", ":material/tune:", "Model lab"),
     PageSpec("users", "Users", ":material/group:", "Admin"),
     PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
+    PageSpec("jobs", "Jobs", ":material/work_history:", "Admin"),
+    PageSpec("health", "Health", ":material/monitor_heart:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),
 )
 BY_KEY = {p.key: p for p in PAGES}

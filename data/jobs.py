@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from data import audit, db
+from data.exports import Query
 
 if TYPE_CHECKING:
     import pandas as pd
 
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+STATUSES = ("queued", "running", *FINAL)
 
 INSERT = "INSERT INTO jobs (kind, lane, title, params, created_by) VALUES (?, ?, ?, ?, ?) RETURNING id"
 COLUMNS = ("id, kind, params, status, stage, progress, message, result, created_by, created_at, started_at, "
@@ -53,6 +55,26 @@ UPDATE jobs SET status = 'interrupted',
        finished_at = CASE WHEN status = 'running' THEN coalesce(seen_at, started_at) ELSE current_timestamp END,
        message = 'The process running this job stopped (shut down or killed) before it finished; start it again.'
 WHERE status IN ('queued', 'running') RETURNING id, kind, created_by, status"""
+# The admin's Jobs page: every job of every user, filtered and paged in SQL (newest first), its total
+# counted by the same WHERE. Duration: start to finish, or to now while it runs; none if it never started.
+ADMIN_WHERE = """
+WHERE ($kind IS NULL OR kind = $kind) AND ($status IS NULL OR status = $status)
+  AND ($owner IS NULL OR created_by = $owner)"""
+# The same filter with positional placeholders, for an export `Query` (kind, kind, status, status, owner, owner).
+EXPORT_WHERE = """
+WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR status = ?) AND (? IS NULL OR created_by = ?)"""
+ADMIN_SELECT = """
+SELECT id, kind, title, status, created_by AS owner, progress, done, total, rate, stage, message,
+       created_at, started_at, finished_at,
+       date_diff('millisecond', started_at, coalesce(finished_at, current_timestamp)) / 1000.0 AS duration_s,
+       cancel_requested
+FROM jobs"""
+ADMIN_PAGE = ADMIN_SELECT + ADMIN_WHERE + " ORDER BY id DESC LIMIT $limit OFFSET $offset"
+ADMIN_COUNT = "SELECT count(*) FROM jobs" + ADMIN_WHERE
+ADMIN_EXPORT = ADMIN_SELECT + EXPORT_WHERE + " ORDER BY id DESC"
+OWNERS = "SELECT DISTINCT created_by FROM jobs ORDER BY created_by"
+KINDS_SEEN = "SELECT DISTINCT kind FROM jobs ORDER BY kind"
+ACTIVE_COUNT = "SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')"
 LANE_COUNTS = """
 SELECT lane, count(*) FILTER (WHERE status = 'queued') AS queued, count(*) FILTER (WHERE status = 'running') AS running
 FROM jobs WHERE status IN ('queued', 'running') GROUP BY lane"""
@@ -114,6 +136,39 @@ def claim(lane: str, worker: str) -> JobRecord | None:
 
 def page(*, created_by: str | None = None, kind: str | None = None, limit: int = 20, offset: int = 0) -> pd.DataFrame:
     return db.frame(PAGE, {"created_by": created_by, "kind": kind, "limit": limit, "offset": offset})
+
+
+def _filters(kind: str | None, status: str | None, owner: str | None) -> dict[str, Any]:
+    return {"kind": kind or None, "status": status or None, "owner": owner or None}
+
+
+def admin_page(*, kind: str | None = None, status: str | None = None, owner: str | None = None,
+               limit: int = 50, offset: int = 0) -> pd.DataFrame:
+    """One page of all users' jobs matching the filters (an empty filter matches all), newest first."""
+    return db.frame(ADMIN_PAGE, {**_filters(kind, status, owner), "limit": limit, "offset": offset})
+
+
+def admin_count(*, kind: str | None = None, status: str | None = None, owner: str | None = None) -> int:
+    return int(db.one(ADMIN_COUNT, _filters(kind, status, owner))[0])
+
+
+def admin_query(*, kind: str | None = None, status: str | None = None, owner: str | None = None) -> Query:
+    """Every job matching the filters, for an export (the same WHERE as the page shows)."""
+    named = _filters(kind, status, owner)
+    return Query(ADMIN_EXPORT, [named[k] for k in ("kind", "kind", "status", "status", "owner", "owner")])
+
+
+def owners() -> list[str]:
+    return [row[0] for row in db.rows(OWNERS)]
+
+
+def kinds_seen() -> list[str]:
+    return [row[0] for row in db.rows(KINDS_SEEN)]
+
+
+def active_count() -> int:
+    """Jobs queued or running (the page refreshes itself while there are any)."""
+    return int(db.one(ACTIVE_COUNT)[0])
 
 
 def mark_running(job_id: int, worker: str | None = None) -> None:

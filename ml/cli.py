@@ -1,4 +1,5 @@
-"""Command line: `python -m ml init | predict | train | tune | evaluate | report | serve | users | audit`.
+"""Command line: `python -m ml init | predict | train | tune | evaluate | report | serve | users | audit |
+backup | restore`.
 
 Output for humans and scripts goes to stdout (CSV), reasons to stderr; this is the one
 module allowed to print.
@@ -171,6 +172,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.port)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from data import store
+    from data.db import StoreLockedError, db_path
+    from ml import backup
+    try:
+        store.init_db()
+    except StoreLockedError:  # one process per file: the app's own connection must write the backup
+        print(f"The database file {db_path()} is held by another Digit Lab process (the app), so this command "
+              "cannot read it: use \"Back up now\" on the Health page, or stop the app and run this again.",
+              file=sys.stderr)
+        return 2
+    result = backup.backup(backup.operator(), to=args.to, check_role=False)
+    print(f"Backed up {result.tables} tables ({result.rows:,} rows, {result.bytes:,} bytes) to {result.path} "
+          f"in {result.seconds:.1f} s; SHA-256 of its manifest {result.sha256}.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ml import backup
+    result = backup.restore(args.path, into=args.into)  # never opens the live database
+    print(f"Restored {result.tables} tables ({result.rows:,} rows) into {result.path}; every table and sequence "
+          "matches the backup.")
+    print(f"To use it, stop the app and start it on that file: DIGITLAB_DB={result.path} python -m ml serve "
+          "(the model files stay in DIGITLAB_MODELS).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ml", description="Digit Lab command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -260,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
         kind.add_argument("--out", required=True, type=Path, metavar="FILE.pdf")
         kind.add_argument("--user", default="admin", help="who asks: an active user whose role may see the report")
         kind.set_defaults(func=cmd_report)
+    back = sub.add_parser("backup", help="write a consistent backup of the database (a folder of Parquet files and "
+                                         "a manifest); refuses while the app holds the database")
+    back.add_argument("--to", default=None, metavar="DIR", help="where the backup folder goes "
+                                                                "(default: backups/ beside the database)")
+    back.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="build a NEW database file from a backup folder and check every table")
+    restore.add_argument("path", metavar="PATH", help="a backup folder (backups/digitlab-...)")
+    restore.add_argument("--into", default=None, metavar="NEW.duckdb",
+                         help="the new file (must not exist; default: PATH-restored.duckdb beside the folder)")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -152,6 +152,8 @@ class JobRunner:
             raise RequestError(f"Job {job_id} does not exist.")
         if record.created_by != by:
             policy.require(by, "cancel_any_job")
+        if record.finished:
+            raise RequestError(f"Job {job_id} has already ended ({record.status}), so there is nothing to cancel.")
         jobs.request_cancel(job_id)
         audit.record(by, "cancel_job", "ok", f"job {job_id}")
 

@@ -18,6 +18,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "home": ROLES, "draw": ROLES, "upload": ROLES, "history": ROLES, "account": ROLES,
     "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB, "analytics": LAB,
     "users": ADMIN, "audit": ADMIN,
+    "jobs": ADMIN, "health": ADMIN,
     # actions
     "predict": ROLES,
     "feedback": LAB,
@@ -30,6 +31,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "delete_model": ADMIN,
     "manage_users": ADMIN,
     "cancel_any_job": ADMIN,
+    "backup": ADMIN,
 }
 
 SYSTEM_USERS = ("system",)  # start-up work (the default model) acts as this name

@@ -21,13 +21,16 @@ EXPECTED = [
     "audit: filtered page with its total (Audit page)", "audit: page of denied rows with text in details",
     "audit: one row written (hash chain)", "audit: verify the whole chain",
     "store: audit rows of a user in a date range", "store: CSV export of all predictions", *HISTORY_FIGURES,
+    "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked",
+    "health: every figure of the Health page",
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (100, generated)")],
     "tuning: 200-trial study, DuckDB vs in-memory",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
-              "store: newest predictions of a user", "store: CSV export of all predictions"}
+              "store: newest predictions of a user", "store: CSV export of all predictions",
+              "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked"}
 
 
 def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):

@@ -1,0 +1,13 @@
+"""Health (admin): is the server well — database, model, libraries, uptime, job lanes, disk, backups."""
+import streamlit as st
+
+from dashboard import auth, health_views
+from ml import health, jobs
+
+admin = auth.require("health")
+st.title("Health")
+figures = health.gather(jobs.status()["lanes"])
+health_views.glance(figures)
+health_views.lanes(figures)
+health_views.tables(figures)
+health_views.backup_block(admin)
