@@ -34,9 +34,8 @@ def title_of(path: Path) -> str | None:
 
 
 def address(spec) -> str:
-    """The address a page's menu link points at. The default page (Home) lives at the root: a typed
-    /home shows Streamlit's "Page not found" dialog over Home (reported; app.py routes it so)."""
-    return "" if spec.key == PAGES[0].key else spec.url_path
+    """The address a person types for a page (Home answers at /home as well as at the root)."""
+    return spec.url_path
 
 
 def refusal(role: str, spec) -> str:
