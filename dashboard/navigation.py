@@ -38,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("draw", "Draw", ":material/draw:", "Recognise"),
     PageSpec("upload", "Upload", ":material/upload_file:", "Recognise"),
     PageSpec("history", "History", ":material/history:", "Recognise"),
+    PageSpec("batch", "Batch", ":material/dynamic_feed:", "Recognise"),
     PageSpec("datasets", "Data", ":material/dataset:", "Model lab"),
     PageSpec("train", "Train", ":material/model_training:", "Model lab"),
     PageSpec("models", "Models", ":material/inventory_2:", "Model lab"),
