@@ -70,8 +70,8 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
         _store(predictor, batch_id, chunk, outcomes)
         count += len(chunk)
         total = max(total, count)
-        ctx.check_cancelled()
         ctx.progress("predicting", count / total, _line(count, total), done=count, total=total)
+        ctx.check_cancelled()
     return report(batch_id, request.labelled)
 
 
