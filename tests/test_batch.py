@@ -68,7 +68,15 @@ def test_progress_is_structured_and_ends_at_the_total(seeded_store, tmp_path, mo
     assert (record.done, record.total) == (30, 30) and record.message.startswith("Completed: 30 of 30")
 
 
-def test_cancel_stops_the_batch_keeps_what_was_stored_and_removes_the_uploads(seeded_store, tmp_path, monkeypatch):
+@pytest.fixture
+def fresh_runner(seeded_store):
+    """A job runner of this test's store only (a restart in miniature), stopped afterwards."""
+    jobs.reset_runner()
+    yield jobs.runner()
+    jobs.reset_runner()
+
+
+def test_cancel_stops_the_batch_keeps_what_was_stored_and_removes_the_uploads(fresh_runner, tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "CHUNK", 10)
     plain_zip(tmp_path / "a.zip", 40)
     token, files = _upload([tmp_path / "a.zip"])
