@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import figures, recognition, store_data  # noqa: F401 - registers the figures
+    from bench import batch, figures, recognition, store_data  # noqa: F401 - registers the figures
     from data import db
     from ml.bootstrap import prepare
 

@@ -23,11 +23,14 @@ EXPECTED = [
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",
     "memory: server RSS after start with the default model", "draw: mouse-up → answer on screen",
     "memory: peak during a batch of images",
+    "batch job: images/s end to end (floor: bare decode + canonical form + predict loop)",
+    "batch job: peak memory of the process tree",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
               "store: newest predictions of a user", "store: CSV export of all predictions",
-              "cold start: until the sign-in form is shown", "draw: mouse-up → answer on screen"}
+              "cold start: until the sign-in form is shown", "draw: mouse-up → answer on screen",
+              "batch job: images/s end to end (floor: bare decode + canonical form + predict loop)"}
 
 
 def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
