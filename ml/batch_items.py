@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ml import archives
 from ml.batch_limits import BatchLimits, megabytes
@@ -109,8 +109,3 @@ def items(folder: Path, files: list[dict], limits: BatchLimits, *, labelled: boo
             if index not in skip:
                 yield Item(index, name, data, problem, reason, label)
             index += 1
-
-
-def member_path(name: str) -> str:
-    """The part of an item name inside its zip (labels and display)."""
-    return str(PurePosixPath(name))

@@ -160,3 +160,16 @@ def test_the_cli_prints_the_result_and_fails_on_errors(seeded_store, tmp_path, c
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["status"] == "succeeded" and out["errors"] == 1 and out["predicted"] == 10
     assert re.match(r"Completed with 1 error: 10 of 11 images predicted; accuracy", out["message"])
+
+
+def test_decoding_in_a_worker_process_gives_the_same_answers_as_inline(seeded_store, tmp_path, monkeypatch):
+    plain_zip(tmp_path / "a.zip", 12)
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    answers = []
+    for parallel_from, workers in ((10_000, 0), (1, 1)):
+        monkeypatch.setattr(batch, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(batch, "WORKERS", workers)
+        record = batch.run_cli([tmp_path / "a.zip", tmp_path / "junk.png"], user="ana")
+        assert record.result["predicted"] == 12 and record.result["errors"] == 1
+        answers.append(_job_predictions(record.result["batch_id"]))
+    assert answers[0] == answers[1]
