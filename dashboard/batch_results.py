@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 
 import pandas as pd
-import streamlit as st
-
 import plotly.graph_objects as go
+import streamlit as st
 
 from dashboard import charts, text, widgets
 from dashboard.export_panel import export_panel

@@ -24,7 +24,7 @@ from ml import batch_items, batch_limits, uploads
 from ml.batch_items import Item
 from ml.batch_prepare import Outcome, prepare_chunk
 from ml.batch_request import BatchRequest
-from ml.predictor import Prepared, Predictor
+from ml.predictor import Predictor, Prepared
 
 log = logging.getLogger(__name__)
 
