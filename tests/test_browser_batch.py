@@ -42,6 +42,7 @@ def page(browser, request):
 def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store, tmp_path):
     from playwright.sync_api import expect
     labels = labelled_zip(tmp_path / "digits.zip", per_digit=3)
+    (tmp_path / "server").mkdir()
     folder = copy_store(template_store, tmp_path / "server")
     with served_app(folder) as url:
         page.goto(url)
@@ -58,7 +59,7 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
         # the live block reruns the page once the background job has ended: its results appear
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=60_000)
-        expect(page.get_by_text("Accuracy")).to_be_visible()
+        expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
         page.reload()  # the batch lives in the job table, not in the browser session
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=30_000)
