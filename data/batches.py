@@ -58,6 +58,15 @@ LEFT JOIN (SELECT batch_id, count(*) AS items, count(prediction_id) AS predicted
 WHERE j.kind = 'batch' AND (? IS NULL OR j.created_by = ?)
 ORDER BY j.id DESC"""
 
+# Upload folders still needed: batches queued, running, or interrupted (which may be resumed).
+LIVE_FOLDERS = """
+SELECT DISTINCT json_extract_string(params, '$.folder') FROM jobs
+WHERE kind = 'batch' AND status IN ('queued', 'running', 'interrupted')"""
+
+
+def live_folders() -> set[str]:
+    return {r[0] for r in db.rows(LIVE_FOLDERS) if r[0]}
+
 
 def add_items(batch_id: int, rows: Sequence[tuple]) -> None:
     """Rows of (item, name, label, prediction_id, problem, reason) in one DataFrame append."""

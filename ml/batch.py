@@ -47,6 +47,7 @@ def batch_job(request: BatchRequest, ctx) -> dict:
     """The job handler (ml.job_kinds). The upload folder is removed when the job ends (finished,
     failed or cancelled); a process that dies leaves it for the resume."""
     batch_id = request.batch_id or ctx.job_id
+    uploads.sweep(batches.live_folders())
     try:
         result = _run(request, ctx, batch_id)
     except Exception:  # JobCancelled included: the job ended

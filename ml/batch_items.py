@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml import archives
+from ml import archives, uploads
 from ml.batch_limits import BatchLimits, megabytes
 from ml.errors import DatasetError
 
@@ -49,7 +49,7 @@ def count(folder: Path, files: list[dict], limits: BatchLimits) -> int:
     """How many items the files hold, from zip tables of contents only (nothing decoded)."""
     total = 0
     for entry in files:
-        path = folder / entry["path"] if entry.get("path") else None
+        path = uploads.stored_file(folder.name, entry["path"]) if entry.get("path") else None
         if path is None or not path.is_file() or not _is_zip(path):
             total += 1
             continue
@@ -101,10 +101,10 @@ def items(folder: Path, files: list[dict], limits: BatchLimits, *, labelled: boo
         shown = entry.get("name") or "file"
         if not entry.get("path"):
             found = iter([(shown, None, REFUSED_AT_UPLOAD, entry.get("error") or "refused when uploaded", None)])
-        elif not (folder / entry["path"]).is_file():
+        elif not uploads.stored_file(folder.name, entry["path"]).is_file():
             found = iter([(shown, None, MISSING, "the uploaded file is missing from the upload area", None)])
         else:
-            found = _file_items(folder / entry["path"], shown, limits, labelled)
+            found = _file_items(uploads.stored_file(folder.name, entry["path"]), shown, limits, labelled)
         for name, data, problem, reason, label in found:
             if index not in skip:
                 yield Item(index, name, data, problem, reason, label)

@@ -53,7 +53,7 @@ class BatchRequest(JobRequest):
             raise RequestError("The uploaded files are gone (the batch ended or the server was cleaned); "
                                "upload them again.")
         for entry in self.files:
-            if entry.get("path") and not (folder / entry["path"]).is_file():
+            if entry.get("path") and not uploads.stored_file(self.folder, entry["path"]).is_file():
                 raise RequestError(f"{entry.get('name')} is missing from the upload area; upload it again.")
         chosen = self.model_id if self.model_id is not None else registry.active_id()
         if chosen is None:

@@ -20,6 +20,8 @@ from ml.errors import RequestError
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[0-9a-f]{32}")
+_STORED = re.compile(r"\d{5}\.bin")
+SWEEP_AFTER_S = 3600  # a folder no batch job refers to is removed once it is this old (a page may be saving one)
 
 
 def root() -> Path:
@@ -32,6 +34,13 @@ def folder_path(token: str) -> Path:
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise RequestError("That upload folder does not exist; upload the files again.")
     return root() / token
+
+
+def stored_file(token: str, name: str) -> Path:
+    """A file of a batch's folder by the name we gave it; RequestError for any other name."""
+    if not _STORED.fullmatch(name or ""):
+        raise RequestError("That uploaded file does not exist; upload it again.")
+    return folder_path(token) / name
 
 
 def save(files: Iterable[tuple[str, bytes]], limits: BatchLimits) -> tuple[str, list[dict[str, str]]]:
@@ -72,6 +81,24 @@ def copy_in(paths: Iterable[Path], limits: BatchLimits) -> tuple[str, list[dict[
             raise RequestError(f"{path} is not a file.")
         found.append((path.name, path.read_bytes()))
     return save(found, limits)
+
+
+def sweep(keep: set[str]) -> int:
+    """Remove folders older than SWEEP_AFTER_S that no batch job refers to (`keep`): a batch cancelled
+    before it started never ran its handler, so nothing else removes its files. How many were removed."""
+    import time
+    if not root().is_dir():
+        return 0
+    removed = 0
+    for folder in root().iterdir():
+        if folder.name in keep or not _TOKEN.fullmatch(folder.name):
+            continue
+        if time.time() - folder.stat().st_mtime > SWEEP_AFTER_S:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d upload folder(s) no batch refers to", removed)
+    return removed
 
 
 def remove(token: str) -> None:

@@ -144,3 +144,18 @@ def test_a_missing_or_foreign_folder_is_refused_at_submit(seeded_store):
     with pytest.raises(RequestError):
         jobs.run_inline(BatchRequest("ana", "../..", [{"name": "a.png", "path": "00000.bin", "error": ""}]))
     assert db.one("SELECT count(*) FROM jobs WHERE kind = 'batch'") == (0,)
+
+
+def test_forgotten_upload_folders_are_swept_and_live_ones_kept(seeded_store):
+    import os
+    import time
+    limits = batch_limits.current()
+    old, live, fresh = (uploads.save([("a.png", b"x")], limits)[0] for _ in range(3))
+    hour_ago = time.time() - uploads.SWEEP_AFTER_S - 1
+    for token in (old, live):
+        os.utime(uploads.folder_path(token), (hour_ago, hour_ago))
+    assert uploads.sweep({live}) == 1
+    assert not uploads.folder_path(old).exists()
+    assert uploads.folder_path(live).is_dir() and uploads.folder_path(fresh).is_dir()  # a page may be saving it
+    with pytest.raises(RequestError):
+        uploads.stored_file(live, "../../digitlab.duckdb")
