@@ -14,6 +14,8 @@ from tests.batch_files import labelled_zip
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOT = ROOT / "build" / "screenshots" / "batch.png"
+
 
 @pytest.fixture(scope="module")
 def browser():
@@ -60,6 +62,9 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=60_000)
         expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
+        page.wait_for_timeout(500)  # let charts finish their transition before the picture
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
         page.reload()  # the batch lives in the job table, not in the browser session
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=30_000)
