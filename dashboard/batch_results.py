@@ -64,6 +64,8 @@ def confusion_figure(matrix: list[list[int]]) -> go.Figure:
                                showscale=False, hovertemplate="real %{y}, answered %{x}: %{z}<extra></extra>"))
     fig.update_layout(title="Confusion matrix", xaxis_title="Answer", yaxis_title="Real digit", height=360,
                       margin=dict(l=10, r=10, t=40, b=10), yaxis_autorange="reversed")
+    fig.update_xaxes(type="category", dtick=1)
+    fig.update_yaxes(type="category", dtick=1)
     return fig
 
 

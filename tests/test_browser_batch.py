@@ -62,9 +62,11 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=60_000)
         expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
-        page.wait_for_timeout(500)  # let charts finish their transition before the picture
+        page.set_viewport_size({"width": 1280, "height": 2200})  # the app scrolls inside its own container
+        page.wait_for_timeout(800)  # let charts finish their transition before the picture
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(SCREENSHOT))
+        page.set_viewport_size({"width": 1280, "height": 900})
         page.reload()  # the batch lives in the job table, not in the browser session
         expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
             timeout=30_000)
