@@ -12,10 +12,12 @@ from dashboard import failures
 from dashboard.export_panel import export_panel
 from dashboard.text import md
 from data import batches
+from data import jobs as job_rows
 from data.users import User
 from ml import batch_limits, jobs, policy, uploads
 from ml.archives import IMAGE_SUFFIXES
 from ml.batch_request import BatchRequest
+from ml.errors import RequestError
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in IMAGE_SUFFIXES | {".zip"})
 JOB_COLUMNS = {
@@ -87,8 +89,8 @@ def live(user: User) -> None:
                 with failures.boundary("cancel_job", user.username, stop=False):
                     jobs.cancel(int(row.id), by=user.username)
                     st.toast(f"Cancelling batch job #{row.id}: what is stored stays.")
-    stopped = frame[frame["status"] == "interrupted"] if not frame.empty else frame
-    for row in stopped.head(3).itertuples():
+    stopped = frame[frame["status"] == "interrupted"] if not frame.empty and active.empty else frame.iloc[0:0]
+    for row in (r for r in stopped.itertuples() if _resumable(int(r.id))):
         cols = st.columns([5, 1], vertical_alignment="center")
         cols[0].warning(f"Batch job #{row.id} was interrupted (the server stopped) at {row.done or 0:,.0f} of "
                         f"{row.total or 0:,.0f} images. Resume predicts only the rest.")
@@ -97,6 +99,15 @@ def live(user: User) -> None:
                 job_id = jobs.submit(BatchRequest(user.username, resume_of=int(row.id)))
                 st.toast(f"Resuming as job #{job_id}.")
                 st.rerun(scope="app")
+
+
+def _resumable(job_id: int) -> bool:
+    """An interrupted batch whose files are still in the upload area (a finished resume removed them)."""
+    record = job_rows.get(job_id)
+    try:
+        return record is not None and uploads.folder_path(record.params.get("folder", "")).is_dir()
+    except RequestError:
+        return False
 
 
 def jobs_table(user: User) -> int | None:

@@ -95,3 +95,5 @@ def test_an_interrupted_batch_is_resumed_from_the_page(fresh_runner, open_app, t
     record = jobs.runner().wait(resumed, timeout=60)
     assert record.status == "succeeded" and record.result["predicted"] == 12
     assert db.one("SELECT count(*) FROM predictions WHERE job_id = ?", [first]) == (12,)
+    at.run()
+    assert "was interrupted" not in texts(at)  # its files are gone with the finished resume: nothing to resume
