@@ -18,6 +18,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from bench import figures  # noqa: F401 - registered first, so the batch figures come after the others
 from bench.core import Context, Measured, figure
 from data import db
 from data import jobs as job_rows
