@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import audit, figures, history, ops, recognition, store_data, tuning  # noqa: F401 - registers figures
+    from bench import audit, batch, figures, history, ops, recognition, store_data, tuning  # noqa: F401 - registers figures
     from data import db
     from ml.bootstrap import prepare
 

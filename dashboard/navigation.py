@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "Home", ":material/home:", "Recognise"),
     PageSpec("draw", "Draw", ":material/draw:", "Recognise"),
     PageSpec("upload", "Upload", ":material/upload_file:", "Recognise"),
+    PageSpec("batch", "Batch", ":material/dynamic_feed:", "Recognise"),
     PageSpec("history", "History", ":material/history:", "Recognise"),
     PageSpec("analytics", "Analytics", ":material/monitoring:", "Recognise"),
     PageSpec("datasets", "Data", ":material/dataset:", "Model lab"),

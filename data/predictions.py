@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 SOURCES = ("draw", "upload", "cli", "batch")
 COLUMNS = ("ts", "username", "source", "model_id", "digit", "confidence", "probabilities",
-           "model_input", "image", "latency_ms", "filename", "needs_review", "runner_up")
+           "model_input", "image", "latency_ms", "filename", "needs_review", "runner_up", "job_id")
 REVISED = ("digit", "confidence", "probabilities", "model_input", "image", "latency_ms", "needs_review",
            "runner_up", "model_id")
 
@@ -80,6 +80,7 @@ class PredictionRow:
     needs_review: bool = False
     runner_up: int | None = None
     ts: datetime = field(default_factory=datetime.now)
+    job_id: int | None = None  # the batch job that made it (source "batch"), None for single predictions
 
     def values(self) -> list:
         if self.source not in SOURCES:
@@ -87,7 +88,8 @@ class PredictionRow:
         return [self.ts, self.username, self.source, int(self.model_id), int(self.digit), float(self.confidence),
                 list(map(float, self.probabilities)), list(map(float, self.model_input)),
                 self.image, float(self.latency_ms), self.filename, bool(self.needs_review),
-                None if self.runner_up is None else int(self.runner_up)]
+                None if self.runner_up is None else int(self.runner_up),
+                None if self.job_id is None else int(self.job_id)]
 
 
 def insert(row: PredictionRow) -> int:

@@ -9,6 +9,7 @@ the CLI and batches skip bad members, dataset loading refuses the archive.
 """
 from __future__ import annotations
 
+import io
 import logging
 import stat
 import zipfile
@@ -26,9 +27,10 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _MB = 1024 * 1024
 
 # Why reading stopped for one member. Stable words, so callers and tests can tell them apart.
-UNSAFE, NESTED, NOT_IMAGE, TOO_LARGE, BOMB, ENCRYPTED, DAMAGED, OVER_TOTAL = (
+UNSAFE, NESTED, NOT_IMAGE, TOO_LARGE, BOMB, ENCRYPTED, DAMAGED, OVER_TOTAL, DUPLICATE, POLYGLOT = (
     "unsafe path", "nested archive", "not an image", "too large", "bomb ratio", "encrypted", "damaged",
-    "archive total")
+    "archive total", "duplicate name", "polyglot")
+IMAGE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
 class ArchiveError(DatasetError):
@@ -114,7 +116,23 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
         return None, (TOO_LARGE, f"expands past {limits.max_member_bytes // _MB} MB")
     if data[:4] in ZIP_MAGIC:
         return None, (NESTED, "an archive inside the archive; nested archives are refused")
+    if is_polyglot(data):
+        return None, POLYGLOT_REFUSAL
     return data, None
+
+
+POLYGLOT_REFUSAL = (POLYGLOT, "both an image and a zip archive (a polyglot file); such files are refused")
+
+
+def is_polyglot(data: bytes) -> bool:
+    """An image that is also a readable zip (a zip appended to a PNG, say): whichever reader opens it
+    sees something else, so it is refused rather than guessed at."""
+    if not data.startswith(IMAGE_MAGIC):
+        return False
+    try:
+        return zipfile.is_zipfile(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - untrusted bytes: an unreadable end record is no zip
+        return False
 
 
 _METHODS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
@@ -182,9 +200,12 @@ def read_zip(path: Path, *, suffixes: frozenset[str] | None = IMAGE_SUFFIXES,
         if declared > limits.max_total_bytes:
             raise ArchiveError(f"{path.name} expands to {declared / _MB:,.0f} MB; "
                                f"the limit is {limits.max_total_bytes // _MB:,} MB.")
-        total = 0
+        total, seen = 0, set()
         for info in members:
             refused = _check(info, suffixes, limits)
+            if refused is None and info.filename in seen:
+                refused = DUPLICATE, "another file of the archive has the same name; only the first is read"
+            seen.add(info.filename)
             data = None
             if refused is None:
                 data, refused = _read(archive, info, limits)

@@ -165,6 +165,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     Path(args.out).write_bytes(data)
     print(f"Wrote {args.out} ({len(data):,} bytes).", file=sys.stderr)
     return 0
+def cmd_batch(args: argparse.Namespace) -> int:
+    from ml.batch import run_cli
+    prepare(reveal=False)
+    record = run_cli([Path(f) for f in args.files], user=args.user, labelled=args.labelled, model_id=args.model)
+    print(json.dumps({"job": record.id, "status": record.status, **(record.result or {"message": record.message})}))
+    return 0 if record.status == "succeeded" and not (record.result or {}).get("errors") else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -215,6 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="an active user whose role may predict; the predictions are recorded for them "
                               "(default: the system actor, i.e. whoever holds the database file)")
     predict.set_defaults(func=cmd_predict)
+    batch = sub.add_parser("batch", help="run a batch job on images and zips (same job as the Batch page); prints "
+                                         "its result as JSON, each refused item is listed on the Batch page")
+    batch.add_argument("files", nargs="+", metavar="FILE_OR_ZIP")
+    batch.add_argument("--labelled", action="store_true", help="labels from folders 0-9 or names ending _<digit>: "
+                                                              "report accuracy and the confusion matrix")
+    batch.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
+    batch.add_argument("--user", default="admin", help="an active user whose role may run batches")
+    batch.set_defaults(func=cmd_batch)
     train = sub.add_parser("train", help="train a model family on a dataset (same code path as the Train page)")
     train.add_argument("--family", required=True, help="svc, logreg, knn, random_forest, hist_gb, xgboost, mlp")
     train.add_argument("--dataset", default="digits", metavar="SPEC",

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ml.batch_request import BatchRequest
 from ml.job_requests import DefaultModelRequest, JobRequest, PromoteRequest, TrainRequest, TuneRequest
 
 if TYPE_CHECKING:
@@ -46,9 +47,15 @@ def _promote(request: PromoteRequest, ctx: JobContext) -> dict:
     return tuning_promote.promote_job(request, ctx)
 
 
+def _batch(request: BatchRequest, ctx: JobContext) -> dict:
+    from ml import batch
+    return batch.batch_job(request, ctx)
+
+
 KINDS: dict[str, JobKind] = {k.name: k for k in (
     JobKind("train", "train", TrainRequest, _train, "train"),
     JobKind("default_model", "train", DefaultModelRequest, _default_model, "activate_model"),
     JobKind("tune", "tune", TuneRequest, _tune, "tune"),
     JobKind("promote", "train", PromoteRequest, _promote, "tune"),  # a training job: the train lane
+    JobKind("batch", "batch", BatchRequest, _batch, "batch"),
 )}

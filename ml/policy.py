@@ -16,7 +16,7 @@ ADMIN = ("admin",)
 CAPABILITIES: dict[str, tuple[str, ...]] = {
     # pages
     "home": ROLES, "draw": ROLES, "upload": ROLES, "history": ROLES, "account": ROLES,
-    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB, "analytics": LAB,
+    "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB, "analytics": LAB, "batch": LAB,
     "users": ADMIN, "audit": ADMIN,
     "jobs": ADMIN, "health": ADMIN,
     # actions
@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "archive_model": LAB,
     "annotate_model": LAB,
     "tune": LAB,              # run, stop, resume a tuning study and train its trials
+    "batch_all": ADMIN,       # see and resume everyone's batch jobs (analysts see their own)
     "delete_model": ADMIN,
     "manage_users": ADMIN,
     "cancel_any_job": ADMIN,

@@ -133,5 +133,6 @@ def test_one_upload_limit_stated_once(open_app):
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
     assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == limit_mb  # the widget says "5MB"
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] == limit_mb  # the server refuses what the widget refuses
+    # the server cap is the Batch page's ceiling (ml/batch_limits.py); this widget and load_image refuse above 5 MB
+    assert config["server"]["maxUploadSize"] >= limit_mb
     assert "MB" not in texts(at)  # and the page does not state it a second time

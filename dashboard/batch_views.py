@@ -1,0 +1,128 @@
+"""The Batch page's upload form, live progress (cancel, resume) and jobs table.
+
+The batch runs in the job runner; these views only read job rows, so leaving the page or
+refreshing the browser changes nothing for the batch. The live block is a fragment refreshed every
+second; when a batch it showed running has ended, it reruns the page so the jobs table shows it.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import failures
+from dashboard.export_panel import export_panel
+from dashboard.text import md
+from data import batches
+from data import jobs as job_rows
+from data.users import User
+from ml import batch_limits, jobs, policy, uploads
+from ml.archives import IMAGE_SUFFIXES
+from ml.batch_request import BatchRequest
+from ml.errors import RequestError
+
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in IMAGE_SUFFIXES | {".zip"})
+JOB_COLUMNS = {
+    "job": st.column_config.NumberColumn("job", width=50),
+    "resume_of": st.column_config.NumberColumn("resumes", width=65, help="The batch this run finished"),
+    "owner": st.column_config.TextColumn("owner", width="small"),
+    "model": st.column_config.NumberColumn("model", width=55),
+    "status": st.column_config.TextColumn("status", width=75),
+    "items": st.column_config.NumberColumn("items", width=60),
+    "predicted": st.column_config.NumberColumn("predicted", width=75),
+    "errors": st.column_config.NumberColumn("errors", width=55),
+    "started": st.column_config.DatetimeColumn("started", format="MM-DD HH:mm", width=95),
+    "finished": st.column_config.DatetimeColumn("finished", format="MM-DD HH:mm", width=95),
+    "duration_s": st.column_config.NumberColumn("seconds", format="%.1f", width=65),
+    "message": st.column_config.TextColumn("result"),
+}
+
+
+def owner_scope(user: User) -> str | None:
+    """Admins see everyone's batches (None), analysts their own."""
+    return None if policy.can(user.role, "batch_all") else user.username
+
+
+def upload_form(user: User) -> None:
+    """Files, the labelled switch and Start: the files go to the upload area, the job is queued."""
+    limits = batch_limits.current()
+    files = st.file_uploader("Images and zip files of images", type=UPLOAD_TYPES, accept_multiple_files=True,
+                             key="batch_files", max_upload_size=max(1, limits.file_bytes // batch_limits.MB))
+    st.caption(f"Up to {limits.files:,} files, {batch_limits.megabytes(limits.total_bytes)} in all, "
+               f"{limits.images:,} images per zip, {limits.pixels / 1e6:g} megapixels per image.")
+    labelled = st.toggle("Labelled: the real digit is the folder (0–9) or the end of the name (_7.png)",
+                         key="batch_labelled", help="The batch then reports its accuracy and confusions.")
+    if st.button("Start batch", key="batch_start", icon=":material/play_arrow:", disabled=not files, type="primary"):
+        with failures.boundary("job_batch", user.username, stop=False):
+            token, entries = uploads.save(((f.name, f.getvalue()) for f in files), limits)
+            try:
+                job_id = jobs.submit(BatchRequest(user.username, token, entries, bool(labelled)))
+            except Exception:
+                uploads.remove(token)
+                raise
+            st.session_state["batch_open"] = job_id
+            st.toast(f"Batch #{job_id} started: it runs in the background, leave the page if you like.")
+
+
+def _progress_text(row) -> str:
+    text = f"#{row.id} · {md(row.title)} · {md(row.created_by)}"
+    if row.status == "queued":
+        return text + " — waiting for the batch worker"
+    text += f" — {md(row.message or row.stage)}"
+    if row.rate == row.rate and row.rate and row.total == row.total and row.total:  # NaN-safe
+        text += f" · {row.rate:,.0f} images/s, ~{max(0.0, (row.total - row.done) / row.rate):,.0f} s left"
+    return text
+
+
+@st.fragment(run_every=1.0)
+def live(user: User) -> None:
+    """Running and queued batches with Cancel; interrupted ones with Resume."""
+    frame = jobs.recent(kind="batch", created_by=owner_scope(user), limit=10)
+    active = frame[frame["status"].isin(["queued", "running"])] if not frame.empty else frame
+    shown = set(st.session_state.get("batch_active", ()))
+    now = {int(i) for i in active["id"]} if not frame.empty else set()
+    st.session_state["batch_active"] = now
+    if shown - now:
+        st.rerun(scope="app")  # a batch ended: refresh the jobs table and its results
+    for row in active.itertuples():
+        with st.container(border=True):
+            st.progress(float(row.progress), text=_progress_text(row))
+            if st.button("Cancel", key=f"batch_cancel_{row.id}", icon=":material/stop:"):
+                with failures.boundary("cancel_job", user.username, stop=False):
+                    jobs.cancel(int(row.id), by=user.username)
+                    st.toast(f"Cancelling batch job #{row.id}: what is stored stays.")
+    stopped = frame[frame["status"] == "interrupted"] if not frame.empty and active.empty else frame.iloc[0:0]
+    for row in (r for r in stopped.itertuples() if _resumable(int(r.id))):
+        cols = st.columns([5, 1], vertical_alignment="center")
+        cols[0].warning(f"Batch job #{row.id} was interrupted (the server stopped) at {row.done or 0:,.0f} of "
+                        f"{row.total or 0:,.0f} images. Resume predicts only the rest.")
+        if cols[1].button("Resume", key=f"batch_resume_{row.id}", icon=":material/replay:"):
+            with failures.boundary("job_batch", user.username, stop=False):
+                job_id = jobs.submit(BatchRequest(user.username, resume_of=int(row.id)))
+                st.toast(f"Resuming as job #{job_id}.")
+                st.rerun(scope="app")
+
+
+def _resumable(job_id: int) -> bool:
+    """An interrupted batch whose files are still in the upload area (a finished resume removed them)."""
+    record = job_rows.get(job_id)
+    try:
+        return record is not None and uploads.folder_path(record.params.get("folder", "")).is_dir()
+    except RequestError:
+        return False
+
+
+def jobs_table(user: User) -> int | None:
+    """Batch jobs (own, or everyone's for admins) with counts and durations; the picked job's id."""
+    query = batches.jobs_query(owner_scope(user))
+    frame = batches.frame(query, limit=200)
+    if frame.empty:
+        st.info("No batches yet: add images or zips above and press Start.")
+        return None
+    order = [c for c in JOB_COLUMNS if c != "owner" or owner_scope(user) is None]
+    picked = st.dataframe(frame, hide_index=True, key="batch_jobs", column_config=JOB_COLUMNS, column_order=order,
+                          on_select="rerun", selection_mode="single-row", width="stretch")
+    export_panel("batch-jobs", query, user.username, key="batch_jobs_export")
+    rows = picked.selection.rows if picked and picked.selection else []
+    if rows:
+        return int(frame.iloc[rows[0]]["job"])
+    opened = st.session_state.get("batch_open")
+    return int(opened) if opened in set(frame["job"].astype(int)) else int(frame.iloc[0]["job"])

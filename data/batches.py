@@ -1,0 +1,128 @@
+"""Batch items and the queries of the Batch page: one row per item of a batch, keyed by (batch, index).
+
+A batch's id is the job id of its first run; a resumed run writes under the same id, and reads
+`done_items` to skip what is already stored. An item is either a prediction (its id) or a refusal
+(problem, reason). Results, errors and the jobs table are built here as `Query`s, so the page's
+table and its export (data.exports) run the same SQL.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from data import db
+from data.exports import Query
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ITEM_COLUMNS = ("batch_id", "item", "name", "label", "prediction_id", "problem", "reason")
+APPEND = f"INSERT INTO batch_items ({', '.join(ITEM_COLUMNS)}) SELECT {', '.join(ITEM_COLUMNS)} FROM items"
+DONE = "SELECT item FROM batch_items WHERE batch_id = ?"
+SUMMARY = """
+SELECT count(*) AS items, count(prediction_id) AS predicted, count(*) FILTER (WHERE prediction_id IS NULL) AS errors
+FROM batch_items WHERE batch_id = ?"""
+# (true label, predicted digit, how many) of a labelled batch, aggregated in SQL.
+CONFUSION = """
+SELECT i.label, p.digit, count(*) AS n
+FROM batch_items i JOIN predictions p ON p.id = i.prediction_id
+WHERE i.batch_id = ? AND i.label IS NOT NULL GROUP BY i.label, p.digit ORDER BY i.label, p.digit"""
+COUNT_PREDICTIONS = "SELECT count(*) FROM predictions WHERE job_id = ?"
+# Results of one batch; the page adds the thumbnail column, the export leaves the images out.
+_RESULTS = """
+SELECT i.item, i.name AS file, p.id AS prediction_id, p.digit, round(p.confidence, 4) AS confidence,
+       p.needs_review AS not_sure, p.runner_up, i.label{extra}
+FROM batch_items i JOIN predictions p ON p.id = i.prediction_id
+WHERE i.batch_id = ? AND p.confidence <= ? AND (NOT ? OR p.needs_review)
+ORDER BY i.item"""
+RESULTS = _RESULTS.format(extra="")
+RESULTS_PAGE = _RESULTS.format(extra=", p.image") + " LIMIT ? OFFSET ?"
+ERRORS = """
+SELECT item, name AS file, problem, reason FROM batch_items
+WHERE batch_id = ? AND prediction_id IS NULL AND (? IS NULL OR problem = ?)
+ORDER BY item"""
+PROBLEMS = "SELECT DISTINCT problem FROM batch_items WHERE batch_id = ? AND prediction_id IS NULL ORDER BY problem"
+# The jobs table: one row per batch job with the counts of its batch (a resumed run shares its batch).
+JOBS = """
+SELECT j.id AS job, coalesce(CAST(json_extract(j.params, '$.resume_of') AS BIGINT), 0) AS resume_of,
+       j.created_by AS owner, CAST(json_extract(j.params, '$.model_id') AS BIGINT) AS model, j.status,
+       j.message, greatest(coalesce(s.items, 0), coalesce(j.total, 0)) AS items, coalesce(s.predicted, 0) AS predicted,
+       coalesce(s.errors, 0) AS errors, j.started_at AS started, j.finished_at AS finished,
+       round(date_diff('millisecond', j.started_at, coalesce(j.finished_at, current_timestamp)) / 1000.0, 1)
+           AS duration_s
+FROM jobs j
+LEFT JOIN (SELECT batch_id, count(*) AS items, count(prediction_id) AS predicted,
+                  count(*) FILTER (WHERE prediction_id IS NULL) AS errors
+           FROM batch_items GROUP BY batch_id) s
+  ON s.batch_id = coalesce(nullif(CAST(json_extract(j.params, '$.resume_of') AS BIGINT), 0), j.id)
+WHERE j.kind = 'batch' AND (? IS NULL OR j.created_by = ?)
+ORDER BY j.id DESC"""
+
+# Upload folders still needed: batches queued, running, or interrupted (which may be resumed).
+LIVE_FOLDERS = """
+SELECT DISTINCT json_extract_string(params, '$.folder') FROM jobs
+WHERE kind = 'batch' AND status IN ('queued', 'running', 'interrupted')"""
+
+
+def live_folders() -> set[str]:
+    return {r[0] for r in db.rows(LIVE_FOLDERS) if r[0]}
+
+
+def add_items(batch_id: int, rows: Sequence[tuple]) -> None:
+    """Rows of (item, name, label, prediction_id, problem, reason) in one DataFrame append."""
+    if not rows:
+        return
+    import pandas as pd
+    frame = pd.DataFrame([(batch_id, *r) for r in rows], columns=list(ITEM_COLUMNS))
+    frame = frame.astype({"label": "Int8", "prediction_id": "Int64"})
+    cur = db.cursor()
+    cur.register("items", frame)
+    try:
+        cur.execute(APPEND).fetchall()
+    finally:
+        cur.unregister("items")
+
+
+def done_items(batch_id: int) -> set[int]:
+    """Indices already stored (predicted or refused): a resumed run skips them."""
+    return {int(r[0]) for r in db.rows(DONE, [batch_id])}
+
+
+def summary(batch_id: int) -> dict[str, int]:
+    items, predicted, errors = db.one(SUMMARY, [batch_id])
+    return {"items": int(items), "predicted": int(predicted), "errors": int(errors)}
+
+
+def confusion(batch_id: int) -> list[tuple[int, int, int]]:
+    return [(int(a), int(b), int(n)) for a, b, n in db.rows(CONFUSION, [batch_id])]
+
+
+def predictions_of(batch_id: int) -> int:
+    """How many prediction rows carry this batch's id (a resumed batch must not have more than its images)."""
+    return int(db.one(COUNT_PREDICTIONS, [batch_id])[0])
+
+
+def results_query(batch_id: int, *, max_confidence: float = 1.0, only_not_sure: bool = False) -> Query:
+    return Query(RESULTS, [batch_id, float(max_confidence), bool(only_not_sure)])
+
+
+def results_page(query: Query, *, limit: int, offset: int) -> pd.DataFrame:
+    """A page of `results_query` rows with their thumbnails (the export has none)."""
+    return db.frame(RESULTS_PAGE, [*query.params, limit, offset])
+
+
+def errors_query(batch_id: int, problem: str | None = None) -> Query:
+    return Query(ERRORS, [batch_id, problem, problem])
+
+
+def problems(batch_id: int) -> list[str]:
+    return [r[0] for r in db.rows(PROBLEMS, [batch_id])]
+
+
+def jobs_query(owner: str | None = None) -> Query:
+    """Batch jobs, newest first: everyone's (owner None) or one owner's."""
+    return Query(JOBS, [owner, owner])
+
+
+def frame(query: Query, limit: int = 1000) -> pd.DataFrame:
+    return db.frame(f"SELECT * FROM ({query.sql}) AS q LIMIT ?", [*query.params, limit])

@@ -1,0 +1,181 @@
+"""The batch job: many images (and zips of images) predicted with one model version, resumable.
+
+Runs in the job runner's "batch" lane (the page only reads the job row, so a page change or a
+refresh loses nothing) and the same code runs inline for `python -m ml batch`. Items are handled a
+chunk at a time: decoded and prepared (in worker processes for big batches, see PARALLEL_FROM),
+classified with one predict_proba call, and stored with one append of prediction rows plus one of
+batch items, in one transaction. So a kill loses at most the chunk in flight, and a resumed run
+skips exactly the items already stored: no image is predicted twice.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+from data import audit, batches, db, predictions
+from ml import batch_items, batch_limits, uploads
+from ml.batch_items import Item
+from ml.batch_prepare import Outcome, prepare_chunk
+from ml.batch_request import BatchRequest
+from ml.predictor import Predictor, Prepared
+
+log = logging.getLogger(__name__)
+
+CHUNK = 250             # items per predict_proba call and per append
+PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker process (start-up ~0.5 s)
+# Processes decoding beside the main process, which classifies and stores meanwhile: on 2 cores one
+# decoder balances the two halves of the work (each ~1 ms an image) and keeps memory to one extra
+# process; 0 decodes inline. DIGITLAB_BATCH_WORKERS overrides it on a bigger machine.
+WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
+WORST = 5
+
+
+def _admit(username: str, n_images: int) -> None:
+    """The number of images to predict is known here, before any is predicted: the place for a quota
+    check (ml.quotas raises QuotaError with its sentence; the job then fails with it, nothing stored)."""
+    log.debug("batch of %d images for %s admitted", n_images, username)
+
+
+def batch_job(request: BatchRequest, ctx) -> dict:
+    """The job handler (ml.job_kinds). The upload folder is removed when the job ends (finished,
+    failed or cancelled); a process that dies leaves it for the resume."""
+    batch_id = request.batch_id or ctx.job_id
+    uploads.sweep(batches.live_folders())
+    try:
+        result = _run(request, ctx, batch_id)
+    except Exception:  # JobCancelled included: the job ended
+        uploads.remove(request.folder)
+        raise
+    uploads.remove(request.folder)
+    audit.record(request.requested_by, "batch", "ok" if not result["errors"] else "error",
+                 f"batch {batch_id}: {result['predicted']:,} predicted, {result['errors']:,} errors")
+    return result
+
+
+def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
+    limits = batch_limits.current()
+    folder = uploads.folder_path(request.folder)
+    predictor = Predictor(request.requested_by, source="batch", model_id=request.model_id, chunk=CHUNK)
+    done = batches.done_items(batch_id)
+    total = batch_items.count(folder, request.files, limits)
+    _admit(request.requested_by, max(0, total - len(done)))
+    count = len(done)
+    ctx.progress("predicting", count / max(total, 1), _line(count, total), done=count, total=total)
+    stream = batch_items.items(folder, request.files, limits, labelled=request.labelled, skip=done)
+    parallel = total - len(done) >= PARALLEL_FROM and WORKERS > 0
+    for chunk, outcomes in _outcomes(stream, predictor, limits, parallel):
+        _store(predictor, batch_id, chunk, outcomes)
+        count += len(chunk)
+        total = max(total, count)
+        ctx.progress("predicting", count / total, _line(count, total), done=count, total=total)
+        ctx.check_cancelled()
+    return report(batch_id, request.labelled)
+
+
+def _line(count: int, total: int) -> str:
+    return f"{count:,} of {total:,} images"
+
+
+def _chunks(stream: Iterator[Item]) -> Iterator[list[Item]]:
+    while chunk := list(islice(stream, CHUNK)):
+        yield chunk
+
+
+def _outcomes(stream: Iterator[Item], predictor: Predictor, limits, parallel: bool
+              ) -> Iterator[tuple[list[Item], list[Outcome | None]]]:
+    """Each chunk with one outcome per item (None for an item refused before decoding), in order."""
+    conv = predictor.convention
+    if not parallel:
+        for chunk in _chunks(stream):
+            yield chunk, _merge(chunk, prepare_chunk(_payloads(chunk), conv, limits.pixels, limits.image_bytes))
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and server threads
+    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_worker_init) as pool:
+        pending: deque[tuple[list[Item], Future]] = deque()
+        for chunk in _chunks(stream):
+            pending.append((chunk, pool.submit(prepare_chunk, _payloads(chunk), conv.to_dict(), limits.pixels,
+                                               limits.image_bytes)))
+            if len(pending) > 2 * WORKERS:  # bounded: only a few chunks' bytes are in flight
+                done, future = pending.popleft()
+                yield done, _merge(done, future.result())
+        while pending:
+            done, future = pending.popleft()
+            yield done, _merge(done, future.result())
+
+
+def _worker_init() -> None:
+    """One thread per decoder: the cores are already shared out between processes."""
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except ImportError:
+        pass
+
+
+def _payloads(chunk: list[Item]) -> list[bytes]:
+    return [item.data for item in chunk if item.data is not None and item.problem is None]
+
+
+def _merge(chunk: list[Item], outcomes: list[Outcome]) -> list[Outcome | None]:
+    found = iter(outcomes)
+    return [next(found) if item.data is not None and item.problem is None else None for item in chunk]
+
+
+def _store(predictor: Predictor, batch_id: int, chunk: list[Item], outcomes: list[Outcome | None]) -> None:
+    """Classify the usable items of a chunk and store predictions and items in one transaction."""
+    usable = [(item, o) for item, o in zip(chunk, outcomes) if o is not None and o[0] is not None]
+    results = predictor.classify([Prepared(o[0], o[1], item.name, o[2]) for item, o in usable])
+    rows = [replace(predictor.row(r), job_id=batch_id) for r in results]
+    with db.transaction():
+        ids = dict(zip((item.index for item, _ in usable), predictions.append(rows)))
+        records = []
+        for item, outcome in zip(chunk, outcomes):
+            pid = ids.get(item.index)
+            problem, reason = (item.problem, item.reason) if outcome is None else (outcome[3], outcome[4])
+            if pid is None and problem is None:
+                problem, reason = "unreadable", "no data"
+            records.append((item.index, item.name, item.label, pid, problem, reason))
+        batches.add_items(batch_id, records)
+
+
+def report(batch_id: int, labelled: bool) -> dict:
+    """Counts of the whole batch (every run of it) and, when labelled, accuracy, confusion matrix and
+    the worst confusions, all aggregated in SQL."""
+    counts = batches.summary(batch_id)
+    result: dict = {"batch_id": batch_id, **counts}
+    errors = counts["errors"]
+    message = (f"Completed with {errors:,} error{'s' * (errors != 1)}" if errors else "Completed") + \
+        f": {counts['predicted']:,} of {counts['items']:,} images predicted"
+    if labelled:
+        matrix = [[0] * 10 for _ in range(10)]
+        for truth, digit, n in batches.confusion(batch_id):
+            matrix[truth][digit] = n
+        scored = sum(map(sum, matrix))
+        correct = sum(matrix[d][d] for d in range(10))
+        off = sorted(((matrix[t][p], t, p) for t in range(10) for p in range(10) if t != p and matrix[t][p]),
+                     reverse=True)
+        result.update(labelled=scored, accuracy=correct / scored if scored else None, confusion=matrix,
+                      worst=[{"true": t, "predicted": p, "count": n} for n, t, p in off[:WORST]])
+        if scored:
+            message += f"; accuracy {correct / scored:.1%} on {scored:,} labelled images"
+        else:
+            message += "; no image was labelled (folders 0-9 or names ending _<digit>)"
+    result["message"] = message + "."
+    return result
+
+
+def run_cli(paths: list[Path], *, user: str, labelled: bool = False, model_id: int | None = None):
+    """`python -m ml batch`: the files into the upload area, then the same job, inline."""
+    from ml import jobs
+    token, files = uploads.copy_in(paths, batch_limits.current())
+    try:
+        return jobs.run_inline(BatchRequest(user, token, files, labelled, model_id))
+    finally:
+        uploads.remove(token)  # refused at submit, or ended: the copies go either way

@@ -1,0 +1,175 @@
+"""The batch job's lifecycle: labelled accuracy, structured progress, cancel, and resume after a
+simulated restart without predicting any image twice."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from data import batches, db, predictions
+from data import jobs as job_rows
+from ml import batch, jobs, uploads
+from ml.batch_limits import current
+from ml.batch_request import BatchRequest
+from ml.errors import RequestError
+from tests.batch_files import labelled_zip, plain_zip
+
+
+def _job_predictions(batch_id: int) -> list[tuple[str, int]]:
+    return [(r[0], int(r[1])) for r in db.rows(
+        "SELECT filename, digit FROM predictions WHERE job_id = ? AND source = 'batch' ORDER BY id", [batch_id])]
+
+
+def _upload(paths) -> tuple[str, list[dict]]:
+    return uploads.copy_in(paths, current())
+
+
+def test_a_labelled_zip_reports_accuracy_confusion_and_worst_confusions(seeded_store, tmp_path):
+    labels = labelled_zip(tmp_path / "labelled.zip", per_digit=2)
+    record = batch.run_cli([tmp_path / "labelled.zip"], user="ana", labelled=True)
+    assert record.status == "succeeded", record.message
+    result = record.result
+    rows = _job_predictions(result["batch_id"])
+    assert len(rows) == len(labels) == result["predicted"] == result["items"] and result["errors"] == 0
+    # hand count from the stored rows: label from the member's folder, digit as predicted
+    truth = {f"labelled.zip/{name}": label for name, label in labels.items()}
+    right = sum(truth[name] == digit for name, digit in rows)
+    assert result["accuracy"] == pytest.approx(right / len(rows))
+    matrix = result["confusion"]
+    assert sum(map(sum, matrix)) == len(rows)
+    for name, digit in rows:
+        matrix[truth[name]][digit] -= 1
+    assert all(cell == 0 for line in matrix for cell in line)
+    wrong = len(rows) - right
+    assert sum(w["count"] for w in result["worst"]) <= wrong and all(w["true"] != w["predicted"] for w in result["worst"])
+    assert f"accuracy {right / len(rows):.1%}" in record.message
+    assert not any(uploads.root().iterdir())  # the upload folder is gone once the job ended
+
+
+def test_progress_is_structured_and_ends_at_the_total(seeded_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 8)
+    plain_zip(tmp_path / "a.zip", 30)
+    seen: list[tuple] = []
+    real = job_rows.update_progress
+
+    def spy(job_id, stage, progress, message="", **kw):
+        seen.append((kw.get("done"), kw.get("total"), progress, message))
+        real(job_id, stage, progress, message, **kw)
+
+    monkeypatch.setattr(job_rows, "update_progress", spy)
+    monkeypatch.setattr("ml.jobs.JobContext.min_interval", 0.0)
+    record = batch.run_cli([tmp_path / "a.zip"], user="ana")
+    assert record.status == "succeeded"
+    done = [d for d, _, _, _ in seen]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == 30
+    assert {t for _, t, _, _ in seen} == {30}
+    assert seen[-1][2] == 1.0 and seen[-1][3] == "30 of 30 images"
+    assert (record.done, record.total) == (30, 30) and record.message.startswith("Completed: 30 of 30")
+
+
+@pytest.fixture
+def fresh_runner(seeded_store):
+    """A job runner of this test's store only (a restart in miniature), stopped afterwards."""
+    jobs.reset_runner()
+    yield jobs.runner()
+    jobs.reset_runner()
+
+
+def test_cancel_stops_the_batch_keeps_what_was_stored_and_removes_the_uploads(fresh_runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 10)
+    plain_zip(tmp_path / "a.zip", 40)
+    token, files = _upload([tmp_path / "a.zip"])
+    real = batches.add_items
+    calls = []
+
+    def cancel_after_first_chunk(batch_id, rows):
+        real(batch_id, rows)
+        calls.append(batch_id)
+        if len(calls) == 1:
+            job_rows.request_cancel(batch_id)  # the user presses Cancel while chunk 2 is prepared
+
+    monkeypatch.setattr(batches, "add_items", cancel_after_first_chunk)
+    job_id = jobs.submit(BatchRequest("ana", token, files))
+    record = jobs.runner().wait(job_id, timeout=60)
+    assert record.status == "cancelled"
+    assert len(_job_predictions(job_id)) == 10 and batches.summary(job_id)["items"] == 10 and record.total == 40
+    assert not uploads.folder_path(token).exists()
+
+
+def test_resume_after_a_restart_finishes_without_predicting_any_image_twice(seeded_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 10)
+    plain_zip(tmp_path / "a.zip", 45)
+    token, files = _upload([tmp_path / "a.zip"])
+    real, calls = batches.add_items, []
+
+    def die_in_third_chunk(batch_id, rows):
+        calls.append(batch_id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("the server process is killed")  # mid-chunk: its transaction rolls back
+        real(batch_id, rows)
+
+    monkeypatch.setattr(batches, "add_items", die_in_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_inline(BatchRequest("ana", token, files))
+    first = job_rows.page(kind="batch").iloc[0]
+    assert first.status == "running"
+    assert len(_job_predictions(int(first.id))) == 20  # two chunks stored, the third rolled back
+    kept = {p for p, in db.rows("SELECT id FROM predictions WHERE job_id = ?", [int(first.id)])}
+
+    assert job_rows.mark_interrupted_all() == 1  # what the next server start does
+    monkeypatch.setattr(batches, "add_items", real)
+    assert uploads.folder_path(token).is_dir()  # a killed process leaves the files for the resume
+    record = jobs.run_inline(BatchRequest("ana", resume_of=int(first.id)))
+    assert record.status == "succeeded", record.message
+    rows = _job_predictions(int(first.id))
+    assert len(rows) == 45 == batches.predictions_of(int(first.id)) == len({name for name, _ in rows})
+    assert kept <= {p for p, in db.rows("SELECT id FROM predictions WHERE job_id = ?", [int(first.id)])}
+    assert record.result["items"] == 45 and record.result["predicted"] == 45
+    assert not uploads.folder_path(token).exists()
+    with pytest.raises(RequestError, match="only an interrupted batch"):
+        jobs.run_inline(BatchRequest("ana", resume_of=record.id))
+
+
+def test_every_item_is_a_batch_prediction_row_of_bounded_size(seeded_store, tmp_path):
+    plain_zip(tmp_path / "a.zip", 5)
+    record = batch.run_cli([tmp_path / "a.zip"], user="ana")
+    ids = [r[0] for r in db.rows("SELECT id FROM predictions WHERE job_id = ?", [record.result["batch_id"]])]
+    assert len(ids) == 5
+    for pid in ids:
+        row = predictions.get(pid)
+        assert row["source"] == "batch" and row["username"] == "ana"
+        assert 0 < len(row["image"]) <= 8_000 and len(row["model_input"]) == 28 * 28
+
+
+def test_a_viewer_may_not_run_a_batch_and_the_refusal_is_audited(seeded_store, tmp_path):
+    from ml.errors import PolicyError
+    plain_zip(tmp_path / "a.zip", 2)
+    with pytest.raises(PolicyError):
+        batch.run_cli([tmp_path / "a.zip"], user="vic")
+    detail = db.one("SELECT outcome FROM audit_log WHERE username = 'vic' AND action = 'job_batch'")
+    assert detail == ("denied",)
+    assert not any(uploads.root().iterdir())
+
+
+def test_the_cli_prints_the_result_and_fails_on_errors(seeded_store, tmp_path, capsys):
+    from ml.cli import main
+    labelled_zip(tmp_path / "l.zip", per_digit=1)
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    code = main(["batch", str(tmp_path / "l.zip"), str(tmp_path / "junk.png"), "--labelled", "--user", "ana"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["status"] == "succeeded" and out["errors"] == 1 and out["predicted"] == 10
+    assert re.match(r"Completed with 1 error: 10 of 11 images predicted; accuracy", out["message"])
+
+
+def test_decoding_in_a_worker_process_gives_the_same_answers_as_inline(seeded_store, tmp_path, monkeypatch):
+    plain_zip(tmp_path / "a.zip", 12)
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    answers = []
+    for parallel_from, workers in ((10_000, 0), (1, 1)):
+        monkeypatch.setattr(batch, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(batch, "WORKERS", workers)
+        record = batch.run_cli([tmp_path / "a.zip", tmp_path / "junk.png"], user="ana")
+        assert record.result["predicted"] == 12 and record.result["errors"] == 1
+        answers.append(_job_predictions(record.result["batch_id"]))
+    assert answers[0] == answers[1]

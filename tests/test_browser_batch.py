@@ -1,0 +1,83 @@
+"""End to end in real Chromium: an analyst uploads a labelled zip on the Batch page, watches the batch
+finish in the background, reloads (nothing is lost), and downloads the results as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app
+from conftest import ANALYST_PASSWORD
+
+from tests.batch_files import labelled_zip
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = ROOT / "build" / "screenshots" / "batch.png"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    yield page
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        out = ROOT / "tests" / "artifacts"
+        out.mkdir(exist_ok=True)
+        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
+        (out / f"{request.node.name}.txt").write_text(page.inner_text("body"))
+    context.close()
+
+
+def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store, tmp_path):
+    from playwright.sync_api import expect
+    labels = labelled_zip(tmp_path / "digits.zip", per_digit=3)
+    (tmp_path / "server").mkdir()
+    folder = copy_store(template_store, tmp_path / "server")
+    with served_app(folder) as url:
+        page.goto(url)
+        page.get_by_role("textbox", name="Username").fill("ana")
+        page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+        page.get_by_role("link", name="Batch").first.click()
+        expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)
+        page.locator(".st-key-batch_files input[type=file]").set_input_files(str(tmp_path / "digits.zip"))
+        expect(page.get_by_text("digits.zip")).to_be_visible(timeout=30_000)
+        page.locator(".st-key-batch_labelled").get_by_text("Labelled").click()
+        page.get_by_role("button", name="Start batch").click()
+        # the live block reruns the page once the background job has ended: its results appear
+        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
+            timeout=60_000)
+        expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
+        page.set_viewport_size({"width": 1280, "height": 2200})  # the app scrolls inside its own container
+        page.wait_for_timeout(800)  # let charts finish their transition before the picture
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.reload()  # the batch lives in the job table, not in the browser session
+        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
+            timeout=30_000)
+        assert not list((folder / "uploads").iterdir())  # the upload area is emptied once the job ended
+        page.locator(".st-key-batch_results_export_prepare button").click()
+        download_button = page.locator(".st-key-batch_results_export_download button")
+        expect(download_button).to_be_visible(timeout=30_000)
+        with page.expect_download() as info:
+            download_button.click()
+        rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    assert len(rows) == len(labels)
+    assert {r["file"] for r in rows} == {f"digits.zip/{name}" for name in labels}
+    assert all(r["label"] == str(labels[r["file"].split("/", 1)[1]]) for r in rows)
+    assert all(0 <= int(r["digit"]) <= 9 and 0 < float(r["confidence"]) <= 1 for r in rows)

@@ -1,0 +1,99 @@
+"""The Batch page (AppTest): jobs table by role, a batch's report, results, errors and exports, resume.
+
+Uploading through the widget needs a browser (tests/test_browser_batch.py); here batches are made
+with the same job code (`ml.batch.run_cli`) and the page reads them."""
+from __future__ import annotations
+
+import pytest
+
+from data import db
+from data import jobs as job_rows
+from ml import batch, jobs, uploads
+from ml.batch_limits import current
+from ml.batch_request import BatchRequest
+from tests.batch_files import labelled_zip, plain_zip
+from tests.conftest import texts
+
+
+def _frame(at, key: str):
+    return next(d for d in at.dataframe if d.proto.id and key in d.proto.id).value
+
+
+def test_an_analyst_sees_the_report_results_and_errors_of_a_labelled_batch(open_app, tmp_path):
+    labelled_zip(tmp_path / "l.zip", per_digit=1)
+    (tmp_path / "junk.png").write_bytes(b"this is not a picture")
+    record = batch.run_cli([tmp_path / "l.zip", tmp_path / "junk.png"], user="ana", labelled=True)
+    at = open_app("ana", "batch")
+    assert not at.exception
+    shown = texts(at)
+    assert f"Batch #{record.id}" in shown and "Completed with 1 error" in shown and "Accuracy" in shown
+    assert {m.label: m.value for m in at.metric if m.label in ("Images", "Predicted", "Errors")} == \
+        {"Images": "11", "Predicted": "10", "Errors": "1"}
+    jobs_table = _frame(at, "batch_jobs")
+    assert list(jobs_table["job"]) == [record.id] and int(jobs_table["errors"].iloc[0]) == 1
+    assert "owner" not in at.dataframe[0].proto.column_order  # an analyst sees only their own: no owner column
+    results = _frame(at, "batch_results")
+    assert len(results) == 10 and results["thumbnail"].str.startswith("data:image/png;base64,").all()
+    errors = next(d.value for d in at.dataframe if "reason" in d.value.columns)  # the errors list
+    assert list(errors["file"]) == ["junk.png"] and errors["reason"].iloc[0]
+    at.slider(key="batch_max_conf").set_value(0.0).run()
+    assert not at.exception and "No items match these filters." in texts(at)
+    for confidence, rows in ((0.0, 0), (1.0, 10)):  # the export holds what the filters show
+        at.slider(key="batch_max_conf").set_value(confidence).run()
+        at.button(key="batch_results_export_prepare").click().run()
+        assert not at.exception
+        last = db.one("SELECT action, outcome, detail FROM audit_log ORDER BY id DESC LIMIT 1")
+        assert last[:2] == ("export", "ok") and f"batch-{record.id}-results" in last[2]
+        assert f'"rows": {rows},' in last[2]
+
+
+def test_admins_see_every_batch_analysts_only_theirs(open_app, tmp_path):
+    plain_zip(tmp_path / "a.zip", 3)
+    mine = batch.run_cli([tmp_path / "a.zip"], user="ana")
+    theirs = batch.run_cli([tmp_path / "a.zip"], user="admin")
+    assert list(_frame(open_app("ana", "batch"), "batch_jobs")["job"]) == [mine.id]
+    table = _frame(open_app("admin", "batch"), "batch_jobs")
+    assert list(table["job"]) == [theirs.id, mine.id] and list(table["owner"]) == ["admin", "ana"]
+
+
+def test_viewers_cannot_open_batch(open_app):
+    at = open_app("vic", "batch")
+    assert any("may not open Batch" in e.value for e in at.error)
+
+
+@pytest.fixture
+def fresh_runner(seeded_store):
+    jobs.reset_runner()
+    yield
+    jobs.reset_runner()
+
+
+def test_an_interrupted_batch_is_resumed_from_the_page(fresh_runner, open_app, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK", 5)
+    plain_zip(tmp_path / "a.zip", 12)
+    token, files = uploads.copy_in([tmp_path / "a.zip"], current())
+    from data import batches
+    real, calls = batches.add_items, []
+
+    def die_in_second_chunk(batch_id, rows):
+        calls.append(batch_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        real(batch_id, rows)
+
+    monkeypatch.setattr(batches, "add_items", die_in_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        jobs.run_inline(BatchRequest("ana", token, files))
+    monkeypatch.setattr(batches, "add_items", real)
+    job_rows.mark_interrupted_all()
+    first = int(job_rows.page(kind="batch").iloc[0].id)
+    at = open_app("ana", "batch")
+    assert "was interrupted" in texts(at)
+    at.button(key=f"batch_resume_{first}").click().run()
+    assert not at.exception
+    resumed = int(job_rows.page(kind="batch").iloc[0].id)
+    record = jobs.runner().wait(resumed, timeout=60)
+    assert record.status == "succeeded" and record.result["predicted"] == 12
+    assert db.one("SELECT count(*) FROM predictions WHERE job_id = ?", [first]) == (12,)
+    at.run()
+    assert "was interrupted" not in texts(at)  # its files are gone with the finished resume: nothing to resume
