@@ -52,7 +52,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(BIN)/ruff check --quiet .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile  # two workers: much of the suite waits on servers and browsers
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
