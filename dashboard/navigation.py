@@ -45,6 +45,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("tuning", "Tuning", ":material/tune:", "Model lab"),
     PageSpec("users", "Users", ":material/group:", "Admin"),
     PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
+    PageSpec("usage", "Usage", ":material/monitoring:", "Admin"),
+    PageSpec("settings", "Settings", ":material/settings:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),
 )
 BY_KEY = {p.key: p for p in PAGES}
