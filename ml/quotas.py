@@ -7,8 +7,8 @@ as one request against the per-minute rate limit (so one batch of 500 images is 
 and the refusal is audited.
 
 Atomic for two sessions (threads) of one user: a process lock serialises the check, and the check
-itself is one conditional upsert per counter inside one transaction (`data.quotas`), so a refused
-minute also takes back the day's images. Counters live in DuckDB and survive restarts.
+itself is one conditional UPDATE of the user's row for the day, which holds both counters
+(`data.quotas`), so a refused minute takes no images either. Counters live in DuckDB and survive restarts.
 Limits: the catalog's defaults (`ml.settings_catalog`), overridden per user by an admin.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from data import audit, db, quotas
+from data import audit, quotas
 from ml import policy, settings_catalog
 from ml.errors import QuotaError, RequestError
 
@@ -98,11 +98,6 @@ def status(username: str, now: datetime | None = None) -> Status:
     return Status(limits(username), counted, quotas.minute_used(username, now.replace(second=0, microsecond=0)), now)
 
 
-class _Over(Exception):
-    def __init__(self, which: str) -> None:
-        self.which = which
-
-
 def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
     """Count `images` predictions of `action` (draw, upload, cli, batch) for `username`, or refuse
     them all: QuotaError (audited) saying which limit and when it resets. Returns None for 0 images."""
@@ -112,19 +107,10 @@ def consume(username: str, images: int, action: str, *, now: datetime | None = N
     mine = limits(username)
     minute = now.replace(second=0, microsecond=0)
     with _LOCK:
-        try:
-            if images > mine.daily:
-                raise _Over("day")
-            with db.transaction():
-                if quotas.consume_day(username, now.date(), images, mine.daily) is None:
-                    raise _Over("day")
-                if quotas.consume_minute(username, minute, 1, mine.per_minute) is None:
-                    raise _Over("minute")  # the transaction takes the day's images back
-        except _Over as over:
-            refused = over.which
-        else:
+        if quotas.consume(username, now.date(), minute, images, mine.daily, mine.per_minute) is not None:
             return None
-    used, _ = quotas.day_used(username, now.date())
+        used, _ = quotas.day_used(username, now.date())
+    refused = "day" if used + images > mine.daily else "minute"
     if refused == "day":
         left = max(0, mine.daily - used)
         message = (f"Your daily quota of {mine.daily:,} predictions is used up: {used:,} used today, "

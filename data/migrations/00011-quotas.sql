@@ -1,17 +1,15 @@
--- Prediction quotas: one counter per user and UTC day (kept: the Usage page reads consumption from it)
--- and one per user for the current UTC minute (overwritten when the minute changes). `refilled` is what
--- an admin gave back that day: the counter left is limit - (used - refilled), while `used` stays the truth.
+-- Prediction quotas: one row per user and UTC day. `used` counts the day's images (kept: the Usage
+-- page reads consumption from it); `refilled` is what an admin gave back that day, so the quota left
+-- is limit - (used - refilled). The same row holds the user's current UTC minute and the requests
+-- made in it, so one conditional UPDATE checks and takes both limits at once.
 CREATE TABLE quota_days (
     username VARCHAR NOT NULL,
     day DATE NOT NULL,
     used INTEGER NOT NULL DEFAULT 0,
     refilled INTEGER NOT NULL DEFAULT 0,
+    minute TIMESTAMP,
+    minute_used INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (username, day)
-);
-CREATE TABLE quota_minutes (
-    username VARCHAR PRIMARY KEY,
-    minute TIMESTAMP NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
 );
 -- An admin's per-user limits; NULL keeps the default from the settings catalog.
 CREATE TABLE quota_overrides (
