@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from data import audit, quotas
 from ml import policy, settings_catalog
@@ -175,7 +175,3 @@ def refill(username: str, *, by: str, now: datetime | None = None) -> int:
 
 def overrides():
     return quotas.overrides()
-
-
-def today(now: datetime | None = None) -> date:
-    return (now or utc_now()).date()

@@ -18,6 +18,8 @@ EXPECTED = [
     "predict path: canvas → row committed", "concurrency: 16 threads predicting",
     "store: newest predictions of a user", "store: predictions per day (90 days)",
     "store: audit rows of a user in a date range", "store: CSV export of all predictions",
+    "usage: per user, day and action (30 days, everyone)", "usage: per day and action of one user (90 days)",
+    "usage: top users (90 days)",
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (1,437)", f"fit {f}: MNIST-format (100, generated)")],
     "cold start: until /_stcore/health answers", "cold start: until the sign-in form is shown",

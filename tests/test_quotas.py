@@ -9,7 +9,8 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
-from data import audit, db, jobs as job_rows
+from data import audit, db
+from data import jobs as job_rows
 from ml import quotas, settings_catalog
 from ml.errors import PolicyError, QuotaError
 from ml.predict import predict_bytes, predict_many
