@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import audit, batch, figures, history, ops, recognition, store_data, tuning  # noqa: F401 - registers figures
+    from bench import audit, batch, figures, history, ops, recognition, store_data, tuning, usage  # noqa: F401
     from data import db
     from ml.bootstrap import prepare
 
@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from ml import accounts  # predictions are made in a user's name and roles are checked (ml.policy)
     for name in ("bench", "bench-concurrency", "bench-batch"):
         accounts.create_user(name, name, "viewer", "bench-user-pw-1", by="system", must_change_password=False)
+    usage.unlimited(("bench", "bench-concurrency", "bench-batch"))  # quotas (ml.quotas) are not what is measured
     n_rows = int(ctx.size(1_000_000, 100_000, 2_000))
     t = time.perf_counter()
     store_data.fill(n_rows, n_rows, model_id=model_id)

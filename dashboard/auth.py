@@ -30,16 +30,21 @@ from dashboard.navigation import BY_KEY
 from dashboard.settings import cookie_key
 from data import audit, users
 from data.users import User
-from ml import accounts, policy
+from ml import accounts, policy, settings_catalog
 
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "digitlab_auth"
-COOKIE_DAYS = 1.0
+COOKIE_DAYS = 1.0  # default; the admin's "session.cookie_days" setting is in force (cookie_days())
 _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
 _SIGNED_IN_AT = "_signed_in_at"  # when this session signed in: sessions ended after it end here too
 _SESSION_ID = "_audit_session_id"  # written on this browser session's audit rows
+
+
+def cookie_days() -> float:
+    """How long a sign-in cookie lasts, as the admin set it (Settings page)."""
+    return float(settings_catalog.get("session.cookie_days"))
 
 
 class _QuietCookieManager(stx.CookieManager):
@@ -52,7 +57,7 @@ class _QuietCookieManager(stx.CookieManager):
 
     def set(self, cookie: str, val: Any, key: str = "set", path: str = "/",  # noqa: ARG002
             expires_at: datetime | None = None, **_: Any) -> None:
-        expires = expires_at or datetime.now() + timedelta(days=COOKIE_DAYS)
+        expires = expires_at or datetime.now() + timedelta(days=cookie_days())
         _write_cookie(cookie, str(val), format_datetime(expires.astimezone(UTC), usegmt=True))
         self.cookies[cookie] = val
 
@@ -94,7 +99,7 @@ class _GuardedLogin:
         name = (username or "").lower().strip()
         token = kwargs.get("token")
         if token:  # cookie re-login: refused when the user signed out after the cookie was issued
-            issued = datetime.fromtimestamp(token["exp_date"]) - timedelta(days=COOKIE_DAYS)
+            issued = datetime.fromtimestamp(token["exp_date"]) - timedelta(days=cookie_days())
             if accounts.cookie_revoked(token["username"], issued):
                 return None
             st.session_state[_SIGNED_IN_AT] = issued
@@ -130,7 +135,7 @@ def _safe_cookie_reader(read):
 def authenticator() -> stauth.Authenticate:
     """This session's authenticator, with credentials read fresh from DuckDB on each call."""
     if _AUTH_KEY not in st.session_state:
-        auth = stauth.Authenticate(_credentials(), COOKIE_NAME, cookie_key(), COOKIE_DAYS,
+        auth = stauth.Authenticate(_credentials(), COOKIE_NAME, cookie_key(), cookie_days(),
                                    auto_hash=False, login_sleep_time=0)
         auth.authentication_controller = _GuardedLogin(auth.authentication_controller)
         auth.cookie_controller.get_cookie = _safe_cookie_reader(auth.cookie_controller.get_cookie)

@@ -49,6 +49,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
     PageSpec("jobs", "Jobs", ":material/work_history:", "Admin"),
     PageSpec("health", "Health", ":material/monitor_heart:", "Admin"),
+    PageSpec("usage", "Usage", ":material/monitoring:", "Admin"),
+    PageSpec("settings", "Settings", ":material/settings:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),
 )
 BY_KEY = {p.key: p for p in PAGES}

@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from data import audit, db, settings, users
-from ml import passwords, policy
+from ml import passwords, policy, settings_catalog
 from ml.errors import RequestError
 
 log = logging.getLogger(__name__)
 
+# Defaults only: the values in force are the admin's settings (ml.settings_catalog, "accounts.*").
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_DURATION = timedelta(minutes=15)
@@ -137,10 +138,13 @@ def locked_until(username: str, now: datetime | None = None) -> datetime | None:
     """When a username's lock ends: a lock starts at the failure that makes MAX_FAILURES within
     FAILURE_WINDOW and lasts LOCK_DURATION; None when not locked."""
     now = now or datetime.now()
-    times = users.failures_between(username, now - FAILURE_WINDOW - LOCK_DURATION, now)
-    for i in range(len(times) - 1, MAX_FAILURES - 2, -1):
-        if times[i] - times[i - MAX_FAILURES + 1] <= FAILURE_WINDOW:
-            until = times[i] + LOCK_DURATION
+    max_failures = int(settings_catalog.get("accounts.max_failures"))
+    window = timedelta(minutes=settings_catalog.get("accounts.failure_window_minutes"))
+    lock = timedelta(minutes=settings_catalog.get("accounts.lock_minutes"))
+    times = users.failures_between(username, now - window - lock, now)
+    for i in range(len(times) - 1, max_failures - 2, -1):
+        if times[i] - times[i - max_failures + 1] <= window:
+            until = times[i] + lock
             return until if until > now else None
     return None
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data import audit, jobs
-from ml import policy
+from ml import policy, quotas
 from ml.errors import DigitLabError, RequestError
 from ml.job_kinds import KINDS, LANES, JobKind
 from ml.job_requests import JobRequest
@@ -140,7 +140,8 @@ class JobRunner:
         kind, request = prepare_request(request, self.kinds)
         if kind.lane not in self._wake:
             raise RequestError(f"No worker runs the {kind.lane} lane in this process.")
-        job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+        with quotas.job_slot(request.user, kind.name):  # the concurrent-job limit, checked and taken as one step
+            job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
         audit.record(request.user, f"job_{kind.name}", "ok", f"job {job_id} queued: {request.title}")
         self._wake[kind.lane].set()
         return job_id
@@ -231,7 +232,8 @@ def run_inline(request: JobRequest, kinds: dict[str, JobKind] | None = None) -> 
     except RequestError as exc:  # the dashboard's failure boundary audits the page's refusals
         audit.record(request.user, f"job_{request.kind}", "error", f"refused at submit: {exc}")
         raise
-    job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+    with quotas.job_slot(request.user, kind.name):
+        job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
     jobs.mark_running(job_id)
     execute(jobs.get(job_id), kinds if kinds is not None else KINDS)
     return jobs.get(job_id)

@@ -17,7 +17,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     # pages
     "home": ROLES, "draw": ROLES, "upload": ROLES, "history": ROLES, "account": ROLES,
     "datasets": LAB, "train": LAB, "models": LAB, "compare": LAB, "tuning": LAB, "analytics": LAB, "batch": LAB,
-    "users": ADMIN, "audit": ADMIN,
+    "users": ADMIN, "audit": ADMIN, "settings": ADMIN, "usage": ADMIN,
     "jobs": ADMIN, "health": ADMIN,
     # actions
     "predict": ROLES,

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from data import audit, predictions
-from ml import policy
+from ml import policy, quotas
 from ml.errors import BlankImageError, ImageError, RequestError
 from ml.predictor import (
     NOT_SURE_BELOW,
@@ -40,6 +40,7 @@ def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str
                   store: bool = True) -> Prediction:
     """Classify one image (canvas array or decoded upload) and record it; BlankImageError on blank input."""
     predictor = Predictor(username, source=source, model_id=model_id)
+    quotas.consume(username, 1, source)
     return predictor.predict(image, filename=filename, original_png=original_png, store=store)
 
 
@@ -48,6 +49,7 @@ def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "u
     """Decode an untrusted file once and classify it; the result carries the PNG thumbnail that is
     stored with the row, for the page to show. A bad file raises ImageError naming the file."""
     predictor = Predictor(username, source=source, model_id=model_id)
+    quotas.consume(username, 1, source)
     try:
         return predictor.predict(data, filename=filename)
     except ImageError as exc:
@@ -60,6 +62,8 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
     None for a blank canvas: before the first stroke and after the bin it is a state, not an error,
     and whatever row the last drawing had is final."""
     predictor = predictor or Predictor(username, source="draw")
+    if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
+        quotas.consume(username, 1, "draw")
     try:
         return predictor.draw(canvas, drawing_id=drawing_id, original_png=original_png)
     except BlankImageError:
@@ -92,6 +96,7 @@ def predict_many(items: Iterable[tuple[str, bytes | None, str | None]], *, usern
     entries = _prepared(predictor, items, username=username, source=source)
     while part := list(islice(entries, predictor.chunk)):
         ready = [prepared for _, prepared, _ in part if prepared is not None]
+        quotas.consume(username, len(ready), source)  # each image counts; over the quota this chunk is not run
         results = predictor.classify(ready)
         answers = iter(with_ids(results, predictor.record(results)))
         for name, prepared, error in part:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import auth, failures
-from ml import accounts, passwords
+from ml import accounts, passwords, quotas
 
 user = auth.current_user()
 if user is None:
@@ -29,6 +29,13 @@ if submitted:
             st.rerun()
 
 if not user.must_change_password:
+    st.subheader("Your usage today")
+    standing = quotas.status(user.username)
+    cols = st.columns(3)
+    cols[0].metric("Predictions today", f"{standing.used_today:,}")
+    cols[1].metric("Quota left", f"{standing.left_today:,} of {standing.limits.daily:,}")
+    cols[2].metric("Rate limit", f"{standing.limits.per_minute:,} a minute")
+    st.caption(f"Your quota resets {standing.resets}. A batch counts each image; an admin can refill it.")
     st.subheader("Sessions")
     st.caption("Signed in on another computer you no longer use? End every session of your account, this one too.")
     if st.button("Sign out everywhere", key="sign_out_everywhere", icon=":material/logout:"):

@@ -29,3 +29,15 @@ def test_mismatched_new_passwords_are_refused(open_app):
     next(b for b in at.button if b.label == "Change password").click()
     at.run()
     assert "The two new passwords differ." in [e.value for e in at.error]
+
+
+def test_the_account_page_shows_own_usage_today_and_quota_left(open_app):
+    from ml import quotas, settings_catalog
+    settings_catalog.put("quota.daily_predictions", 50, by="admin")
+    quotas.consume("ana", 7, "upload")
+    quotas.consume("vic", 3, "upload")  # someone else's use is not shown as hers
+    at = open_app("ana", "account")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Predictions today"] == "7" and metrics["Quota left"] == "43 of 50"
+    assert "resets at 00:00 UTC" in texts(at)

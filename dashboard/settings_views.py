@@ -1,0 +1,81 @@
+"""The Settings page's parts: one form per section of the settings catalog, and per-user quotas.
+
+Every value goes through `ml.settings_catalog.put` / `ml.quotas`, which validate, store and audit it
+(old and new value); this module only lays out widgets and reports what changed.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import failures, text
+from data.users import User
+from ml import quotas, settings_catalog
+from ml.settings_catalog import Setting
+
+
+def _input(setting: Setting, value: int | float, container, prefix: str = "setting") -> int | float:
+    """A number input bounded as the catalog says (the page cannot send a value it would refuse)."""
+    label = f"{setting.description} ({setting.unit})"
+    if setting.kind is int:
+        return container.number_input(label, min_value=int(setting.low), max_value=int(setting.high),
+                                      value=int(value), step=1, key=f"{prefix}_{setting.key}",
+                                      help=f"`{setting.key}`, default {setting.default:,}")
+    return container.number_input(label, min_value=float(setting.low), max_value=float(setting.high),
+                                  value=float(value), step=0.5, key=f"{prefix}_{setting.key}",
+                                  help=f"`{setting.key}`, default {setting.default:,}")
+
+
+def settings_forms(user: User) -> None:
+    """One form per section; saving writes (and audits) only the values that changed."""
+    values = settings_catalog.values()
+    sections: dict[str, list[Setting]] = {}
+    for setting in settings_catalog.CATALOG.values():
+        sections.setdefault(setting.section, []).append(setting)
+    for section, members in sections.items():
+        with st.form(f"settings_{section}"):
+            st.subheader(section)
+            cols = st.columns(2)
+            chosen = {s.key: _input(s, values[s.key], cols[i % 2]) for i, s in enumerate(members)}
+            saved = st.form_submit_button(f"Save {section.lower()} settings")
+        if saved:
+            changed = [key for key, value in chosen.items() if value != values[key]]
+            with failures.boundary("change_setting", user.username):
+                for key in changed:
+                    settings_catalog.put(key, chosen[key], by=user.username)
+            st.success(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.")
+
+
+def quota_section(user: User, usernames: list[str]) -> None:
+    """An admin picks a user: their standing today, their own limits, a refill of today's quota."""
+    st.subheader("Quotas of one user")
+    who = st.selectbox("User", usernames, key="quota_user")
+    if who is None:
+        return
+    standing = quotas.status(who)
+    cols = st.columns(3)
+    cols[0].metric("Used today", f"{standing.used_today:,}")
+    cols[1].metric("Left today", f"{standing.left_today:,}", help=f"Resets {standing.resets}.")
+    cols[2].metric("Rate limit", f"{standing.limits.per_minute:,} / min")
+    catalog = settings_catalog.CATALOG
+    with st.form("quota_limits"):
+        left, right = st.columns(2)
+        daily = _input(catalog["quota.daily_predictions"], standing.limits.daily, left, f"quota_{who}")
+        per_minute = _input(catalog["quota.per_minute"], standing.limits.per_minute, right, f"quota_{who}")
+        save = st.form_submit_button(f"Set {who}'s limits")
+    buttons = st.columns(2)
+    reset = buttons[0].button("Back to the defaults", key="quota_default", disabled=not standing.limits.overridden)
+    refill = buttons[1].button("Refill today's quota", key="quota_refill", icon=":material/refresh:")
+    with failures.boundary("set_quota", user.username):
+        if save:
+            quotas.set_limits(who, daily=daily, per_minute=per_minute, by=user.username)
+            st.success(f"{text.md(who)} may now make {daily:,} predictions a day, {per_minute:,} requests a minute.")
+        if reset:
+            quotas.set_limits(who, daily=None, per_minute=None, by=user.username)
+            st.success(f"{text.md(who)} is back on the default limits.")
+        if refill:
+            before = quotas.refill(who, by=user.username)
+            st.success(f"Refilled: {text.md(who)} had used {before:,} today and has the whole quota again.")
+    overrides = quotas.overrides()
+    if not overrides.empty:
+        st.caption("Users with their own limits (empty: the default)")
+        st.dataframe(text.blank_missing(overrides), hide_index=True, key="quota_overrides")

@@ -1,0 +1,58 @@
+"""The Usage page's charts and tables: who did what, per day and action, from `data.usage`."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from dashboard import charts, text
+from dashboard.export_panel import export_panel
+from data import usage
+from data.users import User
+
+
+def totals(frame: pd.DataFrame) -> None:
+    """Headline figures of the range."""
+    cols = st.columns(4)
+    cols[0].metric("Images predicted", f"{int(frame['images'].sum()):,}")
+    cols[1].metric("Jobs and exports", f"{int(frame.loc[~frame['action'].isin(('draw', 'upload', 'cli')), 'count'].sum()):,}")
+    cols[2].metric("Errors", f"{int(frame['errors'].sum()):,}")
+    cols[3].metric("Quota refusals", f"{int(frame['quota_refusals'].sum()):,}")
+
+
+def charts_of(frame: pd.DataFrame, top: pd.DataFrame, quota: pd.DataFrame) -> None:
+    """Images per day and action, processing time p95 per day, the busiest users, quota used."""
+    per_day = frame.groupby(["day", "action"], as_index=False)[["images", "count"]].sum()
+    left, right = st.columns(2)
+    fig = px.bar(per_day, x="day", y="count", color="action", title="Actions per day",
+                 labels={"count": "count (images for draw/upload/cli)"})
+    left.plotly_chart(charts.date_axis(fig, per_day["day"]), key="usage_per_day")
+    timed = frame.dropna(subset=["p95_ms"])
+    if not timed.empty:
+        fig = px.scatter(timed, x="day", y="p95_ms", color="action", hover_data=["username", "p50_ms", "images"],
+                         title="Processing time p95 per user and day (ms)")
+        right.plotly_chart(charts.date_axis(fig, timed["day"]), key="usage_latency")
+    left, right = st.columns(2)
+    fig = px.bar(top, x="username", y="images", hover_data=["count", "errors", "quota_refusals"], title="Top users")
+    left.plotly_chart(fig, key="usage_top")
+    if not quota.empty:
+        fig = px.bar(quota, x="day", y="used", color="username", title="Quota used per day (images)")
+        right.plotly_chart(charts.date_axis(fig, quota["day"]), key="usage_quota")
+
+
+def table(frame: pd.DataFrame, query, user: User) -> None:
+    st.dataframe(text.blank_missing(frame), hide_index=True, key="usage_table", column_config={
+        "day": st.column_config.DateColumn("day", format="YYYY-MM-DD"),
+        "p50_ms": st.column_config.NumberColumn("p50 ms", format="%.1f"),
+        "p95_ms": st.column_config.NumberColumn("p95 ms", format="%.1f")})
+    export_panel("usage", query, user.username, key="usage")
+
+
+def report(user: User, first, last, who: str | None) -> None:
+    frame = usage.daily(first, last, who)
+    if frame.empty:
+        st.info("Nothing was done in this range.")
+        return
+    totals(frame)
+    charts_of(frame, usage.top_users(first, last, who), usage.quota_used(first, last, who))
+    table(frame, usage.daily_query(first, last, who), user)

@@ -1,0 +1,32 @@
+"""Usage page (AppTest): an admin sees the figures of the range with charts, table and export;
+the user filter narrows them; viewers are refused."""
+from datetime import datetime
+
+from conftest import texts
+
+from data import predictions
+
+
+def _row(username: str, source: str) -> None:
+    predictions.insert(predictions.PredictionRow(username, source, 1, 3, 0.9, [0.1] * 10, [0.0] * 64, None, 4.0,
+                                                 ts=datetime.now()))
+
+
+def test_an_admin_sees_usage_and_filters_by_user(open_app):
+    for _ in range(3):
+        _row("ana", "draw")
+    _row("vic", "upload")
+    at = open_app("admin", "usage")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Images predicted"] == "4"
+    assert at.dataframe[0].value["images"].sum() == 4
+    assert len(at.get("plotly_chart")) >= 3
+    at.selectbox(key="usage_user").set_value("vic").run()
+    assert not at.exception
+    assert at.dataframe[0].value["username"].tolist() == ["vic"]
+    assert at.button(key="usage_prepare")  # the shared export panel
+
+
+def test_viewers_may_not_open_usage(open_app):
+    at = open_app("vic", "usage")
+    assert "may not open Usage" in texts(at)
