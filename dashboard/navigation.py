@@ -49,7 +49,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("audit", "Audit log", ":material/policy:", "Admin"),
     PageSpec("jobs", "Jobs", ":material/work_history:", "Admin"),
     PageSpec("health", "Health", ":material/monitor_heart:", "Admin"),
-    PageSpec("usage", "Usage", ":material/monitoring:", "Admin"),
+    PageSpec("usage", "Usage", ":material/query_stats:", "Admin"),
     PageSpec("settings", "Settings", ":material/settings:", "Admin"),
     PageSpec("account", "Account", ":material/key:", "Account"),
 )

@@ -38,8 +38,11 @@ WORST = 5
 
 
 def _admit(username: str, n_images: int) -> None:
-    """The number of images to predict is known here, before any is predicted: the place for a quota
-    check (ml.quotas raises QuotaError with its sentence; the job then fails with it, nothing stored)."""
+    """The images still to predict count against the owner's daily quota (one each) before any is
+    predicted: over it, QuotaError (audited, saying when it resets) fails the job with nothing stored.
+    A resumed batch counts only what its first run did not predict."""
+    from ml import quotas
+    quotas.consume(username, n_images, "batch")
     log.debug("batch of %d images for %s admitted", n_images, username)
 
 

@@ -173,3 +173,17 @@ def test_decoding_in_a_worker_process_gives_the_same_answers_as_inline(seeded_st
         assert record.result["predicted"] == 12 and record.result["errors"] == 1
         answers.append(_job_predictions(record.result["batch_id"]))
     assert answers[0] == answers[1]
+
+
+def test_a_batch_over_the_daily_quota_fails_whole_with_the_reset_and_stores_nothing(seeded_store, tmp_path):
+    from ml import quotas, settings_catalog
+    labels = labelled_zip(tmp_path / "labelled.zip", per_digit=2)  # 20 images
+    settings_catalog.put("quota.daily_predictions", len(labels) - 1, by="admin")
+    record = batch.run_cli([tmp_path / "labelled.zip"], user="ana", labelled=True)
+    assert record.status == "failed"
+    assert "daily quota" in record.message and "00:00 UTC" in record.message
+    assert db.one("SELECT count(*) FROM predictions WHERE source = 'batch'")[0] == 0
+    assert quotas.status("ana").used_today == 0  # nothing counted either
+    denied = db.rows("SELECT action FROM audit_log WHERE username = 'ana' AND outcome = 'denied' "
+                     "AND detail LIKE '%quota%'")
+    assert denied
