@@ -3,8 +3,8 @@
 Values live in the `settings` table (`data.settings`) as text; a key never set reads as its default,
 so a fresh store works without a row per setting. Reading a setting is one indexed lookup, so callers
 read it where they use it and an admin's change applies at the next call (no restart, no cache to go
-stale between two sessions). Other modules keep their own fallbacks for keys they read before this
-catalog existed (the batch engineer's upload limits read the same keys).
+stale between two sessions). The upload limits are declared once, in `ml/batch_limits.py`, and
+listed here so the Settings page edits the very keys a batch reads.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from data import audit, settings
-from ml import policy
+from ml import batch_limits, policy
 from ml.errors import RequestError
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,12 @@ class Setting:
         return typed
 
 
+def _unit(key: str) -> str:
+    return next(unit for word, unit in (("bytes", "bytes"), ("pixels", "pixels"), ("files", "files"),
+                                        ("images", "images")) if word in key)
+
+
+# The upload limits are the batch's own (ml/batch_limits.py: keys, defaults, bounds), edited here.
 CATALOG: dict[str, Setting] = {s.key: s for s in (
     Setting("quota.daily_predictions", int, 1000, 1, 10_000_000, "images", "Quotas",
             "Predictions per user per UTC day"),
@@ -55,14 +61,7 @@ CATALOG: dict[str, Setting] = {s.key: s for s in (
             "Training jobs one user may have queued or running at once"),
     Setting("jobs.max_tuning", int, 1, 1, 20, "jobs", "Quotas",
             "Tuning jobs one user may have queued or running at once"),
-    Setting("batch.max_files", int, 1000, 1, 100_000, "files", "Uploads",
-            "Files in one batch"),
-    Setting("upload.max_file_bytes", int, 5 * 1024 * 1024, 1024, 200 * 1024 * 1024, "bytes", "Uploads",
-            "Size of one uploaded file"),
-    Setting("batch.max_total_bytes", int, 500 * 1024 * 1024, 1024 * 1024, 20 * 1024 ** 3, "bytes", "Uploads",
-            "Total size of one batch"),
-    Setting("upload.max_pixels", int, 25_000_000, 10_000, 200_000_000, "pixels", "Uploads",
-            "Pixels in one image"),
+    *(Setting(b.key, int, b.default, b.low, b.high, _unit(b.key), "Uploads", b.label) for b in batch_limits.SETTINGS),
     Setting("accounts.max_failures", int, 5, 1, 100, "failures", "Sign-in",
             "Failed sign-ins that lock an account"),
     Setting("accounts.failure_window_minutes", int, 15, 1, 1440, "minutes", "Sign-in",

@@ -24,7 +24,7 @@ def test_a_setting_reads_its_default_until_an_admin_changes_it_and_the_change_is
 @pytest.mark.parametrize("key, value, reason", [
     ("quota.per_minute", 0, "between 1 and 100,000"),
     ("quota.per_minute", 2.5, "whole number"),
-    ("upload.max_pixels", "lots", "whole number"),
+    ("batch.pixels_per_image", "lots", "whole number"),
     ("session.cookie_days", 365, "between 0.01 and 90"),
 ])
 def test_invalid_values_are_refused_with_a_sentence_and_audited(seeded_store, key, value, reason):
@@ -48,3 +48,12 @@ def test_the_lockout_policy_in_force_is_the_admins_setting(seeded_store):
     accounts.record_sign_in("vic", False, now - timedelta(seconds=1))
     assert accounts.locked_until("vic", now) is not None  # 2 failures lock now, not 5
     assert users.get("vic") is not None
+
+
+def test_the_upload_limits_edited_here_are_the_ones_a_batch_obeys(seeded_store):
+    from ml import batch_limits, settings_catalog
+    assert {s.key for s in batch_limits.SETTINGS} <= set(settings_catalog.CATALOG)
+    settings_catalog.put("batch.files_per_batch", 7, by="admin")
+    settings_catalog.put("batch.pixels_per_image", 1_000_000, by="admin")
+    limits = batch_limits.current()
+    assert limits.files == 7 and limits.pixels == 1_000_000
