@@ -16,20 +16,20 @@ from data.users import User
 from ml import policy
 
 COLUMNS = {
-    "id": st.column_config.NumberColumn("#", width=50),
+    "id": st.column_config.NumberColumn("#", width=44),
     "thumbnail": st.column_config.ImageColumn("image", width=45, help="The picture as the model received it"),
-    "ts": st.column_config.DatetimeColumn("when", format="MM-DD HH:mm", width=95),
+    "ts": st.column_config.DatetimeColumn("when", format="MM-DD HH:mm", width=90),
     "username": st.column_config.TextColumn("user", width="small"),
     "source": st.column_config.TextColumn("from", width="small"),
     "model_id": st.column_config.NumberColumn("model", width=55),
-    "digit": st.column_config.NumberColumn("answer", width=60),
+    "digit": st.column_config.NumberColumn("answer", width=55),
     "confidence": text.share_column("confidence"),
     "needs_review": st.column_config.CheckboxColumn("not sure?", width="small"),
     "runner_up": st.column_config.TextColumn("or maybe", width="small"),
     "latency_ms": st.column_config.NumberColumn("ms", format="%.1f", width="small",
                                                 help="Preprocessing and model time"),
     "filename": st.column_config.TextColumn("file"),
-    "true_digit": st.column_config.TextColumn("real digit", width=70),
+    "true_digit": st.column_config.TextColumn("real digit", width=66),
     "is_correct": st.column_config.TextColumn("right?", width=55),
 }
 ORDER = ("id", "thumbnail", "ts", "username", "digit", "confidence", "needs_review", "runner_up", "true_digit",
@@ -73,10 +73,11 @@ def filters(user: User, everyone: bool, flagged: bool) -> Filters:
     return chosen
 
 
-def _data_url(png: object) -> str | None:
-    """A stored PNG as a data URL for the image column (only the rows of one page are converted)."""
+def _data_url(png: object) -> str:
+    """A stored PNG as a data URL for the image column (only the rows of one page are converted); a
+    row without one gets "" (a blank cell: None would be drawn as the word "None")."""
     if not isinstance(png, (bytes, bytearray, memoryview)) or not png:
-        return None
+        return ""
     return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
 
 

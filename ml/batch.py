@@ -10,7 +10,6 @@ skips exactly the items already stored: no image is predicted twice.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from ml.batch_items import Item
 from ml.batch_prepare import Outcome, prepare_chunk
 from ml.batch_request import BatchRequest
 from ml.predictor import Predictor, Prepared
+from ml.process_context import CleanSpawnContext
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def _outcomes(stream: Iterator[Item], predictor: Predictor, limits, parallel: bo
         for chunk in _chunks(stream):
             yield chunk, _merge(chunk, prepare_chunk(_payloads(chunk), conv, limits.pixels, limits.image_bytes))
         return
-    context = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB and server threads
+    context = CleanSpawnContext()  # never fork the server, never re-run the app script in a child
     with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_worker_init) as pool:
         pending: deque[tuple[list[Item], Future]] = deque()
         for chunk in _chunks(stream):

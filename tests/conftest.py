@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,13 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def _no_job_runner_left_over():
+    """The job runner is one per process: a test's runner must not claim the next test's queued rows
+    (with two test workers, a leftover runner made page tests order-dependent)."""
+    yield
+    jobs = sys.modules.get("ml.jobs")
+    if jobs is not None:
+        jobs.reset_runner()

@@ -187,3 +187,20 @@ def test_a_batch_over_the_daily_quota_fails_whole_with_the_reset_and_stores_noth
     denied = db.rows("SELECT action FROM audit_log WHERE username = 'ana' AND outcome = 'denied' "
                      "AND detail LIKE '%quota%'")
     assert denied
+
+
+def test_decoders_start_clean_even_when_main_is_the_app_script(seeded_store, tmp_path, monkeypatch):
+    """Inside Streamlit `__main__` is the app script; a decoder process must not run it again."""
+    import sys
+    import types
+    trap = tmp_path / "app_script.py"
+    trap.write_text("raise SystemExit('the decoder re-ran the app script')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(trap)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    monkeypatch.setattr(batch, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(batch, "WORKERS", 1)
+    plain_zip(tmp_path / "a.zip", 6)
+    record = batch.run_cli([tmp_path / "a.zip"], user="ana")
+    assert record.status == "succeeded", record.message
+    assert record.result["predicted"] == 6

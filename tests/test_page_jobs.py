@@ -42,7 +42,9 @@ def test_admin_sees_all_jobs_and_filters_them(open_app):
 
 
 def test_admin_cancels_someone_elses_job_and_it_is_audited(open_app):
+    from ml import jobs
     at = open_app("admin", "jobs")
+    jobs.runner()  # as in the server: the runner is up (its start-up recovery done) before any job exists
     ids = _jobs()
     at.run()
     at.selectbox(key="jobs_cancel_pick").set_value(ids["queued"]).run()
