@@ -5,37 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app, stroke_a_one
+from browser import ROOT, copy_store, served_app, stroke_a_one
 from conftest import ANALYST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = ROOT / "build" / "screenshots" / "draw.png"  # copied to docs/ by hand when the page changes
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    """A fresh browser context; on failure its screenshot and the page text go to tests/artifacts/."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        out = ROOT / "tests" / "artifacts"
-        out.mkdir(exist_ok=True)
-        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
-        (out / f"{request.node.name}.txt").write_text(page.inner_text("body"))
-    context.close()
 
 
 @pytest.fixture(scope="module")

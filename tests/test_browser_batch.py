@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, copy_store, served_app
+from browser import ROOT, copy_store, served_app
 from conftest import ANALYST_PASSWORD
 
 from tests.batch_files import labelled_zip
@@ -15,30 +15,6 @@ from tests.batch_files import labelled_zip
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = ROOT / "build" / "screenshots" / "batch.png"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        out = ROOT / "tests" / "artifacts"
-        out.mkdir(exist_ok=True)
-        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
-        (out / f"{request.node.name}.txt").write_text(page.inner_text("body"))
-    context.close()
 
 
 def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store, tmp_path):
@@ -59,7 +35,7 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
         page.locator(".st-key-batch_labelled").get_by_text("Labelled").click()
         page.get_by_role("button", name="Start batch").click()
         # the live block reruns the page once the background job has ended: its results appear
-        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
+        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted").first).to_be_visible(
             timeout=60_000)
         expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
         page.set_viewport_size({"width": 1280, "height": 2200})  # the app scrolls inside its own container
@@ -68,7 +44,7 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
         page.screenshot(path=str(SCREENSHOT))
         page.set_viewport_size({"width": 1280, "height": 900})
         page.reload()  # the batch lives in the job table, not in the browser session
-        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")).to_be_visible(
+        expect(page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted").first).to_be_visible(
             timeout=30_000)
         assert not list((folder / "uploads").iterdir())  # the upload area is emptied once the job ended
         page.locator(".st-key-batch_results_export_prepare button").click()
