@@ -7,8 +7,10 @@ import streamlit as st
 
 from dashboard import charts, text
 from dashboard.export_panel import export_panel
+from dashboard.report_button import pdf_download
 from data import usage
 from data.users import User
+from ml import reports
 
 
 def totals(frame: pd.DataFrame) -> None:
@@ -56,3 +58,5 @@ def report(user: User, first, last, who: str | None) -> None:
     totals(frame)
     charts_of(frame, usage.top_users(first, last, who), usage.quota_used(first, last, who))
     table(frame, usage.daily_query(first, last, who), user)
+    pdf_download("Usage report (PDF)", f"usage-{first}-{last}{'-' + who if who else ''}.pdf",
+                 lambda: reports.usage_report(first, last, who, user.username), user.username, key="usage_report")

@@ -143,3 +143,10 @@ def period_report(since: date | datetime, until: date | datetime, username: str)
     from ml.reports_period import build_period_report
     return _audited(username, "analytics", "period report", f"{since} to {until}",
                     lambda: build_period_report(since, until, username))
+
+
+def usage_report(first: date, last: date, who: str | None, username: str) -> bytes:
+    """The PDF of the Usage page for a range of days (see `ml.reports_usage`), audited; admins only."""
+    from ml.reports_usage import build_usage_report
+    return _audited(username, "usage", "usage report", f"{first} to {last}{' of ' + who if who else ''}",
+                    lambda: build_usage_report(first, last, who, username))
