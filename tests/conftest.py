@@ -167,3 +167,15 @@ def page(browser, request):
         page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
         (out / f"{request.node.name}.txt").write_text(page.inner_text("body"))
     context.close()
+
+
+# Files that take longest (browsers, servers, the bench) go first: with a file per test worker, a
+# long file picked up last would keep one worker busy while the other has nothing left to do.
+SLOW_FIRST = ("test_browser_walk.py", "test_role_matrix.py", "test_browser.py", "test_browser_batch.py",
+              "test_bench.py", "test_tuning_postgres.py", "test_recognition.py", "test_tuning.py", "test_cli.py",
+              "test_faults.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
