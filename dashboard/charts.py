@@ -23,6 +23,7 @@ def date_axis(fig: go.Figure, days: Sequence) -> go.Figure:
     step = max(1, math.ceil(((last - first).days + 1) / 10))
     fig.update_xaxes(type="date", tickformat="%d %b %Y", hoverformat="%d %b %Y", tick0=first, dtick=DAY_MS * step,
                      range=[first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12)])
+    fig.update_traces(width=DAY_MS * 0.8, selector={"type": "bar"})  # a day's bar, not a hairline, for one day
     return fig
 
 
