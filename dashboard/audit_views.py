@@ -24,7 +24,7 @@ SHOWN = ["id", "ts", "username", "role", "action", "target", "outcome", "detail"
 
 def filters() -> audit.Filters:
     """Who, what, outcome, text (in the detail, details, target or action; any case) and days."""
-    cols = st.columns([2, 2, 1, 3, 3])
+    cols = st.columns([2, 2.2, 1.6, 2.6, 3.2])
     who = cols[0].text_input("User", key="audit_user", placeholder="e.g. admin").strip() or None
     action = cols[1].selectbox("Action", audit.actions(), index=None, key="audit_action", placeholder="Any action")
     outcome = cols[2].selectbox("Outcome", audit.OUTCOMES, index=None, key="audit_outcome", placeholder="Any")
