@@ -100,8 +100,9 @@ def status(username: str, now: datetime | None = None) -> Status:
 
 def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
     """Count `images` predictions of `action` (draw, upload, cli, batch) for `username`, or refuse
-    them all: QuotaError (audited) saying which limit and when it resets. Returns None for 0 images."""
-    if images <= 0:
+    them all: QuotaError (audited) saying which limit and when it resets. Returns None for 0 images.
+    The system actor (start-up work, and the operator's CLI runs that name no user) has no quota."""
+    if images <= 0 or username in policy.SYSTEM_USERS:
         return None
     now = now or utc_now()
     mine = limits(username)

@@ -144,3 +144,8 @@ def test_training_jobs_have_a_concurrent_limit_per_user(seeded_store):
     with quotas.job_slot("vic", "train"), quotas.job_slot("ana", "tune"):  # another user, another kind
         pass
     assert audit.page(username="ana", action="job_train")["outcome"].tolist() == ["denied"]
+
+
+def test_the_system_actor_has_no_quota(small_quota):
+    assert quotas.consume("system", 50, "cli") is None  # over the 3 a day of everyone else, never refused
+    assert quotas.status("system").used_today == 0
