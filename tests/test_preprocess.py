@@ -165,11 +165,17 @@ def test_polarity_does_not_matter(points, width, background, ink):
     assert np.allclose(preprocess(paper, DIGITS_8X8), preprocess(inverted, DIGITS_8X8), atol=0.25)
 
 
-@given(st.integers(0, 9), st.lists(st.integers(0, 255), min_size=6, max_size=6))
-def test_coloured_ink_on_coloured_paper_reads_as_its_float_copy(digit, colours):
+_LIGHT = st.tuples(st.integers(150, 255), st.integers(175, 255), st.integers(0, 255))  # grey >= ~132 + 40
+_DARK = st.tuples(st.integers(0, 255), st.integers(0, 70), st.integers(0, 255)).filter(
+    lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 115)
+
+
+@given(st.integers(0, 9), _LIGHT, _DARK, st.booleans())
+def test_coloured_ink_on_coloured_paper_reads_as_its_float_copy(digit, light, dark, dark_paper):
     """The 8-bit colour fast path (Pillow's luminance, in C) gives the model the same input as the
-    float path, whatever the ink and paper colours."""
-    paper, ink = np.array(colours[:3], dtype=np.float32), np.array(colours[3:], dtype=np.float32)
+    float path, whatever the ink and paper colours (readable ones: light on dark or dark on light)."""
+    paper_rgb, ink_rgb = (dark, light) if dark_paper else (light, dark)
+    paper, ink = np.array(paper_rgb, dtype=np.float32), np.array(ink_rgb, dtype=np.float32)
     weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
     paper_grey, ink_grey = float(paper @ weights), float(ink @ weights)
     assume(abs(paper_grey - ink_grey) > 80 and (paper_grey - 127.5) * (ink_grey - 127.5) < 0)  # readable
