@@ -254,3 +254,47 @@ def test_a_long_trial_is_on_disk_as_running_while_it_runs(seeded_store):
     assert [r.state for r in studies.trials(study_id)] == ["RUNNING"]
     time.sleep(0.4)
     assert [r.state for r in studies.trials(study_id)] == ["RUNNING", "RUNNING"]
+
+
+def test_a_grid_search_tries_every_point_of_a_small_space_once(seeded_store):
+    space = [_dim("n_neighbors", low=1, high=4), _dim("weights", "choice", choices=("uniform", "distance"))]
+    result = tuning.run_study(TuneRequest("knn", "digits", "ana", space, sampler="grid", pruner="none", n_trials=8,
+                                          study="grid").validated())
+    tried = sorted((r.params["n_neighbors"], r.params["weights"]) for r in studies.trials(result["study_id"]))
+    assert tried == sorted((k, w) for k in range(1, 5) for w in ("uniform", "distance"))
+    assert result["complete"] == 8
+
+
+def test_cma_es_searches_a_numeric_space(seeded_store, captured):
+    import optuna
+    space = [_dim("C", "float", 0.1, 100, log=True), _dim("gamma", "float", 0.001, 0.1, log=True)]
+    result = tuning.run_study(TuneRequest("svc", "digits", "ana", space, sampler="cmaes", pruner="none", n_trials=5,
+                                          study="cma").validated())
+    assert isinstance(captured[0].sampler, optuna.samplers.CmaEsSampler)
+    assert result["complete"] == 5 and studies.by_name("cma").settings["sampler"] == "cmaes"
+    assert all(0.1 <= r.params["C"] <= 100 for r in studies.trials(result["study_id"]))
+    _same(result["study_id"], captured[0])
+    with pytest.raises(RequestError, match="CMA-ES searches numbers only"):
+        TuneRequest("knn", "digits", "ana", sampler="cmaes", n_trials=2).validated()
+
+
+@pytest.mark.parametrize("pruner", ["hyperband", "successive_halving", "none"])
+def test_each_pruner_runs_a_forest_study_and_none_prunes_nothing(seeded_store, captured, pruner):
+    space = [_dim("n_estimators", low=10, high=40), _dim("max_depth", low=1, high=12)]
+    result = tuning.run_study(TuneRequest("random_forest", "digits", "ana", space, pruner=pruner, n_trials=8,
+                                          study=f"rf-{pruner}").validated())
+    rows = studies.trials(result["study_id"])
+    assert len(rows) == 8 and result["complete"] >= 1
+    if pruner == "none":
+        assert result["pruned"] == 0
+    else:
+        assert result["pruned"] >= 1 and all(r.message.startswith("pruned after") for r in rows if r.state == "PRUNED")
+    _same(result["study_id"], captured[0])
+
+
+def test_a_time_budget_ends_the_study_before_its_trials_run_out(seeded_store):
+    result = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=10_000, timeout_s=1.0,
+                                          study="budget").validated())
+    study = studies.by_name("budget")
+    assert study.status == "finished" and 1 <= result["trials"] < 10_000
+    assert all(r.state != "RUNNING" for r in studies.trials(study.id))
