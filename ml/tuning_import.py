@@ -82,8 +82,18 @@ def _rows(study_id: int, trials: list[optuna.trial.FrozenTrial]) -> list[tuple]:
 
 
 def import_studies(url: str, *, study: str | None = None, by: str) -> list[dict[str, Any]]:
-    """Copy one study (or every study) of the storage into DuckDB; returns one summary per study."""
+    """Copy one study (or every study) of the storage into DuckDB; returns one summary per study.
+    A storage that cannot be read is one sentence, audited here (the page and the CLI alike)."""
     policy.require(by, "tune", action="tune_import")
+    try:
+        return _import_all(url, study, by)
+    except RequestError as exc:
+        audit.record(by, "tune_import", "error", f"{_shown(url)}: {exc}")
+        exc.audited = True
+        raise
+
+
+def _import_all(url: str, study: str | None, by: str) -> list[dict[str, Any]]:
     storage = open_storage(url)
     try:
         names = [s.study_name for s in storage.get_all_studies()]

@@ -21,6 +21,7 @@ def _dim(name, kind="int", low=None, high=None, log=False, choices=()):
 
 @pytest.mark.parametrize("family, space, sentence", [
     ("knn", [_dim("n_neighbors", low=10, high=3)], "The range of n_neighbors is inverted: 10 is above 3."),
+    ("knn", [_dim("n_neighbors", low=3)], "n_neighbors needs both a lowest and a highest value."),
     ("logreg", [_dim("C", "float", 0, 10, log=True)], "A log-scale range cannot include 0 or less: C starts at 0"),
     ("knn", [_dim("weights", "choice")], "weights has no choices left"),
     ("knn", [_dim("n_neighbors", low=1, high=500)], "n_neighbors must stay within 1 to 30; got 1 to 500."),

@@ -80,6 +80,8 @@ def test_a_storage_that_cannot_be_read_is_one_sentence(seeded_store, url, senten
         import_studies(url, by="ana")
     assert sentence in str(caught.value) and "secret" not in str(caught.value)
     assert studies.listing().empty
+    [row] = audit.page(username="ana", action="tune_import").to_dict("records")  # the CLI's refusal too
+    assert row["outcome"] == "error" and sentence in row["detail"] and "secret" not in row["detail"]
 
 
 def test_a_storage_without_that_study_names_the_ones_it_has(seeded_store, tmp_path):

@@ -93,6 +93,21 @@ def test_a_worker_against_an_unreachable_server_says_so(seeded_store):
         run_worker(f"postgresql+psycopg://postgres:secret@127.0.0.1:{_free_port()}/x", "s", n_trials=1, family="knn")
 
 
+def test_a_worker_names_a_missing_study_or_one_not_set_up_here(seeded_store, tmp_path, capsys):
+    import optuna
+
+    from ml.cli import main
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"  # any Optuna RDB storage: the checks come before PostgreSQL matters
+    assert main(["tune-worker", "--storage", url, "--study", "nope", "--trials", "1"]) == 1
+    assert "There is no study 'nope' in that storage; give --family" in capsys.readouterr().err
+    optuna.create_study(study_name="theirs", storage=url)  # made by someone else's code, without our set-up
+    assert main(["tune-worker", "--storage", url, "--study", "theirs", "--trials", "1"]) == 1
+    assert "Study 'theirs' was not set up by Digit Lab" in capsys.readouterr().err
+    assert [t.state for t in optuna.load_study(study_name="theirs", storage=url).trials] == []  # left as it was
+    assert main(["tune-worker", "--storage", url, "--study", "new", "--family", "knn", "--trials", "0"]) == 1
+    assert "Ask for at least one trial; got 0." in capsys.readouterr().err
+
+
 def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_study_goes_on(postgres, seeded_store, tmp_path):
     import time
 
