@@ -242,14 +242,16 @@ def side_by_side(record: studies.StudyRecord) -> None:
 
 
 def promote_form(user: User, record: studies.StudyRecord, frame: pd.DataFrame) -> None:
-    """Any finished trial (the best by default) -> a model trained on the full training data."""
-    done = frame[frame["state"] == "COMPLETE"] if not frame.empty else frame
-    if done.empty:
-        return
+    """Any complete or pruned trial (the best by default) -> a model trained on the full training data."""
     best = studies.best(record.id, record.direction)
+    if frame.empty or best is None:
+        return
+    done = frame[frame["state"].isin(["COMPLETE", "PRUNED"])]
     numbers = [int(n) for n in done["number"]]
+    states = dict(zip(numbers, done["state"]))
     trial = st.selectbox("Trial to train", numbers, index=numbers.index(best[0]), key="tune_promote_trial",
-                         format_func=lambda n: f"trial {n}{' (best)' if n == best[0] else ''}")
+                         format_func=lambda n: f"trial {n}{' (best)' if n == best[0] else ''}"
+                                           f"{' (pruned)' if states[n] == 'PRUNED' else ''}")
     activate = st.checkbox("Make it the active model", key="tune_promote_activate")
     if st.button("Train this", icon=":material/model_training:", key="tune_promote"):
         with failures.boundary("job_promote", user.username, stop=False):

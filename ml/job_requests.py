@@ -371,6 +371,9 @@ class PromoteRequest(JobRequest):
             raise RequestError(f"Study {study.name!r} has no trial {self.trial}.")
         if rows[int(self.trial)].state == "RUNNING":
             raise RequestError(f"Trial {self.trial} of {study.name!r} is still running.")
+        if rows[int(self.trial)].state == "FAIL":
+            raise RequestError(f"Trial {self.trial} of {study.name!r} failed, so there is nothing to train; "
+                               "pick a complete or pruned trial.")
         return PromoteRequest(study.id, self.promoted_by, int(self.trial), bool(self.activate))
 
     @property

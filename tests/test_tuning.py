@@ -121,6 +121,10 @@ def test_step_wise_families_are_pruned_and_say_at_which_step(seeded_store, captu
         assert row.message.startswith("pruned after")
         assert row.last_step == max(row.intermediate) < max(max(c.intermediate) for c in complete)
     _same(result["study_id"], captured[0])
+    from ml.tuning_promote import promote
+    trained = promote(PromoteRequest(result["study_id"], "ana", pruned[0].number).validated())  # any trial, not only the best
+    assert studies.model_link(trained["model_id"]) == (result["study_id"], pruned[0].number)
+    assert registry.get(trained["model_id"]).params["n_estimators"] == pruned[0].params["n_estimators"]
 
 
 def test_xgboost_trials_are_pruned_on_their_half_grown_booster(seeded_store, captured):
@@ -152,6 +156,8 @@ def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_go
     assert studies.get(study_id).status == "interrupted"
     lost = studies.trials(study_id)[3]
     assert lost.state == "FAIL" and "server stopped" in lost.message
+    with pytest.raises(RequestError, match="Trial 3 of 'lr' failed, so there is nothing to train"):
+        PromoteRequest(study_id, "ana", 3).validated()  # its parameters never reached the disk
     resumed = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="lr").validated())
     assert [r.number for r in studies.trials(study_id)] == [0, 1, 2, 3, 4, 5]
     assert resumed["complete"] == 5 and resumed["failed"] == 1
