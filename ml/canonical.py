@@ -22,6 +22,8 @@ MAX_SLANT = 0.8      # shear beyond this is not slant but a rotated or odd input
 SPECK_SHARE = 0.02   # connected ink with less than this share of all ink is noise (JPEG, dust)
 BBOX_LEVEL = 0.15
 THIN_STROKE = 3.0    # strokes thinner than this (working pixels) are brought to full contrast before thresholding
+LOW_RES = 16         # ink no larger than this on both sides is a low-resolution scan, like the embedded 8x8 digits
+LOW_RES_ZOOM = 4     # ... upsampled smoothly by this factor (the embedded digits are 4x4 block counts)
 
 _CROSS = ndimage.generate_binary_structure(2, 1)
 _EIGHT = np.ones((3, 3), dtype=bool)
@@ -152,10 +154,24 @@ def redraw(mask: np.ndarray, radius: float = PEN_RADIUS) -> np.ndarray:
     return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
 
 
+def upsample_low_res(ink: np.ndarray) -> np.ndarray:
+    """A low-resolution scan smoothly enlarged (cubic), so cropping and deslanting have pixels to work on."""
+    return np.clip(ndimage.zoom(np.asarray(ink, dtype=np.float32), LOW_RES_ZOOM, order=3), 0.0, 1.0)
+
+
 def canonical(ink: np.ndarray, *, side: int = 28, box: int = 20, blur: float = 0.0,
               pen: float = PEN_RADIUS) -> np.ndarray:
-    """(side, side) ink in [0, 1]: crop, deslant, thin and redraw, longer side into `box`, mass centred."""
-    ink = drop_specks(np.asarray(ink, dtype=np.float32))
+    """(side, side) ink in [0, 1]: crop, deslant, thin and redraw, longer side into `box`, mass centred.
+
+    A low-resolution scan (at most LOW_RES pixels a side) keeps its stroke mask instead of being thinned
+    and redrawn: the skeleton of an upsampled 8x8 blob is what loses a 9 from a 3 and an 8 from a 1
+    (docs/recognition.md). Every such input and every such training image (the embedded digits) take
+    this same branch, so the model learns that look as its own."""
+    ink = np.asarray(ink, dtype=np.float32)
+    low_res = max(ink.shape) <= LOW_RES
+    if low_res:
+        ink = upsample_low_res(ink)
+    ink = drop_specks(ink)
     rows, cols = _bbox(ink, BBOX_LEVEL)
     crop = ink[rows, cols]
     h, w = crop.shape
@@ -163,7 +179,8 @@ def canonical(ink: np.ndarray, *, side: int = 28, box: int = 20, blur: float = 0
     work = _resize(crop, round(w * scale), round(h * scale))
     work = np.pad(work / max(float(work.max()), 1e-6), 2)
     work = deslant(work)
-    drawn = redraw(local_contrast(work) > stroke_level(work), pen)
+    mask = local_contrast(work) > stroke_level(work)
+    drawn = np.pad(mask, int(np.ceil(pen)) + 2).astype(np.float32) if low_res else redraw(mask, pen)
     rows, cols = _bbox(drawn, 0.5)
     drawn = drawn[rows, cols]
     h, w = drawn.shape

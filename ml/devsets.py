@@ -14,10 +14,9 @@ from PIL import Image, ImageDraw
 
 from ml import handwriting
 from ml.images import load_image
+from ml.nondigits import LETTERS
 from ml.synthetic import pen_digit
 from ml.upload_styles import STYLES, render
-
-LETTERS = "ACEFHKMNPRTUVWXYaefhkmnrwx"  # letters no one would read as a digit
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,8 @@ def canvas_pen(n: int = 500, seed: int = 0) -> DevSet:
 
 
 def embedded_test(seed: int = 0) -> DevSet:
-    """The embedded digits' test split as 8-bit pictures (what the canonical path reads them from)."""
-    inks, y = handwriting.embedded_ink(handwriting.embedded_split(seed)["test"])
+    """The embedded digits' test split as 8-bit 8x8 pictures, as a user uploading them would give them."""
+    inks, y = handwriting.embedded_small(handwriting.embedded_split(seed)["test"])
     return DevSet("embedded_test", "array", [(ink * 255).astype(np.uint8) for ink in inks], y)
 
 
@@ -88,9 +87,10 @@ def _scribble(rng: np.random.Generator, size: int = 280) -> np.ndarray:
 
 
 def not_digits(n: int = 120, seed: int = 0) -> DevSet:
-    """Scribbles on the canvas and letters as uploads: the model should be unsure of them all."""
+    """Scribbles on the canvas and letters as uploads: the model should be unsure of them all. The
+    letters are typeset in the held-back fonts only: the digit-or-not gate learns letters in the others."""
     rng = np.random.default_rng(seed)
-    fonts = handwriting.TRAIN_FONTS + handwriting.HOLDOUT_FONTS
+    fonts = handwriting.HOLDOUT_FONTS
     images = []
     for i in range(n):
         if i % 2:

@@ -15,6 +15,7 @@ from sklearn.svm import SVC
 
 from ml.calibration import HoldoutTemperature
 from ml.deskew import Deskew
+from ml.gate import DigitGate
 from ml.hog import HOGFeatures
 from ml.scaling import GlobalScaler
 
@@ -65,6 +66,19 @@ def _xgboost(p: dict) -> Pipeline:
         subsample=p["subsample"], tree_method="hist", n_jobs=2, random_state=p["seed"], verbosity=0))])
 
 
+def _hog_svc(p: dict) -> Pipeline:
+    # One-vs-one margins, temperature fitted on a held-back 10 %: one SVC fit instead of
+    # CalibratedClassifierCV's six, confidences that rank right above wrong, and the held-back
+    # share gives the "not sure" threshold (model[-1].confidence_threshold_). See ml.calibration.
+    pipeline = Pipeline([
+        ("hog", HOGFeatures()),
+        ("model", HoldoutTemperature(SVC(C=p["C"], gamma=p["gamma"], kernel="rbf", decision_function_shape="ovo",
+                                         random_state=p["seed"]), holdout=0.1, random_state=p["seed"]))])
+    if p.get("reject_non_digits", "off") == "on":  # the gate reads pixels: it wraps the whole pipeline
+        return Pipeline([("model", DigitGate(pipeline, random_state=p["seed"]))])
+    return pipeline
+
+
 SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="Random seed: the same seed gives the same model.")
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -78,16 +92,13 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
         Param("gamma", "float", 0.1, 0.001, 10.0, True, by_convention=(("mnist28", 0.03),),
               help="Kernel width on 0..1 pixels: higher means more local decision boundaries."),
         SEED)),
-    Family("hog_svc", "HOG features + SVC (RBF), one-fit calibration", lambda p: Pipeline([
-        ("hog", HOGFeatures()),
-        # One-vs-one margins, temperature fitted on a held-back 10 %: one SVC fit instead of
-        # CalibratedClassifierCV's six, confidences that rank right above wrong, and the held-back
-        # share gives the "not sure" threshold (model[-1].confidence_threshold_). See ml.calibration.
-        ("model", HoldoutTemperature(SVC(C=p["C"], gamma=p["gamma"], kernel="rbf", decision_function_shape="ovo",
-                                         random_state=p["seed"]), holdout=0.1, random_state=p["seed"]))]), (
+    Family("hog_svc", "HOG features + SVC (RBF), one-fit calibration", _hog_svc, (
         Param("C", "float", 10.0, 0.01, 1000.0, True, help="Penalty for misclassified training images: higher fits tighter."),
         Param("gamma", "float", 0.05, 0.001, 10.0, True,
               help="Kernel width on the orientation histograms: higher means more local decision boundaries."),
+        Param("reject_non_digits", "choice", "off", choices=("off", "on"), by_convention=(("canon28", "on"),),
+              help="Also learn what is not a digit (scribbles, letters, shapes) and answer those \"not sure\". "
+                   "For the canonical form (canon28) only."),
         SEED)),
     Family("logreg", "Logistic regression", lambda p: Pipeline([
         ("scale", GlobalScaler()),

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
+from ml import canonical as canonical_module
 from ml.canonical import canonical
 from ml.conventions import CANON_28
 from ml.datasets import Dataset, load_embedded, split
@@ -63,6 +64,18 @@ def embedded_ink(index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarra
     small = data.X[index].reshape(-1, 8, 8) / 16.0
     big = ndimage.zoom(small, (1, 4, 4), order=3)
     return np.clip(big, 0.0, 1.0).astype(np.float32), data.y[index]
+
+
+def embedded_small(index: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The embedded digits as they are, (N, 8, 8) ink: what a user uploading them would give."""
+    data = load_embedded()
+    index = np.arange(len(data.y)) if index is None else index
+    return (data.X[index].reshape(-1, 8, 8) / 16.0).astype(np.float32), data.y[index]
+
+
+def reduce_to(ink: np.ndarray, factor: int) -> np.ndarray:
+    """Box-reduced ink: a distorted copy of an upsampled low-resolution digit taken back to its resolution."""
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").reduce(factor), dtype=np.float32)
 
 
 def embedded_split(seed: int = 0) -> dict[str, np.ndarray]:
@@ -156,16 +169,22 @@ def training_ink(seed: int = 0, *, mnist_copies: int = 2, embedded_copies: int =
     rng = np.random.default_rng(seed)
     train, _ = mnist_split()
     m_ink, m_y = mnist_ink(train)
-    e_ink, e_y = embedded_ink(embedded_split()["train"])
+    e_index = embedded_split()["train"]
+    e_ink, e_y = embedded_ink(e_index)
+    e_small, _ = embedded_small(e_index)
     images: list[np.ndarray] = []
     labels: list[int] = []
-    for ink, y, copies in ((m_ink, m_y, mnist_copies), (e_ink, e_y, embedded_copies)):
-        for img, label in zip(ink, y):
-            images.append(img)
+    # The embedded digits go in at their own 8x8 resolution (as an upload of them would), their distorted
+    # copies distorted at 32x32 and reduced back: both take the canonical form's low-resolution branch.
+    for ink, small, y, copies in ((m_ink, m_ink, m_y, mnist_copies), (e_ink, e_small, e_y, embedded_copies)):
+        low_res = small is not ink
+        for img, original, label in zip(ink, small, y):
+            images.append(original)
             labels.append(int(label))
             for _ in range(copies):
                 source = with_flag(img, rng) if label == 1 and rng.random() < 0.5 else img
-                images.append(distort(source, rng))
+                copy = distort(source, rng)
+                images.append(reduce_to(copy, canonical_module.LOW_RES_ZOOM) if low_res else copy)
                 labels.append(int(label))
     for font in TRAIN_FONTS:
         for digit in range(10):
@@ -181,7 +200,7 @@ def training_ink(seed: int = 0, *, mnist_copies: int = 2, embedded_copies: int =
 QUICK = {"mnist_copies": 0, "embedded_copies": 0, "font_copies": 2}  # the sources without distorted copies
 
 
-CACHE_VERSION = 1  # bump when the recipe changes: a cached build of an older recipe is never read
+CACHE_VERSION = 2  # bump when the recipe changes: a cached build of an older recipe is never read
 
 
 def load_handwriting(seed: int = 0, *, quick: bool = False, **copies) -> Dataset:

@@ -101,3 +101,26 @@ def test_the_older_conventions_are_untouched():
     assert preprocess(canvas, MNIST_28X28).shape == (784,) and preprocess(canvas, MNIST_28X28).max() > 1
     vector = preprocess(canvas, CANON_28)
     assert vector.shape == (784,) and 0.9 < vector.max() <= 1.0
+
+
+def test_an_uploaded_8x8_digit_reads_like_the_embedded_digits_of_its_class():
+    """Low-resolution uploads (8x8, like the embedded digits) keep their stroke mask instead of being
+    thinned: nearest class centroid on the canonical form reads most of the held-out split right."""
+    split = handwriting.embedded_split()
+    train, y_train = handwriting.embedded_small(split["train"][:600])
+    test, y_test = handwriting.embedded_small(split["test"][:200])
+    forms = np.stack([canonical(ink).ravel() for ink in train])
+    centroids = np.stack([forms[y_train == d].mean(axis=0) for d in range(10)])
+    guesses = [int(np.argmin(((centroids - canonical(ink).ravel()) ** 2).sum(axis=1))) for ink in test]
+    assert np.mean(np.array(guesses) == y_test) >= 0.85
+
+
+def test_a_low_resolution_digit_keeps_its_stroke_instead_of_a_one_pixel_skeleton():
+    """An 8x8 blob of a 0 stays a filled ring: thinning it first would turn most of it into one pen line."""
+    zero = np.zeros((8, 8), dtype=np.float32)
+    zero[1:7, 2:6] = 1.0
+    zero[3:5, 3:5] = 0.0
+    form = canonical(zero)
+    assert form.shape == (28, 28)
+    assert form[14, 14] < 0.2  # the hole stays open
+    assert (form > 0.5).sum() > 150  # a thick ring, not a thin pen line (a redrawn skeleton is ~100 pixels)

@@ -204,7 +204,7 @@ def test_a_read_only_database_is_one_sentence_naming_the_file(seeded_store, tmp_
 def test_a_full_disk_loses_no_printed_row_and_saves_no_half_model(seeded_store, tmp_path):
     disk = tmp_path / "disk"
     archive = _many_digits(tmp_path / "many.zip", 3000)
-    with _mounted(disk, "-t", "tmpfs", "-o", "size=48m", "tmpfs") as mounted:
+    with _mounted(disk, "-t", "tmpfs", "-o", "size=128m", "tmpfs") as mounted:
         shutil.copy(seeded_store / "digitlab.duckdb", disk / "digitlab.duckdb")
         shutil.copytree(seeded_store / "models", disk / "models")
         env = {"DIGITLAB_DB": str(disk / "digitlab.duckdb"), "DIGITLAB_MODELS": str(disk / "models")}

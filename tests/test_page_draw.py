@@ -106,7 +106,7 @@ def test_the_ink_map_is_computed_once_per_stroke_and_not_on_other_reruns(open_ap
 
 
 def test_not_sure_asks_which_of_two_digits(open_app, canvas):
-    _set_threshold(registry.active_id(), 0.999999)
+    _set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
     at = open_app("ana", "draw")
     canvas.draw(3)
     at.run()

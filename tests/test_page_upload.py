@@ -83,7 +83,7 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def test_not_sure_upload_is_flagged_and_asks(open_app):
-    _set_threshold(registry.active_id(), 0.999999)
+    _set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
     at = _upload(open_app("ana", "upload"), "five.png", _png(font_digit(5)))
     assert not at.exception
     best, second, flagged = db.one("SELECT digit, runner_up, needs_review FROM predictions")
