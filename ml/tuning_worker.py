@@ -24,6 +24,7 @@ from ml.tuning_space import Dim, check_space, default_space
 
 log = logging.getLogger(__name__)
 SETUP_KEYS = ("family", "dataset", "objective", "space", "settings")
+SETUP_WAIT_S = 3.0  # how long a worker waits for a just-created study's set-up written by another worker
 
 
 def _storage(url: str, attempts: int = 5, grace_s: int = 30) -> optuna.storages.RDBStorage:
@@ -74,6 +75,12 @@ def open_study(url: str, name: str, *, family: str | None = None, dataset: str =
                 study.set_user_attr(key, value)
     study = optuna.load_study(study_name=name, storage=storage)
     missing = [k for k in SETUP_KEYS if k not in study.user_attrs]
+    waited = 0.0
+    while missing and exists and waited < SETUP_WAIT_S:
+        # Another worker may have created the study an instant ago and be writing its set-up, a key at a time.
+        time.sleep(0.25)
+        waited += 0.25
+        missing = [k for k in SETUP_KEYS if k not in study.user_attrs]
     if missing:
         raise RequestError(f"Study {name!r} was not set up by Digit Lab (no {', '.join(missing)}); "
                            "import it to watch it instead.")

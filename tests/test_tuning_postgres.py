@@ -122,8 +122,17 @@ def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_study_goes_on(p
     doomed = _worker(postgres, env, "--trials", "1", "--grace", "3", study="pg-killed", family="random_forest")
     storage = optuna.storages.RDBStorage(postgres)
     deadline = time.monotonic() + 120
-    while not any(t.state.name == "RUNNING" for s in storage.get_all_studies() if s.study_name == "pg-killed"
-                  for t in storage.get_all_trials(s._study_id)):
+    # Killed once its trial runs *and* has sent a heartbeat: Optuna never marks a running trial without
+    # one stale (a worker killed in that instant leaves it running; under load the instant grows).
+    from sqlalchemy import text
+
+    def beating() -> bool:
+        with storage.engine.connect() as connection:
+            return bool(connection.execute(text(
+                "SELECT count(*) FROM trial_heartbeats h JOIN trials t ON t.trial_id = h.trial_id "
+                "JOIN studies s ON s.study_id = t.study_id WHERE t.state = 'RUNNING' AND s.study_name = 'pg-killed'"
+            )).scalar())
+    while not beating():
         assert time.monotonic() < deadline and doomed.poll() is None, doomed.stderr.read() if doomed.poll() else ""
         time.sleep(0.2)
     doomed.kill()  # mid-trial, no goodbye
@@ -138,3 +147,31 @@ def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_study_goes_on(p
     assert [r.number for r in rows] == [0, 1]
     assert rows[0].state == "FAIL" and rows[1].state in ("COMPLETE", "PRUNED")
     assert imported["failed"] == 1
+
+
+def test_a_worker_that_finds_the_study_an_instant_after_another_created_it_waits_for_its_set_up(tmp_path):
+    """Two workers started at once: one creates the study and writes its set-up a key at a time; the
+    other, finding the study already there, waits for the set-up instead of calling it foreign."""
+    import threading
+    import time
+
+    import optuna
+
+    from ml.tuning_worker import open_study
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    optuna.create_study(storage=url, study_name="race")  # created, set-up not yet written
+
+    def set_up_late() -> None:
+        time.sleep(0.8)
+        open_study(url, "race-template", family="knn")  # the set-up another worker would write
+        template = optuna.load_study(study_name="race-template", storage=url).user_attrs
+        study = optuna.load_study(study_name="race", storage=url)
+        for key, value in template.items():
+            study.set_user_attr(key, value)
+    writer = threading.Thread(target=set_up_late)
+    writer.start()
+    try:
+        study = open_study(url, "race", family="knn")
+    finally:
+        writer.join()
+    assert study.user_attrs["family"] == "knn"
