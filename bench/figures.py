@@ -157,7 +157,7 @@ def page_runs(ctx: Context) -> dict[str, Measured]:
             at.switch_page(f"../pages/{page}.py").run()
             if at.exception:
                 raise AssertionError(f"{page}: {at.exception[0].message}")
-        out[f"page run: {page}"] = Measured(timed(ctx.repeats(3, 1), run_once, warmup=1, scale=1.0),
+        out[f"page run: {page}"] = Measured(timed(ctx.repeats(3, 1), run_once, warmup=0 if ctx.smoke else 1, scale=1.0),
                                             note="" if page != "home" else
                                             "each sample is a fresh session: entry script + page, with "
                                             f"{ctx.shared['n_rows']:,} predictions and audit rows")
@@ -178,6 +178,7 @@ def _mnist_like(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def training(ctx: Context) -> dict[str, Measured]:
     digits = load_embedded()
     parts = split(digits.X, digits.y, seed=0)
+    parts["train"] = parts["train"][:int(ctx.size(len(parts["train"]), len(parts["train"]), 200))]  # smoke: plumbing
     n_mnist = int(ctx.size(10_000, 1_000, 100))
     started = time.perf_counter()
     X_m, y_m = _mnist_like(n_mnist)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app, stroke_a_one
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
+from test_role_matrix import title_of
 
 from dashboard.navigation import allowed
 from data import db
@@ -163,7 +164,10 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
         for spec in allowed(ROLES[username][0]):
             title = spec.title
             page.goto(f"{walk_url}/{spec.url_path}")  # typed, signed in by the cookie (/home included)
-            expect(page.get_by_role("heading").first).to_be_visible(timeout=30_000)
+            main = page.get_by_test_id("stMain")  # the page itself, not a refusal (test_role_matrix types the rest)
+            expect(main.get_by_role("heading", level=1).first).to_contain_text((title_of(spec.path) or "").rstrip(),
+                                                                                timeout=30_000)
+            expect(main.get_by_text("may not open")).to_have_count(0)
             _settle(page)
             if title in ("Upload", "Draw"):
                 (_upload_one if title == "Upload" else _draw_one)(page)
