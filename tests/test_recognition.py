@@ -70,8 +70,8 @@ def small_default(template_store):
 
 
 def test_reads_unseen_writers_in_real_upload_styles(small_default):
-    """150 held-back MNIST digits (other writers) as grey JPEGs, thick markers, thin-biro scans and slanted."""
-    sets = devsets.mnist_holdout(per_class=15, styles=("grey_jpeg", "thick_marker", "big_scan_thin", "slanted"))
+    """100 held-back MNIST digits (other writers) as grey JPEGs, thick markers, thin-biro scans and slanted."""
+    sets = devsets.mnist_holdout(per_class=10, styles=("grey_jpeg", "thick_marker", "big_scan_thin", "slanted"))
     threshold = confidence_threshold(small_default)
     for dev in sets:
         scored = devsets.score(small_default, CANON_28, dev, threshold)
