@@ -27,17 +27,46 @@ def load_embedded() -> Dataset:
 
 def split(X: np.ndarray, y: np.ndarray, *, seed: int = 0, test_size: float = 0.2,
           val_size: float = 0.0) -> dict[str, np.ndarray]:
-    """Stratified index split, fully determined by (seed, sizes) so test metrics can be reproduced."""
+    """Stratified index split, fully determined by (seed, sizes) so test metrics can be reproduced.
+
+    Every digit that is held out is also trained on: a model scored on a digit it never saw fails its
+    metrics (scikit-learn: "y_true contains values not belonging to the passed labels"), which small
+    feedback sets used to hit. Stratified on the digits present when each has two examples and the
+    shares are big enough to hold one of each; otherwise random, then any held-out example of a digit
+    the training share lacks is moved into it."""
     index = np.arange(len(y))
-    stratify = y if np.bincount(y).min() >= 2 else None
+    classes = np.unique(y, return_counts=True)[1]
+
+    def stratify_on(part: np.ndarray, share: float) -> np.ndarray | None:
+        counts = np.unique(y[part], return_counts=True)[1]
+        held = int(np.ceil(share * len(part)))
+        fits = counts.min() >= 2 and held >= counts.size and len(part) - held >= counts.size
+        return y[part] if fits else None
+
+    stratify = stratify_on(index, test_size) if classes.min() >= 2 else None
     rest, test = train_test_split(index, test_size=test_size, random_state=seed, stratify=stratify)
-    parts = {"test": np.sort(test)}
+    parts = {"test": test}
     if val_size > 0:
-        rest_y = y[rest] if stratify is not None else None
-        train, val = train_test_split(rest, test_size=val_size / (1 - test_size), random_state=seed, stratify=rest_y)
-        parts["val"] = np.sort(val)
+        share = val_size / (1 - test_size)
+        rest_y = stratify_on(rest, share) if stratify is not None else None
+        train, val = train_test_split(rest, test_size=share, random_state=seed, stratify=rest_y)
+        parts["val"] = val
     else:
         train = rest
+    for name in ("test", "val"):
+        if name in parts:
+            unseen = ~np.isin(y[parts[name]], y[train])
+            train = np.concatenate([train, parts[name][unseen]])
+            parts[name] = parts[name][~unseen]
+    if not parts["test"].size:  # it held only unseen digits: a validation image, or one of the commonest digit
+        if parts.get("val") is not None and parts["val"].size > 1:
+            parts["test"], parts["val"] = parts["val"][:1], parts["val"][1:]
+        else:
+            digits, counts = np.unique(y[train], return_counts=True)
+            if counts.max() >= 2:
+                pick = train[np.flatnonzero(y[train] == digits[np.argmax(counts)])[-1]]
+                parts["test"], train = np.array([pick]), train[train != pick]
+    parts = {name: np.sort(part) for name, part in parts.items()}
     parts["train"] = np.sort(train)
     return parts
 

@@ -91,3 +91,18 @@ def test_fit_and_score_touches_no_database_and_no_file(digits, tmp_path, monkeyp
 def test_fit_and_score_refuses_an_unknown_family_in_a_sentence(digits):
     with pytest.raises(RequestError, match="Unknown model family 'forest'; choose one of svc"):
         fitting.fit_and_score(digits, "forest")
+
+
+@pytest.mark.parametrize("labels", [[5, 5, 8, 8, 1, 5, 8], [3, 3, 5, 5, 8, 8], [1, 4, 2, 2, 3, 3, 9]])
+@pytest.mark.parametrize("seed", [2, 3, 4, 6, 15])
+def test_small_feedback_sets_train_and_score_whatever_the_seed(digits, labels, seed):
+    """Early feedback: a digit seen once or twice. Every held-out digit is also trained on, so scoring
+    never meets a digit the model does not know (it used to raise scikit-learn's "y_true contains
+    values not belonging to the passed labels")."""
+    from ml.datasets import Dataset
+    y = np.array(labels)
+    data = Dataset("feedback", digits.X[:len(y)], y, digits.convention, "feedback")
+    result = fitting.fit_and_score(data, "logreg", seed=seed, val_size=0.2 if len(y) > 6 else 0.0)
+    parts = split(data.X, y, seed=seed, val_size=0.2 if len(y) > 6 else 0.0)
+    assert parts["test"].size and set(y[parts["test"]]) <= set(y[parts["train"]])
+    assert 0.0 <= result.metrics["accuracy"] <= 1.0
