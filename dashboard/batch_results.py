@@ -119,7 +119,8 @@ def errors(batch_id: int, user: User) -> None:
         return
     problem = st.selectbox("Problem", kinds, index=None, placeholder="Every problem", key="batch_problem")
     query = batches.errors_query(batch_id, problem)
-    st.dataframe(batches.frame(query, limit=1000), hide_index=True, key="batch_errors", width="stretch")
+    st.dataframe(text.blank_missing(batches.frame(query, limit=1000)), hide_index=True, key="batch_errors",
+                 width="stretch")  # a member without a name or a reason shows a blank cell, not "None"
     export_panel(f"batch-{batch_id}-errors", query, user.username, key="batch_errors_export")
 
 

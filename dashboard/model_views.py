@@ -71,10 +71,10 @@ def summary(record: ModelRecord, active: bool) -> None:
     m = record.metrics
     cols = st.columns(6)
     cols[0].metric("Accuracy", text.share(m["accuracy"]), help="On the test split, never trained on.")
-    cols[1].metric("Macro F1", f"{m['macro_f1']:.4f}")
-    cols[2].metric("Weighted F1", f"{m['weighted_f1']:.4f}")
-    cols[3].metric("Macro precision", f"{m['macro_precision']:.4f}")
-    cols[4].metric("Macro recall", f"{m['macro_recall']:.4f}")
+    cols[1].metric("Macro F1", text.share(m["macro_f1"]))
+    cols[2].metric("Weighted F1", text.share(m["weighted_f1"]))
+    cols[3].metric("Macro precision", text.share(m["macro_precision"]))
+    cols[4].metric("Macro recall", text.share(m["macro_recall"]))
     cols[5].metric("Log-loss", f"{m['log_loss']:.4f}")
     if link := studies.model_link(record.id):
         study = studies.get(link[0])

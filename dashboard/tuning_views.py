@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import failures
+from dashboard.text import blank_missing, share
 from data import jobs as job_rows
 from data import studies
 from data.users import User
@@ -129,8 +130,8 @@ def live(user: User, study_id: int) -> None:
     a, b, c, d = st.columns(4)
     a.metric("Trials done / planned", f"{facts['done']} / {record.planned}", f"{facts['pruned']} pruned",
              delta_color="off")
-    b.metric(f"Best {record.objective}", f"{best[1]:.4f}" if best else "–", f"trial {best[0]}" if best else None,
-             delta_color="off")
+    b.metric(f"Best {record.objective}", objective_value(record.objective, best[1]) if best else "–",
+             f"trial {best[0]}" if best else None, delta_color="off")
     c.metric("Elapsed (this run)", _fmt(facts["elapsed_s"]))
     d.metric("ETA", _fmt(eta) if record.status == "running" else record.status)
     if best:
@@ -155,6 +156,16 @@ def live(user: User, study_id: int) -> None:
                 st.toast(f"Study {record.name} resumed (job #{job_id}).")
 
 
+SHARE_OBJECTIVES = {"accuracy", "macro_f1"}  # shares, shown as 98.61% like every other share; log loss as a number
+
+
+def objective_value(objective: str, value: float | None) -> str:
+    """A trial's objective value as the rest of the app writes that quantity."""
+    if value is None or value != value:
+        return ""
+    return share(value) if objective in SHARE_OBJECTIVES else f"{value:.4f}"
+
+
 def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
     """The trials (filter by state), with the step a pruned trial stopped at, and a CSV download."""
     frame = studies.trials_frame(record.id)
@@ -174,6 +185,8 @@ def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
             lo, hi = st.slider(f"{column} between", low, high, (low, high), key="tune_filter_range")
             shown = shown[params[column].between(lo, hi)]
     shown = shown.rename(columns={"last_step": "pruned at step / last step"})
+    # pruned, failed and running trials have no value, finish or duration yet: blank cells, not "None"
+    shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v))})
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button("Trials as CSV", frame.to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
                        key="tune_csv")
@@ -236,9 +249,11 @@ def side_by_side(record: studies.StudyRecord) -> None:
                                  name=f"{other.name} ({other.objective})"))
     fig.update_layout(xaxis_title="trial", yaxis_title="best so far", height=360, margin=dict(t=30, b=30))
     st.plotly_chart(fig, width="stretch", key="tune_compare_chart")
-    shown = table[table["id"].isin([record.id, *chosen])]
-    st.dataframe(shown[["name", "family", "dataset", "objective", "status", "complete", "pruned", "best"]],
-                 hide_index=True, width="stretch")
+    shown = table[table["id"].isin([record.id, *chosen])][["name", "family", "dataset", "objective", "status",
+                                                            "complete", "pruned", "best"]]
+    shown = shown.assign(best=[objective_value(o, b) if pd.notna(b) else "" for o, b in zip(shown["objective"],
+                                                                                              shown["best"])])
+    st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
 
 
 def promote_form(user: User, record: studies.StudyRecord, frame: pd.DataFrame) -> None:

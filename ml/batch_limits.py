@@ -34,7 +34,7 @@ BYTES_PER_FILE = Setting("batch.bytes_per_file", "Bytes per file (an image or a 
 TOTAL_BYTES = Setting("batch.total_bytes", "Bytes per batch, all files together", 500 * MB, 1024, 4_096 * MB)
 PIXELS_PER_IMAGE = Setting("batch.pixels_per_image", "Pixels per image", 25_000_000, 64, 100_000_000)
 IMAGES_PER_BATCH = Setting("batch.images_per_batch", "Images per batch (zip members counted)", 20_000, 1, 200_000)
-BYTES_PER_IMAGE = Setting("batch.bytes_per_image", "Bytes per image (inside a zip too)", 5 * MB, 1024, 50 * MB)
+BYTES_PER_IMAGE = Setting("batch.bytes_per_image", "Bytes per image (Upload, and inside a zip)", 5 * MB, 1024, 50 * MB)
 SETTINGS: tuple[Setting, ...] = (FILES_PER_BATCH, BYTES_PER_FILE, TOTAL_BYTES, PIXELS_PER_IMAGE, IMAGES_PER_BATCH,
                                  BYTES_PER_IMAGE)
 

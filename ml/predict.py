@@ -31,7 +31,7 @@ from ml.predictor import (
 log = logging.getLogger(__name__)
 
 __all__ = ["NOT_SURE_BELOW", "Prediction", "Predictor", "confidence_threshold", "predict_bytes", "predict_drawing",
-           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities",
+           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities", "upload_limit",
            "withdraw_feedback"]
 
 
@@ -44,14 +44,21 @@ def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str
     return predictor.predict(image, filename=filename, original_png=original_png, store=store)
 
 
+def upload_limit() -> int:
+    """Bytes one uploaded image may have: Settings' "Bytes per image" (ml.batch_limits), for Upload and Batch."""
+    from ml import batch_limits
+    return batch_limits.value(batch_limits.BYTES_PER_IMAGE)
+
+
 def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "upload",
                   model_id: int | None = None) -> Prediction:
     """Decode an untrusted file once and classify it; the result carries the PNG thumbnail that is
-    stored with the row, for the page to show. A bad file raises ImageError naming the file."""
+    stored with the row, for the page to show. A bad file raises ImageError naming the file. Its
+    size limit is the admin's "Bytes per image" setting, the one the Batch page applies too."""
     predictor = Predictor(username, source=source, model_id=model_id)
     quotas.consume(username, 1, source)
     try:
-        return predictor.predict(data, filename=filename)
+        return predictor.predict(data, filename=filename, max_bytes=upload_limit())
     except ImageError as exc:
         raise type(exc)(f"Could not read {filename}: {exc}") from None
 

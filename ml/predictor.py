@@ -24,7 +24,7 @@ from data import predictions, registry
 from ml import artifacts, policy
 from ml.conventions import ImageConvention
 from ml.errors import BlankImageError, NoActiveModelError
-from ml.images import image_to_png_thumbnail, load_image
+from ml.images import MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
 from ml.preprocess import preprocess
 
 NOT_SURE_BELOW = 0.6  # used when a model records no calibrated "confidence_threshold" of its own
@@ -109,11 +109,12 @@ class Predictor:
         self.threshold = threshold_in(self.model.metrics)
 
     def prepare(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
-                original_png: bytes | None = None, keep_image: bool = True) -> Prepared:
-        """Decode (bytes) and map into the model's input once. The PNG kept with the row is
-        `original_png` when the caller has one (the canvas sends its own), else a thumbnail."""
+                original_png: bytes | None = None, keep_image: bool = True,
+                max_bytes: int = MAX_UPLOAD_BYTES) -> Prepared:
+        """Decode (bytes, at most `max_bytes`) and map into the model's input once. The PNG kept with
+        the row is `original_png` when the caller has one (the canvas sends its own), else a thumbnail."""
         started = time.perf_counter()
-        image = load_image(item) if isinstance(item, (bytes, bytearray)) else item
+        image = load_image(item, max_bytes=max_bytes) if isinstance(item, (bytes, bytearray)) else item
         try:
             vector = preprocess(image, self.convention)
         except BlankImageError:
@@ -157,10 +158,11 @@ class Predictor:
         return predictions.append(rows)
 
     def predict(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
-                original_png: bytes | None = None, store: bool = True) -> Prediction:
+                original_png: bytes | None = None, store: bool = True,
+                max_bytes: int = MAX_UPLOAD_BYTES) -> Prediction:
         """One input end to end: prepare, classify, and (unless `store=False`) record."""
         result = self.classify([self.prepare(item, filename=filename, original_png=original_png,
-                                             keep_image=store)])[0]
+                                             keep_image=store, max_bytes=max_bytes)])[0]
         return with_ids([result], self.record([result]))[0] if store else result
 
     def draw(self, canvas: np.ndarray, *, drawing_id: int | None = None,

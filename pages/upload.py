@@ -1,17 +1,18 @@
 """Upload: one image file, its prediction, and feedback. The file is decoded once: the thumbnail
 stored with the prediction is also the preview shown here (TIFF/BMP do not display everywhere)."""
 import hashlib
+import math
 
 import streamlit as st
 
 from dashboard import auth, failures, text, widgets
-from ml.images import MAX_UPLOAD_BYTES
-from ml.predict import predict_bytes
+from ml.predict import predict_bytes, upload_limit
 
 user = auth.require("upload")
 st.title("Upload an image")
 st.caption("One digit, dark ink on light paper or light on dark, any size.")
-upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024),
+limit_mb = math.ceil(upload_limit() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
+upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=limit_mb,
                           type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])  # the widget states the limit
 if upload is None:
     st.stop()

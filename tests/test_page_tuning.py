@@ -30,8 +30,9 @@ def test_analyst_runs_a_study_and_trains_its_best_trial(open_app):
         shown = texts(at)
         assert "4 / 4" in shown  # trials done / planned
         best = studies.best(studies.by_name("page-knn").id, "maximize")
-        assert f"{best[1]:.4f}" in shown
+        assert f"{100 * best[1]:.2f}%" in shown  # accuracy, a share: written as every other share
         assert len(at.dataframe[-1].value) == 4  # the trials table
+        assert all(v == "" or v.endswith("%") for v in at.dataframe[-1].value["value"])  # shares, blank if none
         assert any(b.label == "Trials as CSV" for b in at.get("download_button"))
         assert at.selectbox(key="tune_promote_trial").value == best[0]
         next(b for b in at.button if b.label == "Train this").click()

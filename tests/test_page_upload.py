@@ -1,4 +1,5 @@
 """Upload page (AppTest): a good image gets a prediction and feedback; bad files get a message."""
+import pytest
 from conftest import texts
 from PIL import Image
 from test_images import _png
@@ -136,3 +137,16 @@ def test_one_upload_limit_stated_once(open_app):
     # the server cap is the Batch page's ceiling (ml/batch_limits.py); this widget and load_image refuse above 5 MB
     assert config["server"]["maxUploadSize"] >= limit_mb
     assert "MB" not in texts(at)  # and the page does not state it a second time
+
+
+def test_the_upload_limit_is_the_bytes_per_image_setting(open_app):
+    """One limit: an admin who changes "Bytes per image" in Settings changes Upload's too."""
+    from data import settings
+    from ml.errors import ImageError
+    from ml.predict import predict_bytes
+    settings.put("batch.bytes_per_image", str(12 * 1024 * 1024))
+    at = open_app("ana", "upload")
+    assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == 12
+    settings.put("batch.bytes_per_image", "2048")
+    with pytest.raises(ImageError, match="limit"):
+        predict_bytes(_png(font_digit(4)) + bytes(4096), filename="big.png", username="ana")
