@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,3 +34,51 @@ def copy_store(template: Path, folder: Path) -> Path:
     shutil.copy(template / "digitlab.duckdb", folder / "digitlab.duckdb")
     shutil.copytree(template / "models", folder / "models")
     return folder
+
+
+def title_of(path: Path) -> str | None:
+    """The literal start of a page's `st.title(...)` ("Welcome, " for an f-string), None if it has none."""
+    found = re.search(r"st\.title\(f?[\"']([^\"'{]*)", path.read_text(encoding="utf-8"))
+    return found.group(1) if found else None
+
+
+TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
+# Tables are drawn on a canvas (glide-data-grid): their cell text is not in the DOM, so every string
+# drawn on a canvas is recorded, and "None" among them is an empty cell shown as "None".
+RECORD_CANVAS_TEXT = """(() => {
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  window.__drawn = new Set();
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.__drawn.add(String(text));
+    return fillText.call(this, text, ...rest);
+  };
+})()"""
+
+
+def settle(page) -> None:
+    """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
+    cells and the charts their axes."""
+    page.wait_for_timeout(200)
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
+    for table in page.get_by_test_id("stDataFrame").all():
+        if table.is_visible():
+            table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)
+    for chart in page.get_by_test_id("stPlotlyChart").all():
+        if chart.is_visible():
+            chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
+    page.wait_for_timeout(200)
+
+
+def problems_on(page, where: str) -> list[str]:
+    """What a user should never see: an exception box, "None" in a table cell, a time of day on an axis
+    (the page needs RECORD_CANVAS_TEXT as an init script for the table cells)."""
+    found = []
+    for box in page.get_by_test_id("stException").all():
+        found.append(f"{where}: exception box: {box.inner_text()[:200]}")
+    drawn = page.evaluate("Array.from(window.__drawn || [])")
+    found += [f"{where}: a table cell shows None" for text in drawn if text.strip() == "None"]
+    cells = page.locator("[data-testid='stTable'] td").all_text_contents()
+    found += [f"{where}: a table cell shows None" for text in cells if text.strip() == "None"]
+    ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()
+    found += [f"{where}: axis tick {t!r} is a time of day" for t in ticks if TIME_OF_DAY.search(t)]
+    return found

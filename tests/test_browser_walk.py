@@ -12,9 +12,18 @@ import re
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app, stroke_a_one
+from browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RECORD_CANVAS_TEXT,
+    copy_store,
+    problems_on,
+    served_app,
+    settle,
+    stroke_a_one,
+    title_of,
+)
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
-from test_role_matrix import title_of
 
 from dashboard.navigation import allowed
 from data import db
@@ -23,21 +32,8 @@ from ml import artifacts
 pytestmark = pytest.mark.browser
 
 ROLES = {"admin": ("admin", ADMIN_PASSWORD), "ana": ("analyst", ANALYST_PASSWORD), "vic": ("viewer", VIEWER_PASSWORD)}
-TIME_OF_DAY = re.compile(r"\b\d{1,2}:\d{2}\b")
 SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
 INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could type it (issue 9)
-# Tables are drawn on a canvas (glide-data-grid): their cell text is not in the DOM, so every string
-# drawn on a canvas is recorded, and "None" among them is an empty cell shown as "None".
-RECORD_CANVAS_TEXT = """(() => {
-  const fillText = CanvasRenderingContext2D.prototype.fillText;
-  window.__drawn = new Set();
-  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
-    window.__drawn.add(String(text));
-    return fillText.call(this, text, ...rest);
-  };
-})()"""
-
-
 def _seed(folder: Path) -> None:
     """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
     from data import jobs, predictions
@@ -57,6 +53,7 @@ def _seed(folder: Path) -> None:
                 predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
         job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
         jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
+        _seed_study()
     finally:
         db.close()
         artifacts.clear_cache()
@@ -64,6 +61,24 @@ def _seed(folder: Path) -> None:
             os.environ.pop("DIGITLAB_DB", None)
         else:
             os.environ["DIGITLAB_DB"] = saved
+
+
+def _seed_study() -> None:
+    """A study with a complete, a pruned and a running trial: cells with no value, finish or duration."""
+    from datetime import datetime, timedelta
+
+    from data import studies
+    space = [{"name": "n_neighbors", "kind": "int", "low": 1, "high": 30, "log": False, "choices": []}]
+    settings = {"sampler": "tpe", "pruner": "median", "val_size": 0.2, "cv_folds": 0, "test_size": 0.2, "seed": 0}
+    study_id = studies.create(name="walked", family="knn", dataset="digits", objective="accuracy",
+                              direction="maximize", space=space, settings=settings, created_by="ana")
+    start = datetime.now() - timedelta(minutes=5)
+    studies.write_trials([
+        (study_id, 0, "COMPLETE", {"n_neighbors": 3}, 0.97, {}, None, start, start + timedelta(seconds=2), 2.0, "w", ""),
+        (study_id, 1, "PRUNED", {"n_neighbors": 9}, None, {0: 0.5}, 0, start, start + timedelta(seconds=1), 1.0, "w",
+         "pruned at step 0"),
+        (study_id, 2, "RUNNING", {"n_neighbors": 20}, None, {}, None, start, None, None, "w", "")])
+    studies.finish(study_id, "finished")
 
 
 @pytest.fixture(scope="module")
@@ -81,33 +96,6 @@ def chromium():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def _settle(page) -> None:
-    """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
-    cells and the charts their axes."""
-    page.wait_for_timeout(200)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
-    for table in page.get_by_test_id("stDataFrame").all():
-        if table.is_visible():
-            table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)
-    for chart in page.get_by_test_id("stPlotlyChart").all():
-        if chart.is_visible():
-            chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
-    page.wait_for_timeout(200)
-
-
-def _problems(page, where: str) -> list[str]:
-    found = []
-    for box in page.get_by_test_id("stException").all():
-        found.append(f"{where}: exception box: {box.inner_text()[:200]}")
-    drawn = page.evaluate("Array.from(window.__drawn || [])")
-    found += [f"{where}: a table cell shows None" for text in drawn if text.strip() == "None"]
-    cells = page.locator("[data-testid='stTable'] td").all_text_contents()
-    found += [f"{where}: a table cell shows None" for text in cells if text.strip() == "None"]
-    ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()
-    found += [f"{where}: axis tick {t!r} is a time of day" for t in ticks if TIME_OF_DAY.search(t)]
-    return found
 
 
 def _shot(page, name: str) -> None:
@@ -128,7 +116,7 @@ def _upload_one(page) -> None:
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         files=[{"name": "one.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
     page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
-    _settle(page)
+    settle(page)
 
 
 def _draw_one(page) -> None:
@@ -136,7 +124,7 @@ def _draw_one(page) -> None:
     stroke_a_one(page)
     page.mouse.up()
     page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
-    _settle(page)
+    settle(page)
 
 
 def _feedback_fits(page, where: str) -> list[str]:
@@ -168,7 +156,7 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
             expect(main.get_by_role("heading", level=1).first).to_contain_text((title_of(spec.path) or "").rstrip(),
                                                                                 timeout=30_000)
             expect(main.get_by_text("may not open")).to_have_count(0)
-            _settle(page)
+            settle(page)
             if title in ("Upload", "Draw"):
                 (_upload_one if title == "Upload" else _draw_one)(page)
                 if username != "vic":  # viewers give no feedback
@@ -181,13 +169,13 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
                     "e => [e.scrollWidth, e.clientWidth]")
                 if widths[0] > widths[1] + 1:
                     problems.append(f"{username}/History: the table is {widths[0]} px wide in {widths[1]} px")
-            problems += _problems(page, f"{username}/{title}")
+            problems += problems_on(page, f"{username}/{title}")
             _shot(page, f"{username}-{title}")
             if title == "Models" and username == "admin":  # the analyst sees the same tabs
                 for tab in page.get_by_role("tab").all():
                     tab.click()
-                    _settle(page)
-                    problems += _problems(page, f"{username}/Models/{tab.inner_text()}")
+                    settle(page)
+                    problems += problems_on(page, f"{username}/Models/{tab.inner_text()}")
                     _shot(page, f"{username}-Models-{tab.inner_text()}")
         assert not problems, "\n".join(problems)
     finally:

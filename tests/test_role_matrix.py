@@ -9,10 +9,10 @@ open Users. Ask an admin if you need it."), audited; that is what is asserted.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from browser import RECORD_CANVAS_TEXT, problems_on, settle, title_of
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, APP_PATH, VIEWER_PASSWORD
 
 from dashboard.navigation import PAGES
@@ -25,12 +25,6 @@ USERS = {"admin": ("admin", ADMIN_PASSWORD), "analyst": ("ana", ANALYST_PASSWORD
 ADMIN_ONLY = {"users", "audit", "jobs", "health", "manage_users", "delete_model", "cancel_any_job", "backup"}
 PAGE_KEYS = [p.key for p in PAGES]
 ACTIONS = [c for c in policy.CAPABILITIES if c not in PAGE_KEYS]
-
-
-def title_of(path: Path) -> str | None:
-    """The literal start of a page's `st.title(...)` ("Welcome, " for an f-string), None if it has none."""
-    found = re.search(r"st\.title\(f?[\"']([^\"'{]*)", path.read_text(encoding="utf-8"))
-    return found.group(1) if found else None
 
 
 def address(spec) -> str:
@@ -129,14 +123,17 @@ def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
     """One browser context per role, side by side: each signs in once, then page addresses are typed
     (each load a new session, signed in by the cookie) and checked. The pages a role may open are typed
     for the admin and the viewer by test_browser_walk (which checks each title too): here the analyst
-    types every address and the viewer those it is refused; an admin is refused none."""
+    types every address (each page given the walk's checks: no exception box, no "None" cell, no time
+    of day on an axis) and the viewer those it is refused; an admin is refused none."""
     from playwright.sync_api import expect
     url, chromium = served
     assert all("admin" in spec.roles for spec in PAGES)
     typed = {"analyst": list(PAGES), "viewer": [spec for spec in PAGES if "viewer" not in spec.roles]}
     assert typed["viewer"]
     contexts = {role: chromium.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
+    contexts["analyst"].add_init_script(RECORD_CANVAS_TEXT)  # the walk's checks, for the role it does not walk
     pages = {role: context.new_page() for role, context in contexts.items()}
+    problems: list[str] = []
     where = "sign-in"
     try:
         for role, page in pages.items():
@@ -154,6 +151,10 @@ def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
             for role, page in here.items():
                 where = f"{spec.key} as {role}"
                 _check(page, role, spec)
+                if role == "analyst":
+                    settle(page)
+                    problems += problems_on(page, where)
+        assert not problems, "\n".join(problems)
     except BaseException as exc:
         exc.add_note(f"at {where}")
         out = Path(__file__).resolve().parent / "artifacts"
