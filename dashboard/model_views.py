@@ -103,8 +103,8 @@ def _default_cell(matrix: list[list[int]]) -> tuple[int, int]:
 
 def _picked_cell(record: ModelRecord) -> tuple[int, int]:
     """The cell last clicked in this model's matrix (the chart's selection event), else the default."""
-    event = st.session_state.get(f"cm_chart_{record.id}")
-    points = event.selection.points if event is not None and event.selection else []
+    event = st.session_state.get(f"cm_chart_{record.id}") or {}  # read before the chart runs: as stored (a mapping)
+    points = (event.get("selection") or {}).get("points") or []
     if points:
         st.session_state[f"cm_cell_{record.id}"] = (int(points[0]["y"]), int(points[0]["x"]))
     return st.session_state.get(f"cm_cell_{record.id}") or _default_cell(record.metrics["confusion"])

@@ -180,3 +180,19 @@ def test_the_risk_coverage_curve_shows_the_threshold_in_use(open_app):
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Share of test images answered" in spec and f"threshold in use ({threshold:.2f})" in spec for spec in charts)
     assert any(f"Below {threshold:.0%} confidence" in c.value and "measured" in c.value for c in at.caption)
+
+
+def test_clicking_a_cell_of_the_confusion_matrix_opens_its_images(open_app):
+    """A click on the heatmap (plotly's selection event) picks the cell whose images are shown."""
+    from data import registry
+    model_id = registry.active_id()
+    at = open_app("ana", "models")
+    first = next(s.value for s in at.subheader if s.value.startswith("Test images:"))
+    picked = (3, 3) if "true 3, read as 3" not in first else (4, 4)
+    at.session_state[f"cm_chart_{model_id}"] = {"selection": {"points": [{"x": picked[1], "y": picked[0]}],
+                                                              "point_indices": [], "box": [], "lasso": []}}
+    at.run()
+    assert not at.exception
+    heading = next(s.value for s in at.subheader if s.value.startswith("Test images:"))
+    assert heading == f"Test images: true {picked[0]}, read as {picked[1]}"
+    assert [i for i in at.get("image") if i.proto.imgs]  # a diagonal cell: images read right
