@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps -e .
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q --no-deps -e .  # quiet: setuptools' editable-install notice reads like a failure
 	touch $@
 
 $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt

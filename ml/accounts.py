@@ -90,8 +90,8 @@ def require_manager(by: str, action: str) -> str:
     return policy.require(by, "manage_users", action=action)
 
 
-USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
-USERNAME_RULE = "Lowercase letters, digits, '.', '_' and '-' only (at most 64), e.g. ana.lopez"
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+USERNAME_RULE = "Lowercase letters, digits, '.', '_' and '-' only, starting with a letter or digit (at most 64), e.g. ana.lopez"
 
 
 def create_user(username: str, name: str, role: str, password: str, *, by: str,
