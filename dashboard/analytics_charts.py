@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import date_axis, share_axis
-from dashboard.text import chart_text
+from dashboard.text import chart_text, share
 
 SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3"}
 MARGIN = dict(l=10, r=10, t=50, b=10)
@@ -52,7 +52,7 @@ def accuracy_by_day(frame: pd.DataFrame) -> go.Figure:
 def accuracy_by_model(frame: pd.DataFrame) -> go.Figure:
     labels = [f"#{int(m)} {chart_text(f or 'deleted')}" for m, f in zip(frame["model_id"], frame["family"])]
     fig = go.Figure(go.Bar(x=labels, y=frame["accuracy"], customdata=frame["checked"], marker_color="#8da0cb",
-                           text=[f"{a:.0%}" for a in frame["accuracy"]], textposition="outside",
+                           text=[share(a) for a in frame["accuracy"]], textposition="outside",
                            hovertemplate="%{x}: %{y:.2%} right of %{customdata} checked<extra></extra>"))
     fig.update_layout(title="Accuracy from feedback per model version", xaxis_title="Model",
                       yaxis_title="Accuracy", height=320, margin=MARGIN, xaxis_type="category")

@@ -6,7 +6,7 @@ import math
 import plotly.graph_objects as go
 
 from dashboard.charts import date_axis, share_axis
-from dashboard.text import chart_text
+from dashboard.text import chart_text, share
 from ml import tiles
 
 
@@ -98,13 +98,13 @@ def risk_coverage_figure(points: list[dict], threshold: float) -> go.Figure:
     accuracy = [p["accuracy"] for p in points]
     fig = go.Figure(go.Scatter(x=coverage, y=accuracy, mode="lines", name="answered above a confidence",
                                customdata=[p["threshold"] for p in points],
-                               hovertemplate="answering %{x:.1%} (confidence ≥ %{customdata:.2f}): "
+                               hovertemplate="answering %{x:.1%} (confidence ≥ %{customdata:.2%}): "
                                              "%{y:.2%} right<extra></extra>"))
     kept = [p for p in points if p["threshold"] >= threshold]
     if kept:
         at = kept[-1]
         fig.add_trace(go.Scatter(x=[at["coverage"]], y=[at["accuracy"]], mode="markers", marker=dict(size=11),
-                                 name=f"threshold in use ({threshold:.2f})",
+                                 name=f"threshold in use ({share(threshold)})",
                                  hovertemplate="answered %{x:.1%}, %{y:.2%} right<extra></extra>"))
     fig.update_layout(title="Risk–coverage: accuracy of the answers given, by the share of inputs answered",
                       xaxis_title="Share of test images answered (the rest: not sure)",

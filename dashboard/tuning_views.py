@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import charts as axes
 from dashboard import failures
 from dashboard.text import blank_missing, share
 from data import jobs as job_rows
@@ -201,6 +202,8 @@ def history_chart(frame: pd.DataFrame, record: studies.StudyRecord) -> go.Figure
     fig = go.Figure([go.Scattergl(x=dots["number"], y=dots["value"], mode="markers", name="trial"),
                      go.Scatter(x=done["number"], y=best, mode="lines", name="best so far", line_shape="hv")])
     fig.update_layout(xaxis_title="trial", yaxis_title=record.objective, height=360, margin=dict(t=30, b=30))
+    if record.objective in SHARE_OBJECTIVES:  # a share: 0-100 % like every share axis
+        axes.share_axis(fig)
     return fig
 
 
@@ -248,6 +251,8 @@ def side_by_side(record: studies.StudyRecord) -> None:
         fig.add_trace(go.Scatter(x=done["number"], y=best, mode="lines", line_shape="hv",
                                  name=f"{other.name} ({other.objective})"))
     fig.update_layout(xaxis_title="trial", yaxis_title="best so far", height=360, margin=dict(t=30, b=30))
+    if {studies.get(i).objective for i in [record.id, *chosen]} <= SHARE_OBJECTIVES:
+        axes.share_axis(fig)
     st.plotly_chart(fig, width="stretch", key="tune_compare_chart")
     shown = table[table["id"].isin([record.id, *chosen])][["name", "family", "dataset", "objective", "status",
                                                             "complete", "pruned", "best"]]

@@ -65,6 +65,19 @@ def roc(curves: dict[str, dict]) -> bytes:
     return _png(fig)
 
 
+def _day_axis(ax, days) -> None:
+    """Whole days on the x axis, never a time of day, with half a day of room each side (one day of
+    data otherwise gets hour ticks)."""
+    import matplotlib.dates as mdates
+    days = pd.to_datetime(pd.Series(list(days)))
+    if days.empty:
+        return
+    first, last = days.min().normalize(), days.max().normalize()
+    ax.set_xlim(first - pd.Timedelta(hours=12), last + pd.Timedelta(hours=12))
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, ((last - first).days + 1) // 10 + 1)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+
+
 def per_day_by_source(frame: pd.DataFrame) -> bytes:
     """Stacked bars of predictions per day, one colour per source."""
     table = frame.pivot_table(index="day", columns="source", values="predictions", aggfunc="sum", fill_value=0)
@@ -76,6 +89,7 @@ def per_day_by_source(frame: pd.DataFrame) -> bytes:
                color=SOURCE_COLOURS.get(source, "#999999"))
         bottom += table[source].to_numpy()
     fig.legend(loc="outside upper right", ncols=len(table.columns), fontsize=7, frameon=False)
+    _day_axis(ax, days)
     fig.autofmt_xdate()
     _tidy(ax, "Predictions per day by source", "Day", "Predictions")
     return _png(fig)
@@ -85,6 +99,7 @@ def accuracy_by_day(frame: pd.DataFrame) -> bytes:
     fig, ax = _figure(7.0, 2.8)
     ax.plot(pd.to_datetime(frame["day"]), frame["accuracy"] * 100, marker="o", markersize=3, color="#3a5aa0")
     ax.set_ylim(0, 104)
+    _day_axis(ax, frame["day"])
     fig.autofmt_xdate()
     _tidy(ax, "Accuracy from feedback, by day of the prediction", "Day", "Accuracy (%)")
     return _png(fig)

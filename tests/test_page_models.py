@@ -178,7 +178,8 @@ def test_the_risk_coverage_curve_shows_the_threshold_in_use(open_app):
     at = open_app("ana", "models")
     assert not at.exception
     charts = [c.proto.spec for c in at.get("plotly_chart")]
-    assert any("Share of test images answered" in spec and f"threshold in use ({threshold:.2f})" in spec for spec in charts)
+    assert any("Share of test images answered" in spec and f"threshold in use ({100 * threshold:.2f}%)" in spec
+               for spec in charts)
     assert any(f"Below {threshold:.0%} confidence" in c.value and "measured" in c.value for c in at.caption)
 
 

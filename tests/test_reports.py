@@ -131,3 +131,22 @@ def test_the_usage_report_counts_each_users_images_and_is_for_admins(seeded_stor
     assert _inked(pages[0][1]) > 0.02 and _bluish(pages[0][1]) > 0.002  # the per-day bars
     with pytest.raises(PolicyError):
         reports.usage_report(date.today(), date.today(), None, "ana")
+
+
+def test_report_charts_label_whole_days_even_with_one_day_of_data(monkeypatch):
+    """The PDF's day charts: one day of data gets a date tick, never hours (as on the Analytics page)."""
+    import pandas as pd
+
+    from ml import reports_charts
+    labels: list[list[str]] = []
+    real = reports_charts._png
+
+    def keep(fig):
+        fig.canvas.draw()
+        labels.append([t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()])
+        return real(fig)
+    monkeypatch.setattr(reports_charts, "_png", keep)
+    day = pd.Timestamp("2026-11-04")
+    reports_charts.per_day_by_source(pd.DataFrame({"day": [day], "source": ["upload"], "predictions": [3]}))
+    reports_charts.accuracy_by_day(pd.DataFrame({"day": [day], "accuracy": [0.75]}))
+    assert labels == [["04 Nov 2026"], ["04 Nov 2026"]]
