@@ -146,6 +146,7 @@ def _store(predictor: Predictor, batch_id: int, chunk: list[Item], outcomes: lis
                 problem, reason = "unreadable", "no data"
             records.append((item.index, item.name, item.label, pid, problem, reason))
         batches.add_items(batch_id, records)
+    predictor.audit_stored(list(ids.values()))  # after the commit: an audit row is never rolled back
 
 
 def report(batch_id: int, labelled: bool) -> dict:

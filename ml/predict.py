@@ -69,12 +69,13 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
     None for a blank canvas: before the first stroke and after the bin it is a state, not an error,
     and whatever row the last drawing had is final."""
     predictor = predictor or Predictor(username, source="draw")
+    try:
+        prepared = predictor.prepare(canvas, original_png=original_png)
+    except BlankImageError:
+        return None  # a blank canvas (the bin, a cleared drawing) predicts nothing and costs no quota
     if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
         quotas.consume(username, 1, "draw")
-    try:
-        return predictor.draw(canvas, drawing_id=drawing_id, original_png=original_png)
-    except BlankImageError:
-        return None
+    return predictor.draw(canvas, drawing_id=drawing_id, prepared=prepared)
 
 
 def _prepared(predictor: Predictor, items: Iterable[tuple[str, bytes | None, str | None]], *, username: str,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from data import predictions, registry
+from data import audit, predictions, registry
 from ml import artifacts, policy
 from ml.conventions import ImageConvention
 from ml.errors import BlankImageError, NoActiveModelError
@@ -153,9 +153,19 @@ class Predictor:
     def record(self, results: Sequence[Prediction]) -> list[int]:
         """Store results (one INSERT for one, one DataFrame append for many); their ids in order."""
         rows = [self.row(r) for r in results]
-        if len(rows) == 1:
-            return [predictions.insert(rows[0])]
-        return predictions.append(rows)
+        ids = [predictions.insert(rows[0])] if len(rows) == 1 else predictions.append(rows)
+        self.audit_stored(ids)
+        return ids
+
+    def audit_stored(self, ids: Sequence[int]) -> None:
+        """Predictions are audited by reference: one row per call (a batch: per chunk) naming the
+        prediction rows and the model, not one per image. Never inside a transaction (audit.record)."""
+        if not ids:
+            return
+        first, last = int(min(ids)), int(max(ids))
+        target = f"prediction:{first}" if len(ids) == 1 else f"predictions:{first}-{last}"
+        audit.record(self.username, f"predict_{self.source}", "ok", f"{len(ids):,} prediction(s) by model {self.model.id}",
+                     target=target, details={"first": first, "last": last, "count": len(ids), "model": self.model.id})
 
     def predict(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
                 original_png: bytes | None = None, store: bool = True,
@@ -166,14 +176,17 @@ class Predictor:
         return with_ids([result], self.record([result]))[0] if store else result
 
     def draw(self, canvas: np.ndarray, *, drawing_id: int | None = None,
-             original_png: bytes | None = None) -> Prediction:
+             original_png: bytes | None = None, prepared: Prepared | None = None) -> Prediction:
         """A canvas after a stroke: the same row as the drawing's earlier strokes while the drawing
-        is in progress (`drawing_id`), a new row when it is final (feedback given) or new."""
-        result = self.classify([self.prepare(canvas, original_png=original_png)])[0]
+        is in progress (`drawing_id`), a new row when it is final (feedback given) or new.
+        `prepared`: the canvas already prepared by the caller (who checked it is not blank)."""
+        result = self.classify([prepared or self.prepare(canvas, original_png=original_png)])[0]
         row = self.row(result)
         if drawing_id is not None and predictions.revise(drawing_id, row):
-            return replace(result, prediction_id=drawing_id)
-        return replace(result, prediction_id=predictions.insert(row))
+            return replace(result, prediction_id=drawing_id)  # the same drawing: audited at its first stroke
+        prediction_id = predictions.insert(row)
+        self.audit_stored([prediction_id])
+        return replace(result, prediction_id=prediction_id)
 
 
 def with_ids(results: Sequence[Prediction], ids: Sequence[int]) -> list[Prediction]:

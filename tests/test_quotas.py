@@ -63,6 +63,20 @@ def test_over_the_quota_nothing_is_predicted_or_stored(small_quota):
                                       "LIMIT 1")[0]
 
 
+def test_a_blank_canvas_costs_no_quota_and_a_drawing_counts_once(small_quota):
+    import numpy as np
+
+    from ml.predict import predict_drawing
+    from ml.synthetic import pen_digit
+    blank = np.zeros((280, 280, 4), dtype=np.uint8)
+    blank[..., 3] = 255
+    assert predict_drawing(blank, username="ana") is None  # the bin, a cleared canvas
+    assert quotas.status("ana").used_today == 0 and _stored("ana") == 0
+    first = predict_drawing(pen_digit(3, rng=np.random.default_rng(0)), username="ana")
+    predict_drawing(pen_digit(3, rng=np.random.default_rng(1)), username="ana", drawing_id=first.prediction_id)
+    assert quotas.status("ana").used_today == 1 and _stored("ana") == 1  # two strokes, one drawing
+
+
 def test_a_batch_counts_each_image_and_is_refused_whole(small_quota):
     items = [(f"{d}.png", _png(font_digit(d)), None) for d in range(4)]  # 4 images, quota 3
     with pytest.raises(QuotaError, match="this needs 4"):
