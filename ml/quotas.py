@@ -156,7 +156,8 @@ def set_limits(username: str, *, daily: int | None, per_minute: int | None, by: 
                "per_minute": None if per_minute is None else settings_catalog.CATALOG["quota.per_minute"].parse(per_minute)}
     old = quotas.override(username)
     quotas.set_override(username, checked["daily"], checked["per_minute"], by)
-    audit.record(by, "set_quota", "ok", json.dumps({"user": username, "old": old._asdict(), "new": checked}))
+    audit.record(by, "set_quota", "ok", f"{username}: {old._asdict()} -> {checked}", target=username,
+                 details={"user": username, "old": old._asdict(), "new": checked})
     return limits(username)
 
 
@@ -169,8 +170,8 @@ def refill(username: str, *, by: str, now: datetime | None = None) -> int:
     with _LOCK:
         before, _ = quotas.day_used(username, now.date())
         quotas.refill(username, now.date())
-    audit.record(by, "refill_quota", "ok", json.dumps({"user": username, "day": str(now.date()), "old": before,
-                                                        "new": 0}))
+    audit.record(by, "refill_quota", "ok", f"{username}: {before} used on {now.date()} -> 0", target=username,
+                 details={"user": username, "day": str(now.date()), "old": before, "new": 0})
     return before
 
 

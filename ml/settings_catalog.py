@@ -8,7 +8,6 @@ listed here so the Settings page edits the very keys a batch reads.
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
@@ -105,11 +104,12 @@ def put(key: str, value: object, *, by: str) -> int | float:
     try:
         typed = setting.parse(value)
     except RequestError as exc:
-        audit.record(by, "change_setting", "error", f"{key}: {exc}")
+        audit.record(by, "change_setting", "error", f"{key}: {exc}", target=key)
         raise RequestError(str(exc), audited=True) from None
     old = get(key)
     if typed == old and settings.get(key) is not None:
         return typed
     settings.put(key, repr(typed))
-    audit.record(by, "change_setting", "ok", json.dumps({"key": key, "old": old, "new": typed}))
+    audit.record(by, "change_setting", "ok", f"{key}: {old} -> {typed}", target=key,
+                 details={"key": key, "old": old, "new": typed})
     return typed

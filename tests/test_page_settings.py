@@ -1,5 +1,7 @@
 """Settings page (AppTest): an admin edits a setting (stored, audited), sets a user's limits and
 refills their day; other roles are refused."""
+import json
+
 from conftest import texts
 
 from data import audit
@@ -15,7 +17,9 @@ def test_an_admin_changes_a_setting_and_it_is_stored_and_audited(open_app):
     assert not at.exception
     assert settings_catalog.get("quota.per_minute") == 30
     assert "Saved: quota.per_minute." in texts(at)
-    assert '"old": 60, "new": 30' in audit.page(action="change_setting").iloc[0].detail
+    row = audit.page(action="change_setting").iloc[0]
+    assert row.target == "quota.per_minute" and json.loads(row.details) == {"key": "quota.per_minute", "old": 60,
+                                                                            "new": 30}
 
 
 def test_an_admin_raises_a_users_quota_and_refills_their_day(open_app):

@@ -3,6 +3,7 @@ reset at midnight UTC, two sessions of one user together, the per-minute rate, t
 from __future__ import annotations
 
 import io
+import json
 import threading
 from datetime import datetime
 
@@ -145,6 +146,10 @@ def test_admins_raise_a_users_limit_or_refill_today_and_both_are_audited(small_q
     assert quotas.status("vic").used_today == 7 and quotas.limits("ana").daily == 3  # others keep the default
     actions = [a for (a,) in db.rows("SELECT action FROM audit_log WHERE username = 'admin' ORDER BY id")]
     assert "refill_quota" in actions and "set_quota" in actions
+    (target, details), = db.rows("SELECT target, details FROM audit_log WHERE action = 'set_quota'")
+    assert target == "vic" and json.loads(details)["new"] == {"daily": 10, "per_minute": None}  # old and new values
+    (target, details), = db.rows("SELECT target, details FROM audit_log WHERE action = 'refill_quota'")
+    assert target == "vic" and json.loads(details)["old"] == 3 and json.loads(details)["new"] == 0
     with pytest.raises(PolicyError):
         quotas.refill("vic", by="ana")
 

@@ -22,7 +22,8 @@ from ml.errors import PolicyError
 
 USERS = {"admin": ("admin", ADMIN_PASSWORD), "analyst": ("ana", ANALYST_PASSWORD), "viewer": ("vic", VIEWER_PASSWORD)}
 # Never granted beyond admins, whoever edits the table: a regression here hands a viewer the keys.
-ADMIN_ONLY = {"users", "audit", "jobs", "health", "manage_users", "delete_model", "cancel_any_job", "backup"}
+ADMIN_ONLY = {"users", "audit", "jobs", "health", "settings", "usage", "manage_users", "delete_model", "cancel_any_job",
+              "backup"}
 PAGE_KEYS = [p.key for p in PAGES]
 ACTIONS = [c for c in policy.CAPABILITIES if c not in PAGE_KEYS]
 

@@ -17,8 +17,8 @@ def test_a_setting_reads_its_default_until_an_admin_changes_it_and_the_change_is
     settings_catalog.put("quota.daily_predictions", "250", by="admin")
     assert settings_catalog.get("quota.daily_predictions") == 250
     row = audit.page(action="change_setting").iloc[0]
-    assert row.username == "admin" and json.loads(row.detail) == {"key": "quota.daily_predictions", "old": 1000,
-                                                                  "new": 250}
+    assert row.username == "admin" and row.target == "quota.daily_predictions"
+    assert json.loads(row.details) == {"key": "quota.daily_predictions", "old": 1000, "new": 250}
 
 
 @pytest.mark.parametrize("key, value, reason", [
