@@ -47,7 +47,8 @@ def upload_form(user: User) -> None:
     files = st.file_uploader("Images and zip files of images", type=UPLOAD_TYPES, accept_multiple_files=True,
                              key="batch_files", max_upload_size=max(1, limits.file_bytes // batch_limits.MB))
     st.caption(f"Up to {limits.files:,} files, {batch_limits.megabytes(limits.total_bytes)} in all, "
-               f"{limits.images:,} images per zip, {limits.pixels / 1e6:g} megapixels per image.")
+               f"{limits.images:,} images per batch (zips counted by their images), "
+               f"{limits.pixels / 1e6:g} megapixels per image.")
     labelled = st.toggle("Labelled: the real digit is the folder (0–9) or the end of the name (_7.png)",
                          key="batch_labelled", help="The batch then reports its accuracy and confusions.")
     if st.button("Start batch", key="batch_start", icon=":material/play_arrow:", disabled=not files, type="primary"):

@@ -23,6 +23,7 @@ from ml import batch_items, batch_limits, uploads
 from ml.batch_items import Item
 from ml.batch_prepare import Outcome, prepare_chunk
 from ml.batch_request import BatchRequest
+from ml.errors import RequestError
 from ml.predictor import Predictor, Prepared
 from ml.process_context import CleanSpawnContext
 
@@ -68,6 +69,9 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
     predictor = Predictor(request.requested_by, source="batch", model_id=request.model_id, chunk=CHUNK)
     done = batches.done_items(batch_id)
     total = batch_items.count(folder, request.files, limits)
+    if total > limits.images:  # each zip is held to it as it is read; the batch as a whole here, before any work
+        raise RequestError(f"This batch holds {total:,} images; at most {limits.images:,} are allowed per batch "
+                           "(Settings: images per batch). Split it into smaller batches.")
     _admit(request.requested_by, max(0, total - len(done)))
     count = len(done)
     ctx.progress("predicting", count / max(total, 1), _line(count, total), done=count, total=total)

@@ -204,3 +204,16 @@ def test_decoders_start_clean_even_when_main_is_the_app_script(seeded_store, tmp
     record = batch.run_cli([tmp_path / "a.zip"], user="ana")
     assert record.status == "succeeded", record.message
     assert record.result["predicted"] == 6
+
+
+def test_images_per_batch_holds_for_the_whole_batch_not_only_each_zip(seeded_store, tmp_path):
+    """Two zips of 20 images, each within a limit of 30: together 40, refused before anything is predicted."""
+    from ml import settings_catalog
+    labelled_zip(tmp_path / "a.zip", per_digit=2)
+    labelled_zip(tmp_path / "b.zip", per_digit=2)
+    settings_catalog.put("batch.images_per_batch", 30, by="admin")
+    record = batch.run_cli([tmp_path / "a.zip", tmp_path / "b.zip"], user="ana", labelled=True)
+    assert record.status == "failed"
+    assert "This batch holds 40 images; at most 30 are allowed per batch" in record.message
+    assert db.one("SELECT count(*) FROM predictions WHERE source = 'batch'")[0] == 0
+    assert batch.run_cli([tmp_path / "a.zip"], user="ana", labelled=True).status == "succeeded"
