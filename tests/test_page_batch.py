@@ -97,3 +97,34 @@ def test_an_interrupted_batch_is_resumed_from_the_page(fresh_runner, open_app, t
     assert db.one("SELECT count(*) FROM predictions WHERE job_id = ?", [first]) == (12,)
     at.run()
     assert "was interrupted" not in texts(at)  # its files are gone with the finished resume: nothing to resume
+
+
+def test_a_picked_result_shows_its_probabilities_and_takes_feedback(open_app, tmp_path):
+    """The review path: pick an item, see all ten probabilities, say it is right or correct it;
+    "Only not sure" narrows the list to the flagged answers."""
+    from data import predictions
+    labelled_zip(tmp_path / "l.zip", per_digit=1)
+    batch.run_cli([tmp_path / "l.zip"], user="ana", labelled=True)
+    at = open_app("ana", "batch")
+    results = _frame(at, "batch_results")
+    at.session_state["batch_results"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    pid = int(results["prediction_id"].iloc[0])
+    assert any(f"batch_proba_{pid}" in (c.proto.id or "") for c in at.get("plotly_chart"))  # the ten bars
+    at.button(key=f"batch_ok_{pid}").click().run()
+    assert not at.exception
+    assert db.one("SELECT true_digit, is_correct FROM feedback WHERE prediction_id = ?", [pid]) == (
+        int(results["digit"].iloc[0]), True)
+    at.session_state["batch_results"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    other = int(results["prediction_id"].iloc[1])
+    wrong = (int(results["digit"].iloc[1]) + 1) % 10
+    at.selectbox(key=f"batch_digit_{other}").set_value(wrong).run()
+    at.button(key=f"batch_fix_{other}").click().run()
+    assert db.one("SELECT true_digit, is_correct FROM feedback WHERE prediction_id = ?", [other]) == (wrong, False)
+    flagged = db.one("SELECT count(*) FROM predictions WHERE source = 'batch' AND needs_review")[0]
+    at.toggle(key="batch_unsure").set_value(True).run()
+    shown = [d for d in at.dataframe if d.proto.id and "batch_results" in d.proto.id]
+    assert (len(shown[0].value) if shown else 0) == flagged
+    assert predictions.get(pid) is not None
