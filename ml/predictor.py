@@ -99,7 +99,7 @@ class Predictor:
     def __init__(self, username: str, *, source: str, model_id: int | None = None, chunk: int = CHUNK) -> None:
         if source not in predictions.SOURCES:
             raise ValueError(f"source must be one of {predictions.SOURCES}")
-        policy.require(username, "predict", action=f"predict_{source}")
+        self.role = policy.require(username, "predict", action=f"predict_{source}")  # kept for its audit rows
         self.username, self.source, self.chunk = username, source, max(1, int(chunk))
         self.model = resolve_model(model_id)
         self.convention = ImageConvention.from_dict(self.model.convention)
@@ -165,7 +165,8 @@ class Predictor:
         first, last = int(min(ids)), int(max(ids))
         target = f"prediction:{first}" if len(ids) == 1 else f"predictions:{first}-{last}"
         audit.record(self.username, f"predict_{self.source}", "ok", f"{len(ids):,} prediction(s) by model {self.model.id}",
-                     target=target, details={"first": first, "last": last, "count": len(ids), "model": self.model.id})
+                     target=target, details={"first": first, "last": last, "count": len(ids), "model": self.model.id},
+                     role=self.role)
 
     def predict(self, item: bytes | Image.Image | np.ndarray, *, filename: str | None = None,
                 original_png: bytes | None = None, store: bool = True,
