@@ -59,7 +59,8 @@ def batch_job(request: BatchRequest, ctx) -> dict:
         raise
     uploads.remove(request.folder)
     audit.record(request.requested_by, "batch", "ok" if not result["errors"] else "error",
-                 f"batch {batch_id}: {result['predicted']:,} predicted, {result['errors']:,} errors")
+                 f"batch {batch_id}: {result['predicted']:,} predicted, {result['errors']:,} errors",
+                 target=f"job:{batch_id}")
     return result
 
 

@@ -66,7 +66,8 @@ def export(name: str, query: Query, fmt: str, username: str) -> Export:
         if fmt == "xlsx":
             rows = store.count(query)
             if rows > store.EXCEL_MAX_ROWS:
-                audit.record(username, "export", "error", json.dumps({"table": name, "format": fmt, "rows": rows}))
+                audit.record(username, "export", "error", json.dumps({"table": name, "format": fmt, "rows": rows}),
+                             target=name)
                 raise RequestError(f"{rows:,} rows do not fit in one Excel sheet (at most {store.EXCEL_MAX_ROWS:,}): "
                                    "narrow the filters or choose CSV or Parquet.", audited=True)
             _excel_ready(store.frame(query, store.EXCEL_MAX_ROWS)).to_excel(path, index=False, sheet_name=name[:31] or "export")
@@ -77,7 +78,7 @@ def export(name: str, query: Query, fmt: str, username: str) -> Export:
     if rows is None:
         rows = store.count(query)
     seconds = time.perf_counter() - started
-    audit.record(username, "export", "ok", json.dumps({"table": name, "format": fmt, "rows": rows,
-                                                        "bytes": len(data), "seconds": round(seconds, 3)}))
+    facts = {"table": name, "format": fmt, "rows": rows, "bytes": len(data), "seconds": round(seconds, 3)}
+    audit.record(username, "export", "ok", json.dumps(facts), target=name, details=facts)
     log.info("export %s as %s: %d rows in %.2f s", name, fmt, rows, seconds)
     return Export(data=data, file_name=file_name, mime=FORMATS[fmt], rows=rows)

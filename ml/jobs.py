@@ -71,13 +71,13 @@ def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
         return
     if record.cancel_requested:
         jobs.finish(job_id, "cancelled", "Cancelled before it started.")
-        audit.record(user, action, "ok", f"job {job_id} cancelled before start")
+        audit.record(user, action, "ok", f"job {job_id} cancelled before start", target=f"job:{job_id}")
         return
     try:
         result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
     except JobCancelled:
         jobs.finish(job_id, "cancelled", "Cancelled.")
-        audit.record(user, action, "ok", f"job {job_id} cancelled")
+        audit.record(user, action, "ok", f"job {job_id} cancelled", target=f"job:{job_id}")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the job
         if isinstance(exc, (DigitLabError, ValueError)):  # the person can fix it: the sentence says it all
             log.info("job %s (%s) refused: %s", job_id, record.kind, exc)
@@ -86,10 +86,10 @@ def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
             log.exception("job %s (%s) failed", job_id, record.kind)
             message = f"{type(exc).__name__}: {exc}"
         jobs.finish(job_id, "failed", message)
-        audit.record(user, action, "error", f"job {job_id}: {message}")
+        audit.record(user, action, "error", f"job {job_id}: {message}", target=f"job:{job_id}")
     else:
         jobs.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
-        audit.record(user, action, "ok", f"job {job_id} succeeded")
+        audit.record(user, action, "ok", f"job {job_id} succeeded", target=f"job:{job_id}")
 
 
 def _kind_of(request: JobRequest, kinds: dict[str, JobKind]) -> JobKind:
@@ -142,7 +142,8 @@ class JobRunner:
             raise RequestError(f"No worker runs the {kind.lane} lane in this process.")
         with quotas.job_slot(request.user, kind.name):  # the concurrent-job limit, checked and taken as one step
             job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
-        audit.record(request.user, f"job_{kind.name}", "ok", f"job {job_id} queued: {request.title}")
+        audit.record(request.user, f"job_{kind.name}", "ok", f"job {job_id} queued: {request.title}",
+                     target=f"job:{job_id}")
         self._wake[kind.lane].set()
         return job_id
 
@@ -156,7 +157,7 @@ class JobRunner:
         if record.finished:
             raise RequestError(f"Job {job_id} has already ended ({record.status}), so there is nothing to cancel.")
         jobs.request_cancel(job_id)
-        audit.record(by, "cancel_job", "ok", f"job {job_id}")
+        audit.record(by, "cancel_job", "ok", f"job {job_id}", target=f"job:{job_id}")
 
     def wait(self, job_id: int, timeout: float = 60.0) -> jobs.JobRecord:
         deadline = time.monotonic() + timeout

@@ -127,7 +127,8 @@ def record_feedback(prediction_id: int, *, username: str, true_digit: int) -> bo
     predictions.add_feedback(prediction_id, username, int(true_digit), correct)
     verdict = "correct" if correct else f"was {true_digit}"
     audit.record(username, "feedback", "ok", f"prediction {prediction_id}: {verdict}"
-                 + (f" (changed from {earlier})" if earlier is not None else ""))
+                 + (f" (changed from {earlier})" if earlier is not None else ""), target=f"prediction:{prediction_id}",
+                 details={"old": earlier, "new": int(true_digit)})
     return correct
 
 
@@ -138,5 +139,6 @@ def withdraw_feedback(prediction_id: int, *, username: str) -> int:
     earlier = predictions.withdraw_feedback(prediction_id, username)
     if earlier is None:
         raise RequestError(f"You gave no feedback on prediction {prediction_id}, so there is nothing to withdraw.")
-    audit.record(username, "withdraw_feedback", "ok", f"prediction {prediction_id}: had said {earlier}")
+    audit.record(username, "withdraw_feedback", "ok", f"prediction {prediction_id}: had said {earlier}",
+                 target=f"prediction:{prediction_id}", details={"old": earlier, "new": None})
     return earlier

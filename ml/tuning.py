@@ -166,7 +166,8 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
     past = len(study.trials)
     studies.start(record.id, job_id, request.n_trials)
     audit.record(request.user, "tune_study", "ok", f"study {record.name} started: {request.n_trials} trials "
-                                                   f"({past} before), sampler {settings['sampler']}")
+                                                   f"({past} before), sampler {settings['sampler']}",
+                 target=f"study:{record.name}")
     stop = threading.Event()
     started = time.monotonic()
 
@@ -220,17 +221,20 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
     except BaseException as exc:
         trial_log.flush()
         studies.finish(record.id, "failed", f"{type(exc).__name__}: {exc}")
-        audit.record(request.user, "tune_study", "error", f"study {record.name} failed: {exc}")
+        audit.record(request.user, "tune_study", "error", f"study {record.name} failed: {exc}",
+                     target=f"study:{record.name}")
         raise
     trial_log.flush()
     summary = result_of(studies.get(record.id), seconds=time.monotonic() - started)
     if stop.is_set():
         studies.finish(record.id, "stopped", "Stopped; resume it to add trials.")
-        audit.record(request.user, "tune_study", "ok", f"study {record.name} stopped after {summary['trials']} trials")
+        audit.record(request.user, "tune_study", "ok", f"study {record.name} stopped after {summary['trials']} trials",
+                     target=f"study:{record.name}")
         from ml.jobs import JobCancelled
         raise JobCancelled()
     studies.finish(record.id, "finished", summary["message"])
-    audit.record(request.user, "tune_study", "ok", f"study {record.name} finished: {summary['message']}")
+    audit.record(request.user, "tune_study", "ok", f"study {record.name} finished: {summary['message']}",
+                 target=f"study:{record.name}")
     return summary
 
 

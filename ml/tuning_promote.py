@@ -24,7 +24,8 @@ def promote(request: PromoteRequest, *, progress=None) -> dict[str, Any]:
                                   seed=record.settings["seed"], test_size=record.settings["test_size"],
                                   activate=request.activate, progress=progress or quiet)
     studies.link_model(model_id, record.id, trial.number, request.user)
-    audit.record(request.user, "promote_trial", "ok", f"study {record.name} trial {trial.number} -> model {model_id}")
+    audit.record(request.user, "promote_trial", "ok", f"study {record.name} trial {trial.number} -> model {model_id}",
+                 target=f"model:{model_id}", details={"study": record.name, "trial": trial.number, "model": model_id})
     accuracy = registry.get(model_id).metrics["accuracy"]
     return {"model_id": model_id, "study_id": record.id, "trial": trial.number, "accuracy": accuracy,
             "message": f"Model {model_id} trained from trial {trial.number} of {record.name}: "

@@ -82,7 +82,8 @@ def test_progress_is_stored_while_running_and_the_result_at_the_end(runner):
     done = runner.wait(job_id)
     assert (done.status, done.progress, done.message) == ("succeeded", 1.0, "made 3")
     assert done.result == {"message": "made 3", "n": 3}
-    assert audit.page(username="ana", action="job_work")["outcome"].tolist() == ["ok", "ok"]
+    rows = audit.page(username="ana", action="job_work")
+    assert rows["outcome"].tolist() == ["ok", "ok"] and rows["target"].tolist() == [f"job:{job_id}"] * 2  # queued, done
 
 
 def test_a_failure_is_a_clear_message_and_an_audit_row(runner):

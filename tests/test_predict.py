@@ -249,3 +249,16 @@ def test_predictions_are_audited_by_reference_one_row_per_call(seeded_store):
     rows = audit.page(username="ana", action="predict_cli")
     ids = sorted(p.prediction_id for p in many)
     assert sorted(rows["target"]) == sorted([f"predictions:{ids[0]}-{ids[2]}", f"predictions:{ids[3]}-{ids[4]}"])
+
+
+def test_feedback_rows_name_their_prediction_and_the_old_and_new_digit(seeded_store):
+    from ml.predict import record_feedback, withdraw_feedback
+    result = predict_image(drawing(1), username="ana", source="draw")
+    record_feedback(result.prediction_id, username="ana", true_digit=7)
+    record_feedback(result.prediction_id, username="ana", true_digit=1)  # changed
+    withdraw_feedback(result.prediction_id, username="ana")
+    rows = audit.page(username="ana", text="prediction", limit=10)
+    rows = rows[rows["action"].isin(["feedback", "withdraw_feedback"])].iloc[::-1]  # oldest first
+    assert rows["target"].tolist() == [f"prediction:{result.prediction_id}"] * 3
+    assert [json.loads(d) for d in rows["details"]] == [{"old": None, "new": 7}, {"old": 7, "new": 1},
+                                                         {"old": 1, "new": None}]
