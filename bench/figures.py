@@ -57,6 +57,23 @@ def predict_path(ctx: Context) -> Measured:
                                         f"floor = bare predict_proba on a prepared vector")
 
 
+@figure("predict: one canvas drawing recognised (canonical form + model)", unit="ms", target=10.0, group="predict")
+def recognise_drawing(ctx: Context) -> Measured:
+    """What issue 8 bounds at 10 ms: from the canvas to the answer (decode, canonical form, the gated
+    model), without the quota, the stored row and its audit row the whole path above adds."""
+    from ml.predictor import Predictor
+    canvas = pen_digit(3, rng=np.random.default_rng(0))
+    predictor = Predictor("bench", source="draw")
+    vector = preprocess(canvas, predictor.convention).reshape(1, -1)
+    n = ctx.repeats(300, 60)
+    whole, floor = [], []
+    for _ in range(5):
+        whole += timed(n // 5, lambda: predictor.classify([predictor.prepare(canvas, keep_image=False)]))
+        floor += timed(n // 5, lambda: predictor.model.estimator.predict_proba(vector))
+    return Measured(whole, floor, note="floor = bare predict_proba on a prepared vector; the same model as the "
+                                       "predict path above")
+
+
 @figure("store: newest predictions of a user", unit="ms", target=100.0, group="store")
 def newest_of_user(ctx: Context) -> Measured:
     return _query_vs_bare(ctx, lambda: predictions.page(username="user007", limit=50),

@@ -16,7 +16,8 @@ from dashboard.navigation import PAGES
 from ml.families import FAMILIES
 
 EXPECTED = [
-    "predict path: canvas → row committed", "concurrency: 16 threads predicting",
+    "predict path: canvas → row committed", "predict: one canvas drawing recognised (canonical form + model)",
+    "concurrency: 16 threads predicting",
     "store: newest predictions of a user", "store: predictions per day (90 days)",
     "audit: filtered page with its total (Audit page)", "audit: page of denied rows with text in details",
     "audit: one row written (hash chain)", "audit: verify the whole chain",
@@ -30,7 +31,8 @@ EXPECTED = [
     "tuning: 200-trial study, DuckDB vs in-memory",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
-WITH_FLOOR = {"predict path: canvas → row committed", "concurrency: 16 threads predicting",
+WITH_FLOOR = {"predict path: canvas → row committed", "predict: one canvas drawing recognised (canonical form + model)",
+              "concurrency: 16 threads predicting",
               "store: newest predictions of a user", "store: CSV export of all predictions",
               "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked"}
 
