@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ml import svm_fast
 from ml.confidence import not_sure_threshold
 
 
@@ -69,6 +70,8 @@ class HoldoutTemperature(ClassifierMixin, BaseEstimator):
 
     def _scores(self, X) -> np.ndarray:
         if getattr(self.estimator_, "decision_function_shape", None) == "ovo":
+            if svm_fast.supports(self.estimator_) and len(self.classes_) > 2:
+                return ovo_min_margin(svm_fast.ovo_decision(self.estimator_, X), len(self.classes_))
             return ovo_min_margin(np.asarray(self.estimator_.decision_function(X), dtype=float), len(self.classes_))
         if hasattr(self.estimator_, "decision_function"):
             return np.asarray(self.estimator_.decision_function(X), dtype=float)

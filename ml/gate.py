@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
+from ml import svm_fast
 from ml.canonical import canonical
 from ml.errors import BlankImageError
 from ml.hog import HOGFeatures
@@ -65,7 +66,12 @@ class DigitGate(ClassifierMixin, BaseEstimator):
     def digit_weight(self, X) -> np.ndarray:
         """1 where the gate reads a digit, falling to 0 at `margin` on the "not a digit" side."""
         check_is_fitted(self)
-        decision = self.gate_.decision_function(np.asarray(X, dtype=np.float64))
+        X = np.asarray(X, dtype=np.float64)
+        svc = self.gate_.steps[-1][1]
+        if svm_fast.supports(svc):  # the same values as decision_function, in a fraction of the time
+            decision = svm_fast.binary_decision(svc, self.gate_[:-1].transform(X))
+        else:
+            decision = self.gate_.decision_function(X)
         return np.clip(1.0 + decision / self.margin, 0.0, 1.0)
 
     def predict_proba(self, X) -> np.ndarray:

@@ -1,0 +1,46 @@
+"""The fast RBF-SVC decision values equal scikit-learn's, so no answer or confidence changes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.svm import SVC
+
+from ml import svm_fast
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def test_one_vs_one_decision_values_equal_scikit_learns(digits):
+    X, y = digits
+    svc = SVC(C=10.0, gamma=0.05, decision_function_shape="ovo").fit(X[:900], y[:900])
+    assert svm_fast.supports(svc)
+    np.testing.assert_allclose(svm_fast.ovo_decision(svc, X[900:]), svc.decision_function(X[900:]), atol=1e-9)
+    np.testing.assert_allclose(svm_fast.ovo_decision(svc, X[900:901]), svc.decision_function(X[900:901]), atol=1e-9)
+
+
+def test_two_class_decision_values_equal_scikit_learns(digits):
+    X, y = digits
+    svc = SVC(C=10.0, gamma=0.05, class_weight="balanced").fit(X[:900], (y[:900] > 4).astype(int))
+    np.testing.assert_allclose(svm_fast.binary_decision(svc, X[900:]), svc.decision_function(X[900:]), atol=1e-9)
+    assert not svm_fast.supports(SVC(kernel="linear").fit(X[:100], y[:100] > 4))
+
+
+def test_the_default_model_answers_as_with_scikit_learns_own_decision(template_store, monkeypatch):
+    """The session's default (gated hog_svc): the same probabilities through either path."""
+    import joblib
+
+    from ml import handwriting
+    from ml.canonical import canonical
+    (artifact,) = (template_store / "models").glob("model-*.joblib")
+    model = joblib.load(artifact)["estimator"]
+    _, held = handwriting.mnist_split()
+    inks, _ = handwriting.mnist_ink(held[::20])
+    X = np.stack([canonical(ink).ravel() for ink in inks])
+    fast = model.predict_proba(X)
+    monkeypatch.setattr(svm_fast, "supports", lambda svc: False)
+    np.testing.assert_allclose(fast, model.predict_proba(X), atol=1e-9)
