@@ -47,7 +47,7 @@ def probability_bars(probabilities: Sequence[float], predicted: int, also: int |
 
 def model_input_heatmap(model_input: np.ndarray, max_value: float) -> go.Figure:
     fig = px.imshow(model_input, color_continuous_scale="gray_r", zmin=0, zmax=max_value,
-                    labels=dict(color="ink"), title=f"What the model saw ({model_input.shape[0]}×{model_input.shape[1]})")
+                    labels=dict(color="ink"), title=f"Model input ({model_input.shape[0]}×{model_input.shape[1]})")
     fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), coloraxis_showscale=False)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False)

@@ -58,11 +58,11 @@ def given_feedback(prediction_id: int, predicted: int, user: User) -> bool:
     if given is None or st.session_state.get(f"feedback_edit_{prediction_id}"):
         return False
     st.success(feedback_said(given, predicted))
-    cols = st.columns([1, 1, 3])
-    if cols[0].button("Change", key=f"fb_change_{prediction_id}", icon=":material/edit:"):
+    cols = st.container(horizontal=True)  # buttons as wide as their labels (fixed columns cut them to "Cha…")
+    if cols.button("Change", key=f"fb_change_{prediction_id}", icon=":material/edit:"):
         st.session_state[f"feedback_edit_{prediction_id}"] = True
         st.rerun()
-    if cols[1].button("Withdraw", key=f"fb_withdraw_{prediction_id}", icon=":material/undo:",
+    if cols.button("Withdraw", key=f"fb_withdraw_{prediction_id}", icon=":material/undo:",
                       help="Take your answer back: the image leaves the training data."):
         with failures.boundary("withdraw_feedback", user.username):
             withdraw_feedback(prediction_id, username=user.username)
