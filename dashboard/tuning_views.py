@@ -187,7 +187,9 @@ def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
             shown = shown[params[column].between(lo, hi)]
     shown = shown.rename(columns={"last_step": "pruned at step / last step"})
     # pruned, failed and running trials have no value, finish or duration yet: blank cells, not "None"
-    shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v))})
+    when = lambda v: f"{pd.Timestamp(v):%Y-%m-%d %H:%M:%S}"  # noqa: E731 - as a datetime column shows it
+    shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v)),
+                                  "started_at": when, "finished_at": when})
     st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button("Trials as CSV", frame.to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
                        key="tune_csv")
@@ -243,15 +245,17 @@ def side_by_side(record: studies.StudyRecord) -> None:
     if not chosen:
         return
     fig = go.Figure()
+    objectives = set()
     for study_id in [record.id, *chosen]:
         other = studies.get(study_id)
+        objectives.add(other.objective)
         frame = studies.trials_frame(study_id)
         done = frame[frame["state"] == "COMPLETE"].sort_values("number")
         best = done["value"].cummax() if other.direction == "maximize" else done["value"].cummin()
         fig.add_trace(go.Scatter(x=done["number"], y=best, mode="lines", line_shape="hv",
                                  name=f"{other.name} ({other.objective})"))
     fig.update_layout(xaxis_title="trial", yaxis_title="best so far", height=360, margin=dict(t=30, b=30))
-    if {studies.get(i).objective for i in [record.id, *chosen]} <= SHARE_OBJECTIVES:
+    if objectives <= SHARE_OBJECTIVES:
         axes.share_axis(fig)
     st.plotly_chart(fig, width="stretch", key="tune_compare_chart")
     shown = table[table["id"].isin([record.id, *chosen])][["name", "family", "dataset", "objective", "status",

@@ -67,6 +67,11 @@ def value(setting: Setting) -> int:
     return max(setting.low, min(setting.high, number))
 
 
+def image_bytes() -> int:
+    """Bytes one image may have, uploaded alone (the Upload page) or inside a batch."""
+    return value(BYTES_PER_IMAGE)
+
+
 def current() -> BatchLimits:
     """The limits in force now (read once per batch: a change applies to the next batch)."""
     return BatchLimits(*(value(s) for s in SETTINGS))

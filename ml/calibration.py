@@ -70,11 +70,9 @@ class HoldoutTemperature(ClassifierMixin, BaseEstimator):
 
     def _scores(self, X) -> np.ndarray:
         if getattr(self.estimator_, "decision_function_shape", None) == "ovo":
-            if svm_fast.supports(self.estimator_) and len(self.classes_) > 2:
-                return ovo_min_margin(svm_fast.ovo_decision(self.estimator_, X), len(self.classes_))
-            return ovo_min_margin(np.asarray(self.estimator_.decision_function(X), dtype=float), len(self.classes_))
+            return ovo_min_margin(svm_fast.decision_function(self.estimator_, X), len(self.classes_))
         if hasattr(self.estimator_, "decision_function"):
-            return np.asarray(self.estimator_.decision_function(X), dtype=float)
+            return svm_fast.decision_function(self.estimator_, X)
         return np.log(np.clip(self.estimator_.predict_proba(X), 1e-12, 1.0))
 
     def predict_proba(self, X) -> np.ndarray:

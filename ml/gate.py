@@ -63,21 +63,33 @@ class DigitGate(ClassifierMixin, BaseEstimator):
         inner = self.estimator_.steps[-1][1] if isinstance(self.estimator_, Pipeline) else self.estimator_
         return getattr(inner, "confidence_threshold_", None)
 
+    def _weight(self, features: np.ndarray) -> np.ndarray:
+        decision = svm_fast.decision_function(self.gate_.steps[-1][1], features)
+        return np.clip(1.0 + decision / self.margin, 0.0, 1.0)
+
     def digit_weight(self, X) -> np.ndarray:
         """1 where the gate reads a digit, falling to 0 at `margin` on the "not a digit" side."""
         check_is_fitted(self)
-        X = np.asarray(X, dtype=np.float64)
-        svc = self.gate_.steps[-1][1]
-        if svm_fast.supports(svc):  # the same values as decision_function, in a fraction of the time
-            decision = svm_fast.binary_decision(svc, self.gate_[:-1].transform(X))
-        else:
-            decision = self.gate_.decision_function(X)
-        return np.clip(1.0 + decision / self.margin, 0.0, 1.0)
+        return self._weight(self.gate_[:-1].transform(np.asarray(X, dtype=np.float64)))
+
+    def _shares_features(self) -> bool:
+        """Whether the classifier starts with the gate's own HOG step: then one transform serves both."""
+        inner = self.estimator_
+        if not (isinstance(inner, Pipeline) and len(inner.steps) > 1 and isinstance(inner[0], HOGFeatures)):
+            return False
+        mine, theirs = self.gate_[0], inner[0]  # same parameters and the same fitted side and scale
+        return (mine.get_params() == theirs.get_params()
+                and (mine.side_, mine.scale_) == (theirs.side_, theirs.scale_))
 
     def predict_proba(self, X) -> np.ndarray:
-        proba = self.estimator_.predict_proba(X)
-        weight = self.digit_weight(X)[:, None]
-        return weight * proba + (1.0 - weight) / proba.shape[1]
+        check_is_fitted(self)
+        X = np.asarray(X, dtype=np.float64)
+        if self._shares_features():  # the HOG features once per image, not once per model
+            features = self.estimator_[0].transform(X)
+            proba, weight = self.estimator_[1:].predict_proba(features), self._weight(features)
+        else:
+            proba, weight = self.estimator_.predict_proba(X), self.digit_weight(X)
+        return weight[:, None] * proba + (1.0 - weight[:, None]) / proba.shape[1]
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.estimator_.predict_proba(X), axis=1)]

@@ -17,8 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
-from ml import canonical as canonical_module
-from ml.canonical import canonical
+from ml.canonical import LOW_RES_ZOOM, canonical
 from ml.conventions import CANON_28
 from ml.datasets import Dataset, load_embedded, split
 from ml.errors import BlankImageError
@@ -184,7 +183,7 @@ def training_ink(seed: int = 0, *, mnist_copies: int = 2, embedded_copies: int =
             for _ in range(copies):
                 source = with_flag(img, rng) if label == 1 and rng.random() < 0.5 else img
                 copy = distort(source, rng)
-                images.append(reduce_to(copy, canonical_module.LOW_RES_ZOOM) if low_res else copy)
+                images.append(reduce_to(copy, LOW_RES_ZOOM) if low_res else copy)
                 labels.append(int(label))
     for font in TRAIN_FONTS:
         for digit in range(10):

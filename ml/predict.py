@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from data import audit, predictions
-from ml import policy, quotas
+from ml import batch_limits, policy, quotas
 from ml.errors import BlankImageError, ImageError, RequestError
 from ml.predictor import (
     NOT_SURE_BELOW,
@@ -31,7 +31,7 @@ from ml.predictor import (
 log = logging.getLogger(__name__)
 
 __all__ = ["NOT_SURE_BELOW", "Prediction", "Predictor", "confidence_threshold", "predict_bytes", "predict_drawing",
-           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities", "upload_limit",
+           "predict_image", "predict_many", "record_feedback", "resolve_model", "ten_probabilities",
            "withdraw_feedback"]
 
 
@@ -44,12 +44,6 @@ def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str
     return predictor.predict(image, filename=filename, original_png=original_png, store=store)
 
 
-def upload_limit() -> int:
-    """Bytes one uploaded image may have: Settings' "Bytes per image" (ml.batch_limits), for Upload and Batch."""
-    from ml import batch_limits
-    return batch_limits.value(batch_limits.BYTES_PER_IMAGE)
-
-
 def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "upload",
                   model_id: int | None = None) -> Prediction:
     """Decode an untrusted file once and classify it; the result carries the PNG thumbnail that is
@@ -58,7 +52,7 @@ def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "u
     predictor = Predictor(username, source=source, model_id=model_id)
     quotas.consume(username, 1, source)
     try:
-        return predictor.predict(data, filename=filename, max_bytes=upload_limit())
+        return predictor.predict(data, filename=filename, max_bytes=batch_limits.image_bytes())
     except ImageError as exc:
         raise type(exc)(f"Could not read {filename}: {exc}") from None
 
@@ -75,7 +69,7 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
         return None  # a blank canvas (the bin, a cleared drawing) predicts nothing and costs no quota
     if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
         quotas.consume(username, 1, "draw")
-    return predictor.draw(canvas, drawing_id=drawing_id, prepared=prepared)
+    return predictor.draw(prepared, drawing_id=drawing_id)
 
 
 def _prepared(predictor: Predictor, items: Iterable[tuple[str, bytes | None, str | None]], *, username: str,

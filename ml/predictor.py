@@ -176,12 +176,11 @@ class Predictor:
                                              keep_image=store, max_bytes=max_bytes)])[0]
         return with_ids([result], self.record([result]))[0] if store else result
 
-    def draw(self, canvas: np.ndarray, *, drawing_id: int | None = None,
-             original_png: bytes | None = None, prepared: Prepared | None = None) -> Prediction:
-        """A canvas after a stroke: the same row as the drawing's earlier strokes while the drawing
-        is in progress (`drawing_id`), a new row when it is final (feedback given) or new.
-        `prepared`: the canvas already prepared by the caller (who checked it is not blank)."""
-        result = self.classify([prepared or self.prepare(canvas, original_png=original_png)])[0]
+    def draw(self, prepared: Prepared, *, drawing_id: int | None = None) -> Prediction:
+        """A canvas after a stroke (prepared by the caller, who learns there whether it is blank): the
+        same row as the drawing's earlier strokes while the drawing is in progress (`drawing_id`), a
+        new row when it is final (feedback given) or new."""
+        result = self.classify([prepared])[0]
         row = self.row(result)
         if drawing_id is not None and predictions.revise(drawing_id, row):
             return replace(result, prediction_id=drawing_id)  # the same drawing: audited at its first stroke

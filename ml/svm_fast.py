@@ -17,14 +17,22 @@ def supports(svc: object) -> bool:
     return isinstance(svc, SVC) and svc.kernel == "rbf" and hasattr(svc, "support_vectors_")
 
 
+def decision_function(svc, X: np.ndarray) -> np.ndarray:
+    """`svc.decision_function(X)`, computed here for an RBF SVC (two classes, or one-vs-one), by
+    scikit-learn otherwise."""
+    if not supports(svc) or (len(svc.classes_) > 2 and svc.decision_function_shape != "ovo"):
+        return np.asarray(svc.decision_function(X), dtype=float)
+    return binary_decision(svc, X) if len(svc.classes_) == 2 else ovo_decision(svc, X)
+
+
 def _kernel(svc: SVC, X: np.ndarray) -> np.ndarray:
     sv = svc.support_vectors_
-    norms = getattr(svc, "_digitlab_sv_norms", None)
-    if norms is None or len(norms) != len(sv):
-        norms = (sv * sv).sum(axis=1)
-        svc._digitlab_sv_norms = norms  # a cache on the fitted estimator (not a parameter)
+    cached = getattr(svc, "_digitlab_sv_norms", None)  # (the support vectors, their squared norms)
+    if cached is None or cached[0] is not sv:  # a refit replaces the array: never a stale cache
+        cached = (sv, (sv * sv).sum(axis=1))
+        svc._digitlab_sv_norms = cached
     X = np.asarray(X, dtype=np.float64)
-    squared = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ sv.T) + norms[None, :]
+    squared = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ sv.T) + cached[1][None, :]
     return np.exp(-svc._gamma * np.maximum(squared, 0.0))
 
 

@@ -6,12 +6,13 @@ import math
 import streamlit as st
 
 from dashboard import auth, failures, text, widgets
-from ml.predict import predict_bytes, upload_limit
+from ml.batch_limits import image_bytes
+from ml.predict import predict_bytes
 
 user = auth.require("upload")
 st.title("Upload an image")
 st.caption("One digit, dark ink on light paper or light on dark, any size.")
-limit_mb = math.ceil(upload_limit() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
+limit_mb = math.ceil(image_bytes() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
 upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=limit_mb,
                           type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])  # the widget states the limit
 if upload is None:

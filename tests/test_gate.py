@@ -60,3 +60,13 @@ def test_non_digits_fall_below_the_threshold_while_held_back_digits_keep_their_a
     assert np.mean(other_conf >= threshold) <= 0.1  # measured: 0.21 for the classifier alone, 0.01 gated
     assert np.mean(ungated >= threshold) >= np.mean(other_conf >= threshold) + 0.05
     assert np.median(other_conf) < 0.5 < np.median(digit_conf)
+
+
+def test_the_shared_hog_features_give_the_same_answers_as_each_model_on_its_own(gated):
+    """The gate and the classifier read one HOG transform per image: the answers are as if each made its own."""
+    gate = gated.steps[-1][1]
+    assert gate._shares_features()
+    _, held = handwriting.mnist_split()
+    X = _forms(handwriting.mnist_ink(held[::25])[0])
+    own = gate.digit_weight(X)[:, None] * gate.estimator_.predict_proba(X) + (1 - gate.digit_weight(X)[:, None]) / 10
+    np.testing.assert_allclose(gated.predict_proba(X), own, atol=1e-12)
