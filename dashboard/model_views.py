@@ -26,7 +26,6 @@ TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format
                  "trained_by": "trained by",
                  "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
                  "active": st.column_config.CheckboxColumn("active")}
-NUMBER = st.column_config.NumberColumn(format="%.4f")
 SHARE = text.share_column()
 
 
@@ -89,9 +88,9 @@ def summary(record: ModelRecord, active: bool) -> None:
 
 def per_digit(record: ModelRecord) -> None:
     st.plotly_chart(model_charts.per_digit_bars(record.metrics["per_class"]), key="per_digit_chart")
-    frame = text.as_percent(pd.DataFrame(record.metrics["per_class"]), "precision", "recall")
-    st.dataframe(frame, hide_index=True, key="per_class_table",
-                 column_config={"precision": SHARE, "recall": SHARE, "f1": NUMBER})
+    frame = text.as_percent(pd.DataFrame(record.metrics["per_class"]), "precision", "recall", "f1")
+    st.dataframe(frame, hide_index=True, key="per_class_table",  # shares, as the macro figures above
+                 column_config={"precision": SHARE, "recall": SHARE, "f1": SHARE})
 
 
 def _default_cell(matrix: list[list[int]]) -> tuple[int, int]:
