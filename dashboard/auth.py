@@ -40,6 +40,7 @@ _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
 _SIGNED_IN_AT = "_signed_in_at"  # when this session signed in: sessions ended after it end here too
 _SESSION_ID = "_audit_session_id"  # written on this browser session's audit rows
+_SIGN_IN_NOTICE = "_sign_in_notice"  # why this tab was signed out, shown once above the sign-in form
 
 
 def cookie_days() -> float:
@@ -187,15 +188,25 @@ def current_user() -> User | None:
         return None
     user = users.get(st.session_state.get("username") or "")
     signed_in_at = st.session_state.get(_SIGNED_IN_AT)
+    name = st.session_state.get("username")
     if user is None or not user.active or (signed_in_at and accounts.session_ended(user.username, signed_in_at)):
-        name = st.session_state.get("username")
         audit.record(name, "session_ended", "ok", "account deactivated or deleted" if user is None or not user.active
                      else "sessions ended (password change, reset or sign out everywhere)", target=name)
-        _forget_session()
-        st.session_state[_COOKIE_PENDING] = "delete"
-        return None
+        return _end_session("Your session has ended. Please sign in again.")
+    if signed_in_at and accounts.session_expired(signed_in_at):
+        # An open tab outlives its cookie otherwise: the session-expiry setting holds for it too.
+        audit.record(name, "session_expired", "ok", f"signed in at {signed_in_at:%Y-%m-%d %H:%M:%S}, "
+                     f"expiry {cookie_days():g} days", target=name)
+        return _end_session("Your session expired. Please sign in again.")
     audit.bind(username=user.username, role=user.role, session_id=session_id)
     return user
+
+
+def _end_session(notice: str) -> None:
+    """Sign this tab out at its next page run, with a word on the sign-in form about why."""
+    _forget_session()
+    st.session_state[_COOKIE_PENDING] = "delete"
+    st.session_state[_SIGN_IN_NOTICE] = notice
 
 
 def keep_this_session() -> None:
@@ -209,6 +220,8 @@ def sign_in_page() -> None:
     st.caption("Handwritten-digit recognition workbench. Sign in to continue.")
     left, _ = st.columns([1, 1])
     with left:
+        if notice := st.session_state.pop(_SIGN_IN_NOTICE, None):
+            st.info(notice, icon=":material/schedule:")
         try:
             authenticator().login(location="main", key="sign_in", captcha=False,
                                   fields={"Form name": "Sign in", "Username": "Username",

@@ -224,6 +224,13 @@ def end_sessions(username: str, *, by: str, reason: str, now: datetime | None = 
     audit.record(by, "end_sessions", "ok", f"{username}: {reason}", target=username)
 
 
+def session_expired(signed_in_at: datetime, now: datetime | None = None) -> bool:
+    """Whether a session signed in at `signed_in_at` has outlived the admin's session expiry
+    ("session.cookie_days"), which holds for an open tab as it does for the cookie."""
+    days = float(settings_catalog.get("session.cookie_days"))
+    return (now or datetime.now()) - signed_in_at > timedelta(days=days)
+
+
 def session_ended(username: str, signed_in_at: datetime) -> bool:
     """Whether a session that signed in at `signed_in_at` has been ended since."""
     value = settings.get(f"sessions_ended:{username}")

@@ -68,7 +68,7 @@ CATALOG: dict[str, Setting] = {s.key: s for s in (
     Setting("accounts.lock_minutes", int, 15, 1, 1440, "minutes", "Sign-in",
             "How long a lock lasts"),
     Setting("session.cookie_days", float, 1.0, 0.01, 90.0, "days", "Sign-in",
-            "Days a sign-in cookie keeps a browser signed in"),
+            "Days a sign-in lasts, in an open tab and in the cookie"),
 )}
 
 

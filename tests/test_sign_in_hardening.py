@@ -99,6 +99,27 @@ def test_a_password_change_elsewhere_ends_this_session(open_app):
     assert audit.page(action="end_sessions")["detail"].tolist() == ["ana: password changed"]
 
 
+def test_an_open_tab_is_signed_out_once_its_session_expires(open_app):
+    at = open_app("ana", "home")
+    at.session_state["_signed_in_at"] = datetime.now() - timedelta(hours=23)
+    at.run()
+    assert "Welcome, Ana Analyst" in texts(at)  # within the default day
+    settings.put("session.cookie_days", "0.5")  # the admin shortens the expiry to 12 hours
+    at.run()
+    assert not at.exception
+    assert {t.label for t in at.text_input} == {"Username", "Password"}
+    assert [i.value for i in at.info] == ["Your session expired. Please sign in again."]
+    row = audit.page(action="session_expired")
+    assert row["username"].tolist() == ["ana"] and row["target"].tolist() == ["ana"]
+    assert "expiry 0.5 days" in row["detail"][0]
+
+
+def test_session_expiry_is_measured_from_the_sign_in(seeded_store):
+    signed_in = datetime(2026, 1, 1, 9, 0)
+    assert not accounts.session_expired(signed_in, now=signed_in + timedelta(hours=23, minutes=59))
+    assert accounts.session_expired(signed_in, now=signed_in + timedelta(days=1, seconds=1))
+
+
 def test_sign_out_everywhere_from_the_account_page(open_app):
     at = open_app("ana", "account")
     next(b for b in at.button if b.label == "Sign out everywhere").click()
