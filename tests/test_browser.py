@@ -160,10 +160,12 @@ def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
     expect(family).to_be_visible()  # the set-up is open on a first visit
     family.click()
     page.get_by_role("option", name="k-nearest neighbours").click()
+    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    page.wait_for_timeout(200)
+    idle.wait_for(timeout=30_000)  # the family's rerun redraws the form: a value typed before it is lost
     trials = page.get_by_role("spinbutton", name="Trials")
     trials.fill("4")
     trials.press("Tab")
-    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
     page.wait_for_timeout(200)
     idle.wait_for(timeout=30_000)  # the 4 reached the server (under load a click could beat it: 20 trials ran)
     expect(trials).to_have_value("4")
