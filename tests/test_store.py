@@ -126,3 +126,21 @@ def test_second_process_gets_one_clear_sentence(empty_store):
     finally:
         holder.stdin.close()
         holder.wait(timeout=10)
+
+
+def test_a_bulk_append_stores_each_row_as_a_single_insert_would(empty_store):
+    import numpy as np
+    rng = np.random.default_rng(3)
+    rows = [predictions.PredictionRow("ana", "batch", 1, i, 0.25 + i / 10, rng.random(10), rng.random(784),
+                                      b"\x89PNG" if i else None, 1.5 * i, f"f{i}.png" if i != 1 else None,
+                                      bool(i % 2), None if i == 2 else 9 - i, job_id=None if i % 2 else 7)
+            for i in range(4)]
+    appended = [predictions.get(i) for i in predictions.append(rows)]
+    inserted = [predictions.get(predictions.insert(r)) for r in rows]
+    for a, b in zip(appended, inserted):
+        for column in predictions.COLUMNS:
+            if column != "ts":
+                assert np.array_equal(np.asarray(a[column]), np.asarray(b[column])), column
+    assert [a["ts"] for a in appended] == [r.ts for r in rows]
+    with pytest.raises(ValueError, match="source must be one of"):
+        predictions.append([predictions.PredictionRow("ana", "fax", 1, 0, 0.5, [0.1] * 10, [0.0] * 4, None, 1.0)])
