@@ -147,7 +147,9 @@ def test_moving_the_drawing_does_not_change_the_input(points, dx, dy):
     first, moved = _canvas_with(points, 18), _canvas_with(points, 18, (dx, dy))
     if is_blank(ink_map(first)):
         return
-    assert np.allclose(preprocess(first, DIGITS_8X8), preprocess(moved, DIGITS_8X8))
+    # The pen's anti-aliased edge can fall a hair differently once moved (0.04 of a count of 16 seen
+    # for a long diagonal): the same input up to well under one count.
+    assert np.allclose(preprocess(first, DIGITS_8X8), preprocess(moved, DIGITS_8X8), atol=0.1)
 
 
 @settings(max_examples=40, deadline=None)
