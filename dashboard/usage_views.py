@@ -50,13 +50,29 @@ def table(frame: pd.DataFrame, query, user: User) -> None:
     export_panel("usage", query, user.username, key="usage")
 
 
+def quota_table(quota: pd.DataFrame, query, user: User) -> None:
+    """Quota consumption per user and day: images counted, refilled, and what still counts."""
+    st.subheader("Quota consumption per user and day")
+    if quota.empty:
+        st.caption("No prediction counted against a quota in this range.")
+        return
+    st.dataframe(quota, hide_index=True, key="usage_quota_table", column_config={
+        "day": st.column_config.DateColumn("day", format="YYYY-MM-DD"),
+        "used": st.column_config.NumberColumn("images used", format="%d"),
+        "refilled": st.column_config.NumberColumn("refilled", format="%d"),
+        "counted": st.column_config.NumberColumn("counted against the quota", format="%d")})
+    export_panel("usage_quota", query, user.username, key="usage_quota")
+
+
 def report(user: User, first, last, who: str | None) -> None:
     frame = usage.daily(first, last, who)
     if frame.empty:
         st.info("Nothing was done in this range.")
         return
     totals(frame)
-    charts_of(frame, usage.top_users(first, last, who), usage.quota_used(first, last, who))
+    quota = usage.quota_used(first, last, who)
+    charts_of(frame, usage.top_users(first, last, who), quota)
     table(frame, usage.daily_query(first, last, who), user)
+    quota_table(quota, usage.quota_query(first, last, who), user)
     pdf_download("Usage report (PDF)", f"usage-{first}-{last}{'-' + who if who else ''}.pdf",
                  lambda: reports.usage_report(first, last, who, user.username), user.username, key="usage_report")

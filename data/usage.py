@@ -2,9 +2,10 @@
 
 Actions: draw, upload, cli and batch are predictions (one row per image; `latency_ms` is the
 processing time); train, tune and export are read from the audit log (a job counts when queued, an
-export when written). Errors are audit rows with outcome "error"; refusals by a quota are "denied"
-rows whose detail names the quota (`ml.quotas`). Relabelled test images are stored as batch rows but
-are not traffic, so they are left out. Days are the stored timestamps' days (the server runs in UTC).
+export when written: a table's CSV/Excel/JSON/Parquet file or a PDF report). Errors are audit rows
+with outcome "error"; refusals by a quota are "denied" rows whose detail names the quota (`ml.quotas`).
+Relabelled test images are stored as batch rows but are not traffic, so they are left out. Days are
+the stored timestamps' days (the server runs in UTC).
 
 Parameters are numbered ($1 since, $2 until, $3 user or NULL), so one `Query` can be exported as is.
 """
@@ -24,9 +25,9 @@ PREDICTION_ACTIONS = ("draw", "upload", "cli", "batch")
 _AUDIT_ACTION = """CASE action WHEN 'predict_draw' THEN 'draw' WHEN 'predict_upload' THEN 'upload'
     WHEN 'predict_cli' THEN 'cli' WHEN 'predict_batch' THEN 'batch' WHEN 'job_batch' THEN 'batch'
     WHEN 'job_train' THEN 'train' WHEN 'job_promote' THEN 'train' WHEN 'job_tune' THEN 'tune'
-    WHEN 'export' THEN 'export' END"""
+    WHEN 'export' THEN 'export' WHEN 'report' THEN 'export' END"""
 _AUDIT_NAMES = ("predict_draw", "predict_upload", "predict_cli", "predict_batch", "job_batch", "job_train",
-                "job_promote", "job_tune", "export")
+                "job_promote", "job_tune", "export", "report")
 DAILY = f"""
 WITH p AS (
     SELECT CAST(ts AS DATE) AS day, username, source AS action, count(*) AS images,
@@ -37,7 +38,7 @@ WITH p AS (
     GROUP BY ALL),
 a AS (
     SELECT CAST(ts AS DATE) AS day, username, {_AUDIT_ACTION} AS action,
-           count(*) FILTER (WHERE outcome = 'ok' AND (action = 'export' OR detail LIKE 'job % queued%')) AS runs,
+           count(*) FILTER (WHERE outcome = 'ok' AND (action IN ('export', 'report') OR detail LIKE 'job % queued%')) AS runs,
            count(*) FILTER (WHERE outcome = 'error') AS errors,
            count(*) FILTER (WHERE outcome = 'denied' AND detail LIKE '{{"quota"%') AS refused
     FROM audit_log
@@ -56,9 +57,10 @@ TOP_USERS = f"""
 SELECT username, sum(count) AS count, sum(images) AS images, sum(errors) AS errors,
        sum(quota_refusals) AS quota_refusals
 FROM ({DAILY}) AS d GROUP BY username ORDER BY images DESC, count DESC, username LIMIT 10"""
-# Quota consumption: images counted against each user's daily quota (refills do not erase it).
+# Quota consumption: images counted against each user's daily quota (refills do not erase `used`;
+# `counted` is what still counts against the quota after the day's refills).
 QUOTA = """
-SELECT day, username, used, refilled FROM quota_days
+SELECT day, username, used, refilled, used - refilled AS counted FROM quota_days
 WHERE day >= CAST($1 AS DATE) AND day < CAST($2 AS DATE) AND ($3 IS NULL OR username = $3)
 ORDER BY day, username"""
 USERS = "SELECT DISTINCT username FROM quota_days UNION SELECT username FROM users ORDER BY 1"
@@ -84,6 +86,11 @@ def top_users(first: date, last: date, username: str | None = None) -> pd.DataFr
 
 def quota_used(first: date, last: date, username: str | None = None) -> pd.DataFrame:
     return db.frame(QUOTA, _params(first, last, username))
+
+
+def quota_query(first: date, last: date, username: str | None = None) -> Query:
+    """The quota consumption table (per user and day) as a `Query`, for the page's export."""
+    return Query(QUOTA, _params(first, last, username))
 
 
 def usernames() -> list[str]:

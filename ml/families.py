@@ -18,6 +18,7 @@ from ml.deskew import Deskew
 from ml.gate import DigitGate
 from ml.hog import HOGFeatures
 from ml.scaling import GlobalScaler
+from ml.threads import fit_threads
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _xgboost(p: dict) -> Pipeline:
     from xgboost import XGBClassifier  # imported on use: xgboost is slow to import
     return Pipeline([("model", XGBClassifier(
         n_estimators=p["n_estimators"], max_depth=p["max_depth"], learning_rate=p["learning_rate"],
-        subsample=p["subsample"], tree_method="hist", n_jobs=2, random_state=p["seed"], verbosity=0))])
+        subsample=p["subsample"], tree_method="hist", n_jobs=fit_threads(), random_state=p["seed"], verbosity=0))])
 
 
 def _hog_svc(p: dict) -> Pipeline:
@@ -113,7 +114,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
         Param("weights", "choice", "distance", choices=("uniform", "distance"), help="Whether closer neighbours count more."),)),
     Family("random_forest", "Random forest", lambda p: Pipeline([
         ("model", RandomForestClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"] or None,
-                                         n_jobs=2, random_state=p["seed"]))]), (
+                                         n_jobs=fit_threads(), random_state=p["seed"]))]), (
         Param("n_estimators", "int", 300, 10, 1000, help="Number of trees: more is steadier and slower."),
         Param("max_depth", "int", 0, 0, 50, help="Deepest a tree may grow; 0 means no limit."),
         SEED)),

@@ -22,6 +22,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
+from ml import threads
 from ml.augment import Augmentation, augment
 from ml.confidence import not_sure_threshold
 from ml.conventions import ImageConvention
@@ -114,6 +115,11 @@ _STEPS = 20  # forests and histogram boosting grow in ~20 chunks: finer costs re
 
 def fit(pipeline: Pipeline, X, y, on_step: StepReport | None = None) -> Pipeline:
     """Fit the pipeline; the final estimator reports its steps to `on_step` where it has any."""
+    with threads.limited():  # OpenMP fits on a shared machine: see ml.threads
+        return _fit(pipeline, X, y, on_step)
+
+
+def _fit(pipeline: Pipeline, X, y, on_step: StepReport | None) -> Pipeline:
     estimator = pipeline.steps[-1][1]
     if on_step is None or not _reports_steps(estimator):
         return pipeline.fit(X, y)

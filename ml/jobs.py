@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data import audit, jobs
-from ml import policy, quotas
+from ml import policy, quotas, threads
 from ml.errors import DigitLabError, RequestError
 from ml.job_kinds import KINDS, LANES, JobKind
 from ml.job_requests import JobRequest
@@ -74,7 +74,8 @@ def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
         audit.record(user, action, "ok", f"job {job_id} cancelled before start", target=f"job:{job_id}")
         return
     try:
-        result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
+        with threads.job_running():  # fits take one thread while another job runs (ml.threads)
+            result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
     except JobCancelled:
         jobs.finish(job_id, "cancelled", "Cancelled.")
         audit.record(user, action, "ok", f"job {job_id} cancelled", target=f"job:{job_id}")

@@ -39,6 +39,14 @@ def build_usage_report(first: date, last: date, who: str | None, username: str) 
     report.table(["user", "count", "images", "errors", "quota refusals"],
                  [(r.username, f"{int(r.count):,}", f"{int(r.images):,}", f"{int(r.errors):,}",
                    f"{int(r.quota_refusals):,}") for r in top.itertuples()], widths=(3, 2, 2, 2, 2))
+    quota = usage.quota_used(first, last, who)
+    report.heading("Quota consumption per user and day")
+    if quota.empty:
+        report.paragraph("No prediction counted against a quota in this range.")
+    else:
+        report.table(["day", "user", "images used", "refilled", "counted against the quota"],
+                     [(str(r.day)[:10], r.username, f"{int(r.used):,}", f"{int(r.refilled):,}", f"{int(r.counted):,}")
+                      for r in quota.tail(ROWS).itertuples()], widths=(3, 3, 2, 2, 3))
     report.heading(f"Per user, day and action ({min(ROWS, len(frame))} of {len(frame)} lines)")
     report.table(["day", "user", "action", "count", "images", "p50 ms", "p95 ms", "errors"],
                  [(str(r.day)[:10], r.username, r.action, f"{int(r.count):,}", f"{int(r.images):,}",

@@ -24,6 +24,9 @@ if os.environ.get("CI"):
 # The suite trains the default model on the quick recipe (`handwriting:quick`, ~15 s: the same canonical
 # form, family and sources without the distorted copies); `make bench` trains and measures the full one.
 os.environ.setdefault("DIGITLAB_DEFAULT_DATA", "handwriting:quick")
+# Two test workers share the 2 cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside the other
+# worker's work ran 15x slower than with one thread (ml.threads).
+os.environ.setdefault("DIGITLAB_FIT_THREADS", "1")
 
 ADMIN_PASSWORD = "test-admin-pw-42"
 ANALYST_PASSWORD = "test-analyst-pw-42"
@@ -50,12 +53,10 @@ def empty_store(tmp_path, monkeypatch):
     db.close()
 
 
-@pytest.fixture(scope="session")
-def template_store(tmp_path_factory) -> Path:
-    """A store with admin/analyst/viewer accounts and the trained default model."""
+def _build_template(folder: Path) -> Path:
+    """A store with admin/analyst/viewer accounts and the trained default model, in `folder`."""
     from ml import accounts
     from ml.bootstrap import prepare
-    folder = tmp_path_factory.mktemp("template")
     saved = {k: os.environ.get(k) for k in ("DIGITLAB_DB", "DIGITLAB_MODELS", "DIGITLAB_ADMIN_PASSWORD")}
     os.environ.update(DIGITLAB_DB=str(folder / "digitlab.duckdb"), DIGITLAB_MODELS=str(folder / "models"),
                       DIGITLAB_ADMIN_PASSWORD=ADMIN_PASSWORD)
@@ -75,6 +76,14 @@ def template_store(tmp_path_factory) -> Path:
             else:
                 os.environ[key] = value
     return folder
+
+
+@pytest.fixture(scope="session")
+def template_store(tmp_path_factory) -> Path:
+    """A store with admin/analyst/viewer accounts and the trained default model (tests copy it, never
+    write to it). Each test worker trains its own: a build shared by the workers was measured slower
+    (the second worker waits ~30 s for a build that alone uses one of the two cores)."""
+    return _build_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -151,11 +151,11 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
         page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
         for n, spec in enumerate(allowed(ROLES[username][0])):
             title = spec.title
-            if n == 0:  # typed, signed in by the cookie (test_role_matrix types every other address)
+            if n == 0:  # typed, signed in by the cookie (test_role_matrix types every address for every role)
                 page.goto(f"{walk_url}/{spec.url_path}")
             else:  # the way a user goes: the sidebar's link (no reload of the whole app per page)
                 page.get_by_test_id("stSidebar").get_by_role("link", name=spec.title, exact=True).click()
-            main = page.get_by_test_id("stMain")  # the page itself, not a refusal (test_role_matrix types the rest)
+            main = page.get_by_test_id("stMain")  # the page itself, not a refusal (test_role_matrix types every address)
             expect(main.get_by_role("heading", level=1).first).to_contain_text((title_of(spec.path) or "").rstrip(),
                                                                                 timeout=30_000)
             expect(main.get_by_text("may not open")).to_have_count(0)

@@ -5,6 +5,7 @@ from datetime import datetime
 from conftest import texts
 
 from data import predictions
+from ml import quotas
 
 
 def _row(username: str, source: str) -> None:
@@ -16,11 +17,15 @@ def test_an_admin_sees_usage_and_filters_by_user(open_app):
     for _ in range(3):
         _row("ana", "draw")
     _row("vic", "upload")
+    quotas.consume("ana", 3, "draw")
     at = open_app("admin", "usage")
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Images predicted"] == "4"
     assert at.dataframe[0].value["images"].sum() == 4
     assert len(at.get("plotly_chart")) >= 3
+    (quota,) = [d.value for d in at.dataframe if "counted" in d.value.columns]  # quota consumption: its own table
+    assert quota[["username", "used", "counted"]].values.tolist() == [["ana", 3, 3]]
+    assert at.button(key="usage_quota_prepare")
     at.selectbox(key="usage_user").set_value("vic").run()
     assert not at.exception
     assert at.dataframe[0].value["username"].tolist() == ["vic"]

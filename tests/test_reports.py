@@ -123,11 +123,14 @@ def test_the_usage_report_counts_each_users_images_and_is_for_admins(seeded_stor
         predictions.PredictionRow(u, s, 1, 3, 0.8, [0.1] * 10, [0.0] * 64, None, 2.0, ts=now - timedelta(days=ago))
         for u, s, ago in [("ana", "draw", 0), ("ana", "upload", 1), ("ana", "upload", 1), ("vic", "draw", 2),
                           ("vic", "cli", 40)]])
+    from ml import quotas
+    quotas.consume("ana", 3, "draw")  # what ana's predictions counted against her quota today
     pages = _pages(reports.usage_report(date.today() - timedelta(days=6), date.today(), None, "admin"))
     text = "\n".join(t for t, _ in pages).replace("\r\n", "\n")
     assert "Usage report" in text and "Images predicted 4\n" in text and "People 2\n" in text
     assert "upload 2 2 0 0" in text  # per action: count, images, errors, quota refusals (hand counted)
     assert "ana 3 3 0 0" in text and "vic 1 1 0 0" in text  # top users
+    assert "Quota consumption per user and day" in text and f"{date.today()} ana 3 0 3" in text
     assert _inked(pages[0][1]) > 0.02 and _bluish(pages[0][1]) > 0.002  # the per-day bars
     with pytest.raises(PolicyError):
         reports.usage_report(date.today(), date.today(), None, "ana")

@@ -89,6 +89,59 @@ def test_every_page_opens_or_is_refused_for_each_role_in_apptest(seeded_store):
         assert refused == {p.key for p in PAGES if role not in p.roles}, role
 
 
+def _signed_in(username: str):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.run()
+    return at
+
+
+def _offered(at, kind: str, key: str) -> bool:
+    return any(getattr(w, "key", None) == key for w in at.get(kind))
+
+
+def test_each_action_is_offered_in_the_app_only_to_the_roles_that_hold_it(seeded_store):
+    """Actions in AppTest: the control that does each (on a page the role may open) is there exactly for
+    the roles whose capability allows it; the ml entry points refuse the rest (the test above)."""
+    from data import predictions, registry
+    model = registry.active_id()
+    ids = {u: predictions.insert(predictions.PredictionRow(u, "upload", model, 3, 0.9, [0.1] * 10, [0.0] * 784, None, 1.0))
+           for u, _ in USERS.values()}
+    checked = set()
+    for role, (username, _) in USERS.items():
+        at = _signed_in(username)
+        at.switch_page("../pages/history.py").run()
+        assert _offered(at, "toggle", "history_all") == policy.can(role, "history_all"), role
+        checked.add("history_all")
+        table = at.dataframe[0].value
+        position = int(table.index[table["id"] == ids[username]][0])  # everyone sees their own prediction
+        at.session_state["history_table"] = {"selection": {"rows": [position], "columns": []}}
+        at.run()
+        assert not at.exception, role
+        assert _offered(at, "button", f"history_save_{ids[username]}") == policy.can(role, "feedback"), role
+        checked.add("feedback")
+        if policy.can(role, "models"):
+            at.switch_page("../pages/models.py").run()
+            assert not at.exception, role
+            for key, capability in (("act_activate", "activate_model"), ("act_archive", "archive_model"),
+                                    ("act_notes", "annotate_model"), ("act_delete", "delete_model")):
+                assert _offered(at, "button", key) == policy.can(role, capability), (role, key)
+                checked.add(capability)
+        if policy.can(role, "datasets"):
+            at.switch_page("../pages/datasets.py").run()
+            assert _offered(at, "button", "register_dataset"), role
+            checked.add("register_dataset")
+    # The rest are done on pages only their holders may open (refused above for the others).
+    on_their_page = {"predict": "draw", "tune": "tuning", "manage_users": "users", "cancel_any_job": "jobs",
+                     "backup": "health"}
+    for capability, page in on_their_page.items():
+        assert policy.CAPABILITIES[page] == policy.CAPABILITIES[capability], capability
+    # batch_all: tests/test_page_batch.py::test_admins_see_every_batch_analysts_only_theirs
+    assert checked | set(on_their_page) | {"batch_all"} == set(ACTIONS)
+
+
 # --- typed URLs in real Chromium --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -121,16 +174,15 @@ def _check(page, role: str, spec) -> None:
 
 @pytest.mark.browser
 def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
-    """One browser context per role, side by side: each signs in once, then page addresses are typed
-    (each load a new session, signed in by the cookie) and checked. The pages a role may open are typed
-    for the admin and the viewer by test_browser_walk (which checks each title too): here the analyst
-    types every address (each page given the walk's checks: no exception box, no "None" cell, no time
-    of day on an axis) and the viewer those it is refused; an admin is refused none."""
+    """One browser context per role, side by side: each signs in once, then every page's address is
+    typed in each (each load a new session, signed in by the cookie) and checked: the page with its
+    title where the role may open it, else exactly its refusal. The analyst's pages also get the walk's
+    checks (no exception box, no "None" cell, no time of day on an axis): test_browser_walk gives them to
+    the admin's and the viewer's pages, reached through the sidebar."""
     from playwright.sync_api import expect
     url, chromium = served
     assert all("admin" in spec.roles for spec in PAGES)
-    typed = {"analyst": list(PAGES), "viewer": [spec for spec in PAGES if "viewer" not in spec.roles]}
-    assert typed["viewer"]
+    typed = {role: list(PAGES) for role in USERS}
     contexts = {role: chromium.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
     contexts["analyst"].add_init_script(RECORD_CANVAS_TEXT)  # the walk's checks, for the role it does not walk
     pages = {role: context.new_page() for role, context in contexts.items()}

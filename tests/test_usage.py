@@ -37,6 +37,7 @@ def history(empty_store):
     _audit("ana", "job_train", "ok", "job 8 queued: svm on digits", datetime(2026, 3, 1, 11))
     _audit("ana", "job_train", "error", "job 8: out of memory", datetime(2026, 3, 1, 11, 5))
     _audit("ana", "export", "ok", '{"table": "usage"}', datetime(2026, 3, 1, 12))
+    _audit("ana", "report", "ok", '{"kind": "usage report"}', datetime(2026, 3, 1, 12, 30))  # a PDF is an export too
     _audit("ana", "predict_upload", "error", "x.gif: not an image", datetime(2026, 3, 1, 10, 1))
     _audit("ana", "predict_draw", "denied", '{"quota": "day", "images": 1}', datetime(2026, 3, 1, 13))
     _audit("ana", "sign_in", "error", "not a usage action", datetime(2026, 3, 1, 13))
@@ -51,7 +52,7 @@ def test_per_user_day_and_action_match_the_rows_counted_by_hand(history):
         ("2026-03-01", "ana", "draw"): (4, 4, 0, 1),
         ("2026-03-01", "ana", "upload"): (1, 1, 1, 0),
         ("2026-03-01", "ana", "train"): (1, 0, 1, 0),
-        ("2026-03-01", "ana", "export"): (1, 0, 0, 0),
+        ("2026-03-01", "ana", "export"): (2, 0, 0, 0),  # one table file, one PDF report
         ("2026-03-02", "bob", "upload"): (1, 1, 0, 0),
         ("2026-03-02", "bob", "batch"): (1, 2, 0, 0),  # one batch job of two images
     }
@@ -75,9 +76,14 @@ def test_quota_consumption_is_reported_per_user_and_day(history):
     with pytest.raises(QuotaError):
         quotas.consume("ana", 2, "draw", now=datetime(2026, 3, 1, 10))
     quotas.consume("ana", 1, "draw", now=datetime(2026, 3, 2, 9))
+    accounts.create_user("ana", "Ana", "analyst", "quota-test-pw-1", by="admin", must_change_password=False)
+    quotas.refill("ana", by="admin", now=datetime(2026, 3, 2, 10))
+    quotas.consume("ana", 2, "draw", now=datetime(2026, 3, 2, 11))
     frame = usage.quota_used(DAY1, DAY2)
-    assert [(f"{r.day:%Y-%m-%d}", r.username, r.used) for r in frame.itertuples()] == [("2026-03-01", "ana", 3),
-                                                                              ("2026-03-02", "ana", 1)]
+    assert [(f"{r.day:%Y-%m-%d}", r.username, r.used, r.refilled, r.counted) for r in frame.itertuples()] == [
+        ("2026-03-01", "ana", 3, 0, 3), ("2026-03-02", "ana", 3, 1, 2)]
+    from data import exports
+    assert exports.count(usage.quota_query(DAY1, DAY2)) == 2 and exports.count(usage.quota_query(DAY1, DAY1, "bob")) == 0
 
 
 def test_the_export_query_holds_the_same_rows_as_the_page(history):
