@@ -113,7 +113,8 @@ def shear_rows(work: np.ndarray, alpha: float, offset: float) -> np.ndarray:
             if c < 0.0 or c > w - 1:
                 continue
             k = int(np.floor(c))
-            t = c - k
-            right = np.float64(work[y, k + 1]) if k + 1 < w else 0.0
-            out[y, x] = np.float32((1.0 - t) * np.float64(work[y, k]) + t * right)
+            left = 1.0 - (c - k)
+            right = 1.0 - left  # as scipy weighs them: a shift of 1e-29 is no shift at all
+            far = np.float64(work[y, k + 1]) if k + 1 < w else 0.0
+            out[y, x] = np.float32(left * np.float64(work[y, k]) + right * far)
     return out
