@@ -7,11 +7,12 @@ table (see `Query`); this module never builds WHERE clauses of its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, NamedTuple
 
 from data import db
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS: dict[str, str] = {  # format -> MIME type
     "csv": "text/csv",

@@ -18,8 +18,13 @@ MAX_BYTES = 72
 RULES = (f"At least {MIN_LENGTH} characters, at most {MAX_BYTES} bytes, no spaces at either end, not your user "
          "name, not a common password, and not only letters or only digits.")
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
-# Checked for unknown user names so a wrong name takes as long as a wrong password (no name probing).
-_DUMMY_HASH = bcrypt.hashpw(b"digitlab-no-such-user", bcrypt.gensalt(rounds=12))
+
+
+@functools.cache
+def _dummy_hash() -> bytes:
+    """Checked for unknown user names so a wrong name takes as long as a wrong password (no name
+    probing). Made on first use, not at import: a bcrypt hash costs ~0.3 s of every process start."""
+    return bcrypt.hashpw(b"digitlab-no-such-user", bcrypt.gensalt(rounds=12))
 
 
 @functools.cache
@@ -60,4 +65,4 @@ def verify(password: str, password_hash: str) -> bool:
 
 def burn(password: str) -> None:
     """Spend a real bcrypt check on a name that does not exist, so timing does not reveal it."""
-    bcrypt.checkpw(password.encode("utf-8")[:MAX_BYTES], _DUMMY_HASH)
+    bcrypt.checkpw(password.encode("utf-8")[:MAX_BYTES], _dummy_hash())
