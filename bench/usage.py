@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bench.core import Context, Measured, figure
+from bench.core import Context, Measured, figure, timed
 from bench.figures import _query_vs_bare
 from data import quotas, usage
 
@@ -38,3 +38,16 @@ def usage_top(ctx: Context) -> Measured:
     first, last = _range(90)
     params = usage.daily_query(first, last).params
     return _query_vs_bare(ctx, lambda: usage.top_users(first, last), usage.TOP_USERS, params)
+
+
+@figure("usage: the whole page's queries (90 days, everyone)", unit="ms", target=100.0, group="store")
+def usage_page(ctx: Context) -> Measured:
+    """What the Usage page waits for on its widest range: the table, the top users and the quota
+    consumption, one after another (the separate figures above time each)."""
+    first, last = _range(90)
+
+    def page() -> None:
+        usage.daily(first, last)
+        usage.top_users(first, last)
+        usage.quota_used(first, last)
+    return Measured(timed(ctx.repeats(15, 5), page), note="daily + top users + quota consumption, in turn")

@@ -54,8 +54,8 @@ def _unit(key: str) -> str:
 CATALOG: dict[str, Setting] = {s.key: s for s in (
     Setting("quota.daily_predictions", int, 1000, 1, 10_000_000, "images", "Quotas",
             "Predictions per user per UTC day"),
-    Setting("quota.per_minute", int, 60, 1, 100_000, "images", "Quotas",
-            "Predictions per user per minute"),
+    Setting("quota.per_minute", int, 60, 1, 100_000, "requests", "Quotas",
+            "Prediction requests per user per minute (a drawing, an upload, a whole batch: one each)"),
     Setting("jobs.max_training", int, 2, 1, 50, "jobs", "Quotas",
             "Training jobs one user may have queued or running at once"),
     Setting("jobs.max_tuning", int, 1, 1, 20, "jobs", "Quotas",

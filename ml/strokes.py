@@ -7,8 +7,9 @@ of the ~1.25 ms the canonical form took. Compiled loops give the same pixels, bi
 hold them to the scipy reference), at a fraction of the cost: a batch's throughput and the default
 model's training time are made of it.
 
-Compiled once per machine: numba keeps the machine code in `__pycache__` (`cache=True`); where that
-folder is read-only it compiles in memory (about a second) instead.
+Compiled once per machine (about 2 s, on the first image after install): numba keeps the machine code
+in `ml/__pycache__` (`cache=True`), or in the user's cache folder where that one is read-only; later
+processes load it in a fraction of a second.
 """
 from __future__ import annotations
 

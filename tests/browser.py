@@ -30,9 +30,21 @@ def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: f
             stop(proc)
 
 
+def _link_or_copy(source: str, target: str) -> str:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
+
+
 def copy_store(template: Path, folder: Path) -> Path:
+    """A private copy of a store: the database copied, the model files (a 21 MB artifact, the 35 MB
+    training-data cache) hard-linked. The app never writes into them (a new file is written whole and
+    renamed over, a deleted one unlinked); a test that tampers with one unlinks it first. Copying them
+    for each of ~270 tests wrote 16 GB a run."""
     shutil.copy(template / "digitlab.duckdb", folder / "digitlab.duckdb")
-    shutil.copytree(template / "models", folder / "models")
+    shutil.copytree(template / "models", folder / "models", copy_function=_link_or_copy)
     return folder
 
 
@@ -52,6 +64,15 @@ RECORD_CANVAS_TEXT = """(() => {
     window.__drawn.add(String(text));
     return fillText.call(this, text, ...rest);
   };
+})()"""
+
+
+# Spinners and skeletons animate while a script runs; on a loaded 2-core machine the longer runs made
+# Chromium repaint them for longer, which slowed the server further. Tests see the same page still.
+NO_ANIMATION = """(() => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { animation: none !important; transition: none !important; }';
+  document.addEventListener('DOMContentLoaded', () => document.head.appendChild(style));
 })()"""
 
 

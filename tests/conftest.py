@@ -79,18 +79,32 @@ def _build_template(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def template_store(tmp_path_factory) -> Path:
-    """A store with admin/analyst/viewer accounts and the trained default model (tests copy it, never
-    write to it). Each test worker trains its own: a build shared by the workers was measured slower
-    (the second worker waits ~30 s for a build that alone uses one of the two cores)."""
-    return _build_template(tmp_path_factory.mktemp("template"))
+def template_store(tmp_path_factory, worker_id) -> Path:
+    """A store with admin/analyst/viewer accounts and the trained default model; tests copy it, never
+    write to it. Test workers (xdist) share one: the first to need it trains it under a lock in the
+    run's own temporary folder, the others wait for it; the second file handed out (test_bench, see
+    SLOW_FIRST) needs none, so one worker is busy meanwhile instead of training a second copy beside
+    it (two at once took ~30 s each on 2 cores)."""
+    if worker_id == "master":  # no workers: this process's own
+        return _build_template(tmp_path_factory.mktemp("template"))
+    import fcntl
+    run = tmp_path_factory.getbasetemp().parent  # the run's folder, shared by its workers (and only them)
+    folder = run / "template"
+    with open(run / "template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "ready").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker that died half-way
+            folder.mkdir()
+            _build_template(folder)
+            (folder / "ready").touch()
+    return folder
 
 
 @pytest.fixture
 def seeded_store(template_store, tmp_path, monkeypatch):
-    """A private copy of the template store."""
-    shutil.copy(template_store / "digitlab.duckdb", tmp_path / "digitlab.duckdb")
-    shutil.copytree(template_store / "models", tmp_path / "models")
+    """A private copy of the template store (tests/browser.py: copy_store)."""
+    from browser import copy_store
+    copy_store(template_store, tmp_path)
     _point_at(monkeypatch, tmp_path)
     monkeypatch.setenv("DIGITLAB_ADMIN_PASSWORD", ADMIN_PASSWORD)
     yield tmp_path
@@ -167,7 +181,9 @@ def browser():
 @pytest.fixture
 def page(browser, request):
     """A fresh browser context; on failure its screenshot and the page text go to tests/artifacts/."""
+    from browser import NO_ANIMATION
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.add_init_script(NO_ANIMATION)
     page = context.new_page()
     yield page
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
@@ -179,9 +195,10 @@ def page(browser, request):
 
 
 # Files that take longest (browsers, servers, the bench) go first: with a file per test worker, a
-# long file picked up last would keep one worker busy while the other has nothing left to do.
-SLOW_FIRST = ("test_browser_walk.py", "test_role_matrix.py", "test_browser.py", "test_browser_batch.py",
-              "test_bench.py", "test_tuning_postgres.py", "test_recognition.py", "test_tuning.py", "test_cli.py",
+# long file picked up last would keep one worker busy while the other has nothing left to do. The
+# second needs no template store: its worker runs it while the first one trains the shared template.
+SLOW_FIRST = ("test_browser_walk.py", "test_bench.py", "test_role_matrix.py", "test_browser.py",
+              "test_browser_batch.py", "test_tuning_postgres.py", "test_recognition.py", "test_tuning.py", "test_cli.py",
               "test_faults.py")
 
 

@@ -15,6 +15,7 @@ import pytest
 from browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    NO_ANIMATION,
     RECORD_CANVAS_TEXT,
     copy_store,
     problems_on,
@@ -139,6 +140,7 @@ def _feedback_fits(page, where: str) -> list[str]:
 def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
     from playwright.sync_api import expect
     context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(NO_ANIMATION)
     context.add_init_script(RECORD_CANVAS_TEXT)
     page = context.new_page()
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import RECORD_CANVAS_TEXT, problems_on, settle, title_of
+from browser import NO_ANIMATION, RECORD_CANVAS_TEXT, problems_on, settle, title_of
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, APP_PATH, VIEWER_PASSWORD
 
 from dashboard.navigation import PAGES
@@ -185,6 +185,8 @@ def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
     typed = {role: list(PAGES) for role in USERS}
     contexts = {role: chromium.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
     contexts["analyst"].add_init_script(RECORD_CANVAS_TEXT)  # the walk's checks, for the role it does not walk
+    for context in contexts.values():
+        context.add_init_script(NO_ANIMATION)
     pages = {role: context.new_page() for role, context in contexts.items()}
     problems: list[str] = []
     where = "sign-in"
