@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
+    core.SMOKE = args.smoke
     workdir = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
     # A separate store: the bench never touches the user's database or models.
     os.environ.update(DIGITLAB_DB=str(workdir / "bench.duckdb"), DIGITLAB_MODELS=str(workdir / "models"),

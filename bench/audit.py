@@ -50,9 +50,9 @@ def one_row(ctx: Context) -> Measured:
     cur = db.cursor()
     app, floor = [], []
     for _ in range(5):  # alternating rounds: drift touches both alike
-        app += timed(n // 5, lambda: audit.record("bench", "predict_draw", "ok", "prediction 1", target="1",
+        app += timed(max(1, n // 5), lambda: audit.record("bench", "predict_draw", "ok", "prediction 1", target="1",
                                                   details={"digit": 3}))
-        floor += timed(n // 5, lambda: cur.execute(PLAIN_INSERT, [datetime.now(), "bench", "predict_draw", "ok",
+        floor += timed(max(1, n // 5), lambda: cur.execute(PLAIN_INSERT, [datetime.now(), "bench", "predict_draw", "ok",
                                                                   "prediction 1"]).fetchall())
     db.execute("DELETE FROM audit_log WHERE hash IS NULL AND username = 'bench'")  # the floor's unchained rows
     return Measured(app, floor, note="floor = a plain INSERT of the pre-chain columns into the same table")

@@ -29,7 +29,7 @@ class Context:
     def repeats(self, full: int, quick: int | None = None) -> int:
         reduced = quick if quick is not None else max(3, full // 5)
         if self.smoke:
-            return min(reduced, 5)
+            return 1  # every figure once: the plumbing, not the numbers
         return reduced if self.quick else full
 
     def size(self, full: float, quick: float, smoke: float) -> float:
@@ -92,9 +92,12 @@ def figure(name: str, *, unit: str, target: float | None = None, higher_is_bette
     return register
 
 
+SMOKE = False  # set by `python -m bench --smoke`: no warm-up calls either
+
+
 def timed(n: int, fn: Callable[[], object], *, warmup: int = 2, scale: float = 1000.0) -> list[float]:
     """n timings of fn after `warmup` untimed calls, in ms by default."""
-    for _ in range(warmup):
+    for _ in range(0 if SMOKE else warmup):
         fn()
     samples = []
     for _ in range(n):

@@ -47,10 +47,10 @@ def predict_path(ctx: Context) -> Measured:
     row = predictions.PredictionRow("bench", "draw", model.id, 3, 0.9, [0.1] * 10, vector.ravel().tolist(), png, 1.0)
     whole, floor, prep, store = [], [], [], []
     for _ in range(5):  # in alternating rounds, so drift during the run touches all four alike
-        whole += timed(n // 5, lambda: predict_image(canvas, username="bench", source="draw", original_png=png))
-        floor += timed(n // 5, lambda: model.estimator.predict_proba(vector))
-        prep += timed(n // 5, lambda: preprocess(canvas, conv))
-        store += timed(n // 5, lambda: predictions.insert(row))
+        whole += timed(max(1, n // 5), lambda: predict_image(canvas, username="bench", source="draw", original_png=png))
+        floor += timed(max(1, n // 5), lambda: model.estimator.predict_proba(vector))
+        prep += timed(max(1, n // 5), lambda: preprocess(canvas, conv))
+        store += timed(max(1, n // 5), lambda: predictions.insert(row))
     med = statistics.median
     return Measured(whole, floor, note=f"where the time goes (medians): preprocessing {med(prep):.2f} ms, "
                                         f"model {med(floor):.2f} ms, row insert {med(store):.2f} ms; "
@@ -68,8 +68,8 @@ def recognise_drawing(ctx: Context) -> Measured:
     n = ctx.repeats(300, 60)
     whole, floor = [], []
     for _ in range(5):
-        whole += timed(n // 5, lambda: predictor.classify([predictor.prepare(canvas, keep_image=False)]))
-        floor += timed(n // 5, lambda: predictor.model.estimator.predict_proba(vector))
+        whole += timed(max(1, n // 5), lambda: predictor.classify([predictor.prepare(canvas, keep_image=False)]))
+        floor += timed(max(1, n // 5), lambda: predictor.model.estimator.predict_proba(vector))
     return Measured(whole, floor, note="floor = bare predict_proba on a prepared vector; the same model as the "
                                        "predict path above")
 
