@@ -71,7 +71,7 @@ def report(user: User, first, last, who: str | None) -> None:
         return
     totals(frame)
     quota = usage.quota_used(first, last, who)
-    charts_of(frame, usage.top_users(first, last, who), quota)
+    charts_of(frame, usage.top_of(frame), quota)
     table(frame, usage.daily_query(first, last, who), user)
     quota_table(quota, usage.quota_query(first, last, who), user)
     pdf_download("Usage report (PDF)", f"usage-{first}-{last}{'-' + who if who else ''}.pdf",

@@ -42,7 +42,7 @@ WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 
 # would wait a third of the time, so it decodes every INLINE_EVERY-th chunk itself (0: never).
 INLINE_EVERY = 5 if WORKERS == 1 else 0
 WORST = 5
-AHEAD, AHEAD_BYTES = 8, 64 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
+AHEAD, AHEAD_BYTES = 4, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
 
 
 def _admit(username: str, n_images: int) -> None:

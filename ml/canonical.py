@@ -13,7 +13,6 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ml import strokes
 from ml.errors import BlankImageError
 
 WORK = 56            # working side (longer side of the ink) for deskewing and thinning
@@ -29,7 +28,8 @@ LOW_RES_ZOOM = 4     # ... upsampled smoothly by this factor (the embedded digit
 _CROSS = ndimage.generate_binary_structure(2, 1)
 _CENTRES = (np.linspace(0.0, 1.0, 33)[:-1] + np.linspace(0.0, 1.0, 33)[1:]) / 2  # of stroke_level's 32 bins
 _EIGHT = np.ones((3, 3), dtype=bool)
-# Neighbour codes weigh P2..P9 (N, NE, E, SE, S, SW, W, NW) 1, 2, 4, ..., 128 (see ml.strokes).
+# Neighbour weights P2..P9 (N, NE, E, SE, S, SW, W, NW) for the Zhang-Suen thinning look-up.
+_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], dtype=np.int32)
 
 
 def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -51,19 +51,33 @@ _FIRST, _SECOND = _zhang_suen_tables()
 
 
 def thin(mask: np.ndarray, max_iter: int = 60) -> np.ndarray:
-    """One-pixel skeleton of a boolean mask (works on (H, W) or a stack (N, H, W)): Zhang-Suen thinning
-    with the tables above, compiled (`ml.strokes`). Thinning is local, so it runs on the ink's
-    bounding box plus a one-pixel margin only."""
+    """One-pixel skeleton of a boolean mask (works on (H, W) or a stack (N, H, W)).
+
+    Thinning is local, so it runs on the ink's bounding box plus a one-pixel margin only: the same
+    skeleton at a third of the pixels (the working arrays carry wide empty margins). The neighbour
+    code of 8 bits fits uint8 exactly."""
     mask = np.asarray(mask, dtype=bool)
-    if mask.ndim == 3:
-        return np.stack([thin(m, max_iter) for m in mask]) if len(mask) else mask.copy()
     out = np.zeros(mask.shape, dtype=bool)
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return out
-    box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    if mask.ndim == 2:
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        if rows.size == 0:
+            return out
+        box = (slice(max(rows[0] - 1, 0), rows[-1] + 2), slice(max(cols[0] - 1, 0), cols[-1] + 2))
+    else:
+        box = (slice(None),) * mask.ndim
     skel = np.ascontiguousarray(mask[box], dtype=np.uint8)
-    strokes.thin_in_place(skel, _FIRST, _SECOND, max_iter)
+    weights = (_WEIGHTS if skel.ndim == 2 else _WEIGHTS[None]).astype(np.uint8)
+    for _ in range(max_iter):
+        changed = False
+        for table in (_FIRST, _SECOND):
+            code = ndimage.correlate(skel, weights, mode="constant", cval=0)
+            gone = table[code]
+            gone &= skel.view(bool)
+            if gone.any():
+                skel[gone] = 0
+                changed = True
+        if not changed:
+            break
     out[box] = skel.view(bool)
     return out
 
@@ -123,8 +137,9 @@ def deslant(work: np.ndarray) -> np.ndarray:
     pad = int(np.ceil(abs(alpha) * h / 2)) + 2
     work = _pad(work, 0, pad)
     cy = (work * np.arange(h)[:, None]).sum() / max(float(work.sum()), 1e-9)
-    # output (y, x) samples the input at (y, x + alpha * (y - cy)), linearly (compiled: ml.strokes)
-    return strokes.shear_rows(np.ascontiguousarray(work, dtype=np.float32), alpha, -alpha * cy)
+    # output (y, x) samples the input at (y, x + alpha * (y - cy))
+    return ndimage.affine_transform(work, np.array([[1.0, 0.0], [alpha, 1.0]]), offset=(0.0, -alpha * cy),
+                                    order=1, mode="constant", cval=0.0)
 
 
 def stroke_level(work: np.ndarray) -> float:
@@ -161,7 +176,8 @@ def redraw(mask: np.ndarray, radius: float = PEN_RADIUS) -> np.ndarray:
     skel = thin(padded)
     if not skel.any():
         return padded.astype(np.float32)
-    return strokes.pen(skel, float(radius))  # clip(radius + 0.5 - distance to the skeleton, 0, 1)
+    distance = ndimage.distance_transform_edt(~skel)
+    return np.clip(radius + 0.5 - distance, 0.0, 1.0).astype(np.float32)
 
 
 def upsample_low_res(ink: np.ndarray) -> np.ndarray:

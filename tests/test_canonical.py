@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from ml import handwriting
@@ -70,62 +68,6 @@ def test_thinning_keeps_loops_and_reduces_bars_to_one_pixel():
     from scipy import ndimage
     _, regions = ndimage.label(~skeleton)
     assert regions == 2  # the hole of the ring survives: a 0 stays a 0
-
-
-def _reference_thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning as numpy/scipy passes (the canonical form's own before it was compiled)."""
-    from scipy import ndimage
-
-    from ml.canonical import _FIRST, _SECOND
-    weights = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], dtype=np.uint8)
-    skel = mask.astype(np.uint8)
-    for _ in range(60):
-        changed = False
-        for table in (_FIRST, _SECOND):
-            gone = table[ndimage.correlate(skel, weights, mode="constant", cval=0)] & skel.view(bool)
-            if gone.any():
-                skel[gone] = 0
-                changed = True
-        if not changed:
-            break
-    return skel.view(bool)
-
-
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), blobs=st.floats(0.9, 0.995), grow=st.integers(0, 4),
-       shape=st.tuples(st.integers(1, 70), st.integers(1, 70)))
-def test_compiled_thinning_and_pen_give_the_pixels_of_the_numpy_reference(seed, blobs, grow, shape):
-    from scipy import ndimage
-
-    from ml.canonical import PEN_RADIUS, redraw
-    from ml.strokes import pen
-    rng = np.random.default_rng(seed)
-    mask = rng.random(shape) > blobs
-    if grow:
-        mask = ndimage.binary_dilation(mask, iterations=grow)
-    skeleton = thin(mask)
-    assert np.array_equal(skeleton, _reference_thin(mask))
-    if skeleton.any():
-        expected = np.clip(PEN_RADIUS + 0.5 - ndimage.distance_transform_edt(~skeleton), 0, 1).astype(np.float32)
-        assert np.array_equal(pen(skeleton, PEN_RADIUS), expected)
-    assert redraw(mask).dtype == np.float32
-    stack = np.stack([mask, mask[::-1]])
-    assert np.array_equal(thin(stack), np.stack([skeleton, thin(mask[::-1])]))
-
-
-@settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), shape=st.tuples(st.integers(2, 80), st.integers(2, 80)),
-       alpha=st.floats(-0.8, 0.8), centre=st.floats(0, 1))
-def test_compiled_shear_gives_the_values_of_scipys_affine_transform(seed, shape, alpha, centre):
-    from scipy import ndimage
-
-    from ml.strokes import shear_rows
-    rng = np.random.default_rng(seed)
-    work = np.where(rng.random(shape) < 0.5, 0, rng.random(shape)).astype(np.float32)
-    cy = centre * shape[0]
-    expected = ndimage.affine_transform(work, np.array([[1.0, 0.0], [alpha, 1.0]]), offset=(0.0, -alpha * cy),
-                                        order=1, mode="constant", cval=0.0)
-    assert np.array_equal(shear_rows(work, alpha, -alpha * cy), expected)
 
 
 @pytest.mark.parametrize("shear", [-0.4, 0.3])

@@ -66,6 +66,9 @@ def test_filters_and_top_users(history):
     assert usage.daily(DAY2, DAY2).username.unique().tolist() == ["bob"]
     top = usage.top_users(DAY1, DAY2)
     assert top.username.tolist() == ["ana", "bob"] and top.images.tolist() == [5, 3]
+    from_page = usage.top_of(usage.daily(DAY1, DAY2))  # the page's way: from the table it has loaded
+    assert from_page[["username", "count", "images", "errors"]].values.tolist() == \
+        top[["username", "count", "images", "errors"]].values.tolist()
 
 
 def test_quota_consumption_is_reported_per_user_and_day(history):
