@@ -33,13 +33,6 @@ def usage_one_user(ctx: Context) -> Measured:
     return _query_vs_bare(ctx, lambda: usage.daily(first, last, "user007"), query.sql, query.params)
 
 
-@figure("usage: top users (90 days)", unit="ms", target=100.0, group="store")
-def usage_top(ctx: Context) -> Measured:
-    first, last = _range(90)
-    params = usage.daily_query(first, last).params
-    return _query_vs_bare(ctx, lambda: usage.top_users(first, last), usage.TOP_USERS, params)
-
-
 @figure("usage: the whole page's queries (its default 30 days, everyone)", unit="ms", target=100.0, group="store")
 def usage_page(ctx: Context) -> Measured:
     """What the Usage page waits for when it opens: the table, its top users (from the table, not a

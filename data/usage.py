@@ -52,11 +52,6 @@ SELECT day, username, action,
        coalesce(a.errors, 0) AS errors, coalesce(a.refused, 0) AS quota_refusals
 FROM p FULL OUTER JOIN a USING (day, username, action)
 ORDER BY day, username, action"""
-# Per user: the whole range at once, busiest first.
-TOP_USERS = f"""
-SELECT username, sum(count) AS count, sum(images) AS images, sum(errors) AS errors,
-       sum(quota_refusals) AS quota_refusals
-FROM ({DAILY}) AS d GROUP BY username ORDER BY images DESC, count DESC, username LIMIT 10"""
 # Quota consumption: images counted against each user's daily quota (refills do not erase `used`;
 # `counted` is what still counts against the quota after the day's refills).
 QUOTA = """
@@ -80,13 +75,9 @@ def daily(first: date, last: date, username: str | None = None) -> pd.DataFrame:
     return db.frame(DAILY, _params(first, last, username))
 
 
-def top_users(first: date, last: date, username: str | None = None) -> pd.DataFrame:
-    return db.frame(TOP_USERS, _params(first, last, username))
-
-
 def top_of(frame: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
-    """The busiest users of a `daily` frame already loaded (the same rows as `top_users`, without
-    running the daily aggregation a second time: the page has it)."""
+    """The busiest users (most images, then most actions) of a `daily` frame: the page and the PDF
+    have it loaded already, so the day table is not aggregated a second time."""
     columns = ["count", "images", "errors", "quota_refusals"]
     top = frame.groupby("username", as_index=False)[columns].sum()
     top = top.sort_values(["images", "count", "username"], ascending=[False, False, True]).head(limit)

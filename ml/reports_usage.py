@@ -34,7 +34,7 @@ def build_usage_report(first: date, last: date, who: str | None, username: str) 
     predicted = frame[frame["images"] > 0].rename(columns={"action": "source", "images": "predictions"})
     if not predicted.empty:
         report.image(reports_charts.per_day_by_source(predicted))
-    top = usage.top_users(first, last, who)
+    top = usage.top_of(frame)
     report.heading("Top users")
     report.table(["user", "count", "images", "errors", "quota refusals"],
                  [(r.username, f"{int(r.count):,}", f"{int(r.images):,}", f"{int(r.errors):,}",

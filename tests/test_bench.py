@@ -25,7 +25,7 @@ EXPECTED = [
     "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked",
     "health: every figure of the Health page",
     "usage: per user, day and action (30 days, everyone)", "usage: per day and action of one user (90 days)",
-    "usage: top users (90 days)", "usage: the whole page's queries (its default 30 days, everyone)",
+    "usage: the whole page's queries (its default 30 days, everyone)",
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (200)", f"fit {f}: MNIST-format (100, generated)")],
     "tuning: 200-trial study, DuckDB vs in-memory",
