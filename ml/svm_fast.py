@@ -8,6 +8,8 @@ drawing, most of the time it takes to read it. The same values come from one BLA
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from sklearn.svm import SVC
 
@@ -25,12 +27,19 @@ def decision_function(svc, X: np.ndarray) -> np.ndarray:
     return binary_decision(svc, X) if len(svc.classes_) == 2 else ovo_decision(svc, X)
 
 
+# svc -> (its support vectors, their squared norms), beside the model rather than on it: an attribute
+# went into the saved artifact, and its copy of the support vectors (51 MB for the default model) came
+# back with every load.
+_NORMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _kernel(svc: SVC, X: np.ndarray) -> np.ndarray:
     sv = svc.support_vectors_
-    cached = getattr(svc, "_digitlab_sv_norms", None)  # (the support vectors, their squared norms)
+    svc.__dict__.pop("_digitlab_sv_norms", None)  # what artifacts saved before carry: dropped
+    cached = _NORMS.get(svc)
     if cached is None or cached[0] is not sv:  # a refit replaces the array: never a stale cache
         cached = (sv, (sv * sv).sum(axis=1))
-        svc._digitlab_sv_norms = cached
+        _NORMS[svc] = cached
     X = np.asarray(X, dtype=np.float64)
     squared = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ sv.T) + cached[1][None, :]
     return np.exp(-svc._gamma * np.maximum(squared, 0.0))

@@ -44,3 +44,17 @@ def test_the_default_model_answers_as_with_scikit_learns_own_decision(template_s
     fast = model.predict_proba(X)
     monkeypatch.setattr(svm_fast, "supports", lambda svc: False)
     np.testing.assert_allclose(fast, model.predict_proba(X), atol=1e-9)
+
+
+def test_a_saved_model_carries_no_second_copy_of_its_support_vectors(digits):
+    """The norms cache lives beside the model: a model saved after it has answered is no bigger than
+    before (it once doubled the default model's support vectors in memory after every load)."""
+    import pickle
+    X, y = digits
+    svc = SVC(C=10.0, gamma=0.05, decision_function_shape="ovo").fit(X[:900], y[:900])
+    before = len(pickle.dumps(svc))
+    svm_fast.ovo_decision(svc, X[900:])
+    assert len(pickle.dumps(svc)) == before
+    svc._digitlab_sv_norms = (svc.support_vectors_.copy(), np.zeros(len(svc.support_vectors_)))  # an older artifact's
+    np.testing.assert_allclose(svm_fast.ovo_decision(svc, X[900:]), svc.decision_function(X[900:]), atol=1e-9)
+    assert len(pickle.dumps(svc)) == before
