@@ -115,3 +115,22 @@ def test_the_row_shear_gives_the_values_of_scipys_affine_transform(seed, shape, 
     expected = ndimage.affine_transform(work, np.array([[1.0, 0.0], [alpha, 1.0]]), offset=(0.0, offset),
                                         order=1, mode="constant", cval=0.0)
     assert np.array_equal(canonical.shear_rows(work, alpha, offset), expected)
+
+
+def test_the_model_input_drops_specks_once_with_the_same_result():
+    """canonical_input hands canonical the ink it has already cleaned of specks (for its dot check):
+    the same form as canonical doing it itself, for clean ink, specked ink and low-resolution scans."""
+    from ml.conventions import CANON_28
+    inks, _ = handwriting.mnist_ink(np.arange(0, 400, 8))
+    low, _ = handwriting.embedded_ink(np.arange(0, 200, 10))
+    rng = np.random.default_rng(2)
+    cases = []
+    for ink in [*inks, *low]:
+        specked = np.array(ink, dtype=np.float32)
+        r, c = rng.integers(0, specked.shape[0]), rng.integers(0, specked.shape[1])
+        specked[r, c] = 1.0  # a speck of dust, alone or on a stroke
+        cases += [np.asarray(ink, dtype=np.float32), specked]
+    assert len(cases) == 140
+    for ink in cases:
+        expected = canonical.canonical(ink, side=CANON_28.size, box=CANON_28.box) * CANON_28.max_value
+        assert np.array_equal(canonical.canonical_input(ink, CANON_28), expected.astype(np.float64).ravel())
