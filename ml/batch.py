@@ -23,7 +23,7 @@ from pathlib import Path
 from data import audit, batches, db, predictions, registry
 from ml import batch_items, batch_limits, uploads
 from ml.batch_items import Item
-from ml.batch_prepare import Outcome, prepare_chunk
+from ml.batch_prepare import Outcome, prepare_chunk, warm_up, worker_init
 from ml.batch_request import BatchRequest
 from ml.conventions import ImageConvention
 from ml.errors import RequestError
@@ -113,9 +113,9 @@ def _decoders(parallel: bool) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     context = CleanSpawnContext()  # never fork the server, never re-run the app script in a child
-    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_worker_init) as pool:
+    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=worker_init) as pool:
         for _ in range(WORKERS):
-            pool.submit(_warm_up)
+            pool.submit(warm_up)
         yield pool
 
 
@@ -167,20 +167,6 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
     while pending:
         chunk_, future, _ = pending.popleft()
         yield chunk_, outcome(chunk_, future)
-
-
-def _warm_up() -> None:
-    """A decoder's first task: its imports happen now, beside the model load, not on the first chunk."""
-    import ml.batch_prepare  # noqa: F401 - imported for its side effect of loading the decode path
-
-
-def _worker_init() -> None:
-    """One thread per decoder: the cores are already shared out between processes."""
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except ImportError:
-        pass
 
 
 def _payloads(chunk: list[Item]) -> list[bytes]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from data import batches, db, predictions
@@ -217,3 +219,21 @@ def test_images_per_batch_holds_for_the_whole_batch_not_only_each_zip(seeded_sto
     assert "This batch holds 40 images; at most 30 are allowed per batch" in record.message
     assert db.one("SELECT count(*) FROM predictions WHERE source = 'batch'")[0] == 0
     assert batch.run_cli([tmp_path / "a.zip"], user="ana", labelled=True).status == "succeeded"
+
+
+def test_a_decoder_process_decodes_without_loading_the_store():
+    """The decoders of a big batch hold the image code only: what the pool starts them with lives in
+    ml.batch_prepare, so neither DuckDB nor the model code is loaded in them (26 MB less each)."""
+    import psutil
+
+    from ml.batch_prepare import prepare_chunk
+    from ml.conventions import CANON_28
+    from tests.batch_files import digit_png
+    with batch._decoders(True) as pool:
+        data = digit_png(7, np.random.default_rng(0))
+        outcome, = pool.submit(prepare_chunk, [data], CANON_28.to_dict(), 10**7, 10**7).result()
+        assert outcome[0] is not None and outcome[3] is None  # the image was read
+        children = psutil.Process().children(recursive=True)
+        mapped = {Path(m.path).name for child in children for m in child.memory_maps()}
+    assert any(name.startswith("_imaging") for name in mapped)  # Pillow: the decoder is among them
+    assert not any("duckdb" in name or "_svmlib" in name or name.startswith("libsvm") for name in mapped), mapped
