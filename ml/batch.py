@@ -15,15 +15,15 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
 from data import audit, batches, db, predictions, registry
-from ml import batch_items, batch_limits, uploads
+from ml import batch_items, batch_limits, threads, uploads
 from ml.batch_items import Item
-from ml.batch_prepare import Outcome, prepare_chunk, warm_up, worker_init
+from ml.batch_prepare import Outcome, prepare_chunk, warm_up
 from ml.batch_request import BatchRequest
 from ml.conventions import ImageConvention
 from ml.errors import RequestError
@@ -83,13 +83,11 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
     model_id = request.model_id if request.model_id is not None else registry.active_id()
     record = registry.get(model_id) if model_id is not None else None
     with _decoders(parallel) as pool, ThreadPoolExecutor(1, thread_name_prefix="batch-model") as loader, \
-            _one_blas_thread(parallel):
+            threads.one_blas_thread() if parallel else nullcontext():
         # The model loads (~2 s) while the decoders already work through the first chunks: its
         # registry record names its input convention (the loaded model reads the same record).
         loading = loader.submit(Predictor, request.requested_by, source="batch", model_id=model_id, chunk=CHUNK)
-        conv = ImageConvention.from_dict(record.convention) if record is not None and pool is not None else None
-        if conv is None:
-            conv = loading.result().convention
+        conv = ImageConvention.from_dict(record.convention) if record is not None else loading.result().convention
         stream = batch_items.items(folder, request.files, limits, labelled=request.labelled, skip=done)
         outcomes = _outcomes(stream, conv, limits, pool)
         first = next(outcomes, None)  # submits the look-ahead before waiting for the model
@@ -113,23 +111,10 @@ def _decoders(parallel: bool) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     context = CleanSpawnContext()  # never fork the server, never re-run the app script in a child
-    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=worker_init) as pool:
+    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=threads.one_thread_per_process) as pool:
         for _ in range(WORKERS):
             pool.submit(warm_up)
         yield pool
-
-
-@contextmanager
-def _one_blas_thread(parallel: bool) -> Iterator[None]:
-    """While decoders run beside it, the model's matrix products take one thread: a second BLAS thread
-    spins on the core a decoder needs (classify + store measured 8.5-9.4 s against 10.7-11.8 s for
-    10,000 images). OpenBLAS's limit is process-wide, so a fit running meanwhile gets one thread too."""
-    if not parallel:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _line(count: int, total: int) -> str:

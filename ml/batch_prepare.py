@@ -2,8 +2,8 @@
 
 It needs no model and no database (a worker never opens the store, which one process holds): bytes
 in, (model input, thumbnail, milliseconds) or the reason an image was refused out. A decoder process
-imports only this module and what it needs (58 MB; its initializer once lived in ml.batch, which
-pulled the store, DuckDB and joblib into every decoder: 84 MB). What is kept per
+imports only this module and what it needs, and its initializer is ml.threads' (58 MB; they once
+lived in ml.batch, which pulled the store, DuckDB and joblib into every decoder: 84 MB). What is kept per
 image is bounded: a thumbnail of at most THUMB_SIDE pixels and THUMB_BYTES, never the upload.
 """
 from __future__ import annotations
@@ -59,12 +59,3 @@ def prepare_chunk(payloads: Sequence[bytes], conv: dict | ImageConvention, max_p
 def warm_up() -> None:
     """A decoder's first task: a no-op whose arrival means this module (the decode path) is imported,
     beside the model load rather than on the first chunk."""
-
-
-def worker_init() -> None:
-    """One thread per decoder: the cores are already shared out between processes."""
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(1)
-    except ImportError:
-        pass

@@ -158,20 +158,24 @@ def upsample_low_res(ink: np.ndarray) -> np.ndarray:
 
 
 def canonical(ink: np.ndarray, *, side: int = 28, box: int = 20, blur: float = 0.0,
-              pen: float = PEN_RADIUS, specks_dropped: bool = False) -> np.ndarray:
+              pen: float = PEN_RADIUS) -> np.ndarray:
     """(side, side) ink in [0, 1]: crop, deslant, thin and redraw, longer side into `box`, mass centred.
 
     A low-resolution scan (at most LOW_RES pixels a side) keeps its stroke mask instead of being thinned
     and redrawn: the skeleton of an upsampled 8x8 blob is what loses a 9 from a 3 and an 8 from a 1
     (docs/recognition.md). Every such input and every such training image (the embedded digits) take
-    this same branch, so the model learns that look as its own. `specks_dropped`: the caller has
-    already passed `ink` through drop_specks (a second pass keeps every blob, so it is skipped)."""
+    this same branch, so the model learns that look as its own."""
     ink = np.asarray(ink, dtype=np.float32)
-    low_res = max(ink.shape) <= LOW_RES
-    if low_res:
-        ink = upsample_low_res(ink)
-    if low_res or not specks_dropped:
-        ink = drop_specks(ink)
+    low_res = _low_res(ink)
+    return _form(drop_specks(upsample_low_res(ink) if low_res else ink), low_res, side, box, blur, pen)
+
+
+def _low_res(ink: np.ndarray) -> bool:
+    return max(ink.shape) <= LOW_RES
+
+
+def _form(ink: np.ndarray, low_res: bool, side: int, box: int, blur: float, pen: float) -> np.ndarray:
+    """The canonical form of ink already cleaned of specks (at its working resolution)."""
     rows, cols = _bbox(ink, BBOX_LEVEL)
     crop = ink[rows, cols]
     h, w = crop.shape
@@ -219,6 +223,8 @@ def canonical_input(ink: np.ndarray, conv) -> np.ndarray:
     clean = drop_specks(ink)
     if is_dot(clean):
         raise BlankImageError("That looks like a dot, not a digit: draw the whole digit.")
-    low_res = max(ink.shape) <= LOW_RES  # upsampled before its specks are looked for: it starts from the ink
-    form = canonical(ink if low_res else clean, side=conv.size, box=conv.box, specks_dropped=not low_res)
+    if _low_res(ink):  # enlarged before its specks are looked for: it starts from the ink
+        form = canonical(ink, side=conv.size, box=conv.box)
+    else:  # the dot check's clean ink goes on (a second drop_specks would keep every blob)
+        form = _form(clean, False, conv.size, conv.box, 0.0, PEN_RADIUS)
     return (form * conv.max_value).astype(np.float64).ravel()
