@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import failures
+from dashboard import failures, text
 from dashboard.export_panel import export_panel
 from dashboard.text import md
 from data import batches
@@ -29,8 +29,8 @@ JOB_COLUMNS = {
     "items": st.column_config.NumberColumn("items", width=60),
     "predicted": st.column_config.NumberColumn("predicted", width=75),
     "errors": st.column_config.NumberColumn("errors", width=55),
-    "started": st.column_config.DatetimeColumn("started", format="MM-DD HH:mm", width=95),
-    "finished": st.column_config.DatetimeColumn("finished", format="MM-DD HH:mm", width=95),
+    "started": st.column_config.TextColumn("started", width=140),  # text.when: blank while queued or running
+    "finished": st.column_config.TextColumn("finished", width=140),
     "duration_s": st.column_config.NumberColumn("seconds", format="%.1f", width=65),
     "message": st.column_config.TextColumn("result"),
 }
@@ -119,7 +119,8 @@ def jobs_table(user: User) -> int | None:
         st.info("No batches yet: add images or zips above and press Start.")
         return None
     order = [c for c in JOB_COLUMNS if c != "owner" or owner_scope(user) is None]
-    picked = st.dataframe(frame, hide_index=True, key="batch_jobs", column_config=JOB_COLUMNS, column_order=order,
+    shown = text.blank_missing(frame, {"started": text.when, "finished": text.when})
+    picked = st.dataframe(shown, hide_index=True, key="batch_jobs", column_config=JOB_COLUMNS, column_order=order,
                           on_select="rerun", selection_mode="single-row", width="stretch")
     export_panel("batch-jobs", query, user.username, key="batch_jobs_export")
     rows = picked.selection.rows if picked and picked.selection else []

@@ -54,8 +54,7 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
         "steps": [_steps(r) for r in frame.itertuples()],
         "started": frame["started_at"], "finished": frame["finished_at"],
         "duration": [_duration(s) for s in frame["duration_s"]], "message": frame["message"]})
-    when = lambda v: f"{v:%Y-%m-%d %H:%M:%S}"  # noqa: E731 - a blank, not "None", for a job not started
-    return text.blank_missing(out, {"started": when, "finished": when})
+    return text.blank_missing(out, {"started": text.when, "finished": text.when})
 
 
 def _cancel(frame: pd.DataFrame, admin: User) -> None:

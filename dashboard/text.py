@@ -70,6 +70,12 @@ def blank_missing(frame: pd.DataFrame, formats: dict[str, Callable[[object], str
     return out
 
 
+def when(value: object) -> str:
+    """A timestamp cell as text, as a datetime column shows it (for `blank_missing`: a job or trial not
+    started or not finished gets a blank, not "None")."""
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}"
+
+
 def plain(value: object) -> str:
     """A cell as text; whole floats (an int column with blanks becomes float) without a trailing ".0"."""
     if isinstance(value, float) and value.is_integer():

@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import charts as axes
 from dashboard import failures
-from dashboard.text import blank_missing, share
+from dashboard.text import blank_missing, share, when
 from data import jobs as job_rows
 from data import studies
 from data.users import User
@@ -187,7 +187,6 @@ def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
             shown = shown[params[column].between(lo, hi)]
     shown = shown.rename(columns={"last_step": "pruned at step / last step"})
     # pruned, failed and running trials have no value, finish or duration yet: blank cells, not "None"
-    when = lambda v: f"{pd.Timestamp(v):%Y-%m-%d %H:%M:%S}"  # noqa: E731 - as a datetime column shows it
     shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v)),
                                   "started_at": when, "finished_at": when})
     st.dataframe(shown, hide_index=True, width="stretch")
