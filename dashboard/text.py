@@ -70,10 +70,15 @@ def blank_missing(frame: pd.DataFrame, formats: dict[str, Callable[[object], str
     return out
 
 
-def when(value: object) -> str:
+def when(value: object, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A timestamp cell as text, as a datetime column shows it (for `blank_missing`: a job or trial not
     started or not finished gets a blank, not "None")."""
-    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S}"
+    return pd.Timestamp(value).strftime(layout)
+
+
+def short_when(value: object) -> str:
+    """`when` for narrow tables (the Batch page's jobs): month, day, hours and minutes."""
+    return when(value, "%m-%d %H:%M")
 
 
 def plain(value: object) -> str:
