@@ -30,6 +30,14 @@ _conn_path: Path | None = None
 _generation = 0
 _local = threading.local()
 
+# No row-group merging at checkpoints. The predictions table is appended to and almost never deleted
+# from, and each of its rows carries a 784-value model input: merging the small row groups that a
+# checkpoint leaves at its end re-read and re-wrote up to a full row group of them, every
+# checkpoint (measured on a 300,000-prediction store: a 10,000-row batch's appends took 3.0 s
+# and 530 MB with merging, 1.1 s and 237 MB without). Row groups stay the size of what
+# each checkpoint wrote (a few thousand rows), which scans as fast; deleted rows stay as tombstones.
+SETTINGS = {"max_vacuum_tasks": 0}
+
 
 class StoreError(RuntimeError):
     """The database file cannot be opened or written (full disk, read-only file): one sentence."""
@@ -103,7 +111,7 @@ def _resolve(raw: str) -> Path:
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path))
+        return duckdb.connect(str(path), config=SETTINGS)
     except OSError as exc:
         raise (explain(exc, path) or StoreError(
             f"The folder of the database file {path} cannot be created ({exc.strerror}): "

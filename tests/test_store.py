@@ -144,3 +144,27 @@ def test_a_bulk_append_stores_each_row_as_a_single_insert_would(empty_store):
     assert [a["ts"] for a in appended] == [r.ts for r in rows]
     with pytest.raises(ValueError, match="source must be one of"):
         predictions.append([predictions.PredictionRow("ana", "fax", 1, 0, 0.5, [0.1] * 10, [0.0] * 4, None, 1.0)])
+
+
+def test_a_checkpoint_after_an_append_leaves_earlier_predictions_where_they_are(empty_store):
+    """A checkpoint writes what was appended since the last one and does not merge the small row groups
+    at the table's end: merging re-read and re-wrote their model inputs on every checkpoint of a batch
+    (up to a full row group of 784-value vectors: the batch's memory spikes and stalls)."""
+    def blocks() -> dict[int, set[int]]:
+        found: dict[int, set[int]] = {}
+        for group, block in db.rows("SELECT row_group_id, block_id FROM pragma_storage_info('predictions') "
+                                    "WHERE block_id >= 0"):
+            found.setdefault(int(group), set()).add(int(block))
+        return found
+
+    for part in range(3):
+        predictions.append([_row("ana", part * 2_000 + i) for i in range(2_000)])
+        db.cursor().execute("CHECKPOINT")
+    before = blocks()
+    assert len(before) == 3, "each checkpoint wrote its own row group"
+    predictions.append([_row("ana", 6_000 + i) for i in range(500)])
+    db.cursor().execute("CHECKPOINT")
+    after = blocks()
+    assert len(after) == 4
+    assert all(after[group] == before[group] for group in before), "earlier row groups were rewritten"
+    assert db.one("SELECT count(*) FROM predictions")[0] == 6_500
