@@ -13,7 +13,7 @@ import itertools
 import logging
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
@@ -38,11 +38,9 @@ PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker pr
 # decoder balances the two halves of the work (each ~1 ms an image) and keeps memory to one extra
 # process; 0 decodes inline. DIGITLAB_BATCH_WORKERS overrides it on a bigger machine.
 WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
-# Classifying and storing take the main process ~0.9 ms an image against ~1.5 ms to decode one: it
-# would wait a third of the time, so it decodes every INLINE_EVERY-th chunk itself (0: never).
-INLINE_EVERY = 5 if WORKERS == 1 else 0
 WORST = 5
-AHEAD, AHEAD_BYTES = 4, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
+AHEAD, AHEAD_BYTES = 6, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
+EARLY = 12  # chunks decoded while the model loads (~2 s), held until it has: ~20 MB of model inputs
 
 
 def _admit(username: str, n_images: int) -> None:
@@ -89,19 +87,31 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
         loading = loader.submit(Predictor, request.requested_by, source="batch", model_id=model_id, chunk=CHUNK)
         conv = ImageConvention.from_dict(record.convention) if record is not None else loading.result().convention
         stream = batch_items.items(folder, request.files, limits, labelled=request.labelled, skip=done)
-        outcomes = _outcomes(stream, conv, limits, pool)
-        first = next(outcomes, None)  # submits the look-ahead before waiting for the model
+        outcomes = _outcomes(stream, conv, limits, pool, loading.done)
+        early = _while_loading(outcomes, loading)
         predictor = loading.result()
         _admit(request.requested_by, max(0, total - len(done)))
         count = len(done)
         ctx.progress("predicting", count / max(total, 1), _line(count, total), done=count, total=total)
-        for chunk, found in itertools.chain([first] if first else [], outcomes):
+        for chunk, found in itertools.chain(early, outcomes):
             _store(predictor, batch_id, chunk, found)
             count += len(chunk)
             total = max(total, count)
             ctx.progress("predicting", count / total, _line(count, total), done=count, total=total)
             ctx.check_cancelled()
     return report(batch_id, request.labelled)
+
+
+def _while_loading(outcomes: Iterator, loading: Future) -> list:
+    """The chunks decoded while the model loads, at most EARLY of them: both processes keep working
+    (waiting for the model instead left the decoder idle once it was AHEAD chunks ahead)."""
+    early = []
+    while len(early) < EARLY and (not loading.done() or not early):
+        found = next(outcomes, None)
+        if found is None:
+            break
+        early.append(found)
+    return early
 
 
 @contextmanager
@@ -126,32 +136,53 @@ def _chunks(stream: Iterator[Item]) -> Iterator[list[Item]]:
         yield chunk
 
 
-def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: ProcessPoolExecutor | None
+def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: ProcessPoolExecutor | None,
+              may_decode_here: Callable[[], bool] = lambda: True
               ) -> Iterator[tuple[list[Item], list[Outcome | None]]]:
-    """Each chunk with one outcome per item (None for an item refused before decoding), in order.
-    With decoders, up to AHEAD chunks (and AHEAD_BYTES of uploads) are in flight: enough to keep them
-    busy while the model loads, bounded whatever the images weigh."""
-    if pool is None:
-        for chunk in _chunks(stream):
-            yield chunk, _merge(chunk, prepare_chunk(_payloads(chunk), conv, limits.pixels, limits.image_bytes))
-        return
-    def outcome(chunk: list[Item], future: Future | None) -> list[Outcome | None]:
-        found = future.result() if future else prepare_chunk(_payloads(chunk), conv, limits.pixels, limits.image_bytes)
-        return _merge(chunk, found)
+    """Each chunk with one outcome per item (None for an item refused before decoding).
 
-    pending: deque[tuple[list[Item], Future | None, int]] = deque()
-    for n, chunk in enumerate(_chunks(stream)):
-        inline = INLINE_EVERY and n % INLINE_EVERY == INLINE_EVERY - 1
-        payloads = _payloads(chunk)
-        pending.append((chunk, None if inline else pool.submit(prepare_chunk, payloads, conv.to_dict(),
-                                                               limits.pixels, limits.image_bytes),
-                        sum(map(len, payloads))))
-        while len(pending) > AHEAD or (len(pending) > 1 and sum(p[2] for p in pending) > AHEAD_BYTES):
-            chunk_, future, _ = pending.popleft()
-            yield chunk_, outcome(chunk_, future)
-    while pending:
-        chunk_, future, _ = pending.popleft()
-        yield chunk_, outcome(chunk_, future)
+    With decoders, up to AHEAD chunks (and AHEAD_BYTES of uploads) are in flight: enough to keep them
+    busy while the model loads, bounded whatever the images weigh. Whenever the oldest is not decoded
+    yet and `may_decode_here()`, this process decodes the next chunk itself instead of waiting, so
+    neither side idles while the other has work, whatever the machine and the images. (Not while the
+    model loads: that is Python imports in a thread of this process, which decoding here would slow.) Chunks can therefore come out of order; each
+    item keeps its index, which is what the results and a resume go by."""
+    chunks = _chunks(stream)
+    if pool is None:
+        for chunk in chunks:
+            yield chunk, _decode_here(chunk, conv, limits)
+        return
+    pending: deque[tuple[list[Item], Future, int]] = deque()
+    exhausted = False
+
+    def hand_out() -> None:
+        nonlocal exhausted
+        while not exhausted and (len(pending) < AHEAD and sum(p[2] for p in pending) <= AHEAD_BYTES
+                                 or not pending):
+            chunk = next(chunks, None)
+            if chunk is None:
+                exhausted = True
+                return
+            payloads = _payloads(chunk)
+            pending.append((chunk, pool.submit(prepare_chunk, payloads, conv.to_dict(), limits.pixels,
+                                               limits.image_bytes), sum(map(len, payloads))))
+
+    while True:
+        hand_out()
+        if not pending:
+            return
+        if not pending[0][1].done() and not exhausted and may_decode_here():
+            chunk = next(chunks, None)
+            if chunk is not None:
+                yield chunk, _decode_here(chunk, conv, limits)
+                continue
+            exhausted = True
+        chunk, future, _ = pending.popleft()
+        yield chunk, _merge(chunk, future.result())
+
+
+def _decode_here(chunk: list[Item], conv: ImageConvention, limits) -> list[Outcome | None]:
+    return _merge(chunk, prepare_chunk(_payloads(chunk), conv, limits.pixels, limits.image_bytes))
 
 
 def _payloads(chunk: list[Item]) -> list[bytes]:
