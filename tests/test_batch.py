@@ -237,3 +237,42 @@ def test_a_decoder_process_decodes_without_loading_the_store():
         mapped = {Path(m.path).name for child in children for m in child.memory_maps()}
     assert any(name.startswith("_imaging") for name in mapped)  # Pillow: the decoder is among them
     assert not any("duckdb" in name or "_svmlib" in name or name.startswith("libsvm") for name in mapped), mapped
+
+
+def test_when_the_decoder_lags_the_main_process_decodes_and_no_item_is_lost_or_doubled(empty_store, monkeypatch):
+    """The decoder's chunks are never ready before they are asked for (a slow or busy decoder): the main
+    process decodes every chunk it can itself, and each item still comes out exactly once, with the
+    outcome it would have had inline."""
+    from concurrent.futures import Future
+
+    from ml.batch_items import Item
+    from ml.batch_prepare import prepare_chunk
+    from ml.conventions import CANON_28
+    from tests.batch_files import digit_png
+
+    handed = []
+
+    class LaggingPool:
+        def submit(self, fn, *args):
+            future = Future()  # never done() until result() is called: the decoder is always behind
+            future.result = lambda timeout=None: fn(*args)  # type: ignore[method-assign]
+            handed.append(len(args[0]))
+            return future
+
+    monkeypatch.setattr(batch, "CHUNK", 5)
+    rng = np.random.default_rng(5)
+    items = [Item(i, f"{i % 10}/img{i}.png", digit_png(i % 10, rng), label=i % 10) for i in range(43)]
+    items.insert(7, Item(43, "junk.png", b"not an image"))
+    limits = current()
+    found = list(batch._outcomes(iter(items), CANON_28, limits, LaggingPool()))
+    seen = [item.index for chunk, _ in found for item in chunk]
+    assert sorted(seen) == list(range(44))  # every item once
+    # a lagging decoder is handed no more than AHEAD chunks: the main process decodes the rest itself
+    assert len(handed) <= batch.AHEAD < len(found)
+    expected = {item.index: o for item, o in zip(items, prepare_chunk([i.data for i in items], CANON_28,
+                                                                      limits.pixels, limits.image_bytes))}
+    for chunk, outcomes in found:
+        for item, outcome in zip(chunk, outcomes):
+            assert (outcome[3], outcome[4]) == (expected[item.index][3], expected[item.index][4])
+            if outcome[0] is not None:
+                assert np.array_equal(outcome[0], expected[item.index][0])
