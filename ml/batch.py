@@ -145,8 +145,9 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
     busy while the model loads, bounded whatever the images weigh. Whenever the oldest is not decoded
     yet and `may_decode_here()`, this process decodes the next chunk itself instead of waiting, so
     neither side idles while the other has work, whatever the machine and the images. (Not while the
-    model loads: that is Python imports in a thread of this process, which decoding here would slow.) Chunks can therefore come out of order; each
-    item keeps its index, which is what the results and a resume go by."""
+    model loads: that is Python imports in a thread of this process, which decoding here would slow.)
+    Chunks can therefore come out of order; each item keeps its index, which is what the results and a
+    resume go by."""
     chunks = _chunks(stream)
     if pool is None:
         for chunk in chunks:
