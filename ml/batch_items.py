@@ -16,6 +16,7 @@ from pathlib import Path
 from ml import archives, uploads
 from ml.batch_limits import BatchLimits, megabytes
 from ml.errors import DatasetError
+from ml.labels import label_in_name
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,8 @@ class Item:
 
 def label_of(name: str) -> int | None:
     """Folder `0`..`9` or a name ending `_<digit>`; None when the name says nothing (or something odd)."""
-    from ml.sources import _label_of  # the same rule as zip and folder datasets
     try:
-        return _label_of(name)
+        return label_in_name(name)  # the same rule as zip and folder datasets
     except DatasetError:
         return None
 

@@ -150,10 +150,10 @@ def _check_dataset(spec: str) -> None:
 
 def _check_labels(name: str, members) -> None:
     """Count the digits a folder or zip names (sub-folder 0-9 or `_<digit>` suffix) without decoding images."""
-    from ml.sources import _label_of
+    from ml.labels import label_in_name
     counts = [0] * 10
     for member in members:
-        label = _label_of(member)
+        label = label_in_name(member)
         if label is not None:
             counts[label] += 1
     if problem := class_count_problem(name, counts):

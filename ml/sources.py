@@ -9,12 +9,11 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import re
 import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -25,6 +24,7 @@ from ml.conventions import CANON_28, CONVENTIONS, DIGITS_8X8, MNIST_28X28, Image
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
 from ml.images import MAX_UPLOAD_BYTES, ImageError, load_image
+from ml.labels import label_in_name
 from ml.preprocess import preprocess
 
 log = logging.getLogger(__name__)
@@ -150,27 +150,10 @@ def load_idx(images: Path, labels: Path) -> Dataset:
     return _checked(f"idx:{Path(images).name}", "idx", X.reshape(len(X), -1), y, MNIST_28X28)
 
 
-def _label_of(name: str) -> int | None:
-    """Sub-folder `0`..`9`, or a file name ending in `_<digit>.<ext>`."""
-    parts = PurePosixPath(name).parts
-    if len(parts) >= 2 and re.fullmatch(r"\d+", parts[-2]):
-        value = int(parts[-2])
-        if value > 9:
-            raise DatasetError(f"{name} is in a folder named {parts[-2]}; labels are the digits 0 to 9.")
-        return value
-    found = re.search(r"_(\d+)\.[A-Za-z]+$", parts[-1])
-    if found:
-        value = int(found.group(1))
-        if value > 9:
-            raise DatasetError(f"{name} is labelled {value}; labels are the digits 0 to 9.")
-        return value
-    return None
-
-
 def _images_to_dataset(name: str, source: str, items, conv: ImageConvention) -> Dataset:
     X, y, skipped = [], [], 0
     for member, payload in items:
-        label = _label_of(member)
+        label = label_in_name(member)
         if label is None:
             skipped += 1
             continue

@@ -276,3 +276,16 @@ def test_when_the_decoder_lags_the_main_process_decodes_and_no_item_is_lost_or_d
             assert (outcome[3], outcome[4]) == (expected[item.index][3], expected[item.index][4])
             if outcome[0] is not None:
                 assert np.array_equal(outcome[0], expected[item.index][0])
+
+
+def test_reading_labels_from_names_loads_no_model_code():
+    """A labelled batch reads each member's label while its model loads in another thread: the rule must
+    not import scikit-learn (it did, through ml.sources: the main thread then waited ~1 s on the import
+    lock and handed the decoder nothing)."""
+    import subprocess
+    import sys
+    code = ("import sys; from ml.batch_items import label_of; "
+            "assert (label_of('3/a.png'), label_of('x_7.png'), label_of('x.png'), label_of('12/b.png')) == (3, 7, None, None); "
+            "print(sorted(m for m in ('sklearn', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
