@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import duckdb
-
 from bench.core import Context, Measured, figure, timed
 from data import audit, db
 from ml import audit_chain
@@ -24,7 +22,7 @@ def filtered_page(ctx: Context) -> dict[str, Measured]:
         "audit: page of denied rows with text in details": audit.Filters(outcome="denied", text="role"),
     }
     out = {}
-    bare = duckdb.connect(str(db.db_path()))  # same process: DuckDB shares the open database
+    bare = db.second_connection()  # same process: DuckDB shares the open database
     try:
         for name, chosen in cases.items():
             params = {**chosen.params(), "limit": 100, "offset": 0}

@@ -12,7 +12,6 @@ import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
 from bench.core import Context, Measured, figure, timed
@@ -95,7 +94,7 @@ def audit_range(ctx: Context) -> Measured:
 
 
 def _query_vs_bare(ctx: Context, app_call, sql: str, params) -> Measured:
-    bare = duckdb.connect(str(db.db_path()))  # same process: DuckDB shares the open database
+    bare = db.second_connection()  # same process: DuckDB shares the open database
     try:
         floor = timed(ctx.repeats(30, 10), lambda: bare.execute(sql, params).fetchall())
     finally:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import duckdb
-
 from bench.core import Context, Measured, figure, timed
 from data import analytics, db, history
 from data.history import Filters
@@ -54,7 +52,7 @@ def _with_feedback(ctx: Context) -> None:
 
 
 def _bare(ctx: Context, statements: list[tuple[str, object]]) -> list[float]:
-    conn = duckdb.connect(str(db.db_path()))  # same process: DuckDB shares the open database
+    conn = db.second_connection()  # same process: DuckDB shares the open database
     try:
         return timed(ctx.repeats(30, 10), lambda: [conn.execute(sql, params).fetchall() for sql, params in statements])
     finally:

@@ -131,6 +131,12 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
         ) from None
 
 
+def second_connection() -> duckdb.DuckDBPyConnection:
+    """Another connection to this process's store file, with the same settings (DuckDB refuses
+    different ones): for the bench's bare queries beside the app's own connection."""
+    return duckdb.connect(str(db_path()), config=SETTINGS)
+
+
 def connection() -> duckdb.DuckDBPyConnection:
     """The one connection of this process, opened on first use (re-opened if DIGITLAB_DB changed)."""
     global _conn, _conn_path, _generation
