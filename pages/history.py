@@ -23,7 +23,8 @@ total = history.count(filters)
 pages = max(1, -(-total // PAGE_SIZE))
 if st.session_state.get("history_page", 1) > pages:
     st.session_state.history_page = pages
-page_no = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1, key="history_page")
+# No `value`: the page lives in session state (reset by new filters), and a default beside it is warned about.
+page_no = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="history_page")
 frame = history.page(filters, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
 if frame.empty:
     st.info("No predictions flagged for review here." if flagged else

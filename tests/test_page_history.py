@@ -90,3 +90,20 @@ def test_filters_narrow_the_table_and_the_total_and_the_export_follows(open_app)
     assert _shown(at) == ["admin-7.png"]
     at.selectbox(key="history_user").set_value("ana").run()
     assert any("No predictions match these filters" in i.value for i in at.info)
+
+
+def test_paging_after_a_filter_change_raises_no_streamlit_warning(open_app, monkeypatch, caplog):
+    """New filters put the page number back to 1 through session state; the page input must not also
+    carry a default of its own (Streamlit warns about the pair in the server log)."""
+    import logging
+
+    from streamlit.elements.lib import policies
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)  # warned once per process at most
+    predictions.append([_row("ana", d % 10, d % 2 == 0) for d in range(30)])
+    caplog.set_level(logging.WARNING)
+    at = open_app("ana", "history")
+    at.number_input(key="history_page").set_value(2).run()
+    at.toggle(key="history_flagged").set_value(True).run()
+    assert not at.exception
+    assert at.number_input(key="history_page").value == 1
+    assert not [r for r in caplog.records if "created with a default value" in r.getMessage()]
