@@ -36,7 +36,7 @@ _local = threading.local()
 # checkpoint (measured on a 300,000-prediction store: a 10,000-row batch's appends took 3.0 s
 # and 530 MB with merging, 1.1 s and 237 MB without). Row groups stay the size of what
 # each checkpoint wrote (a few thousand rows), which scans as fast; deleted rows stay as tombstones.
-SETTINGS = {"max_vacuum_tasks": 0}
+_SETTINGS = {"max_vacuum_tasks": 0}
 
 
 class StoreError(RuntimeError):
@@ -111,7 +111,7 @@ def _resolve(raw: str) -> Path:
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path), config=SETTINGS)
+        return duckdb.connect(str(path), config=_SETTINGS)
     except OSError as exc:
         raise (explain(exc, path) or StoreError(
             f"The folder of the database file {path} cannot be created ({exc.strerror}): "
@@ -134,7 +134,7 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
 def second_connection() -> duckdb.DuckDBPyConnection:
     """Another connection to this process's store file, with the same settings (DuckDB refuses
     different ones): for the bench's bare queries beside the app's own connection."""
-    return duckdb.connect(str(db_path()), config=SETTINGS)
+    return duckdb.connect(str(db_path()), config=_SETTINGS)
 
 
 def connection() -> duckdb.DuckDBPyConnection:

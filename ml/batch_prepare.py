@@ -2,8 +2,8 @@
 
 It needs no model and no database (a worker never opens the store, which one process holds): bytes
 in, (model input, thumbnail, milliseconds) or the reason an image was refused out. A decoder process
-imports only this module and what it needs, and its initializer is ml.threads' (58 MB; they once
-lived in ml.batch, which pulled the store, DuckDB and joblib into every decoder: 84 MB). What is kept per
+imports only this module and what it needs, and its initializer is ml.threads' (a decoder takes ~62 MB; they
+once lived in ml.batch, which pulled the store, DuckDB and joblib into every decoder: 89 MB). What is kept per
 image is bounded: a thumbnail of at most THUMB_SIDE pixels and THUMB_BYTES, never the upload.
 """
 from __future__ import annotations
