@@ -52,6 +52,15 @@ def _admit(username: str, n_images: int) -> None:
     log.debug("batch of %d images for %s admitted", n_images, username)
 
 
+def _refuse_early(username: str, n_images: int) -> None:
+    """A batch that cannot fit in today's quota is refused (by `_admit`, with its sentence) before
+    anything is decoded; one that fits is counted by `_admit` only once its model has loaded, so a
+    batch that fails on its model costs no quota."""
+    from ml import quotas
+    if not quotas.fits_today(username, n_images):
+        _admit(username, n_images)
+
+
 def batch_job(request: BatchRequest, ctx) -> dict:
     """The job handler (ml.job_kinds). The upload folder is removed when the job ends (finished,
     failed or cancelled); a process that dies leaves it for the resume."""
@@ -78,6 +87,7 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
         raise RequestError(f"This batch holds {total:,} images; at most {limits.images:,} are allowed per batch "
                            "(Settings: images per batch). Split it into smaller batches.")
     parallel = total - len(done) >= PARALLEL_FROM and WORKERS > 0
+    _refuse_early(request.requested_by, total - len(done))
     model_id = request.model_id if request.model_id is not None else registry.active_id()
     record = registry.get(model_id) if model_id is not None else None
     with _decoders(parallel) as pool, ThreadPoolExecutor(1, thread_name_prefix="batch-model") as loader, \

@@ -98,6 +98,12 @@ def status(username: str, now: datetime | None = None) -> Status:
     return Status(limits(username), counted, quotas.minute_used(username, now.replace(second=0, microsecond=0)), now)
 
 
+def fits_today(username: str, images: int) -> bool:
+    """Whether `images` more predictions fit in the user's daily quota now (nothing counted): for work
+    that would otherwise start before it can `consume` (a batch decodes while its model loads)."""
+    return images <= 0 or username in policy.SYSTEM_USERS or status(username).left_today >= images
+
+
 def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
     """Count `images` predictions of `action` (draw, upload, cli, batch) for `username`, or refuse
     them all: QuotaError (audited) saying which limit and when it resets. Returns None for 0 images.

@@ -177,12 +177,16 @@ def test_decoding_in_a_worker_process_gives_the_same_answers_as_inline(seeded_st
     assert answers[0] == answers[1]
 
 
-def test_a_batch_over_the_daily_quota_fails_whole_with_the_reset_and_stores_nothing(seeded_store, tmp_path):
+def test_a_batch_over_the_daily_quota_fails_whole_with_the_reset_and_stores_nothing(seeded_store, tmp_path,
+                                                                                    monkeypatch):
     from ml import quotas, settings_catalog
     labels = labelled_zip(tmp_path / "labelled.zip", per_digit=2)  # 20 images
     settings_catalog.put("quota.daily_predictions", len(labels) - 1, by="admin")
+    decoded = []
+    monkeypatch.setattr(batch, "prepare_chunk", lambda payloads, *a: decoded.append(len(payloads)) or [])
     record = batch.run_cli([tmp_path / "labelled.zip"], user="ana", labelled=True)
     assert record.status == "failed"
+    assert decoded == []  # refused before any image was decoded (not after the model loaded)
     assert "daily quota" in record.message and "00:00 UTC" in record.message
     assert db.one("SELECT count(*) FROM predictions WHERE source = 'batch'")[0] == 0
     assert quotas.status("ana").used_today == 0  # nothing counted either
