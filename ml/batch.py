@@ -153,9 +153,10 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
 
     With decoders, up to AHEAD chunks (and AHEAD_BYTES of uploads) are in flight: enough to keep them
     busy while the model loads, bounded whatever the images weigh. Whenever the oldest is not decoded
-    yet and `may_decode_here()`, this process decodes the next chunk itself instead of waiting, so
-    neither side idles while the other has work, whatever the machine and the images. (Not while the
-    model loads: that is Python imports in a thread of this process, which decoding here would slow.)
+    yet and `may_decode_here()`, this process decodes the next chunk itself instead of waiting (once
+    all are handed out, one taken back from the decoders' queue), so neither side idles while the other
+    has work, whatever the machine and the images. (Not while the model loads: that is Python imports
+    in a thread of this process, which decoding here would slow.)
     Chunks can therefore come out of order; each item keeps its index, which is what the results and a
     resume go by."""
     chunks = _chunks(stream)
@@ -182,14 +183,27 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
         hand_out()
         if not pending:
             return
-        if not pending[0][1].done() and not exhausted and may_decode_here():
-            chunk = next(chunks, None)
+        if not pending[0][1].done() and may_decode_here():
+            chunk = next(chunks, None) if not exhausted else None
+            exhausted = exhausted or chunk is None
+            if chunk is None:  # all handed out: take back the newest chunk the decoders have not started
+                chunk = _take_back(pending)
             if chunk is not None:
                 yield chunk, _decode_here(chunk, conv, limits)
                 continue
-            exhausted = True
         chunk, future, _ = pending.popleft()
         yield chunk, _merge(chunk, future.result())
+
+
+def _take_back(pending: deque) -> list[Item] | None:
+    """The newest chunk handed out that no decoder has started (its future cancelled), else None.
+    At the end of a batch the decoders held up to AHEAD chunks while this process, with nothing left
+    to decode, waited for them one by one (~0.5 s of one core idle per 10,000 images, measured)."""
+    for entry in reversed(pending):
+        if entry[1].cancel():
+            pending.remove(entry)
+            return entry[0]
+    return None
 
 
 def _decode_here(chunk: list[Item], conv: ImageConvention, limits) -> list[Outcome | None]:
