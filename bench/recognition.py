@@ -26,11 +26,12 @@ TARGETS = {"embedded_test": 99.0, "canvas_pen": 97.0}
 
 def _default(ctx: Context):
     """The active model when it is a canonical one, else the default fitted here (quick: on less data)."""
+    from ml import artifacts
     from ml.predict import resolve_model
     active = resolve_model(None)
     conv = ImageConvention.from_dict(active.convention)
-    if conv.form == "canonical":
-        return active.estimator, conv, f"active model {active.id}"
+    if conv.form == "canonical":  # the whole model: its threshold is read from the fitted pipeline
+        return artifacts.load(active.id).estimator, conv, f"active model {active.id}"
     started = time.perf_counter()
     data = load_handwriting(0, quick=ctx.quick)
     model = fit_default(data)

@@ -16,7 +16,7 @@ INSERT INTO models (family, params, dataset, split, convention, metrics, artifac
                     size_bytes, trained_by, fit_seconds, notes, dataset_id, dataset_sha256)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 COLUMNS = """id, created_at, family, params, dataset, split, convention, metrics, artifact_path, sha256,
-size_bytes, trained_by, fit_seconds, status, notes, dataset_id, dataset_sha256"""
+size_bytes, trained_by, fit_seconds, status, notes, dataset_id, dataset_sha256, compact_sha256"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM models WHERE id = ?"
 SELECT_ALL = f"SELECT {COLUMNS} FROM models ORDER BY id DESC"
 ACTIVE_KEY = "active_model_id"
@@ -44,6 +44,7 @@ class ModelRecord:
     notes: str
     dataset_id: int | None = None        # the dataset record it was trained on (None: trained before 00005)
     dataset_sha256: str | None = None    # that data's content hash at training time
+    compact_sha256: str | None = None    # its compact form's (ml.compact_model), None when it has none
 
 
 def _record(row: tuple) -> ModelRecord:
@@ -60,6 +61,10 @@ def register(*, family: str, params: dict, dataset: str, split: dict, convention
         family, json.dumps(params), dataset, json.dumps(split), json.dumps(convention), json.dumps(metrics),
         artifact_path, sha256, size_bytes, trained_by, fit_seconds, notes, dataset_id, dataset_sha256])
     return int(row[0])
+
+
+def set_compact_sha256(model_id: int, sha256: str | None) -> None:
+    db.execute("UPDATE models SET compact_sha256 = ? WHERE id = ?", [sha256, model_id])
 
 
 def get(model_id: int) -> ModelRecord | None:

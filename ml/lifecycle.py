@@ -46,6 +46,7 @@ def register(result: FitResult, dataset: Dataset, *, by: str) -> int:
         artifacts.discard(pending)
         raise
     artifacts.publish(pending)
+    artifacts.write_compact(model_id, result.pipeline)
     audit.record(by, "train_model", "ok", f"model {model_id}: {result.family} on {dataset.name}, "
                                           f"accuracy {result.metrics['accuracy']:.4f}", target=f"model:{model_id}")
     return model_id

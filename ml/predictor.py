@@ -67,7 +67,7 @@ def resolve_model(model_id: int | None) -> artifacts.LoadedModel:
     chosen = model_id if model_id is not None else registry.active_id()
     if chosen is None:
         raise NoActiveModelError("No model is active yet: train one or run `make run` to create the default.")
-    return artifacts.load(chosen)
+    return artifacts.load_for_prediction(chosen)
 
 
 def threshold_in(metrics: dict | None) -> float:
