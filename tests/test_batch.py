@@ -282,6 +282,38 @@ def test_when_the_decoder_lags_the_main_process_decodes_and_no_item_is_lost_or_d
                 assert np.array_equal(outcome[0], expected[item.index][0])
 
 
+def test_at_the_end_the_main_process_takes_back_the_chunks_no_decoder_has_started(empty_store, monkeypatch):
+    """All chunks handed out and the decoder busy with the first: instead of waiting for the decoder's
+    queue one chunk at a time, the main process cancels the newest chunks not yet started and decodes
+    them itself; the one being decoded is waited for. Every item comes out once."""
+    from concurrent.futures import Future
+
+    from ml.batch_items import Item
+    from ml.conventions import CANON_28
+    from tests.batch_files import digit_png
+
+    futures: list[Future] = []
+
+    class BusyPool:
+        def submit(self, fn, *args):
+            future = Future()
+            if not futures:
+                future.set_running_or_notify_cancel()  # the decoder's current chunk: it cannot be taken back
+            future.result = lambda timeout=None: fn(*args)  # type: ignore[method-assign]
+            futures.append(future)
+            return future
+
+    monkeypatch.setattr(batch, "CHUNK", 5)
+    rng = np.random.default_rng(6)
+    items = [Item(i, f"{i % 10}/img{i}.png", digit_png(i % 10, rng), label=i % 10) for i in range(20)]
+    found = list(batch._outcomes(iter(items), CANON_28, current(), BusyPool()))
+    assert len(futures) == 4  # every chunk handed out at once (AHEAD is more)
+    assert [f.cancelled() for f in futures] == [False, True, True, True]
+    assert [chunk[0].index for chunk, _ in found] == [15, 10, 5, 0]  # newest taken back first, then the running one
+    assert sorted(item.index for chunk, _ in found for item in chunk) == list(range(20))
+    assert all(o is not None and o[0] is not None for _, outcomes in found for o in outcomes)
+
+
 def test_reading_labels_from_names_loads_no_model_code():
     """A labelled batch reads each member's label while its model loads in another thread: the rule must
     not import scikit-learn (it did, through ml.sources: the main thread then waited ~1 s on the import
