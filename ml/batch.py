@@ -14,6 +14,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
@@ -40,7 +41,8 @@ PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker pr
 WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
 WORST = 5
 AHEAD, AHEAD_BYTES = 6, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
-EARLY = 12  # chunks decoded while the model loads (~2 s), held until it has: ~20 MB of model inputs
+EARLY = 12  # chunks decoded while the model loads (~2 s when whole), held until it has: ~20 MB of model inputs
+LOAD_POLL = 0.02  # s: how often a wait for the decoder looks whether the model has loaded meanwhile
 
 
 def _admit(username: str, n_images: int) -> None:
@@ -183,7 +185,13 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
         hand_out()
         if not pending:
             return
-        if not pending[0][1].done() and may_decode_here():
+        if not pending[0][1].done() and not may_decode_here():
+            # the model is loading: wait for the decoder's chunk, or for the model, whichever is first
+            # (waiting on the chunk alone left this process idle from the model's ~0.2 s load until
+            # the decoder's first chunk, ~1 s after its start)
+            futures.wait([pending[0][1]], timeout=LOAD_POLL)
+            continue
+        if not pending[0][1].done():
             chunk = next(chunks, None) if not exhausted else None
             exhausted = exhausted or chunk is None
             if chunk is None:  # all handed out: take back the newest chunk the decoders have not started

@@ -314,6 +314,35 @@ def test_at_the_end_the_main_process_takes_back_the_chunks_no_decoder_has_starte
     assert all(o is not None and o[0] is not None for _, outcomes in found for o in outcomes)
 
 
+def test_once_the_model_has_loaded_the_main_process_stops_waiting_for_the_decoder(empty_store, monkeypatch):
+    """The model loads while the main process waits for the decoder's first chunk: as soon as it has
+    loaded, the main process decodes itself instead of waiting on (here: a decoder that never delivers)."""
+    from concurrent.futures import Future
+
+    from ml.batch_items import Item
+    from ml.conventions import CANON_28
+    from tests.batch_files import digit_png
+
+    class StuckPool:
+        def submit(self, fn, *args):
+            future = Future()  # queued, never started: it can be taken back
+            future.result = lambda timeout=None: pytest.fail("waited on the decoder after the model loaded")
+            return future
+
+    asked = []
+
+    def loaded() -> bool:  # still loading the first time it is asked, loaded from then on
+        asked.append(1)
+        return len(asked) > 1
+
+    monkeypatch.setattr(batch, "CHUNK", 5)
+    rng = np.random.default_rng(7)
+    items = [Item(i, f"{i % 10}/img{i}.png", digit_png(i % 10, rng), label=i % 10) for i in range(15)]
+    found = list(batch._outcomes(iter(items), CANON_28, current(), StuckPool(), loaded))
+    assert sorted(item.index for chunk, _ in found for item in chunk) == list(range(15))
+    assert all(o is not None and o[0] is not None for _, outcomes in found for o in outcomes)
+
+
 def test_reading_labels_from_names_loads_no_model_code():
     """A labelled batch reads each member's label while its model loads in another thread: the rule must
     not import scikit-learn (it did, through ml.sources: the main thread then waited ~1 s on the import
