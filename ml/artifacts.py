@@ -23,7 +23,7 @@ from typing import Any
 
 import joblib
 
-from data import db, registry
+from data import audit, db, registry
 from ml import compact_model
 from ml.errors import ArtifactError
 
@@ -239,7 +239,11 @@ def load_for_prediction(model_id: int) -> LoadedModel:
     except (OSError, ValueError, KeyError) as exc:
         log.warning("model %s: compact form %s not used (%s); loading the whole model", model_id, path.name, exc)
         loaded = load(model_id)
-        write_compact(model_id, loaded.estimator)
+        written = write_compact(model_id, loaded.estimator)
+        # a file changed outside the app is worth an admin's look, even though no answer depended on it
+        audit.record("system", "model_compact_form", "error",
+                     f"model {model_id}: its compact form {path.name} was not used ({exc}); the whole model "
+                     f"answered{' and the form was written again' if written else ''}", target=f"model:{model_id}")
         return loaded
     loaded = LoadedModel(record.id, record.family, compact, record.convention, record.metrics)
     with _cache_lock:

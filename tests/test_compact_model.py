@@ -95,6 +95,10 @@ def test_a_changed_compact_form_is_not_used_the_whole_model_answers_and_the_form
     assert path.read_bytes() == good  # written again from it
     artifacts.clear_cache()
     assert isinstance(artifacts.load_for_prediction(model_id).estimator, CompactModel)
+    from data import audit
+    [row] = audit.page(action="model_compact_form", limit=10).to_dict("records")
+    assert row["outcome"] == "error" and row["target"] == f"model:{model_id}"
+    assert "does not match its recorded sha256" in row["detail"] and "written again" in row["detail"]
 
 
 def test_a_changed_artifact_is_refused_even_with_its_compact_form_intact(seeded_store):
