@@ -52,7 +52,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(BIN)/ruff check --quiet .
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder  # two workers (much of the suite waits on servers and browsers), files in tests/conftest.py SLOW_FIRST order
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder  # three workers on 2 cores (a third of the suite waits on servers, browsers and child processes: 3 finished 10-13% sooner than 2 in paired runs), files in tests/conftest.py SLOW_FIRST order
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)

@@ -24,7 +24,7 @@ if os.environ.get("CI"):
 # The suite trains the default model on the quick recipe (`handwriting:quick`, ~15 s: the same canonical
 # form, family and sources without the distorted copies); `make bench` trains and measures the full one.
 os.environ.setdefault("DIGITLAB_DEFAULT_DATA", "handwriting:quick")
-# Two test workers share the 2 cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside the other
+# Test workers share the 2 cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside the other
 # worker's work ran 15x slower than with one thread (ml.threads).
 os.environ.setdefault("DIGITLAB_FIT_THREADS", "1")
 
