@@ -34,6 +34,7 @@ DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 _cache: dict[tuple[str, int], LoadedModel] = {}
 _compact_cache: dict[tuple[str, int], LoadedModel] = {}  # estimator: a CompactModel (load_for_prediction)
 _cache_lock = threading.Lock()
+_compact_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -201,18 +202,21 @@ def write_compact(model_id: int, estimator: Any) -> bool:
     payload = compact_model.to_bytes(arrays)
     path = compact_file(record.artifact_path)
     part = path.with_name(path.name + ".part")  # a kill leaves a .part, which sweep() removes
-    try:
-        with open(part, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        part.replace(path)
-    except OSError as exc:
-        part.unlink(missing_ok=True)
-        log.warning("model %s: its compact form could not be written to %s (%s); it loads whole", model_id,
-                    path, exc.strerror)
-        return False
-    registry.set_compact_sha256(model_id, hashlib.sha256(payload).hexdigest())
+    # Two sessions loading a model at once both write it: one at a time, so neither renames the other's
+    # half-written .part into place under a sha256 registered for whole bytes.
+    with _compact_lock:
+        try:
+            with open(part, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            part.replace(path)
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            log.warning("model %s: its compact form could not be written to %s (%s); it loads whole", model_id,
+                        path, exc.strerror)
+            return False
+        registry.set_compact_sha256(model_id, hashlib.sha256(payload).hexdigest())
     return True
 
 

@@ -118,3 +118,33 @@ def test_deleting_a_model_removes_its_compact_form(seeded_store):
     assert path.is_file() and isinstance(artifacts.load_for_prediction(model_id).estimator, CompactModel)
     lifecycle.delete(model_id, by="admin")
     assert not path.exists()
+
+
+def test_two_sessions_writing_a_form_at_once_both_succeed_and_the_file_matches_its_sha256(seeded_store, monkeypatch):
+    """Two sessions loading a model for the first time both write its form: one at a time (they shared
+    one .part file, and the second's rename found it gone)."""
+    import hashlib
+    import os
+    import threading
+    import time
+    model_id = registry.active_id()
+    estimator = artifacts.load(model_id).estimator
+    slow_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # widen the window between writing the .part and renaming it
+        time.sleep(0.3)
+        slow_fsync(fd)
+    monkeypatch.setattr(os, "fsync", fsync)
+    results: list[bool] = []
+
+    def write() -> None:
+        results.append(artifacts.write_compact(model_id, estimator))
+    threads = [threading.Thread(target=write) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join()
+    assert results == [True, True]
+    path = artifacts.compact_file(registry.get(model_id).artifact_path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == registry.get(model_id).compact_sha256
