@@ -185,13 +185,13 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
         hand_out()
         if not pending:
             return
-        if not pending[0][1].done() and not may_decode_here():
-            # the model is loading: wait for the decoder's chunk, or for the model, whichever is first
-            # (waiting on the chunk alone left this process idle from the model's ~0.2 s load until
-            # the decoder's first chunk, ~1 s after its start)
-            futures.wait([pending[0][1]], timeout=LOAD_POLL)
-            continue
         if not pending[0][1].done():
+            if not may_decode_here():
+                # the model is loading: wait for the decoder's chunk, or for the model, whichever is first
+                # (waiting on the chunk alone left this process idle from the model's ~0.2 s load until
+                # the decoder's first chunk, ~1 s after its start)
+                futures.wait([pending[0][1]], timeout=LOAD_POLL)
+                continue
             chunk = next(chunks, None) if not exhausted else None
             exhausted = exhausted or chunk is None
             if chunk is None:  # all handed out: take back the newest chunk the decoders have not started

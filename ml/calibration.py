@@ -17,8 +17,6 @@ from ml import svm_fast
 from ml.confidence import not_sure_threshold
 from ml.svm_fast import ovo_min_margin
 
-__all__ = ["HoldoutTemperature", "ovo_min_margin"]
-
 
 class HoldoutTemperature(ClassifierMixin, BaseEstimator):
     """Fit `estimator` on all but `holdout` of the data, then one temperature on the rest so that

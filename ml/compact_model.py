@@ -86,6 +86,17 @@ def to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
+def gate_weight(decision: np.ndarray, margin: float) -> np.ndarray:
+    """The digit gate's weight from its SVC's decision values: 1 where it reads a digit, falling to 0
+    at `margin` on the "not a digit" side (ml.gate.DigitGate uses the same two formulas)."""
+    return np.clip(1.0 + decision / margin, 0.0, 1.0)
+
+
+def towards_uniform(proba: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Probabilities pulled towards "every digit equally likely" where the weight is below 1."""
+    return weight[:, None] * proba + (1.0 - weight[:, None]) / proba.shape[1]
+
+
 class CompactModel:
     """`predict_proba` and `classes_` of the pipeline it was extracted from, from its arrays alone."""
 
@@ -109,8 +120,7 @@ class CompactModel:
         if self.gate is None:
             return proba
         # DigitGate.predict_proba: pulled towards uniform where the gate reads "not a digit"
-        weight = np.clip(1.0 + svm_fast.binary_decision(self.gate, features) / self.margin, 0.0, 1.0)
-        return weight[:, None] * proba + (1.0 - weight[:, None]) / proba.shape[1]
+        return towards_uniform(proba, gate_weight(svm_fast.binary_decision(self.gate, features), self.margin))
 
 
 def from_bytes(payload: bytes) -> CompactModel:

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml import svm_fast
 from ml.canonical import canonical
+from ml.compact_model import gate_weight, towards_uniform
 from ml.errors import BlankImageError
 from ml.hog import HOGFeatures
 from ml.nondigits import nondigit_inks
@@ -64,8 +65,7 @@ class DigitGate(ClassifierMixin, BaseEstimator):
         return getattr(inner, "confidence_threshold_", None)
 
     def _weight(self, features: np.ndarray) -> np.ndarray:
-        decision = svm_fast.decision_function(self.gate_.steps[-1][1], features)
-        return np.clip(1.0 + decision / self.margin, 0.0, 1.0)
+        return gate_weight(svm_fast.decision_function(self.gate_.steps[-1][1], features), self.margin)
 
     def digit_weight(self, X) -> np.ndarray:
         """1 where the gate reads a digit, falling to 0 at `margin` on the "not a digit" side."""
@@ -89,7 +89,7 @@ class DigitGate(ClassifierMixin, BaseEstimator):
             proba, weight = self.estimator_[1:].predict_proba(features), self._weight(features)
         else:
             proba, weight = self.estimator_.predict_proba(X), self.digit_weight(X)
-        return weight[:, None] * proba + (1.0 - weight[:, None]) / proba.shape[1]
+        return towards_uniform(proba, weight)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.estimator_.predict_proba(X), axis=1)]

@@ -13,8 +13,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ml.histograms import hog
 
-__all__ = ["HOGFeatures", "hog"]
-
 
 class HOGFeatures(TransformerMixin, BaseEstimator):
     """Pipeline step: flat square images in, orientation histograms out (intensity scale does not matter)."""
