@@ -4,7 +4,8 @@ It needs no model and no database (a worker never opens the store, which one pro
 in, (model input, thumbnail, milliseconds) or the reason an image was refused out. A decoder process
 imports only this module and what it needs, and its initializer is ml.threads' (a decoder takes ~62 MB; they
 once lived in ml.batch, which pulled the store, DuckDB and joblib into every decoder: 89 MB). What is kept per
-image is bounded: a thumbnail of at most THUMB_SIDE pixels and THUMB_BYTES, never the upload.
+image is bounded: a thumbnail of at most THUMB_SIDE pixels and THUMB_BYTES (the upload itself only when it is
+already such a plain PNG, ml.images.upload_thumbnail).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from ml.conventions import ImageConvention
 from ml.errors import BlankImageError, ImageError
-from ml.images import image_to_png_thumbnail, load_image
+from ml.images import load_image, upload_thumbnail
 from ml.preprocess import preprocess
 
 THUMB_SIDE, THUMB_BYTES = 64, 8_000
@@ -43,7 +44,7 @@ def prepare_one(data: bytes, conv: ImageConvention, max_pixels: int, max_bytes: 
     try:
         image = load_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
         vector = preprocess(image, conv)
-        thumb = image_to_png_thumbnail(image, THUMB_SIDE, THUMB_BYTES)
+        thumb = upload_thumbnail(data, image, THUMB_SIDE, THUMB_BYTES)
     except ImageError as exc:
         return None, None, 0.0, problem_of(exc), str(exc)
     return vector, thumb, (time.perf_counter() - started) * 1000, None, None

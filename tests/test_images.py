@@ -82,3 +82,40 @@ def test_thumbnail_keeps_the_aspect_and_looks_like_the_original(size, mode):
     assert max(thumb.size) == 280 and abs(thumb.size[0] / thumb.size[1] - size[0] / size[1]) < 0.02
     expected = np.asarray(original.convert("L").resize(thumb.size, Image.Resampling.BOX), dtype=float)
     assert np.abs(np.asarray(thumb.convert("L"), dtype=float) - expected).mean() < 4  # grey levels of 255
+
+
+def _png(image: Image.Image, **options) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", **options)
+    return buf.getvalue()
+
+
+def test_a_batch_keeps_a_small_plain_png_as_its_own_thumbnail_and_rewrites_any_other():
+    """A 28x28 scan is already a thumbnail: stored as uploaded. Anything beside the pixels (text chunks,
+    bytes after the end, as in a PNG that is also a zip) or a 16-bit PNG is written afresh, pixels only
+    (a 16-bit one used to come out white: Pillow clips such pixels at 255 when converting)."""
+    import numpy as np
+    from PIL import PngImagePlugin
+
+    from ml.batch_prepare import THUMB_BYTES, THUMB_SIDE, prepare_one
+    from ml.conventions import CANON_28
+    scan = pen_digit_on_paper(4).convert("L").resize((28, 28))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    plain = _png(scan)
+    others = {"text chunk": _png(scan, pnginfo=info), "bytes after the end": plain + b"PK\x03\x04" + b"\0" * 40,
+              "16-bit": _png(Image.fromarray(np.asarray(scan, dtype=np.uint16) * 257))}
+
+    def thumbnail(data: bytes) -> bytes:
+        vector, thumb, _, problem, _ = prepare_one(data, CANON_28, 10**6, 10**6)
+        assert problem is None and vector is not None
+        return thumb
+
+    assert thumbnail(plain) == plain
+    for name, data in others.items():
+        thumb = thumbnail(data)
+        assert thumb != data and len(thumb) <= THUMB_BYTES, name
+        assert b"script" not in thumb and b"PK" not in thumb, name
+        decoded = Image.open(io.BytesIO(thumb))
+        assert max(decoded.size) <= THUMB_SIDE, name
+        assert np.array_equal(np.asarray(decoded.convert("L")), np.asarray(scan)), name
