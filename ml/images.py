@@ -152,6 +152,7 @@ def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: in
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_THUMB_MODES = ("L", "LA", "RGB", "RGBA")  # what a thumbnail keeps; others are converted
 _PIXEL_CHUNKS = (b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND")
 
 
@@ -176,20 +177,18 @@ def upload_thumbnail(data: bytes, image: Image.Image, max_side: int, max_bytes: 
     """The thumbnail of an upload decoded into `image`: the upload itself when it already is one (a
     plain 8-bit PNG within the caps, like a 28x28 scan), else `image_to_png_thumbnail`. A batch of
     small PNGs spent ~5 % of its decoding CPU writing each again (~0.1 ms an image)."""
-    if (len(data) <= max_bytes and max(image.size) <= max_side and image.mode in ("L", "LA", "RGB", "RGBA")
+    if (len(data) <= max_bytes and max(image.size) <= max_side and image.mode in _THUMB_MODES
             and plain_png(data)):
         return data
     return image_to_png_thumbnail(image, max_side, max_bytes)
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
-    """A 16-bit, 32-bit or float grey image as 8-bit grey, scaled by its brightest pixel as the ink map
-    reads it (ml.preprocess), so a 12-bit scan looks like itself."""
-    import numpy as np  # on use: decoding alone does not need it
-    values = np.asarray(image, dtype=np.float64)
-    top = float(values.max()) if values.size else 0.0
-    scaled = np.clip(values / top * 255.0, 0.0, 255.0) if top > 0 else np.zeros_like(values)
-    return Image.fromarray(np.rint(scaled).astype(np.uint8), mode="L")
+    """A 16-bit, 32-bit or float grey image as 8-bit grey, read as the ink map reads it."""
+    import numpy as np  # on use: decoding alone needs neither
+
+    from ml.preprocess import deep_grey
+    return Image.fromarray(np.rint(np.clip(deep_grey(image), 0.0, 1.0) * 255.0).astype(np.uint8), mode="L")
 
 
 def image_to_png_thumbnail(image: Image.Image, max_side: int = 280, max_bytes: int = 64_000) -> bytes:
@@ -199,7 +198,7 @@ def image_to_png_thumbnail(image: Image.Image, max_side: int = 280, max_bytes: i
     thumb = image
     if thumb.mode in ("I", "F", *_SIXTEEN):  # Pillow clips these at 255 when converting: a white thumbnail
         thumb = _eight_bit(thumb)
-    if thumb.mode not in ("L", "LA", "RGB", "RGBA"):
+    if thumb.mode not in _THUMB_MODES:
         thumb = thumb.convert("RGBA" if "A" in thumb.getbands() or "transparency" in thumb.info else "RGB")
     factor = max(thumb.size) // max_side
     if factor >= 2:

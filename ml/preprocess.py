@@ -22,13 +22,19 @@ STROKE_BAND = (0.2, 0.45)  # measured: canvas pens land at 0.05-0.14, load_digit
 _CROSS = ndimage.generate_binary_structure(2, 1)
 
 
+def deep_grey(image: Image.Image) -> np.ndarray:
+    """A 16-bit, 32-bit or float grey image in [0, 1], scaled by its brightest pixel: a 12-bit scan
+    reads like itself (Pillow's own conversion clips such pixels at 255). Thumbnails use it too."""
+    arr = np.asarray(image, dtype=np.float32)
+    top = float(arr.max()) if arr.size else 1.0
+    return arr / (top if top > 0 else 1.0)
+
+
 def _gray_and_alpha(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Luminance in [0, 1] and alpha in [0, 1] (None when the image has no transparency)."""
     if isinstance(image, Image.Image):
         if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-            arr = np.asarray(image, dtype=np.float32)
-            top = float(arr.max()) if arr.size else 1.0
-            return arr / (top if top > 0 else 1.0), None
+            return deep_grey(image), None
         has_alpha = "A" in image.getbands() or "transparency" in image.info
         if has_alpha:
             rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
