@@ -10,11 +10,11 @@ digit, which is all a writer controls. What each step bought is logged in docs/r
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from ml import bitboard
 from ml.errors import BlankImageError
+from ml.raster import mass_centre, resize, stroke_thickness
 
 WORK = 56            # working side (longer side of the ink) for deskewing and thinning
 MASK_LEVEL = 0.3     # ink level (relative to the strongest) that counts as stroke at the working size
@@ -26,7 +26,6 @@ THIN_STROKE = 3.0    # strokes thinner than this (working pixels) are brought to
 LOW_RES = 16         # ink no larger than this on both sides is a low-resolution scan, like the embedded 8x8 digits
 LOW_RES_ZOOM = 4     # ... upsampled smoothly by this factor (the embedded digits are 4x4 block counts)
 
-_CROSS = ndimage.generate_binary_structure(2, 1)
 _CENTRES = (np.linspace(0.0, 1.0, 33)[:-1] + np.linspace(0.0, 1.0, 33)[1:]) / 2  # of stroke_level's 32 bins
 _EIGHT = np.ones((3, 3), dtype=bool)
 
@@ -43,13 +42,6 @@ def _pad(values: np.ndarray, rows: int, cols: int | None = None, dtype=None) -> 
     out = np.zeros((values.shape[0] + 2 * rows, values.shape[1] + 2 * cols), dtype=dtype or values.dtype)
     out[rows:rows + values.shape[0], cols:cols + values.shape[1]] = values
     return out
-
-
-def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Area-averaging when shrinking (thin strokes fade instead of vanishing), bilinear when growing."""
-    img = Image.fromarray(values.astype(np.float32), mode="F")
-    resample = Image.Resampling.BOX if width <= values.shape[1] else Image.Resampling.BILINEAR
-    return np.array(img.resize((max(1, width), max(1, height)), resample=resample), dtype=np.float32)
 
 
 def _bbox(values: np.ndarray, level: float) -> tuple[slice, slice]:
@@ -76,7 +68,9 @@ def slant(work: np.ndarray) -> float:
     total = float(work.sum())
     if total <= 0:
         return 0.0
-    rows, cols = np.indices(work.shape, dtype=np.float64)
+    # coordinate grids broadcast, not built: the same products, summed in the same order
+    rows = np.arange(work.shape[0], dtype=np.float64)[:, None]
+    cols = np.arange(work.shape[1], dtype=np.float64)[None, :]
     cy, cx = (work * rows).sum() / total, (work * cols).sum() / total
     var_y = (work * (rows - cy) ** 2).sum() / total
     cov = (work * (rows - cy) * (cols - cx)).sum() / total
@@ -134,9 +128,7 @@ def stroke_level(work: np.ndarray) -> float:
 def local_contrast(work: np.ndarray) -> np.ndarray:
     """Ink relative to the strongest ink nearby: a faint biro line (a 1 px stroke box-reduced from a big
     scan) counts as much as the crossing next to it, while the gaps inside a blurry loop stay gaps."""
-    mask = work > MASK_LEVEL
-    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
-    if 2.0 * mask.sum() / max(boundary, 1) >= THIN_STROKE:  # strokes of some body (pens, blurry scans): as they are
+    if stroke_thickness(work > MASK_LEVEL) >= THIN_STROKE:  # strokes of some body (pens, blurry scans): as they are
         return work
     work = np.where(work < 0.1, 0.0, work)
     return work / np.maximum(ndimage.grey_dilation(work, size=(7, 7)), 0.25)
@@ -180,7 +172,7 @@ def _form(ink: np.ndarray, low_res: bool, side: int, box: int, blur: float, pen:
     crop = ink[rows, cols]
     h, w = crop.shape
     scale = WORK / max(h, w)
-    work = _resize(crop, round(w * scale), round(h * scale))
+    work = resize(crop, round(w * scale), round(h * scale))
     work = _pad(work / max(float(work.max()), 1e-6), 2)
     work = deslant(work)
     mask = local_contrast(work) > stroke_level(work)
@@ -189,12 +181,12 @@ def _form(ink: np.ndarray, low_res: bool, side: int, box: int, blur: float, pen:
     drawn = drawn[rows, cols]
     h, w = drawn.shape
     scale = box / max(h, w)
-    glyph = np.clip(_resize(drawn, max(1, round(w * scale)), max(1, round(h * scale))), 0.0, 1.0)
+    glyph = np.clip(resize(drawn, max(1, round(w * scale)), max(1, round(h * scale))), 0.0, 1.0)
     canvas = np.zeros((side, side), dtype=np.float32)
     gh, gw = min(glyph.shape[0], side), min(glyph.shape[1], side)
     top, left = (side - gh) // 2, (side - gw) // 2
     canvas[top:top + gh, left:left + gw] = glyph[:gh, :gw]
-    cy, cx = ndimage.center_of_mass(canvas)
+    cy, cx = mass_centre(canvas)
     dy = int(np.clip(round((side - 1) / 2 - cy), -side // 4, side // 4))
     dx = int(np.clip(round((side - 1) / 2 - cx), -side // 4, side // 4))
     m = side // 4
@@ -212,9 +204,7 @@ def is_dot(ink: np.ndarray) -> bool:
         return True
     rows, cols = np.nonzero(mask)
     extent = max(rows.max() - rows.min(), cols.max() - cols.min()) + 1
-    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
-    thickness = 2.0 * area / max(boundary, 1)
-    return extent < 2.2 * thickness
+    return extent < 2.2 * stroke_thickness(mask)
 
 
 def canonical_input(ink: np.ndarray, conv) -> np.ndarray:

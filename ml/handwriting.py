@@ -21,6 +21,7 @@ from ml.canonical import LOW_RES_ZOOM, canonical
 from ml.conventions import CANON_28
 from ml.datasets import Dataset, load_embedded, split
 from ml.errors import BlankImageError
+from ml.raster import stroke_thickness
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def with_flag(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     big = Image.fromarray((ink * 255).astype(np.uint8)).resize((ink.shape[1] * scale, ink.shape[0] * scale),
                                                                  Image.Resampling.BILINEAR)
     mask = ink > 0.3
-    width = 2.0 * mask.sum() / max(int((mask & ~ndimage.binary_erosion(mask)).sum()), 1)
+    width = stroke_thickness(mask)
     x0, y0 = (cols.mean() + 0.5) * scale, (top + 0.5) * scale
     length = height * scale * rng.uniform(0.2, 0.4)
     angle = np.deg2rad(rng.uniform(20, 60))  # below the horizontal, to the left

@@ -13,6 +13,7 @@ from scipy import ndimage
 
 from ml.conventions import ImageConvention
 from ml.errors import BlankImageError, ImageError
+from ml.raster import mass_centre, median, resize, stroke_thickness
 
 NOISE_FLOOR = 0.2        # ink below this (relative to the strongest stroke) is paper texture
 BBOX_LEVEL = 0.15        # ink level that counts for the bounding box
@@ -83,7 +84,7 @@ def ink_map(image: Image.Image | np.ndarray) -> np.ndarray:
         # Mostly opaque: whatever is see-through shows the paper, i.e. the page's own background.
         paper = float(np.median(gray[~transparent])) if (~transparent).any() else 1.0
         gray = gray * alpha + paper * (1.0 - alpha)
-    background = float(np.median(_border(gray)))
+    background = median(_border(gray))
     distance = (background - gray) if background >= 0.5 else (gray - background)
     distance = np.clip(distance, 0.0, None)
     strongest = float(distance.max()) if distance.size else 0.0
@@ -105,21 +106,12 @@ def is_blank(ink: np.ndarray) -> bool:
     return count < 0.002 * ink.size and extent < 0.15 * max(ink.shape)
 
 
-def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Area-averaging resize of a float image (thin strokes fade instead of vanishing)."""
-    img = Image.fromarray(values.astype(np.float32), mode="F")
-    resample = Image.Resampling.BOX if width <= values.shape[1] else Image.Resampling.BILINEAR
-    return np.array(img.resize((max(1, width), max(1, height)), resample=resample), dtype=np.float32)
-
-
 def _stroke_steps(mask: np.ndarray, height: int) -> int:
     """Grey dilation (+) or erosion (-) steps that bring the stroke width into the band the
     datasets were drawn with (a biro on a large photo is hair-thin once scaled; a marker is a blob)."""
-    area = int(mask.sum())
-    if area == 0:
+    if not mask.any():
         return 0
-    boundary = int((mask & ~ndimage.binary_erosion(mask, _CROSS)).sum())
-    thickness = 2.0 * area / max(boundary, 1)
+    thickness = stroke_thickness(mask)
     low, high, target = STROKE_BAND[0] * height, STROKE_BAND[1] * height, STROKE_TARGET * height
     if thickness < low:
         return max(1, int(round((target - thickness) / 2)))
@@ -152,7 +144,7 @@ def to_model_input(ink: np.ndarray, conv: ImageConvention) -> np.ndarray:
     crop = _crop(ink)
     out_w, out_h = _fit_box(crop, conv)
     # Work at twice the box so stroke surgery has pixels to work with.
-    work = _resize(crop, out_w * 2, out_h * 2)
+    work = resize(crop, out_w * 2, out_h * 2)
     work /= max(float(work.max()), 1e-6)
     steps = _stroke_steps(work > BINARY_LEVEL, 2 * (out_h if conv.fill == "height" else max(out_h, out_w)))
     if steps:
@@ -169,13 +161,13 @@ def to_model_input(ink: np.ndarray, conv: ImageConvention) -> np.ndarray:
         work = crop
     # Area coverage, not a hard bitmap: optdigits' 4x4 counts are coverage fractions too, and
     # keeping grey levels makes the mapping stable under resampling.
-    glyph = np.clip(_resize(work, out_w, out_h), 0.0, 1.0)
+    glyph = np.clip(resize(work, out_w, out_h), 0.0, 1.0)
     side = conv.size * conv.block
     canvas = np.zeros((side, side), dtype=np.float32)
     top, left = (side - out_h) // 2, (side - out_w) // 2
     canvas[top:top + out_h, left:left + out_w] = glyph[:side, :side]
     if conv.center == "mass" and canvas.sum() > 0:
-        cy, cx = ndimage.center_of_mass(canvas)
+        cy, cx = mass_centre(canvas)
         canvas = ndimage.shift(canvas, ((side - 1) / 2 - cy, (side - 1) / 2 - cx), order=1, mode="constant")
     if conv.block > 1:
         counts = canvas.reshape(conv.size, conv.block, conv.size, conv.block).sum(axis=(1, 3))

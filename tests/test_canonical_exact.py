@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from ml import bitboard, canonical, handwriting
+from ml import bitboard, canonical, handwriting, raster
 
 
 def _tables() -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +83,7 @@ def real_masks() -> list[np.ndarray]:
         rows, cols = canonical._bbox(ink, canonical.BBOX_LEVEL)
         crop = ink[rows, cols]
         scale = canonical.WORK / max(crop.shape)
-        work = canonical._resize(crop, round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+        work = raster.resize(crop, round(crop.shape[1] * scale), round(crop.shape[0] * scale))
         work = canonical.deslant(canonical._pad(work / max(float(work.max()), 1e-6), 2))
         masks.append(canonical.local_contrast(work) > canonical.stroke_level(work))
     return masks
