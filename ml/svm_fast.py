@@ -42,8 +42,15 @@ def _kernel(svc: Any, X: np.ndarray) -> np.ndarray:
         cached = (sv, (sv * sv).sum(axis=1))
         _NORMS[svc] = cached
     X = np.asarray(X, dtype=np.float64)
-    squared = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ sv.T) + cached[1][None, :]
-    return np.exp(-svc._gamma * np.maximum(squared, 0.0))
+    # exp(-gamma * max(|x|² - 2 x·sv + |sv|², 0)): the same operations in the same order, each in place in
+    # the product's array (a chunk of 250 images against ~3,900 support vectors: 12 → 5 ms besides the product)
+    kernel = X @ sv.T
+    np.multiply(2.0, kernel, out=kernel)
+    np.subtract((X * X).sum(axis=1)[:, None], kernel, out=kernel)
+    np.add(kernel, cached[1][None, :], out=kernel)
+    np.maximum(kernel, 0.0, out=kernel)
+    np.multiply(-svc._gamma, kernel, out=kernel)
+    return np.exp(kernel, out=kernel)
 
 
 def ovo_decision(svc: Any, X: np.ndarray) -> np.ndarray:

@@ -58,3 +58,14 @@ def test_a_saved_model_carries_no_second_copy_of_its_support_vectors(digits):
     svc._digitlab_sv_norms = (svc.support_vectors_.copy(), np.zeros(len(svc.support_vectors_)))  # an older artifact's
     np.testing.assert_allclose(svm_fast.ovo_decision(svc, X[900:]), svc.decision_function(X[900:]), atol=1e-9)
     assert len(pickle.dumps(svc)) == before
+
+
+def test_the_kernel_is_the_formulas_bits_computed_in_place(digits):
+    """The in-place kernel gives exactly the values of the formula written out (each step a new array)."""
+    X, y = digits
+    svc = SVC(C=10.0, gamma=0.05, decision_function_shape="ovo").fit(X[:600], y[:600])
+    sv = svc.support_vectors_
+    Q = X[600:1100]
+    expected = np.exp(-svc._gamma * np.maximum((Q * Q).sum(axis=1)[:, None] - 2.0 * (Q @ sv.T)
+                                                + (sv * sv).sum(axis=1)[None, :], 0.0))
+    assert np.array_equal(svm_fast._kernel(svc, Q), expected)
