@@ -69,12 +69,15 @@ def live_folders() -> set[str]:
 
 
 def add_items(batch_id: int, rows: Sequence[tuple]) -> None:
-    """Rows of (item, name, label, prediction_id, problem, reason) in one DataFrame append."""
+    """Rows of (item, name, label, prediction_id, problem, reason) in one Arrow append."""
     if not rows:
         return
-    import pandas as pd
-    frame = pd.DataFrame([(batch_id, *r) for r in rows], columns=list(ITEM_COLUMNS))
-    frame = frame.astype({"label": "Int8", "prediction_id": "Int64"})
+    import pyarrow as pa  # an Arrow table, not a DataFrame: ~1 ms a chunk of 250 instead of ~8 (its dtype casts)
+    item, name, label, prediction_id, problem, reason = zip(*rows)
+    frame = pa.table({"batch_id": pa.array([batch_id] * len(rows), pa.int64()), "item": pa.array(item, pa.int32()),
+                      "name": pa.array(name, pa.string()), "label": pa.array(label, pa.int8()),
+                      "prediction_id": pa.array(prediction_id, pa.int64()), "problem": pa.array(problem, pa.string()),
+                      "reason": pa.array(reason, pa.string())})
     cur = db.cursor()
     cur.register("items", frame)
     try:

@@ -73,7 +73,7 @@ class PredictionRow:
     digit: int
     confidence: float
     probabilities: Sequence[float]
-    model_input: Sequence[float]
+    model_input: Sequence[float]  # a list, or the predictor's numpy array (a batch never turns it into Python floats)
     image: bytes | None
     latency_ms: float
     filename: str | None = None
@@ -86,10 +86,16 @@ class PredictionRow:
         if self.source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
         return [self.ts, self.username, self.source, int(self.model_id), int(self.digit), float(self.confidence),
-                list(map(float, self.probabilities)), list(map(float, self.model_input)),
+                list(map(float, self.probabilities)), _floats(self.model_input),
                 self.image, float(self.latency_ms), self.filename, bool(self.needs_review),
                 None if self.runner_up is None else int(self.runner_up),
                 None if self.job_id is None else int(self.job_id)]
+
+
+def _floats(values: Sequence[float]) -> list[float]:
+    """A model input (a list or a numpy array, as the predictor hands it over) as Python floats."""
+    import numpy as np
+    return np.asarray(values, dtype=np.float64).ravel().tolist()
 
 
 def insert(row: PredictionRow) -> int:

@@ -147,7 +147,7 @@ class Predictor:
         return predictions.PredictionRow(
             username=self.username, source=self.source, model_id=result.model_id, digit=result.digit,
             confidence=result.confidence, probabilities=result.probabilities,
-            model_input=result.model_input.ravel().tolist(), image=result.image, latency_ms=result.latency_ms,
+            model_input=result.model_input.ravel(), image=result.image, latency_ms=result.latency_ms,
             filename=result.filename, needs_review=result.not_sure, runner_up=result.runner_up)
 
     def record(self, results: Sequence[Prediction]) -> list[int]:
