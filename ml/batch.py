@@ -33,15 +33,17 @@ from ml.process_context import CleanSpawnContext
 
 log = logging.getLogger(__name__)
 
-CHUNK = 250             # items per predict_proba call and per append
+# Items per predict_proba call and per append: 500 rather than 250 made a 10,000-image batch 5-6 % faster
+# (half the commits, audit rows and progress writes) for ~35 MB more at the peak.
+CHUNK = 500
 PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker process (start-up ~0.5 s)
 # Processes decoding beside the main process, which classifies and stores meanwhile: on 2 cores one
 # decoder balances the two halves of the work (each ~1 ms an image) and keeps memory to one extra
 # process; 0 decodes inline. DIGITLAB_BATCH_WORKERS overrides it on a bigger machine.
 WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
 WORST = 5
-AHEAD, AHEAD_BYTES = 6, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
-EARLY = 12  # chunks decoded while the model loads (~2 s when whole), held until it has: ~20 MB of model inputs
+AHEAD, AHEAD_BYTES = 4, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
+EARLY = 6  # chunks decoded while the model loads (~2 s when whole), held until it has: ~20 MB of model inputs
 LOAD_POLL = 0.02  # s: how often a wait for the decoder looks whether the model has loaded meanwhile
 
 
