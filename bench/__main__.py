@@ -58,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             continue  # servers and Chromium (~30 s): the suite's browser tests drive the same pages
         for fig in (f for f in core.FIGURES if f.group == group):
             print(f"… {fig.name}", file=sys.stderr, flush=True)
-            measured = fig.run(ctx)
-            items = measured.items() if isinstance(measured, dict) else [(fig.name, measured)]
-            for name, m in items:
-                rows.append(core.summarise(fig, name, m))
+            rows += core.measure(fig, ctx)
             db.connection()  # server figures close it
     seconds = time.perf_counter() - started
     print(core.table(rows))
@@ -69,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     core.write_json(rows, args.quick, seconds, args.out)
     db.close()
     shutil.rmtree(workdir, ignore_errors=True)
-    return 0
+    failed = [r.name for r in rows if r.failed]
+    if failed:
+        print(f"{len(failed)} figure(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -10,11 +10,15 @@ Adding a figure is a few lines:
 from __future__ import annotations
 
 import json
+import logging
+import math
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -57,13 +61,16 @@ class Row:
     floor: float | None
     higher_is_better: bool
     note: str
+    failed: bool = False  # the figure raised: no numbers, the error in `note`
 
     @property
     def ratio(self) -> float | None:
-        return self.median / self.floor if self.floor else None
+        return self.median / self.floor if self.floor and not self.failed else None
 
     @property
     def status(self) -> str:
+        if self.failed:
+            return "failed"
         if self.target is None:
             return "info"
         ok = self.median >= self.target if self.higher_is_better else self.median <= self.target
@@ -107,6 +114,17 @@ def timed(n: int, fn: Callable[[], object], *, warmup: int = 2, scale: float = 1
     return samples
 
 
+def measure(fig: Figure, ctx: Context) -> list[Row]:
+    """The rows of one figure (one, or one per name when it measures several), or its failure row."""
+    try:
+        measured = fig.run(ctx)
+    except Exception as exc:  # noqa: BLE001 - any figure's error is reported in its row, not fatal to the run
+        log.exception("figure %r failed", fig.name)
+        return [failure(fig, exc)]
+    items = measured.items() if isinstance(measured, dict) else [(fig.name, measured)]
+    return [summarise(fig, name, m) for name, m in items]
+
+
 def summarise(fig: Figure, name: str, measured: Measured) -> Row:
     floor = statistics.median(measured.floor) if measured.floor else None
     target = measured.target if measured.target is not None else fig.target
@@ -114,9 +132,21 @@ def summarise(fig: Figure, name: str, measured: Measured) -> Row:
                max(measured.samples), target, floor, fig.higher_is_better, measured.note)
 
 
+def failure(fig: Figure, exc: BaseException) -> Row:
+    """The row of a figure that raised: the run goes on to the other figures (a browser figure timing
+    out once took the whole 16-minute run with it) and ends with a non-zero exit."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return Row(fig.name, fig.unit, math.nan, math.nan, math.nan, fig.target, None, fig.higher_is_better,
+               f"failed: {text[:300]}", failed=True)
+
+
+def _number(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.4g}"
+
+
 def table(rows: list[Row]) -> str:
     head = ["figure", "median", "min", "max", "unit", "target", "floor", "ratio", "status"]
-    body = [[r.name, f"{r.median:.4g}", f"{r.low:.4g}", f"{r.high:.4g}", r.unit,
+    body = [[r.name, _number(r.median), _number(r.low), _number(r.high), r.unit,
              "" if r.target is None else f"{'≥' if r.higher_is_better else '≤'}{r.target:g}",
              "" if r.floor is None else f"{r.floor:.4g}", "" if r.ratio is None else f"{r.ratio:.2f}x", r.status]
             for r in rows]
@@ -130,6 +160,7 @@ def table(rows: list[Row]) -> str:
 def write_json(rows: list[Row], quick: bool, seconds: float, path: Path = RESULTS) -> None:
     path.write_text(json.dumps({
         "quick": quick, "seconds": round(seconds, 1),
-        "figures": [{"figure": r.name, "median": r.median, "min": r.low, "max": r.high, "unit": r.unit,
+        "figures": [{"figure": r.name, **({"median": None, "min": None, "max": None} if r.failed else
+                                          {"median": r.median, "min": r.low, "max": r.high}), "unit": r.unit,
                      "target": r.target, "floor": r.floor, "ratio_to_floor": r.ratio, "status": r.status,
                      "note": r.note} for r in rows]}, indent=2))

@@ -54,3 +54,24 @@ def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
         assert by_name[name]["floor"] is not None and by_name[name]["floor"] > 0, name
         assert f"{by_name[name]['ratio_to_floor']:.2f}x" in run.stdout
     assert "smoke run" in run.stdout
+
+
+def test_a_figure_that_fails_is_a_failed_row_and_the_others_are_still_measured(tmp_path: Path):
+    """A browser figure that timed out once ended a 16-minute `make bench` with nothing written."""
+    from bench import core
+
+    def broken(ctx):
+        raise TimeoutError("Timeout 60000ms exceeded.\nwaiting for function")
+
+    ctx = core.Context(quick=True, workdir=tmp_path, smoke=True)
+    rows = core.measure(core.Figure("broken figure", "s", 2.0, False, broken, "x"), ctx)
+    rows += core.measure(core.Figure("fine figure", "s", 2.0, False, lambda c: core.Measured([0.5, 1.0, 1.5]), "x"),
+                         ctx)
+    assert [(r.name, r.status) for r in rows] == [("broken figure", "failed"), ("fine figure", "pass")]
+    assert rows[0].note == "failed: TimeoutError: Timeout 60000ms exceeded. waiting for function"
+    assert rows[1].median == 1.0 and rows[0].ratio is None
+    assert "| broken figure | -      | -   | -   | s    | ≤2     |       |       | failed |" in core.table(rows)
+    out = tmp_path / "results.json"
+    core.write_json(rows, True, 1.0, out)
+    written = json.loads(out.read_text())["figures"]
+    assert written[0]["status"] == "failed" and written[0]["median"] is None and written[1]["median"] == 1.0
