@@ -72,7 +72,7 @@ def add_items(batch_id: int, rows: Sequence[tuple]) -> None:
     """Rows of (item, name, label, prediction_id, problem, reason) in one Arrow append."""
     if not rows:
         return
-    import pyarrow as pa  # an Arrow table, not a DataFrame: ~1 ms a chunk of 250 instead of ~8 (its dtype casts)
+    import pyarrow as pa  # an Arrow table, not a DataFrame: ~2.6 ms a chunk instead of ~8 (pandas' nullable casts)
     item, name, label, prediction_id, problem, reason = zip(*rows)
     frame = pa.table({"batch_id": pa.array([batch_id] * len(rows), pa.int64()), "item": pa.array(item, pa.int32()),
                       "name": pa.array(name, pa.string()), "label": pa.array(label, pa.int8()),
