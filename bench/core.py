@@ -61,7 +61,11 @@ class Row:
     floor: float | None
     higher_is_better: bool
     note: str
-    failed: bool = False  # the figure raised: no numbers, the error in `note`
+
+    @property
+    def failed(self) -> bool:
+        """The figure raised (`failure`): no numbers, the error in `note`."""
+        return math.isnan(self.median)
 
     @property
     def ratio(self) -> float | None:
@@ -137,7 +141,7 @@ def failure(fig: Figure, exc: BaseException) -> Row:
     out once took the whole 16-minute run with it) and ends with a non-zero exit."""
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
     return Row(fig.name, fig.unit, math.nan, math.nan, math.nan, fig.target, None, fig.higher_is_better,
-               f"failed: {text[:300]}", failed=True)
+               f"failed: {text[:300]}")
 
 
 def _number(value: float) -> str:

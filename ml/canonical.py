@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from ml import bitboard
 from ml.errors import BlankImageError
-from ml.raster import mass_centre, resize, stroke_thickness
+from ml.raster import coordinates, mass_centre, resize, stroke_thickness
 
 WORK = 56            # working side (longer side of the ink) for deskewing and thinning
 MASK_LEVEL = 0.3     # ink level (relative to the strongest) that counts as stroke at the working size
@@ -68,9 +68,7 @@ def slant(work: np.ndarray) -> float:
     total = float(work.sum())
     if total <= 0:
         return 0.0
-    # coordinate grids broadcast, not built: the same products, summed in the same order
-    rows = np.arange(work.shape[0], dtype=np.float64)[:, None]
-    cols = np.arange(work.shape[1], dtype=np.float64)[None, :]
+    rows, cols = coordinates(work.shape)
     cy, cx = (work * rows).sum() / total, (work * cols).sum() / total
     var_y = (work * (rows - cy) ** 2).sum() / total
     cov = (work * (rows - cy) * (cols - cx)).sum() / total

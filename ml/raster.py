@@ -36,12 +36,17 @@ def stroke_thickness(mask: np.ndarray) -> float:
     return 2.0 * int(np.count_nonzero(mask)) / max(boundary_pixels(mask), 1)
 
 
+def coordinates(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column numbers (float64) as a column and a row that broadcast over an image of `shape`:
+    the products with an image are those of full `np.indices` grids, without building them."""
+    return np.arange(shape[0], dtype=np.float64)[:, None], np.arange(shape[1], dtype=np.float64)[None, :]
+
+
 def mass_centre(values: np.ndarray) -> tuple[float, float]:
     """(row, column) of a 2-D image's centre of mass: `ndimage.center_of_mass`, the same sums in the
-    same order (its coordinate grids broadcast instead of built)."""
+    same order."""
     total = values.sum()
-    rows = np.arange(values.shape[0], dtype=np.float64)[:, None]
-    cols = np.arange(values.shape[1], dtype=np.float64)[None, :]
+    rows, cols = coordinates(values.shape)
     return float((values * rows).sum() / total), float((values * cols).sum() / total)
 
 
