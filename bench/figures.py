@@ -20,6 +20,7 @@ from data import audit, db, predictions
 from ml.conventions import MNIST_28X28, ImageConvention
 from ml.datasets import load_embedded, split
 from ml.families import FAMILIES, build_model
+from ml.fitting import fit
 from ml.predict import predict_image, resolve_model
 from ml.preprocess import preprocess
 from ml.synthetic import pen_digit
@@ -201,12 +202,13 @@ def training(ctx: Context) -> dict[str, Measured]:
     made = time.perf_counter() - started
     out = {}
     for name in FAMILIES:
-        fit_digits = timed(ctx.repeats(3, 1), lambda name=name: build_model(name).fit(digits.X[parts["train"]],
-                                                                            digits.y[parts["train"]]),
+        # ml.fitting.fit, as the Train page and tuning call it: with the app's OpenMP thread cap (ml.threads)
+        fit_digits = timed(ctx.repeats(3, 1), lambda name=name: fit(build_model(name), digits.X[parts["train"]],
+                                                                    digits.y[parts["train"]]),
                            warmup=0, scale=1.0)
         out[f"fit {name}: embedded digits ({len(parts['train']):,})"] = Measured(fit_digits)
-        fit_mnist = timed(1, lambda name=name: build_model(name, FAMILIES[name].defaults_for(MNIST_28X28.name), deskew=True)
-                          .fit(X_m, y_m), warmup=0, scale=1.0)
+        fit_mnist = timed(1, lambda name=name: fit(build_model(name, FAMILIES[name].defaults_for(MNIST_28X28.name),
+                                                               deskew=True), X_m, y_m), warmup=0, scale=1.0)
         out[f"fit {name}: MNIST-format ({n_mnist:,}, generated)"] = Measured(
             fit_mnist, note="" if name != "svc" else
             f"MNIST-format images are pen-drawn digits generated in {made:.0f} s; defaults for 28x28 with "
