@@ -10,11 +10,20 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
+# One OpenMP and one BLAS thread in every process of the suite (read when numpy and scikit-learn load, so
+# set before they do; servers, CLI runs and the bench smoke inherit it). Three workers already share the
+# 2 cores, and idle OpenMP/BLAS threads spin: the smoke bench's histogram-boosting fits of 100-200 digits
+# took 11-51 s beside the suite with two threads. The app's own caps are ml.threads' (test_threads).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+if "numpy" in sys.modules:
+    print("conftest: numpy was loaded before the thread settings", file=sys.stderr)
 
-from data import db
-from ml import artifacts
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from data import db  # noqa: E402
+from ml import artifacts  # noqa: E402
 
 # CI replays the same examples every run (no surprise failures on a submission); locally each run explores anew.
 settings.register_profile("ci", derandomize=True)
@@ -27,6 +36,9 @@ os.environ.setdefault("DIGITLAB_DEFAULT_DATA", "handwriting:quick")
 # Test workers share the 2 cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside the other
 # worker's work ran 15x slower than with one thread (ml.threads).
 os.environ.setdefault("DIGITLAB_FIT_THREADS", "1")
+# bcrypt at its lowest cost (ml.passwords.rounds): the suite's ~95 hashes and checks at cost 12 took ~30 CPU-s.
+# test_accounts checks that the app's own cost is 12.
+os.environ.setdefault("DIGITLAB_BCRYPT_ROUNDS", "4")
 
 ADMIN_PASSWORD = "test-admin-pw-42"
 ANALYST_PASSWORD = "test-analyst-pw-42"
