@@ -9,6 +9,7 @@ not only letters or only digits.
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import bcrypt
@@ -18,13 +19,23 @@ MAX_BYTES = 72
 RULES = (f"At least {MIN_LENGTH} characters, at most {MAX_BYTES} bytes, no spaces at either end, not your user "
          "name, not a common password, and not only letters or only digits.")
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+ROUNDS_ENV = "DIGITLAB_BCRYPT_ROUNDS"
+DEFAULT_ROUNDS = 12
+
+
+def rounds() -> int:
+    """bcrypt's cost for new hashes: 12 (~0.3 s a hash here). Checks take the cost written in the stored
+    hash. Only the test suite lowers it (to 4): its ~95 hashes and checks took ~30 of its ~480 CPU-seconds,
+    the reason Django's own test settings swap in a fast hasher. `serve` warns when it is lowered."""
+    given = os.environ.get(ROUNDS_ENV, "").strip()
+    return int(given) if given.isdigit() and 4 <= int(given) <= 31 else DEFAULT_ROUNDS
 
 
 @functools.cache
 def _dummy_hash() -> bytes:
     """Checked for unknown user names so a wrong name takes as long as a wrong password (no name
     probing). Made on first use, not at import: a bcrypt hash costs ~0.3 s of every process start."""
-    return bcrypt.hashpw(b"digitlab-no-such-user", bcrypt.gensalt(rounds=12))
+    return bcrypt.hashpw(b"digitlab-no-such-user", bcrypt.gensalt(rounds=rounds()))
 
 
 @functools.cache
@@ -53,7 +64,7 @@ def problem(password: str, username: str | None = None) -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=12)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=rounds())).decode("ascii")
 
 
 def verify(password: str, password_hash: str) -> bool:

@@ -64,7 +64,7 @@ def serve(port: int = 8501) -> int:
     """`make run`'s server: start it, wait until it answers, then print the address and, on a first
     start, the one-time admin password last, where the server's own output cannot scroll it away."""
     from data import db
-    from ml import accounts
+    from ml import accounts, passwords
     from ml.bootstrap import prepare_store
     prepare_store(lambda _: None)  # migrate and create the admin now, so a one-time password can be shown below
     db.close()  # one process per database file: the server needs it
@@ -74,6 +74,9 @@ def serve(port: int = 8501) -> int:
     try:
         wait_health(url, proc, started + 120)
         lines = [f"Digit Lab is serving at {url}"]
+        if passwords.rounds() < passwords.DEFAULT_ROUNDS:
+            lines.append(f"Warning: {passwords.ROUNDS_ENV}={passwords.rounds()} hashes new passwords with a test-only "
+                         f"bcrypt cost; unset it for real use (the default is {passwords.DEFAULT_ROUNDS}).")
         one_time = accounts.pending_one_time_password()
         if one_time:
             lines += [f"First sign-in: user 'admin', one-time password: {one_time}",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from data import audit, users
-from ml import accounts
+from ml import accounts, passwords
 
 
 def test_first_start_uses_the_given_admin_password(empty_store, monkeypatch):
@@ -27,6 +27,18 @@ def test_first_start_without_password_generates_a_one_time_one(empty_store):
     assert one_time not in admin.password_hash and accounts.verify_password(one_time, admin.password_hash)
     accounts.change_password("admin", one_time, "my-own-pw-2026")
     assert not users.get("admin").must_change_password
+
+
+def test_new_hashes_cost_12_unless_the_test_suite_lowers_it(monkeypatch):
+    monkeypatch.delenv(passwords.ROUNDS_ENV, raising=False)
+    real = accounts.hash_password("my-own-pw-2026")
+    assert real.startswith("$2b$12$") and accounts.verify_password("my-own-pw-2026", real)
+    for given, cost in (("4", "04"), ("3", "12"), ("four", "12"), ("", "12")):
+        monkeypatch.setenv(passwords.ROUNDS_ENV, given)
+        made = accounts.hash_password("my-own-pw-2026")
+        assert made.startswith(f"$2b${cost}$"), given
+        assert accounts.verify_password("my-own-pw-2026", made) and not accounts.verify_password("my-own-pw-2027", made)
+    assert accounts.verify_password("my-own-pw-2026", real)  # a check takes the stored hash's own cost
 
 
 def test_password_rules_and_wrong_current_password(empty_store):
@@ -98,7 +110,7 @@ def test_the_lockout_message_promises_only_what_exists():
 def test_user_names_are_plain(empty_store):
     import pytest
 
-    from ml import accounts
+    from ml import accounts, passwords
     from ml.errors import RequestError
     accounts.ensure_admin()
     for bad in ("bad user!", "Ana", "ana/x", "a" * 65, "émile", ".", "..", "-ana"):

@@ -35,7 +35,7 @@ def test_serve_prints_the_address_and_the_one_time_password_last(seeded_store):
     db.close()  # one process per database file: the server needs it
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ml", "serve", "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "DIGITLAB_ADMIN_PASSWORD": ""}, stdout=subprocess.PIPE,
+                            env={**os.environ, "DIGITLAB_ADMIN_PASSWORD": "", "DIGITLAB_BCRYPT_ROUNDS": "4"}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
@@ -53,6 +53,7 @@ def test_serve_prints_the_address_and_the_one_time_password_last(seeded_store):
     text = "\n".join(lines)
     assert f"Digit Lab is serving at http://localhost:{port}" in text, text
     assert f"one-time password: {one_time}" in text
+    assert "Warning: DIGITLAB_BCRYPT_ROUNDS=4 hashes new passwords with a test-only bcrypt cost" in text
     assert text.index("serving at") > max(text.find("You can now view"), 0)  # after Streamlit's own banner
 
 
