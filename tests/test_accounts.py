@@ -111,7 +111,7 @@ def test_the_lockout_message_promises_only_what_exists():
 def test_user_names_are_plain(empty_store):
     import pytest
 
-    from ml import accounts, passwords
+    from ml import accounts
     from ml.errors import RequestError
     accounts.ensure_admin()
     for bad in ("bad user!", "Ana", "ana/x", "a" * 65, "émile", ".", "..", "-ana"):

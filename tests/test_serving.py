@@ -35,8 +35,8 @@ def test_serve_prints_the_address_and_the_one_time_password_last(seeded_store):
     db.close()  # one process per database file: the server needs it
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ml", "serve", "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "DIGITLAB_ADMIN_PASSWORD": "", "DIGITLAB_BCRYPT_ROUNDS": "4"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            env={**os.environ, "DIGITLAB_ADMIN_PASSWORD": "", "DIGITLAB_BCRYPT_ROUNDS": "4"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 90
