@@ -12,6 +12,8 @@ from ml.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+# Streamlit's own e2e tests wait on this: the app is still, no script run in progress.
+SCRIPT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 

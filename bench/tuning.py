@@ -88,7 +88,7 @@ def big_study_page(ctx: Context) -> Measured:
     sampled dots); the floor is picking a 20-trial study the same way, in the same browser and server."""
     from playwright.sync_api import expect, sync_playwright
 
-    from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT
+    from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT, SCRIPT_IDLE
     from ml.serving import start_streamlit, stop, wait_health
     n = int(ctx.size(10_000, 10_000, 500))
     _fill_study("bench-small", 20)
@@ -117,7 +117,7 @@ def big_study_page(ctx: Context) -> Measured:
                     # As a person waits for the page to be still before choosing: the chart can be drawn while
                     # the script still runs, and a pick made then may be lost with the redrawn select box (the
                     # figure's 60 s timeouts, one full run in three; cause not confirmed).
-                    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
+                    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
                     t = time.monotonic()
                     _pick(page, name)
                     page.wait_for_function(drawn, polling=20, timeout=60_000)

@@ -74,8 +74,9 @@ def serve(port: int = 8501) -> int:
     try:
         wait_health(url, proc, started + 120)
         lines = [f"Digit Lab is serving at {url}"]
-        if passwords.rounds() < passwords.DEFAULT_ROUNDS:
-            lines.append(f"Warning: {passwords.ROUNDS_ENV}={passwords.rounds()} hashes new passwords with a test-only "
+        cost = passwords.rounds()
+        if cost < passwords.DEFAULT_ROUNDS:
+            lines.append(f"Warning: {passwords.ROUNDS_ENV}={cost} hashes new passwords with a test-only "
                          f"bcrypt cost; unset it for real use (the default is {passwords.DEFAULT_ROUNDS}).")
         one_time = accounts.pending_one_time_password()
         if one_time:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.server import CHROMIUM, CHROMIUM_ARGS, stroke_a_one  # noqa: F401 - re-exported for the browser tests
+from bench.server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_IDLE, stroke_a_one  # noqa: F401 - re-exported for the browser tests
 from ml.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def settle(page) -> None:
     """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
     cells and the charts their axes."""
     page.wait_for_timeout(200)
-    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=60_000)
+    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
     for table in page.get_by_test_id("stDataFrame").all():
         if table.is_visible():
             table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)

@@ -16,8 +16,6 @@ from pathlib import Path
 # took 11-51 s beside the suite with two threads. The app's own caps are ml.threads' (test_threads).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-if "numpy" in sys.modules:
-    print("conftest: numpy was loaded before the thread settings", file=sys.stderr)
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

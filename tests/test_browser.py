@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import ROOT, copy_store, served_app, stroke_a_one
+from browser import ROOT, SCRIPT_IDLE, copy_store, served_app, stroke_a_one
 from conftest import ANALYST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -160,7 +160,7 @@ def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
     expect(family).to_be_visible()  # the set-up is open on a first visit
     family.click()
     page.get_by_role("option", name="k-nearest neighbours").click()
-    idle = page.locator("[data-testid='stApp'][data-test-script-state='notRunning']")
+    idle = page.locator(SCRIPT_IDLE)
     page.wait_for_timeout(200)
     idle.wait_for(timeout=30_000)  # the family's rerun redraws the form: a value typed before it is lost
     trials = page.get_by_role("spinbutton", name="Trials")
