@@ -1,7 +1,6 @@
 """Shared fixtures: every test gets its own DuckDB file and models folder.
 
-Training the default model takes a few seconds, so it is done once per session into a
-template store that tests copy.
+The default model is trained once per session into a template store that tests copy.
 """
 from __future__ import annotations
 
@@ -11,9 +10,8 @@ import sys
 from pathlib import Path
 
 # One OpenMP and one BLAS thread in every process of the suite (read when numpy and scikit-learn load, so
-# set before they do; servers, CLI runs and the bench smoke inherit it). Three workers already share the
-# 2 cores, and idle OpenMP/BLAS threads spin: the smoke bench's histogram-boosting fits of 100-200 digits
-# took 11-51 s beside the suite with two threads. The app's own caps are ml.threads' (test_threads).
+# set before they do; servers, CLI runs and the bench smoke inherit it): the test workers already fill the
+# cores, and idle OpenMP/BLAS threads spin. The app's own caps are ml.threads' (test_threads).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -30,14 +28,14 @@ settings.register_profile("suite", deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("suite"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "suite")
 
-# The suite trains the default model on the quick recipe (`handwriting:quick`, ~15 s: the same canonical
-# form, family and sources without the distorted copies); `make bench` trains and measures the full one.
+# The suite trains the default model on the quick recipe (`handwriting:quick`: the same canonical form,
+# family and sources without the distorted copies); `make bench` trains and measures the full one.
 os.environ.setdefault("DIGITLAB_DEFAULT_DATA", "handwriting:quick")
-# Test workers share the 2 cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside the other
-# worker's work ran 15x slower than with one thread (ml.threads).
+# Test workers share the cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside another
+# worker's work spins instead of fitting (ml.threads).
 os.environ.setdefault("DIGITLAB_FIT_THREADS", "1")
-# bcrypt at its lowest cost (ml.passwords.rounds): the suite's ~95 hashes and checks at cost 12 took ~30 CPU-s.
-# test_accounts checks that the app's own cost is 12.
+# bcrypt at its lowest cost (ml.passwords.rounds): the suite hashes and checks passwords often, and cost 12
+# is slow by design. test_accounts checks that the app's own cost is 12.
 os.environ.setdefault("DIGITLAB_BCRYPT_ROUNDS", "4")
 
 ADMIN_PASSWORD = "test-admin-pw-42"
@@ -95,8 +93,7 @@ def template_store(tmp_path_factory, worker_id) -> Path:
     """A store with admin/analyst/viewer accounts and the trained default model; tests copy it, never
     write to it. Test workers (xdist) share one: the first to need it trains it under a lock in the
     run's own temporary folder, the others wait for it; the second file handed out (test_bench, see
-    SLOW_FIRST) needs none, so one worker is busy meanwhile instead of training a second copy beside
-    it (two at once took ~30 s each on 2 cores)."""
+    SLOW_FIRST) needs none, so one worker is busy meanwhile instead of training a second copy beside it."""
     if worker_id == "master":  # no workers: this process's own
         return _build_template(tmp_path_factory.mktemp("template"))
     import fcntl
@@ -129,9 +126,9 @@ APP_PATH = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
 
 @pytest.fixture(scope="session", autouse=True)
 def _component_scan_once():
-    """Every new AppTest scans every installed distribution's metadata for Streamlit components
-    (0.15-0.26 s; a fifth of the page tests' CPU, ~300 AppTests a run). The installed packages do not
-    change during a run, so each worker scans once; a server still scans at its own start."""
+    """Every new AppTest scans every installed distribution's metadata for Streamlit components, a large
+    share of the page tests' CPU. The installed packages do not change during a run, so each worker scans
+    once; a server still scans at its own start."""
     import functools
 
     from streamlit.components.v2 import manifest_scanner
@@ -224,7 +221,7 @@ def page(browser, request):
 # long file picked up last would keep one worker busy while the other has nothing left to do. The
 # second needs no template store: its worker runs it while the first one trains the shared template.
 # xdist sorts files by their number of tests unless told not to: `make test` passes --no-loadscope-reorder
-# (without it this order was ignored, and the role matrix and the bench started last: 6:03 against 5:21).
+# (without it this order is ignored).
 SLOW_FIRST = ("test_browser_walk.py", "test_bench.py", "test_role_matrix.py", "test_browser.py",
               "test_browser_batch.py", "test_tuning_postgres.py", "test_recognition.py", "test_tuning.py", "test_cli.py",
               "test_faults.py")
