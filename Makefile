@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test bench install install-test chromium postgresql init clean
+.PHONY: run test bench bench-report install install-test chromium postgresql init clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,14 @@ test: $(VENV)/.test-installed chromium postgresql
 	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder  # three workers on 2 cores (a third of the suite waits on servers, browsers and child processes: 3 finished 10-13% sooner than 2 in paired runs), files in tests/conftest.py SLOW_FIRST order
 
+# Measures, writes bench/results.json, then rewrites the figures table of docs/performance.md from it
+# (also when a figure failed: its row says so; the exit status is the bench's).
 bench: $(VENV)/.test-installed
-	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+	$(BIN)/python -m bench $(if $(QUICK),--quick,); status=$$?; $(BIN)/python -m bench.report; exit $$status
+
+# docs/performance.md's table from the bench/results.json already there (no measuring).
+bench-report: $(VENV)/.installed
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) bench/results.json

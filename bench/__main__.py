@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(core.table(rows))
     print(f"\n{'smoke' if args.smoke else 'quick' if args.quick else 'full'} run in {seconds:.0f} s; JSON in {args.out}")
-    core.write_json(rows, args.quick, seconds, args.out)
+    core.write_json(rows, args.quick, seconds, args.out, mode="smoke" if args.smoke else None)
     db.close()
     shutil.rmtree(workdir, ignore_errors=True)
     failed = [r.name for r in rows if r.failed]

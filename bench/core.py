@@ -161,10 +161,12 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out + ([""] + notes if notes else []))
 
 
-def write_json(rows: list[Row], quick: bool, seconds: float, path: Path = RESULTS) -> None:
+def write_json(rows: list[Row], quick: bool, seconds: float, path: Path = RESULTS, *, mode: str | None = None) -> None:
+    """The run's figures as bench/results.json; `python -m bench.report` turns it into docs/performance.md's table."""
     path.write_text(json.dumps({
-        "quick": quick, "seconds": round(seconds, 1),
+        "quick": quick, "mode": mode or ("quick" if quick else "full"), "seconds": round(seconds, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "figures": [{"figure": r.name, **({"median": None, "min": None, "max": None} if r.failed else
                                           {"median": r.median, "min": r.low, "max": r.high}), "unit": r.unit,
-                     "target": r.target, "floor": r.floor, "ratio_to_floor": r.ratio, "status": r.status,
-                     "note": r.note} for r in rows]}, indent=2))
+                     "target": r.target, "higher_is_better": r.higher_is_better, "floor": r.floor,
+                     "ratio_to_floor": r.ratio, "status": r.status, "note": r.note} for r in rows]}, indent=2))
