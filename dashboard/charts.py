@@ -46,8 +46,8 @@ def probability_bars(probabilities: Sequence[float], predicted: int, also: int |
 
 def model_input_heatmap(model_input: np.ndarray, max_value: float) -> go.Figure:
     """The model input as square grey pixels, row 0 on top: what `px.imshow` draws, built directly. Every
-    answer on Draw and Upload shows one, and plotly express took 27-45 ms of the server's CPU to build it
-    where this takes ~6 ms."""
+    answer on Draw and Upload shows one, and plotly express spent more of the server's CPU building it
+    than the prediction took (docs/architecture.md)."""
     fig = go.Figure(go.Heatmap(z=model_input, zmin=0, zmax=max_value, colorscale="gray_r", showscale=False,
                                hovertemplate="x: %{x}<br>y: %{y}<br>ink: %{z}<extra></extra>"))
     fig.update_layout(title=f"Model input ({model_input.shape[0]}×{model_input.shape[1]})", height=300,

@@ -107,7 +107,7 @@ def chain_hash(prev_hash: str, text: str) -> str:
 
 def record(username: str | None, action: str, outcome: str = "ok", detail: str = "", *, target: str | None = None,
            details: dict[str, Any] | None = None, role: str | None = None, session_id: str | None = None) -> int:
-    """Append one audit row and return its id. Cheap (~1 ms) so every user-facing event can call it.
+    """Append one audit row and return its id. Cheap, so every user-facing event can call it.
     `details` holds structured facts (old/new values of a change) as JSON. Role and session default to
     those bound for this page run when the row is about the signed-in user. Never call it inside
     `db.transaction()`: a rolled-back row would leave a gap in the chain."""

@@ -26,8 +26,8 @@ TABLE_COLUMNS = """p.id, p.ts, p.username, p.source, p.model_id, p.digit, p.conf
        p.latency_ms, p.filename, f.true_digit, f.is_correct"""
 NEWEST_FIRST = "ORDER BY p.ts DESC, p.id DESC"
 PAGE = f"SELECT {TABLE_COLUMNS}, p.image FROM predictions p {JOIN_FEEDBACK} {{where}} {NEWEST_FIRST} LIMIT ? OFFSET ?"
-# Without a feedback filter the page is cut first and only its 50 rows meet the feedback: 3x faster on
-# 1,000,000 rows than joining every row and cutting after (measured: 59 -> 17 ms unfiltered).
+# Without a feedback filter the page is cut first and only its 50 rows meet the feedback, instead of
+# joining every row and cutting after.
 PAGE_FIRST = f"""
 SELECT {TABLE_COLUMNS}, p.image
 FROM (SELECT p.id, p.ts, p.username, p.source, p.model_id, p.digit, p.confidence, p.needs_review, p.runner_up,

@@ -99,7 +99,7 @@ def _floats(values: Sequence[float]) -> list[float]:
 
 
 def insert(row: PredictionRow) -> int:
-    """One prediction; ~1 ms, fine for interactive use. Bulk work goes through `append`."""
+    """One prediction, for interactive use. Bulk work goes through `append`."""
     return int(db.one(INSERT, row.values())[0])
 
 

@@ -14,7 +14,7 @@ from data import db
 
 # One statement takes both limits: `n` images for the day and one request for the minute, only while
 # both stay within their limits. No row back means "over a limit" or "no row yet today" (then `ADD`
-# starts it). A plain conditional UPDATE (~0.9 ms) rather than INSERT ... ON CONFLICT (~1.9 ms).
+# starts it). A plain conditional UPDATE: cheaper than INSERT ... ON CONFLICT.
 CONSUME = """
 UPDATE quota_days SET used = used + $n,
     minute_used = CASE WHEN minute = $minute THEN minute_used + 1 ELSE 1 END, minute = $minute

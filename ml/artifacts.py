@@ -222,7 +222,7 @@ def write_compact(model_id: int, estimator: Any) -> bool:
 
 def load_for_prediction(model_id: int) -> LoadedModel:
     """The model for predicting only: its `estimator` is its compact form when it has one (no
-    scikit-learn import, no unpickling: ~0.1 s instead of ~1.7 s in a fresh process), else the whole
+    scikit-learn import, no unpickling, so a fresh process answers at once), else the whole
     model. The artifact's sha256 is checked either way, so a changed artifact is refused here as in
     `load`. A compact form that is missing or does not match its sha256 is not used: the whole model
     is loaded (from the verified artifact) and the form written again."""

@@ -33,17 +33,17 @@ from ml.process_context import CleanSpawnContext
 
 log = logging.getLogger(__name__)
 
-# Items per predict_proba call and per append: 500 rather than 250 made a 10,000-image batch 5-6 % faster
-# (half the commits, audit rows and progress writes) for ~35 MB more at the peak.
+# Items per predict_proba call and per append: half the commits, audit rows and progress writes of 250,
+# for a little more memory at the peak.
 CHUNK = 500
-PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker process (start-up ~0.5 s)
+PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker process (worth its start-up)
 # Processes decoding beside the main process, which classifies and stores meanwhile: on 2 cores one
-# decoder balances the two halves of the work (each ~1 ms an image) and keeps memory to one extra
+# decoder balances the two halves of the work (about equal per image) and keeps memory to one extra
 # process; 0 decodes inline. DIGITLAB_BATCH_WORKERS overrides it on a bigger machine.
 WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
 WORST = 5
 AHEAD, AHEAD_BYTES = 4, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
-EARLY = 6  # chunks decoded while the model loads (~2 s when whole), held until it has: ~20 MB of model inputs
+EARLY = 6  # chunks decoded while the model loads, held until it has (their model inputs, a few MB each)
 LOAD_POLL = 0.02  # s: how often a wait for the decoder looks whether the model has loaded meanwhile
 
 
@@ -96,7 +96,7 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
     record = registry.get(model_id) if model_id is not None else None
     with _decoders(parallel) as pool, ThreadPoolExecutor(1, thread_name_prefix="batch-model") as loader, \
             threads.one_blas_thread() if parallel else nullcontext():
-        # The model loads (~2 s) while the decoders already work through the first chunks: its
+        # The model loads while the decoders already work through the first chunks: its
         # registry record names its input convention (the loaded model reads the same record).
         loading = loader.submit(Predictor, request.requested_by, source="batch", model_id=model_id, chunk=CHUNK)
         conv = ImageConvention.from_dict(record.convention) if record is not None else loading.result().convention
@@ -190,8 +190,8 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
         if not pending[0][1].done():
             if not may_decode_here():
                 # the model is loading: wait for the decoder's chunk, or for the model, whichever is first
-                # (waiting on the chunk alone left this process idle from the model's ~0.2 s load until
-                # the decoder's first chunk, ~1 s after its start)
+                # (waiting on the chunk alone left this process idle from the model's load until the
+                # decoder's first chunk)
                 futures.wait([pending[0][1]], timeout=LOAD_POLL)
                 continue
             chunk = next(chunks, None) if not exhausted else None
@@ -208,7 +208,7 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
 def _take_back(pending: deque) -> list[Item] | None:
     """The newest chunk handed out that no decoder has started (its future cancelled), else None.
     At the end of a batch the decoders held up to AHEAD chunks while this process, with nothing left
-    to decode, waited for them one by one (~0.5 s of one core idle per 10,000 images, measured)."""
+    to decode, waited for them one by one, one core idle."""
     for entry in reversed(pending):
         if entry[1].cancel():
             pending.remove(entry)

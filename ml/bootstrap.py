@@ -40,5 +40,5 @@ def prepare(announce: Callable[[str], None] = _to_console, *, reveal: bool = Tru
     active = registry.active_id()
     if active is not None:
         return active
-    from ml import training  # scikit-learn costs ~1 s to import: only when there is a model to train
+    from ml import training  # scikit-learn is slow to import: only when there is a model to train
     return training.ensure_default_model()

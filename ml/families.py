@@ -86,7 +86,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("svc", "SVC (RBF kernel)", lambda p: Pipeline([
         ("scale", GlobalScaler()),
         # SVC's own probability=True is deprecated in scikit-learn 1.9: calibrate explicitly. Temperature
-        # scaling fits one parameter, so predict_proba stays ~1.7 ms (sigmoid per class: ~2.8 ms).
+        # scaling fits one parameter, so predict_proba stays cheaper than a sigmoid per class.
         ("model", CalibratedClassifierCV(SVC(C=p["C"], gamma=p["gamma"], kernel="rbf", random_state=p["seed"]),
                                          method="temperature", ensemble=False))]), (
         Param("C", "float", 10.0, 0.01, 1000.0, True, help="Penalty for misclassified training images: higher fits tighter."),

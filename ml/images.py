@@ -6,7 +6,7 @@ a decompression bomb, too large) becomes one `ImageError` sentence a user can ac
 Memory is bounded before any pixel is decoded: the header's size times the bytes a pixel of that
 mode takes (16-bit and float modes count 2 and 4) must fit `MAX_DECODED_BYTES`. After decoding, an
 image larger than `WORK_SIDE` is box-reduced, so the float work of preprocessing never runs on
-25 megapixels (a 4999x4999 16-bit PNG took 750 MB before; see README "Reliability and security").
+25 megapixels (docs/security.md, "Memory").
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "I;16": 2
                     "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4,
                     "CMYK": 4, "I": 4, "F": 4}
 _SIXTEEN = ("I;16", "I;16B", "I;16L", "I;16N")
-# Decoding big images at once is what took a server from 284 MB to 2.8 GB: threads share one budget
+# Decoding big images at once multiplies a server's memory by its threads: they share one budget
 # of decoded bytes (each decode reserves twice its frame, for one working copy) and wait their turn.
 DECODE_BUDGET_BYTES = 256 * 1024 * 1024
 _budget = threading.Condition()
@@ -43,8 +43,8 @@ _budget_used = 0
 
 def _unmap_big_blocks(threshold: int = 8 * 1024 * 1024) -> None:
     """Make glibc hand big freed blocks back to the system. By default its mmap threshold grows after
-    the first big free, and later 16 MB frames come from per-thread arenas that keep them: six
-    decodes on six server threads stayed resident (540 MB measured); with a fixed threshold, 187 MB.
+    the first big free, and later 16 MB frames come from per-thread arenas that keep them: decodes on
+    several server threads stayed resident.
     A no-op where there is no glibc."""
     try:
         ctypes.CDLL("libc.so.6").mallopt(-3, threshold)  # M_MMAP_THRESHOLD
@@ -176,7 +176,7 @@ def plain_png(data: bytes) -> bool:
 def upload_thumbnail(data: bytes, image: Image.Image, max_side: int, max_bytes: int) -> bytes:
     """The thumbnail of an upload decoded into `image`: the upload itself when it already is one (a
     plain 8-bit PNG within the caps, like a 28x28 scan), else `image_to_png_thumbnail`. A batch of
-    small PNGs spent ~5 % of its decoding CPU writing each again (~0.1 ms an image)."""
+    small PNGs otherwise spends part of its decoding CPU writing each again."""
     if (len(data) <= max_bytes and max(image.size) <= max_side and image.mode in _THUMB_MODES
             and plain_png(data)):
         return data
@@ -193,8 +193,8 @@ def _eight_bit(image: Image.Image) -> Image.Image:
 
 def image_to_png_thumbnail(image: Image.Image, max_side: int = 280, max_bytes: int = 64_000) -> bytes:
     """A size-capped PNG of the original, kept with each prediction for review (and shown as the
-    Upload preview). A big photo is box-reduced first instead of copied whole: a 3000x3000 photo
-    takes ~6 ms instead of ~25 ms, for the same thumbnail within a grey level."""
+    Upload preview). A big photo is box-reduced first instead of copied whole, for the same thumbnail
+    within a grey level."""
     thumb = image
     if thumb.mode in ("I", "F", *_SIXTEEN):  # Pillow clips these at 255 when converting: a white thumbnail
         thumb = _eight_bit(thumb)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _families():
-    """ml.families imports scikit-learn (~1 s): read it when a request is checked, not when the job
+    """ml.families imports scikit-learn (slow): read it when a request is checked, not when the job
     table is imported at server start."""
     from ml.families import FAMILIES
     return FAMILIES

@@ -24,9 +24,9 @@ DEFAULT_ROUNDS = 12
 
 
 def rounds() -> int:
-    """bcrypt's cost for new hashes: 12 (~0.3 s a hash here). Checks take the cost written in the stored
-    hash. Only the test suite lowers it (to 4): its ~95 hashes and checks took ~30 of its ~480 CPU-seconds,
-    the reason Django's own test settings swap in a fast hasher. `serve` warns when it is lowered."""
+    """bcrypt's cost for new hashes: 12. Checks take the cost written in the stored hash. Only the test
+    suite lowers it (to 4), as Django's own test settings swap in a fast hasher: a slow hash is the point
+    in the app and pure cost in a suite. `serve` warns when it is lowered."""
     given = os.environ.get(ROUNDS_ENV, "").strip()
     return int(given) if given.isdigit() and 4 <= int(given) <= 31 else DEFAULT_ROUNDS
 
@@ -34,7 +34,7 @@ def rounds() -> int:
 @functools.cache
 def _dummy_hash() -> bytes:
     """Checked for unknown user names so a wrong name takes as long as a wrong password (no name
-    probing). Made on first use, not at import: a bcrypt hash costs ~0.3 s of every process start."""
+    probing). Made on first use, not at import: a bcrypt hash would slow every process start."""
     return bcrypt.hashpw(b"digitlab-no-such-user", bcrypt.gensalt(rounds=rounds()))
 
 

@@ -44,7 +44,7 @@ def _gray_and_alpha(image: Image.Image | np.ndarray) -> tuple[np.ndarray, np.nda
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0, None
     arr = np.asarray(image)
     if arr.dtype == np.uint8 and arr.ndim == 3 and arr.shape[2] in (3, 4):
-        # 8-bit colour (the canvas): Pillow's luminance uses the same weights, in C (~10x faster)
+        # 8-bit colour (the canvas): Pillow's luminance uses the same weights, in C
         alpha = arr[..., 3] if arr.shape[2] == 4 else None
         if alpha is not None and int(alpha.min()) == 255:  # fully opaque (the canvas): no compositing
             alpha = None

@@ -3,8 +3,8 @@ replaces gives, with less of the general machinery around it.
 
 A batch spends most of its CPU preparing images of a few thousand pixels, where a library call's
 set-up (argument checks, structuring elements, array-interface copies) costs more than its
-arithmetic: `scipy.ndimage.binary_erosion` took ~45 µs to count a stroke's boundary that four
-slices count in ~10. Every model was trained on pixels made by the library calls, so each function
+arithmetic (a stroke's boundary, counted by `scipy.ndimage.binary_erosion`, is four slices). Every
+model was trained on pixels made by the library calls, so each function
 here is held to them bit for bit (tests/test_raster.py), on random inputs and real digits.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PIL import Image
 def resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
     """A float image resized by area-averaging when shrinking (thin strokes fade instead of
     vanishing), bilinearly when growing: Pillow's "F" resize, without `Image.fromarray`'s and
-    `np.array(image)`'s checks and copies (~9 µs of ~28 per call)."""
+    `np.array(image)`'s checks and copies."""
     values = np.ascontiguousarray(values, dtype=np.float32)
     image = Image.frombuffer("F", (values.shape[1], values.shape[0]), values, "raw", "F", 0, 1)
     resample = Image.Resampling.BOX if width <= values.shape[1] else Image.Resampling.BILINEAR
@@ -52,7 +52,7 @@ def mass_centre(values: np.ndarray) -> tuple[float, float]:
 
 def median(values: np.ndarray) -> float:
     """`np.median` of a 1-D array without NaNs: the same partition and mean, without its general
-    axis handling (~14 → ~7 µs on a digit's border)."""
+    axis handling."""
     n = values.size
     k = n // 2
     if n % 2:

@@ -51,8 +51,8 @@ def limited() -> Iterator[None]:
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """The model's matrix products on one thread while a batch's decoders run beside them: a second BLAS
-    thread spins on the core a decoder needs (classify + store measured 8.5-9.4 s against 10.7-11.8 s
-    for 10,000 images). OpenBLAS's limit is process-wide, so a fit running meanwhile gets one thread too."""
+    thread spins on the core a decoder needs. OpenBLAS's limit is process-wide, so a fit running meanwhile
+    gets one thread too."""
     from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield
