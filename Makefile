@@ -52,7 +52,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(BIN)/ruff check --quiet .
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder  # three workers on 2 cores (a third of the suite waits on servers, browsers and child processes: 3 finished 10-13% sooner than 2 in paired runs), files in tests/conftest.py SLOW_FIRST order
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder  # three workers on 2 cores (a third of the suite waits on servers, browsers and child processes), files in tests/conftest.py SLOW_FIRST order
 
 # Measures, writes bench/results.json, then rewrites the figures table of docs/performance.md from it
 # (also when a figure failed: its row says so; the exit status is the bench's).

@@ -18,7 +18,7 @@ def test_lines_keep_their_own_look():
 
 
 def test_the_model_input_is_drawn_as_plotly_express_drew_it():
-    """Built without plotly express (27-45 ms a figure on every answer): the same trace, scale, square
+    """Built without plotly express (costly on every answer): the same trace, scale, square
     pixels and row 0 on top as `px.imshow`."""
     import numpy as np
     image = np.random.default_rng(3).random((28, 28))

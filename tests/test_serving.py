@@ -68,8 +68,8 @@ def _servers_on(port: int, wait: float) -> list[psutil.Process]:
 
 
 def test_the_server_skips_streamlit_s_full_collection_after_every_run():
-    """Each page run otherwise ends in gc.collect(2): ~130 ms of CPU per click and per page load with
-    the app's libraries loaded (README, "Tests": the server's CPU on 54 typed page loads halved)."""
+    """Each page run otherwise ends in gc.collect(2): costly CPU on every click and page load with the
+    app's libraries loaded (docs/architecture.md)."""
     import tomllib
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
