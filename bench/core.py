@@ -137,8 +137,8 @@ def summarise(fig: Figure, name: str, measured: Measured) -> Row:
 
 
 def failure(fig: Figure, exc: BaseException) -> Row:
-    """The row of a figure that raised: the run goes on to the other figures (a browser figure timing
-    out once took the whole 16-minute run with it) and ends with a non-zero exit."""
+    """The row of a figure that raised: the run goes on to the other figures (one figure timing out must
+    not lose the whole run) and ends with a non-zero exit."""
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
     return Row(fig.name, fig.unit, math.nan, math.nan, math.nan, fig.target, None, fig.higher_is_better,
                f"failed: {text[:300]}")

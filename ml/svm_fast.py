@@ -1,8 +1,8 @@
 """RBF-SVC decision values from one matrix product, for one image at a time.
 
 scikit-learn's SVC computes the kernel against each support vector in libsvm's own loop; for the
-default model (about 3,900 support vectors of 1,296 HOG features) that is ~4.5 ms for one canvas
-drawing, most of the time it takes to read it. The same values come from one BLAS product
+default model (about 3,900 support vectors of 1,296 HOG features) that is most of the time one
+canvas drawing takes to read. The same values come from one BLAS product
 (||x||² - 2 x·sv + ||sv||²), then the dual coefficients: equal to SVC.decision_function to ~1e-12
 (tests/test_svm_fast.py), so no answer, confidence or threshold changes.
 """
