@@ -57,7 +57,7 @@ def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):
 
 
 def test_a_figure_that_fails_is_a_failed_row_and_the_others_are_still_measured(tmp_path: Path):
-    """A browser figure that timed out once ended a 16-minute `make bench` with nothing written."""
+    """A figure that times out must not end `make bench` with nothing written."""
     from bench import core
 
     def broken(ctx):
