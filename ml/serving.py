@@ -78,9 +78,9 @@ def serve(port: int = 8501) -> int:
         if cost < passwords.DEFAULT_ROUNDS:
             lines.append(f"Warning: {passwords.ROUNDS_ENV}={cost} hashes new passwords with a test-only "
                          f"bcrypt cost; unset it for real use (the default is {passwords.DEFAULT_ROUNDS}).")
-        one_time = accounts.pending_one_time_password()
-        if one_time:
-            lines += [f"First sign-in: user 'admin', one-time password: {one_time}",
+        pending = accounts.pending_one_time_account()
+        if pending:
+            lines += [f"First sign-in: user '{pending[0]}', one-time password: {pending[1]}",
                       f"(also in {accounts.one_time_password_file()}, readable only by you; it is deleted once "
                       "you change the password at first sign-in)"]
         width = max(len(line) for line in lines)
