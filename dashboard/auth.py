@@ -9,6 +9,10 @@ Known traps of streamlit-authenticator 0.4 on current Streamlit, and how this mo
 - the cookie is written in the run after sign-in, so `st.rerun()` cannot cut it off, by a script
   that reports nothing back: stx's cookie component reruns the script once it has set a cookie,
   and that rerun carries the page the browser was on, undoing a link clicked just after sign-in.
+  Being written by a script, it cannot be HttpOnly; it is SameSite=Strict, and Secure over HTTPS;
+- the library's token holds only a name and an expiry: ours also signs the session's sign-in time
+  (`issued_at`), which revocation, ended sessions and expiry are measured from;
+- the signing key and the cookie's name belong to the store (`ml.accounts.cookie_key/cookie_name`).
 Lockout and auditing wrap the library's login controller, so the policy lives in `ml.accounts`.
 """
 from __future__ import annotations
@@ -21,20 +25,19 @@ from email.utils import format_datetime
 from typing import Any
 
 import extra_streamlit_components as stx
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 from streamlit_authenticator.utilities import LoginError
 
 from dashboard.navigation import BY_KEY
-from dashboard.settings import cookie_key
 from data import audit, users
 from data.users import User
 from ml import accounts, policy, settings_catalog
 
 log = logging.getLogger(__name__)
 
-COOKIE_NAME = "digitlab_auth"
 COOKIE_DAYS = 1.0  # default; the admin's "session.cookie_days" setting is in force (cookie_days())
 _AUTH_KEY = "_authenticator"
 _COOKIE_PENDING = "_auth_cookie_pending"  # "set" or "delete"
@@ -68,9 +71,11 @@ class _QuietCookieManager(stx.CookieManager):
 
 
 def _write_cookie(name: str, value: str, expires: str) -> None:
-    """Set a cookie in the browser without a rerun (see the module docstring)."""
+    """Set a cookie in the browser without a rerun (see the module docstring); Secure when the page
+    came over HTTPS (also behind a TLS proxy, which the browser's address shows)."""
     cookie = json.dumps(f"{name}={value}; expires={expires}; path=/; SameSite=Strict")
-    st.html(f"<script>document.cookie = {cookie};</script>", unsafe_allow_javascript=True)
+    st.html(f"<script>document.cookie = {cookie} + (location.protocol === 'https:' ? '; Secure' : '');</script>",
+            unsafe_allow_javascript=True)
 
 
 class _StxWithQuietCookies:
@@ -100,8 +105,9 @@ class _GuardedLogin:
         name = (username or "").lower().strip()
         token = kwargs.get("token")
         if token:  # cookie re-login: refused when the user signed out after the cookie was issued
-            issued = datetime.fromtimestamp(token["exp_date"]) - timedelta(days=cookie_days())
-            if accounts.cookie_revoked(token["username"], issued):
+            issued = _issued_at(token)
+            if issued is None or accounts.cookie_revoked(token["username"], issued):
+                st.session_state[_COOKIE_PENDING] = "delete"
                 return None
             st.session_state[_SIGNED_IN_AT] = issued
             return self._inner.login(token=token)
@@ -117,6 +123,22 @@ class _GuardedLogin:
         st.session_state[_SIGNED_IN_AT] = datetime.now()
         st.session_state[_COOKIE_PENDING] = "set"
         return True
+
+
+def _issued_at(token: dict) -> datetime | None:
+    """The signed sign-in time of a cookie; None for a token without one (made before it was signed in)."""
+    value = token.get("issued_at")
+    return datetime.fromtimestamp(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def _token_encoder(model):
+    """The library's encoder, with the session's sign-in time signed in and the expiry measured from it."""
+    def encode() -> str:
+        signed_in = st.session_state.get(_SIGNED_IN_AT) or datetime.now()
+        expires = signed_in + timedelta(days=cookie_days())
+        return jwt.encode({"username": st.session_state["username"], "issued_at": signed_in.timestamp(),
+                           "exp_date": expires.timestamp()}, model.cookie_key, algorithm="HS256")
+    return encode
 
 
 def _safe_cookie_reader(read):
@@ -136,9 +158,11 @@ def _safe_cookie_reader(read):
 def authenticator() -> stauth.Authenticate:
     """This session's authenticator, with credentials read fresh from DuckDB on each call."""
     if _AUTH_KEY not in st.session_state:
-        auth = stauth.Authenticate(_credentials(), COOKIE_NAME, cookie_key(), cookie_days(),
+        auth = stauth.Authenticate(_credentials(), accounts.cookie_name(), accounts.cookie_key(), cookie_days(),
                                    auto_hash=False, login_sleep_time=0)
         auth.authentication_controller = _GuardedLogin(auth.authentication_controller)
+        model = auth.cookie_controller.cookie_model
+        model._token_encode = _token_encoder(model)
         auth.cookie_controller.get_cookie = _safe_cookie_reader(auth.cookie_controller.get_cookie)
         st.session_state[_AUTH_KEY] = auth
     auth = st.session_state[_AUTH_KEY]
@@ -173,7 +197,9 @@ def write_pending_cookie() -> None:
     cookie component reaches the browser."""
     pending = st.session_state.pop(_COOKIE_PENDING, None)
     if pending == "set" and st.session_state.get("authentication_status"):
-        authenticator().cookie_controller.set_cookie()
+        controller = authenticator().cookie_controller
+        controller.cookie_model.cookie_expiry_days = cookie_days()  # the admin's setting in force now
+        controller.set_cookie()
     elif pending == "delete":
         authenticator().cookie_controller.delete_cookie()
 
@@ -210,8 +236,13 @@ def _end_session(notice: str) -> None:
 
 
 def keep_this_session() -> None:
-    """After this session ended all of its user's sessions (a password change), it stays signed in."""
+    """After this session ended all of its user's sessions (a password change), it stays signed in: a
+    new sign-in time, and a cookie carrying it, written now (a reload may follow at once) and again on
+    the next run (in case this one is cut short by a rerun)."""
     st.session_state[_SIGNED_IN_AT] = datetime.now() + timedelta(milliseconds=1)
+    st.session_state[_COOKIE_PENDING] = "set"
+    write_pending_cookie()
+    st.session_state[_COOKIE_PENDING] = "set"
 
 
 def sign_in_page() -> None:

@@ -37,24 +37,37 @@ def password_problem(password: str, username: str | None = None) -> str | None:
 
 
 def ensure_admin() -> str | None:
-    """Create `admin` when there are no users; returns a generated one-time password to show once, else None."""
-    if users.count() > 0:
+    """Create an admin when the store has no active one (a fresh store, or one whose first accounts were
+    added with `ml users add`); returns a generated one-time password to show once, else None. The account
+    is `admin`, or `admin-2`, `admin-3`, ... when that name is taken by an account that is not an active admin."""
+    if users.active_admins() > 0:
         return None
+    username = _free_admin_name()
+    why = "no user yet" if users.count() == 0 else "no active admin"
     given = os.environ.get("DIGITLAB_ADMIN_PASSWORD")
     if given:
-        problem = password_problem(given, "admin")
+        problem = password_problem(given, username)
         if problem:
             raise RequestError(f"DIGITLAB_ADMIN_PASSWORD is not acceptable: {problem} "
                                f"Set another one ({passwords.RULES}), or unset it to get a one-time password.")
-        users.create("admin", "Administrator", "admin", hash_password(given))
-        audit.record("admin", "create_admin", "ok", "from DIGITLAB_ADMIN_PASSWORD", target="admin", role="admin")
+        users.create(username, "Administrator", "admin", hash_password(given))
+        audit.record(username, "create_admin", "ok", f"{why}; from DIGITLAB_ADMIN_PASSWORD", target=username,
+                     role="admin")
         return None
     one_time = secrets.token_urlsafe(12)
-    users.create("admin", "Administrator", "admin", hash_password(one_time), must_change_password=True)
-    _write_one_time_file(one_time)
-    audit.record("admin", "create_admin", "ok", "generated one-time password; change forced at first sign-in",
-                 target="admin", role="admin")
+    users.create(username, "Administrator", "admin", hash_password(one_time), must_change_password=True)
+    _write_one_time_file(one_time, username)
+    audit.record(username, "create_admin", "ok", f"{why}; generated one-time password; change forced at first "
+                 "sign-in", target=username, role="admin")
     return one_time
+
+
+def _free_admin_name() -> str:
+    name, n = "admin", 1
+    while users.get(name) is not None:
+        n += 1
+        name = f"admin-{n}"
+    return name
 
 
 def one_time_password_file() -> Path:
@@ -62,20 +75,29 @@ def one_time_password_file() -> Path:
     return db.db_path().parent / "admin-one-time-password.txt"
 
 
-def _write_one_time_file(password: str) -> None:
+def _write_one_time_file(password: str, username: str = "admin") -> None:
+    """The password on the first line; the account's name on the second when it is not `admin`."""
     path = one_time_password_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write(password + "\n")
+        out.write(password + "\n" + (f"{username}\n" if username != "admin" else ""))
     os.chmod(path, 0o600)  # also when the file existed with wider rights
 
 
-def pending_one_time_password() -> str | None:
-    """The generated admin password while it has not been changed yet (the file goes when it is), else
-    None. Reads only the file, never the database: `ml serve` must not hold the store its server needs."""
+def pending_one_time_account() -> tuple[str, str] | None:
+    """(user name, generated admin password) while that password has not been changed yet (the file goes
+    when it is), else None. Reads only the file, never the database: `ml serve` must not hold the store
+    its server needs."""
     path = one_time_password_file()
-    return (path.read_text().strip() or None) if path.exists() else None
+    lines = path.read_text().split() if path.exists() else []
+    return ((lines[1] if len(lines) > 1 else "admin"), lines[0]) if lines else None
+
+
+def pending_one_time_password() -> str | None:
+    """The generated admin password while it has not been changed yet, else None."""
+    pending = pending_one_time_account()
+    return pending[1] if pending else None
 
 
 CLI_ACTOR_PREFIX = "os:"  # `python -m ml users ...`: the operating-system user who holds the database file
@@ -129,7 +151,8 @@ def change_password(username: str, current: str, new: str) -> None:
         raise RequestError(problem, audited=True)
     users.set_password(username, hash_password(new), must_change=False)
     audit.record(username, "change_password", "ok")
-    if username == "admin" and user.must_change_password:
+    pending = pending_one_time_account()
+    if pending and pending[0] == username and user.must_change_password:
         one_time_password_file().unlink(missing_ok=True)
     end_sessions(username, by=username, reason="password changed")
 
@@ -187,12 +210,15 @@ def _lock_for(username: str) -> threading.Lock:
 class SignIn:
     ok: bool
     locked_until: datetime | None = None
+    deactivated: bool = False
 
     @property
     def message(self) -> str | None:
         if self.locked_until is not None:
             return (f"Too many failed sign-ins: this account is locked until {self.locked_until:%H:%M}. "
                     "Try again then, or ask an admin to unlock it.")
+        if self.deactivated:
+            return "This account is deactivated: ask an admin to reactivate it."
         return None if self.ok else "Wrong username or password."
 
 
@@ -200,15 +226,21 @@ def sign_in(username: str, password: str, check: Callable[[], bool]) -> SignIn:
     """One atomic step per user name: lock check, password check (`check`, e.g. the sign-in library's
     own), and recording the attempt. Parallel guesses queue here, so after MAX_FAILURES the rest are
     refused without their password being checked, and a success never lifts a lock in force. Unknown
-    or inactive names spend the same bcrypt time as a wrong password."""
+    names spend the same bcrypt time as a wrong password. A deactivated account's own password is told
+    so (only someone holding the password learns the name exists) and is not a failure."""
     with _lock_for(username):
         until = locked_until(username)
         if until is not None:
             audit.record(username, "sign_in", "denied", "account locked")
             return SignIn(False, until)
         user = users.get(username)
-        if user is None or not user.active:
+        if user is None or user.deleted_at is not None:
             passwords.burn(password)
+            ok = False
+        elif not user.active:
+            if verify_password(password, user.password_hash):
+                audit.record(username, "sign_in", "denied", "account deactivated")
+                return SignIn(False, deactivated=True)
             ok = False
         else:
             ok = bool(check())
@@ -235,3 +267,30 @@ def session_ended(username: str, signed_in_at: datetime) -> bool:
     """Whether a session that signed in at `signed_in_at` has been ended since."""
     value = settings.get(f"sessions_ended:{username}")
     return value is not None and signed_in_at <= datetime.fromisoformat(value)
+
+
+# The sign-in cookie's signing key and the store's instance id live in the store itself, so two
+# databases served from one checkout never accept each other's cookies, and their cookies (which a
+# browser keys by host, not port) carry different names.
+_COOKIE_KEY = "secret:cookie_key"
+_INSTANCE = "instance_id"
+_secrets_guard = threading.Lock()
+
+
+def _store_secret(key: str, make: Callable[[], str]) -> str:
+    with _secrets_guard:
+        value = settings.get(key)
+        if not value:
+            value = make()
+            settings.put(key, value)
+        return value
+
+
+def cookie_key() -> str:
+    """The key that signs this store's sign-in cookies (generated on first use)."""
+    return _store_secret(_COOKIE_KEY, lambda: secrets.token_hex(32))
+
+
+def cookie_name() -> str:
+    """The sign-in cookie's name: this store's instance id, then `digitlab_auth`."""
+    return f"{_store_secret(_INSTANCE, lambda: secrets.token_hex(4))}_digitlab_auth"

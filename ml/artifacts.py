@@ -48,7 +48,8 @@ class LoadedModel:
 
 def models_dir() -> Path:
     path = Path(os.environ.get("DIGITLAB_MODELS") or DEFAULT_MODELS_DIR).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    db.make_private(path)  # a folder made before files were private (data.db.PRIVATE_UMASK)
     return path
 
 

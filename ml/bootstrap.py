@@ -5,8 +5,8 @@ import logging
 import sys
 from collections.abc import Callable
 
-from data import registry, store
-from ml import accounts, artifacts
+from data import db, registry, store, users
+from ml import accounts, artifacts, backup
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +23,17 @@ def prepare_store(announce: Callable[[str], None] = _to_console, *, reveal: bool
     `reveal=False` and only name the file, so the password never lands in the middle of a stream.
     """
     store.init_db()  # also marks jobs a killed process left running as interrupted
+    db.make_private(backup.default_dir())  # made before files were private (data.db.PRIVATE_UMASK)
     artifacts.sweep()  # a save killed half-way: its .part is completed or removed, strays are listed
+    accounts.cookie_key(), accounts.cookie_name()  # made now, before sessions race to make them
+    had_users = users.count() > 0
     one_time = accounts.ensure_admin()
     if one_time:
         where = accounts.one_time_password_file()
-        announce("=" * 68 + (f"\nDigit Lab created user 'admin' with one-time password: {one_time}\n" if reveal else
-                             "\nDigit Lab created user 'admin' with a one-time password.\n")
+        name, _ = accounts.pending_one_time_account() or ("admin", one_time)
+        why = "This database had no active admin, so " if had_users else ""
+        announce("=" * 68 + (f"\n{why}Digit Lab created user '{name}' with one-time password: {one_time}\n"
+                             if reveal else f"\n{why}Digit Lab created user '{name}' with a one-time password.\n")
                  + f"It is kept in {where} (only you can read it) until you change it at first sign-in.\n"
                  + "=" * 68)
 

@@ -175,7 +175,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from ml.serving import serve
-    return serve(args.port)
+    return serve(args.port, args.address)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -212,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(func=cmd_init)
     serve = sub.add_parser("serve", help="serve the app (after `init`); prints the address and a first-start password last")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1",
+                       help="the interface to listen on (default 127.0.0.1: this computer only; 0.0.0.0: every "
+                            "interface, for a TLS proxy or other computers)")
     serve.set_defaults(func=cmd_serve)
     predict = sub.add_parser("predict", help="print file,digit,confidence,not_sure,runner_up for images "
                                               "(zip members too, read safely)")

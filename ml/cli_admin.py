@@ -46,6 +46,10 @@ def cmd_users(args: argparse.Namespace) -> int:
             print(one_time)
         else:
             print(f"Added {name} as {args.role} with the password given.", file=sys.stderr)
+        from data import users
+        if users.active_admins() == 0:
+            print("This database has no active admin yet: the next `python -m ml serve` (or `init`) creates one "
+                  "and prints its one-time password.", file=sys.stderr)
     elif args.action == "reset-password":
         one_time = user_admin.reset_password(name, by=by)
         print(f"Password of {name} reset; their sessions are ended. One-time password (shown once):",

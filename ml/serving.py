@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as s:
@@ -60,9 +63,10 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def serve(port: int = 8501) -> int:
+def serve(port: int = 8501, address: str = "127.0.0.1") -> int:
     """`make run`'s server: start it, wait until it answers, then print the address and, on a first
-    start, the one-time admin password last, where the server's own output cannot scroll it away."""
+    start, the one-time admin password last, where the server's own output cannot scroll it away.
+    It listens on this computer only unless `address` opens it up (e.g. 0.0.0.0 behind a TLS proxy)."""
     from data import db
     from ml import accounts, passwords
     from ml.bootstrap import prepare_store
@@ -70,17 +74,18 @@ def serve(port: int = 8501) -> int:
     db.close()  # one process per database file: the server needs it
     # SIGTERM (a service manager, a test) must stop the server too, not orphan it: exit through `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    proc, url, started = start_streamlit(APP, port=port, address="0.0.0.0", log=None)
+    proc, url, started = start_streamlit(APP, port=port, address=address, log=None)
     try:
         wait_health(url, proc, started + 120)
-        lines = [f"Digit Lab is serving at {url}"]
+        lines = [f"Digit Lab is serving at http://localhost:{port}" + ("" if address in LOOPBACK else
+                 f" (listening on {address}: other computers can reach it; put TLS in front of it)")]
         cost = passwords.rounds()
         if cost < passwords.DEFAULT_ROUNDS:
             lines.append(f"Warning: {passwords.ROUNDS_ENV}={cost} hashes new passwords with a test-only "
                          f"bcrypt cost; unset it for real use (the default is {passwords.DEFAULT_ROUNDS}).")
-        one_time = accounts.pending_one_time_password()
-        if one_time:
-            lines += [f"First sign-in: user 'admin', one-time password: {one_time}",
+        pending = accounts.pending_one_time_account()
+        if pending:
+            lines += [f"First sign-in: user '{pending[0]}', one-time password: {pending[1]}",
                       f"(also in {accounts.one_time_password_file()}, readable only by you; it is deleted once "
                       "you change the password at first sign-in)"]
         width = max(len(line) for line in lines)

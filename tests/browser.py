@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
     """Start `streamlit run` on a copy of the store in `folder`; yields the base URL; stops it by PID."""
     env = {**os.environ, "DIGITLAB_DB": str(folder / "digitlab.duckdb"), "DIGITLAB_MODELS": str(folder / "models"),
-           "DIGITLAB_SECRETS": str(folder / "secrets.toml"), **(env_extra or {})}
+           **(env_extra or {})}
     with open(folder / "server.log", "w") as log:
         proc, url, started = start_streamlit(ROOT / "dashboard" / "app.py", env, log)
         try:

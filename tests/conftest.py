@@ -46,7 +46,6 @@ VIEWER_PASSWORD = "test-viewer-pw-42"
 def _point_at(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     monkeypatch.setenv("DIGITLAB_DB", str(folder / "digitlab.duckdb"))
     monkeypatch.setenv("DIGITLAB_MODELS", str(folder / "models"))
-    monkeypatch.setenv("DIGITLAB_SECRETS", str(folder / "secrets.toml"))
     monkeypatch.setenv("DIGITLAB_DATA_DIR", str(folder))  # dataset SPECs read only under it (ml.sources)
     db.close()
     artifacts.clear_cache()

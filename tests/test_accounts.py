@@ -118,3 +118,55 @@ def test_user_names_are_plain(empty_store):
         with pytest.raises(RequestError, match="not allowed"):
             accounts.create_user(bad, "Someone", "viewer", "a-long-enough-pw-1", by="admin")
     accounts.create_user("ana.lopez_2-b", "Ana", "viewer", "a-long-enough-pw-1", by="admin")
+
+
+def test_a_deactivated_account_with_its_password_is_told_so_and_not_counted(empty_store):
+    accounts.ensure_admin()
+    accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="admin", must_change_password=False)
+    users.set_active("ana", False)
+    checked = lambda: pytest.fail("the sign-in library knows only active accounts")  # noqa: E731
+    for _ in range(6):
+        result = accounts.sign_in("ana", "first-pw-123", checked)
+        assert not result.ok and result.message == "This account is deactivated: ask an admin to reactivate it."
+    assert accounts.locked_until("ana") is None
+    assert users.failures_between("ana", datetime.now() - timedelta(hours=1), datetime.now()) == []
+    wrong = accounts.sign_in("ana", "not-her-pw-1", checked)  # without the password nothing is revealed
+    assert wrong.message == "Wrong username or password."
+    assert len(users.failures_between("ana", datetime.now() - timedelta(hours=1), datetime.now())) == 1
+    details = audit.page(username="ana", action="sign_in", limit=10)["detail"].tolist()
+    assert details.count("account deactivated") == 6
+
+
+def test_a_store_whose_first_account_came_from_the_command_line_gets_an_admin(empty_store):
+    accounts.create_user("ana", "Ana", "analyst", "first-pw-123", by="os:ana", must_change_password=False)
+    one_time = accounts.ensure_admin()
+    admin = users.get("admin")
+    assert one_time and admin.role == "admin" and admin.must_change_password
+    assert accounts.pending_one_time_account() == ("admin", one_time)
+    assert "no active admin" in audit.page(action="create_admin")["detail"][0]
+    assert accounts.ensure_admin() is None  # one active admin is enough
+
+
+def test_the_new_admin_takes_a_free_name_when_admin_is_taken(empty_store):
+    accounts.create_user("admin", "Old", "viewer", "first-pw-123", by="os:ana", must_change_password=False)
+    one_time = accounts.ensure_admin()
+    assert users.get("admin").role == "viewer"  # a person's account is never changed behind their back
+    assert users.get("admin-2").role == "admin"
+    assert accounts.pending_one_time_account() == ("admin-2", one_time)
+    accounts.change_password("admin-2", one_time, "my-own-pw-2026")
+    assert accounts.pending_one_time_account() is None
+
+
+def test_each_store_has_its_own_cookie_key_and_name(tmp_path, monkeypatch):
+    from data import db, store
+    seen = []
+    for name in ("one", "two"):
+        monkeypatch.setenv("DIGITLAB_DB", str(tmp_path / f"{name}.duckdb"))
+        db.close()
+        store.init_db()
+        key, cookie = accounts.cookie_key(), accounts.cookie_name()
+        assert (accounts.cookie_key(), accounts.cookie_name()) == (key, cookie)  # kept, not made anew
+        assert len(key) == 64 and cookie.endswith("_digitlab_auth")
+        seen.append((key, cookie))
+    db.close()
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]

@@ -14,10 +14,26 @@ SCREENSHOT = ROOT / "build" / "screenshots" / "draw.png"  # copied to docs/ by h
 
 
 @pytest.fixture(scope="module")
-def app_url(template_store, tmp_path_factory):
+def store_copy(template_store, tmp_path_factory):
+    """A private copy of the store and its sign-in cookie's name, read before the server holds it."""
+    from test_browser_sessions import _store_at
+
+    from ml import accounts
     folder = copy_store(template_store, tmp_path_factory.mktemp("browser"))
+    with _store_at(folder):
+        return folder, accounts.cookie_name()
+
+
+@pytest.fixture(scope="module")
+def app_url(store_copy):
+    folder, _ = store_copy
     with served_app(folder) as url:
         yield url, folder
+
+
+@pytest.fixture(scope="module")
+def cookie_name(store_copy):
+    return store_copy[1]
 
 
 def _draw_one(page) -> None:
@@ -131,7 +147,7 @@ def test_typed_home_address_opens_home_signed_out_and_signed_in(page, app_url):
         expect(page.get_by_text("Page not found")).to_have_count(0)
 
 
-def test_a_forged_cookie_is_no_cookie(page, app_url):
+def test_a_forged_cookie_is_no_cookie(page, app_url, cookie_name):
     """A token with `alg: none` (no signature) must not sign anyone in nor break the page."""
     import base64
     import json
@@ -140,7 +156,7 @@ def test_a_forged_cookie_is_no_cookie(page, app_url):
     url, _ = app_url
     part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
     forged = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'username': 'admin', 'exp_date': 4102444800})}."
-    page.context.add_cookies([{"name": "digitlab_auth", "value": forged, "url": url}])
+    page.context.add_cookies([{"name": cookie_name, "value": forged, "url": url}])
     page.goto(url)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("encountered an error")).to_have_count(0)

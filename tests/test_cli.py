@@ -9,7 +9,7 @@ import zipfile
 
 from conftest import ADMIN_PASSWORD
 
-from data import db
+from data import db, users
 from ml.synthetic import pen_digit_on_paper as font_digit
 
 
@@ -134,3 +134,18 @@ def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
     bad = _run("train", "--family", "knn", "--dataset", f"idx:{tmp_path / 'img'},{tmp_path / 'lab'}")
     assert bad.returncode == 1 and "only one class" in bad.stderr and "Traceback" not in bad.stderr
     assert db.one("SELECT count(*) FROM models")[0] == 2  # nothing registered for the bad dataset
+
+
+def test_a_first_account_from_the_command_line_gets_an_admin_at_the_next_start(empty_store):
+    import os
+
+    from ml.bootstrap import prepare_store
+    db.close()
+    added = subprocess.run([sys.executable, "-m", "ml", "users", "add", "ana", "--role", "analyst", "--password-stdin"],
+                           input="first-pw-123\n", capture_output=True, text=True, env=dict(os.environ), timeout=180)
+    assert added.returncode == 0, added.stderr
+    assert "no active admin yet" in added.stderr
+    said = []
+    prepare_store(said.append)
+    assert "This database had no active admin, so Digit Lab created user 'admin'" in said[0]
+    assert users.get("admin").role == "admin"

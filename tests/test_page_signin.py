@@ -52,3 +52,13 @@ def test_sign_out_returns_to_the_form_and_is_audited(open_app):
     assert not at.exception
     assert {t.label for t in at.text_input} == {"Username", "Password"}
     assert audit.page(username="ana", action="sign_out")["outcome"].tolist() == ["ok"]
+
+
+def test_a_deactivated_account_is_told_so_after_its_password_is_checked(open_app):
+    from data import users
+    users.set_active("ana", False)
+    at = _sign_in(open_app(), "ana", ANALYST_PASSWORD)
+    assert [e.value for e in at.error] == ["This account is deactivated: ask an admin to reactivate it."]
+    assert at.session_state["authentication_status"] is not True
+    at = _sign_in(at, "ana", "not-her-password")
+    assert [e.value for e in at.error] == ["Wrong username or password."]

@@ -47,6 +47,9 @@ def test_serve_prints_the_address_and_the_one_time_password_last(seeded_store):
             lines.append(line.rstrip())
         held = [f.path for f in psutil.Process(proc.pid).open_files()]
         assert not any(path.endswith(".duckdb") for path in held), held  # the server's child needs the store
+        listening = {c.laddr.ip for child in psutil.Process(proc.pid).children(recursive=True)
+                     for c in child.net_connections("inet") if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+        assert listening == {"127.0.0.1"}  # this computer only, unless --address opens it up
     finally:
         stop(proc)
     assert _servers_on(port, wait=10) == []  # `serve` stopped its streamlit child: no orphan keeps the port
