@@ -20,7 +20,7 @@ from data import studies
 from data.users import User
 from ml import jobs, tuning
 from ml.families import FAMILIES
-from ml.job_requests import OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
+from ml.job_requests import MAX_STUDY_NAME, MAX_TIMEOUT_S, OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
 from ml.tuning_space import default_space
 
 OPTUNA_PLOTS_UP_TO = 500     # trials; above this only the sampled history chart is drawn
@@ -58,14 +58,15 @@ def setup_form(user: User) -> TuneRequest | None:
                                help="digits · feedback · idx:IMAGES,LABELS · folder:PATH · zip:PATH")
         objective = b.selectbox("Objective", list(OBJECTIVES), key="tune_objective",
                                 help="Scored on the validation share (or CV folds), never on the test split.")
-        name = c.text_input("Study name", key="tune_name", placeholder="(a name is made up)")
+        name = c.text_input("Study name", key="tune_name", placeholder="(a name is made up)",
+                            max_chars=MAX_STUDY_NAME)
         sampler = a.selectbox("Sampler", SAMPLERS, key="tune_sampler",
                               help="tpe: Bayesian · random · cmaes: numbers only · grid: small spaces")
         pruner = b.selectbox("Pruner", PRUNERS, key="tune_pruner",
                              help="Stops bad trials early for forests, boosting and the MLP.")
         folds = c.number_input("CV folds (0: validation share)", 0, 10, 0, key="tune_folds")
         n_trials = a.number_input("Trials", 1, 10_000, 20, key="tune_trials")
-        timeout = b.number_input("Time budget (s, 0: none)", 0, 86_400, 0, key="tune_timeout")
+        timeout = b.number_input("Time budget (s, 0: none)", 0, MAX_TIMEOUT_S, 0, key="tune_timeout")
         workers = c.number_input("Parallel workers", 1, 4, 1, key="tune_workers")
         if not st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:"):
             return None

@@ -23,13 +23,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 SELECT_ONE = f"SELECT {COLUMNS} FROM studies WHERE id = ?"
 SELECT_BY_NAME = f"SELECT {COLUMNS} FROM studies WHERE name = ?"
 SELECT_BY_JOB = f"SELECT {COLUMNS} FROM studies WHERE job_id = ? ORDER BY id DESC LIMIT 1"
-START = """
-UPDATE studies SET status = 'running', job_id = ?, planned = planned + ?, message = '',
+# `planned` counts the trials the study holds plus those this run asks for; at the end of a run it is
+# set to what the study holds, so a run stopped or timed out early does not leave "4 / 63" behind.
+_HELD = "(SELECT count(*) FROM study_trials t WHERE t.study_id = studies.id)"
+START = f"""
+UPDATE studies SET status = 'running', job_id = ?, planned = {_HELD} + ?, message = '',
        started_at = current_timestamp, finished_at = NULL
 WHERE id = ?"""
-FINISH = "UPDATE studies SET status = ?, message = ?, finished_at = current_timestamp WHERE id = ?"
-INTERRUPT_STUDIES = """
-UPDATE studies SET status = 'interrupted', finished_at = current_timestamp,
+FINISH = f"UPDATE studies SET status = ?, message = ?, finished_at = current_timestamp, planned = {_HELD} WHERE id = ?"
+INTERRUPT_STUDIES = f"""
+UPDATE studies SET status = 'interrupted', finished_at = current_timestamp, planned = {_HELD},
        message = 'The server stopped while this study was running; resume it to add trials.'
 WHERE status = 'running' RETURNING id"""
 INTERRUPT_TRIALS = """
@@ -44,7 +47,7 @@ UPDATE study_trials SET state = 'FAIL', finished_at = current_timestamp,
        message = 'The server stopped while this trial was running.'
 WHERE state = 'RUNNING' AND study_id IN (SELECT id FROM studies WHERE status = 'running' AND job_id IN ({_FINAL_JOB}))"""
 ORPHAN_STUDIES = f"""
-UPDATE studies SET status = 'interrupted', finished_at = current_timestamp,
+UPDATE studies SET status = 'interrupted', finished_at = current_timestamp, planned = {_HELD},
        message = 'The server stopped while this study was running; resume it to add trials.'
 WHERE status = 'running' AND job_id IN ({_FINAL_JOB}) RETURNING id"""
 # A study list: one query with its trial counts and best value.

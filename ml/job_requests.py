@@ -242,6 +242,26 @@ OBJECTIVES = {"accuracy": "maximize", "macro_f1": "maximize", "log_loss": "minim
 SAMPLERS = ("tpe", "random", "cmaes", "grid")
 PRUNERS = ("median", "hyperband", "successive_halving", "none")
 MAX_TRIALS, MAX_WORKERS, MAX_FOLDS = 10_000, 4, 10
+MAX_TIMEOUT_S = 7 * 86_400      # a study's time budget: a week at most
+MAX_STUDY_NAME = 100            # characters: a name is a label in a picker, a file name, an audit target
+
+
+def check_timeout(seconds: float) -> float:
+    """A time budget in seconds (0: none), or RequestError: NaN and infinity are not budgets."""
+    value = float(seconds)
+    if not math.isfinite(value) or not 0 <= value <= MAX_TIMEOUT_S:
+        raise RequestError(f"The time budget must be 0 (none) to {MAX_TIMEOUT_S:,} seconds; got {seconds!r}.")
+    return value
+
+
+def check_study_name(name: str) -> str:
+    """A study name as it will be stored, or RequestError (too long, or holding control characters)."""
+    name = name.strip()
+    if len(name) > MAX_STUDY_NAME:
+        raise RequestError(f"A study name has at most {MAX_STUDY_NAME} characters; this one has {len(name):,}.")
+    if any(not c.isprintable() for c in name):
+        raise RequestError("A study name cannot hold control characters such as line breaks or tabs.")
+    return name
 
 
 @dataclass(frozen=True)
@@ -271,13 +291,12 @@ class TuneRequest(JobRequest):
         """The request as it will run (space checked, name chosen); RequestError (one sentence) otherwise."""
         from data import studies
         from ml import tuning_space
-        name = self.study.strip()
+        name = check_study_name(self.study)
+        timeout_s = check_timeout(self.timeout_s)
         studies.mark_orphans_interrupted()  # a study the last server left running can be resumed
         existing = studies.by_name(name) if name else None
         if not 1 <= int(self.n_trials) <= MAX_TRIALS:
             raise RequestError(f"Ask for between 1 and {MAX_TRIALS:,} trials; got {self.n_trials}.")
-        if float(self.timeout_s) < 0:
-            raise RequestError(f"The time budget must be 0 (none) or more seconds; got {self.timeout_s:g}.")
         if not 1 <= int(self.workers) <= MAX_WORKERS:
             raise RequestError(f"Parallel workers must be between 1 and {MAX_WORKERS}; got {self.workers}.")
         if existing is not None:  # resume: the study's own set-up, only more trials
@@ -290,7 +309,7 @@ class TuneRequest(JobRequest):
                 raise RequestError(f"Study {name!r} tunes {existing.family}, not {self.family}; pick another name "
                                    "for a new study.")
             return TuneRequest(existing.family, existing.dataset, self.requested_by, existing.space,
-                               existing.objective, n_trials=int(self.n_trials), timeout_s=float(self.timeout_s),
+                               existing.objective, n_trials=int(self.n_trials), timeout_s=timeout_s,
                                workers=int(self.workers), study=name, **existing.settings)
         if self.objective not in OBJECTIVES:
             raise RequestError(f"Unknown objective {self.objective!r}; choose one of {', '.join(OBJECTIVES)}.")
@@ -324,7 +343,7 @@ class TuneRequest(JobRequest):
             import time
             name = f"{self.family}-{self.dataset.strip().split(':')[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
         return TuneRequest(self.family, self.dataset.strip(), self.requested_by, [d.to_dict() for d in space],
-                           self.objective, self.sampler, self.pruner, int(self.n_trials), float(self.timeout_s),
+                           self.objective, self.sampler, self.pruner, int(self.n_trials), timeout_s,
                            int(self.workers), float(self.val_size), folds, float(self.test_size), int(self.seed), name)
 
     @property

@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from ml.errors import RequestError
-from ml.job_requests import OBJECTIVES
+from ml.job_requests import OBJECTIVES, check_timeout
 from ml.tuning_space import Dim, check_space, default_space
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ def run_worker(url: str, name: str, *, n_trials: int, timeout_s: float = 0.0, **
     from ml.tuning_objective import make_objective
     if n_trials < 1:
         raise RequestError(f"Ask for at least one trial; got {n_trials}.")
+    timeout_s = check_timeout(timeout_s)
     study = open_study(url, name, **setup)
     attrs = study.user_attrs
     dims = [Dim.from_dict(d) for d in attrs["space"]]

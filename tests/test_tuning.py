@@ -50,6 +50,11 @@ def test_the_space_is_prefilled_from_the_family_without_its_seed():
     ({"sampler": "grid", "space": [_dim("C", "float", 0.001, 100, True), _dim("max_iter", low=100, high=5000)]},
      "A grid needs a small space"),
     ({"cv_folds": 1}, "Cross-validation needs 2 to 10 folds"),
+    ({"timeout_s": float("nan")}, "The time budget must be 0 (none) to 604,800 seconds; got nan."),
+    ({"timeout_s": float("inf")}, "The time budget must be 0 (none) to 604,800 seconds; got inf."),
+    ({"timeout_s": -1.0}, "The time budget must be 0 (none) to 604,800 seconds; got -1.0."),
+    ({"study": "s" * 101}, "A study name has at most 100 characters; this one has 101."),
+    ({"study": "two\nlines"}, "A study name cannot hold control characters"),
 ])
 def test_a_bad_tune_request_is_refused_before_any_work(seeded_store, changes, sentence):
     values = {"family": "logreg", "dataset": "digits", "requested_by": "ana", "n_trials": 3, **changes}
@@ -57,6 +62,13 @@ def test_a_bad_tune_request_is_refused_before_any_work(seeded_store, changes, se
         TuneRequest(**values).validated()
     assert sentence in str(caught.value)
     assert studies.listing().empty
+
+
+def test_a_worker_refuses_a_time_budget_that_is_not_a_number_before_opening_its_storage(tmp_path):
+    from ml.tuning_worker import run_worker
+    with pytest.raises(RequestError, match="got nan"):
+        run_worker(f"sqlite:///{tmp_path / 'absent.db'}", "s", n_trials=1, timeout_s=float("nan"))
+    assert not (tmp_path / "absent.db").exists()
 
 
 def test_viewers_may_not_tune(seeded_store):
@@ -178,8 +190,11 @@ def test_stopping_a_study_keeps_its_trials_and_it_can_be_resumed(seeded_store):
     assert study.status == "stopped"
     rows = studies.trials(study.id)
     assert 1 <= len(rows) < 50 and all(r.state != "RUNNING" for r in rows)
+    assert study.planned == len(rows)  # what it holds, not the 50 asked for
     result = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=2, study="stop-me").validated())
     assert result["trials"] == len(rows) + 2
+    resumed = studies.by_name("stop-me")
+    assert studies.summary(resumed.id)["done"] == resumed.planned == len(rows) + 2  # "done / planned" adds up
     assert any("stopped" in d for d in audit.page(username="ana", action="tune_study")["detail"])
 
 
@@ -212,6 +227,9 @@ def test_cli_tune_prints_the_best_trial_as_json(seeded_store, capsys):
     assert set(best["best_params"]) == {"n_neighbors", "weights"}
     assert main(["tune", "--family", "knn", "--trials", "0"]) == 1
     assert "Ask for between 1 and 10,000 trials; got 0." in capsys.readouterr().err
+    for budget in ("nan", "inf"):
+        assert main(["tune", "--family", "knn", "--trials", "1", "--timeout", budget]) == 1
+        assert f"got {budget}." in capsys.readouterr().err
 
 
 def _done(name: str) -> int:
@@ -304,4 +322,5 @@ def test_a_time_budget_ends_the_study_before_its_trials_run_out(seeded_store):
                                           study="budget").validated())
     study = studies.by_name("budget")
     assert study.status == "finished" and 1 <= result["trials"] < 10_000
+    assert study.planned == result["trials"]  # the budget ended it: planned is what ran
     assert all(r.state != "RUNNING" for r in studies.trials(study.id))
