@@ -71,6 +71,8 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
         return None  # a blank canvas (a cleared drawing) predicts nothing and costs no quota
     if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
         quotas.consume(username, 1, "draw")
+    else:  # ... but each stroke is model work: bounded by the per-minute rate limit
+        quotas.count_request(username, "draw")
     return predictor.draw(prepared, drawing_id=drawing_id)
 
 
