@@ -11,6 +11,8 @@ from ml.predict import Prediction, record_feedback, withdraw_feedback
 
 
 def not_sure_text(result: Prediction) -> str:
+    if result.not_digit:
+        return "Not a digit"
     first, second = result.likeliest
     return f"Not sure — {first} or {second}?"
 
@@ -20,7 +22,11 @@ def result_block(result: Prediction, user: User | None = None) -> None:
     (a confident wrong answer is worse than a question), its feedback form (when `user` is given:
     right under the answer, so both fit one laptop screen), then the evidence."""
     top = st.columns(3)
-    if result.not_sure:
+    if result.not_digit:
+        top[0].metric("Answer", "Not a digit")
+        st.warning("This does not look like a digit: the model's digit check reads it as something else "
+                   "(a letter, a scribble), so it names no digit and the prediction is flagged for review.")
+    elif result.not_sure:
         first, second = result.likeliest
         top[0].metric("Not sure", f"{first} or {second}?")
         st.warning(f"{not_sure_text(result)} The model's confidence ({text.share(result.confidence)}) is below "
@@ -32,7 +38,7 @@ def result_block(result: Prediction, user: User | None = None) -> None:
     if user is not None:
         feedback_block(result, user)
     left, right = st.columns([3, 2])
-    also = result.runner_up if result.not_sure else None
+    also = result.runner_up if result.not_sure and not result.not_digit else None
     left.plotly_chart(charts.probability_bars(result.probabilities, result.digit, also), key="proba_chart")
     right.plotly_chart(charts.model_input_heatmap(result.model_input, result.convention.max_value),
                        key="input_chart")
@@ -82,17 +88,24 @@ def feedback_block(result: Prediction, user: User) -> None:
     pid = result.prediction_id
     if given_feedback(pid, result.digit, user):
         return
-    st.markdown("**Which is it?**" if result.not_sure else "**Was this right?**")
-    cols = st.columns([1, 1, 2, 1]) if result.not_sure else st.columns([1, 2, 1])
-    if result.not_sure:
-        for col, digit, key in zip(cols[:2], result.likeliest, ("fb_first", "fb_second")):
-            if col.button(f"It is {digit}", key=f"{key}_{pid}"):
+    if result.not_digit:
+        st.markdown("**If it is a digit after all, which one?**")
+    else:
+        st.markdown("**Which is it?**" if result.not_sure else "**Was this right?**")
+    row = st.container(horizontal=True, vertical_alignment="center")  # each control as wide as its label
+    if result.not_digit:
+        pass  # the gate doubts it is a digit at all: its two likeliest digits mean nothing, all ten are offered
+    elif result.not_sure:
+        for digit, key in zip(result.likeliest, ("fb_first", "fb_second")):
+            if row.button(f"It is {digit}", key=f"{key}_{pid}"):
                 save_feedback(pid, user, digit)
-    elif cols[0].button("Correct", key=f"fb_ok_{pid}", icon=":material/check:"):
+    elif row.button("Correct", key=f"fb_ok_{pid}", icon=":material/check:"):
         save_feedback(pid, user, result.digit)
-    true_digit = cols[-2].selectbox("The real digit", list(range(10)), index=None, placeholder="Pick the digit",
-                                    key=f"fb_digit_{pid}", label_visibility="collapsed")
-    if cols[-1].button("Save correction", key=f"fb_fix_{pid}", disabled=true_digit is None):
+    true_digit = row.selectbox("The real digit", list(range(10)), index=None,
+                               placeholder="It is a …" if result.not_digit else "Pick the digit",
+                               key=f"fb_digit_{pid}", label_visibility="collapsed", width=170)
+    label = "Save" if result.not_digit else "Save correction"
+    if row.button(label, key=f"fb_fix_{pid}", disabled=true_digit is None):
         save_feedback(pid, user, int(true_digit))
 
 

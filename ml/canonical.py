@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 
 from ml import bitboard
-from ml.errors import BlankImageError
+from ml.errors import BlankImageError, TooSmallError
 from ml.raster import coordinates, mass_centre, resize, stroke_thickness
 
 WORK = 56            # working side (longer side of the ink) for deskewing and thinning
@@ -210,7 +210,7 @@ def canonical_input(ink: np.ndarray, conv) -> np.ndarray:
     ink = np.asarray(ink, dtype=np.float32)
     clean = drop_specks(ink)
     if is_dot(clean):
-        raise BlankImageError("That looks like a dot, not a digit: draw the whole digit.")
+        raise TooSmallError("Too small to read: that looks like a dot, not a digit. Draw the whole digit.")
     if _low_res(ink):  # enlarged before its specks are looked for: it starts from the ink
         form = canonical(ink, side=conv.size, box=conv.box)
     else:  # the dot check's clean ink goes on (a second drop_specks would keep every blob)

@@ -111,16 +111,21 @@ class CompactModel:
         self.margin = float(arrays["gate_margin"]) if self.gate is not None else 0.0
         self.classes_ = arrays["classes"]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def proba_and_weight(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """`predict_proba` and the digit gate's weight behind it (None without a gate)."""
         X = np.asarray(X, dtype=np.float64)
         # HOGFeatures.transform, then HoldoutTemperature.predict_proba on the features
         features = hog(X.reshape(len(X), self.side, self.side) / self.hog_scale, self.cells, self.bins)
         scores = svm_fast.ovo_min_margin(svm_fast.ovo_decision(self.svc, features), len(self.svc.classes_))
         proba = softmax(scores / self.temperature, axis=1)
         if self.gate is None:
-            return proba
+            return proba, None
         # DigitGate.predict_proba: pulled towards uniform where the gate reads "not a digit"
-        return towards_uniform(proba, gate_weight(svm_fast.binary_decision(self.gate, features), self.margin))
+        weight = gate_weight(svm_fast.binary_decision(self.gate, features), self.margin)
+        return towards_uniform(proba, weight), weight
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.proba_and_weight(X)[0]
 
 
 def from_bytes(payload: bytes) -> CompactModel:

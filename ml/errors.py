@@ -38,6 +38,12 @@ class BlankImageError(ImageError):
     kind = "blank"
 
 
+class TooSmallError(BlankImageError):
+    """There is ink, but too little to read (a dot, a speck): nothing is predicted or stored."""
+
+    kind = "too_small"
+
+
 class DatasetError(DigitLabError, ValueError):
     """A dataset SPEC, file or archive that cannot be used."""
 

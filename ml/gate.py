@@ -81,7 +81,8 @@ class DigitGate(ClassifierMixin, BaseEstimator):
         return (mine.get_params() == theirs.get_params()
                 and (mine.side_, mine.scale_) == (theirs.side_, theirs.scale_))
 
-    def predict_proba(self, X) -> np.ndarray:
+    def proba_and_weight(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """`predict_proba` and the gate's digit weight behind it (below 1: the gate doubts it is a digit)."""
         check_is_fitted(self)
         X = np.asarray(X, dtype=np.float64)
         if self._shares_features():  # the HOG features once per image, not once per model
@@ -89,7 +90,10 @@ class DigitGate(ClassifierMixin, BaseEstimator):
             proba, weight = self.estimator_[1:].predict_proba(features), self._weight(features)
         else:
             proba, weight = self.estimator_.predict_proba(X), self.digit_weight(X)
-        return towards_uniform(proba, weight)
+        return towards_uniform(proba, weight), weight
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.proba_and_weight(X)[0]
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.estimator_.predict_proba(X), axis=1)]

@@ -16,7 +16,7 @@ from PIL import Image
 
 from data import audit, predictions
 from ml import batch_limits, policy, quotas
-from ml.errors import BlankImageError, ImageError, RequestError
+from ml.errors import BlankImageError, ImageError, RequestError, TooSmallError
 from ml.predictor import (
     NOT_SURE_BELOW,
     Prediction,
@@ -65,10 +65,14 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
     predictor = predictor or Predictor(username, source="draw")
     try:
         prepared = predictor.prepare(canvas, original_png=original_png)
+    except TooSmallError:
+        raise  # a dot is not nothing: the person is told it is too small to read (nothing stored or counted)
     except BlankImageError:
-        return None  # a blank canvas (the bin, a cleared drawing) predicts nothing and costs no quota
+        return None  # a blank canvas (a cleared drawing) predicts nothing and costs no quota
     if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
         quotas.consume(username, 1, "draw")
+    else:  # ... but each stroke is model work: bounded by the per-minute rate limit
+        quotas.count_request(username, "draw")
     return predictor.draw(prepared, drawing_id=drawing_id)
 
 

@@ -23,11 +23,13 @@ from PIL import Image
 from data import audit, predictions, registry
 from ml import artifacts, policy
 from ml.conventions import ImageConvention
-from ml.errors import BlankImageError, NoActiveModelError
+from ml.errors import BlankImageError, NoActiveModelError, TooSmallError
 from ml.images import MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
 from ml.preprocess import preprocess
 
 NOT_SURE_BELOW = 0.6  # used when a model records no calibrated "confidence_threshold" of its own
+# A "not sure" answer whose digit gate (ml.gate) took more than half of its weight away is "not a digit".
+NOT_A_DIGIT_BELOW = 0.5
 CHUNK = 500
 
 
@@ -56,6 +58,7 @@ class Prediction:
     threshold: float = NOT_SURE_BELOW
     image: bytes | None = None
     filename: str | None = None
+    not_digit: bool = False             # the digit gate reads something else (a letter, a scribble)
 
     @property
     def runner_up(self) -> int:
@@ -88,9 +91,22 @@ def confidence_threshold(model_id: int) -> float:
 def ten_probabilities(estimator, X) -> np.ndarray:
     """(n, 10) probabilities for digits 0..9, zero for digits the model never saw in training
     (a model trained on feedback may lack some)."""
+    return gated_probabilities(estimator, X)[0]
+
+
+def gated_probabilities(estimator, X) -> tuple[np.ndarray, np.ndarray | None]:
+    """`ten_probabilities` and, for a model with a digit gate (ml.gate, ml.compact_model), the gate's
+    weight of each answer (1: a digit; towards 0: not a digit); None for a model without one."""
+    steps = getattr(estimator, "steps", None)  # a one-step Pipeline around the gate (no sklearn import here)
+    inner = steps[-1][1] if steps is not None and len(steps) == 1 else estimator
+    weight = None
+    if hasattr(inner, "proba_and_weight"):
+        raw, weight = inner.proba_and_weight(X)
+    else:
+        raw = estimator.predict_proba(X)
     proba = np.zeros((len(X), 10))
-    proba[:, np.asarray(estimator.classes_, dtype=int)] = estimator.predict_proba(X)
-    return proba
+    proba[:, np.asarray(estimator.classes_, dtype=int)] = raw
+    return proba, weight
 
 
 class Predictor:
@@ -117,10 +133,12 @@ class Predictor:
         image = load_image(item, max_bytes=max_bytes) if isinstance(item, (bytes, bytearray)) else item
         try:
             vector = preprocess(image, self.convention)
-        except BlankImageError:
+        except BlankImageError as exc:
             if isinstance(item, np.ndarray):
                 raise
-            raise BlankImageError("The image is blank or nearly blank: there is no digit to read in it.") from None
+            if isinstance(exc, TooSmallError):
+                raise TooSmallError("the ink in it is too small to read (a dot or a speck, not a digit).") from None
+            raise BlankImageError("The image is blank: there is no digit to read in it.") from None
         if original_png is None and keep_image:
             original_png = image_to_png_thumbnail(image if isinstance(image, Image.Image) else Image.fromarray(image))
         return Prepared(vector, original_png, filename, (time.perf_counter() - started) * 1000)
@@ -132,15 +150,18 @@ class Predictor:
         for start in range(0, len(prepared), self.chunk):
             part = prepared[start:start + self.chunk]
             began = time.perf_counter()
-            proba = ten_probabilities(self.model.estimator, np.vstack([p.model_input for p in part]))
+            proba, weight = gated_probabilities(self.model.estimator, np.vstack([p.model_input for p in part]))
             model_ms = (time.perf_counter() - began) * 1000 / len(part)
             top_two = np.argsort(-proba, axis=1, kind="stable")[:, :2]
-            for p, row, (best, second) in zip(part, proba, top_two):
+            gate = np.ones(len(part)) if weight is None else weight
+            for p, row, (best, second), digitness in zip(part, proba, top_two, gate):
                 confidence = float(row[best])
+                not_sure = confidence < self.threshold
                 results.append(Prediction(
                     None, self.model.id, int(best), confidence, row.tolist(), p.model_input.reshape(side, side),
-                    self.convention, p.prepare_ms + model_ms, confidence < self.threshold,
-                    (int(best), int(second)), self.threshold, p.image, p.filename))
+                    self.convention, p.prepare_ms + model_ms, not_sure,
+                    (int(best), int(second)), self.threshold, p.image, p.filename,
+                    not_sure and float(digitness) < NOT_A_DIGIT_BELOW))
         return results
 
     def row(self, result: Prediction) -> predictions.PredictionRow:

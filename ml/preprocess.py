@@ -12,7 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ml.conventions import ImageConvention
-from ml.errors import BlankImageError, ImageError
+from ml.errors import BlankImageError, ImageError, TooSmallError
 from ml.raster import mass_centre, median, resize, stroke_thickness
 
 NOISE_FLOOR = 0.2        # ink below this (relative to the strongest stroke) is paper texture
@@ -21,6 +21,7 @@ BINARY_LEVEL = 0.35      # level for the working-resolution stroke mask
 STROKE_TARGET = 0.25     # stroke width as a fraction of the digit height: optdigits strokes are thick
 STROKE_BAND = (0.2, 0.45)  # measured: canvas pens land at 0.05-0.14, load_digits renders at 0.2-0.29
 _CROSS = ndimage.generate_binary_structure(2, 1)
+TOO_SMALL = "Too small to read: a dot or a speck is not a digit. Draw the whole digit, larger."
 
 
 def deep_grey(image: Image.Image) -> np.ndarray:
@@ -204,7 +205,9 @@ def preprocess(image: Image.Image | np.ndarray, conv: ImageConvention) -> np.nda
     """Any image -> the model input of `conv`; ImageError when there is no digit to read."""
     ink = ink_map(_shrink(image))
     if is_blank(ink):
-        raise BlankImageError("Draw a digit first: the image is blank or nearly blank.")
+        if not ink.any():
+            raise BlankImageError("Draw a digit first: the image is blank.")
+        raise TooSmallError(TOO_SMALL)
     if conv.form == "canonical":
         from ml.canonical import canonical_input  # the canonical form lives in its own module
         return canonical_input(ink, conv)

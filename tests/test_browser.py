@@ -75,6 +75,26 @@ def test_sign_in_draw_predict_feedback_sign_out(page, app_url):
     _assert_rows_in_duckdb(folder)
 
 
+def test_a_stroke_from_the_top_right_corner_draws_ink(page, app_url):
+    """The whole square takes ink: nothing of the canvas's own (its toolbar) lies over its top right."""
+    from playwright.sync_api import expect
+    url, _ = app_url
+    page.goto(f"{url}/draw")
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Draw a digit first")).to_be_visible(timeout=30_000)
+    canvas = page.locator("canvas.upper-canvas")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 262, box["y"] + 6)  # the corner the toolbar covered
+    page.mouse.down()
+    page.mouse.move(box["x"] + 262, box["y"] + 270, steps=25)
+    page.mouse.up()
+    predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted digit")
+    expect(predicted).to_be_visible(timeout=30_000)
+    expect(predicted.get_by_test_id("stMetricValue")).to_have_text("1")
+
+
 def _assert_rows_in_duckdb(folder: Path) -> None:
     """Read the server's rows through a copy of its file (DuckDB allows one process per file)."""
     import shutil

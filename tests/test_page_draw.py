@@ -131,3 +131,17 @@ def test_a_tampered_model_gives_a_sentence_and_an_audit_row(open_app):
     assert any("does not match its recorded sha256" in e.value for e in at.error)
     rows = audit.page(username="ana", action="predict_draw")
     assert len(rows) == 1 and rows["outcome"].tolist() == ["error"] and "artifact" in rows["detail"][0]
+
+
+def test_a_dot_is_too_small_to_read_not_a_missing_drawing(open_app, canvas):
+    import numpy as np
+    at = open_app("ana", "draw")
+    dot = np.zeros((280, 280, 4), dtype=np.uint8)
+    dot[..., 3] = 255
+    dot[135:147, 135:147, :3] = 255  # a tap of the pen
+    canvas.canvas, canvas.objects = dot, [{"type": "path", "path": [["M", 140, 140], ["L", 141, 141]]}]
+    at.run()
+    assert not at.exception
+    assert any("too small to read" in i.value.lower() for i in at.info)
+    assert not any("Draw a digit first" in i.value for i in at.info)
+    assert db.one("SELECT count(*) FROM predictions")[0] == 0

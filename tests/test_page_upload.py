@@ -152,3 +152,37 @@ def test_the_upload_limit_is_the_bytes_per_image_setting(open_app):
     settings.put("batch.bytes_per_image", "2048")
     with pytest.raises(ImageError, match="limit"):
         predict_bytes(_png(font_digit(4)) + bytes(4096), filename="big.png", username="ana")
+
+
+def _letter_png(letter: str) -> bytes:
+    import numpy as np
+
+    from ml import handwriting
+    from ml.upload_styles import render
+    return render(handwriting.font_ink(letter, handwriting.HOLDOUT_FONTS[0]), "ink_png", np.random.default_rng(0))
+
+
+def test_a_letter_is_not_a_digit_and_any_of_ten_digits_can_be_given(open_app):
+    at = _upload(open_app("ana", "upload"), "letter.png", _letter_png("A"))
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Answer"] == "Not a digit"
+    assert "does not look like a digit" in texts(at) and "Not sure —" not in texts(at)
+    (pid,) = db.one("SELECT id FROM predictions WHERE needs_review")
+    assert not [b for b in at.button if (b.key or "").startswith(("fb_first", "fb_second"))]  # no two random digits
+    pick = at.selectbox(key=f"fb_digit_{pid}")
+    assert pick.options == [str(d) for d in range(10)] and pick.placeholder == "It is a …"
+    pick.set_value(4).run()
+    at.button(key=f"fb_fix_{pid}").click().run()
+    assert db.one("SELECT true_digit FROM feedback") == (4,)
+
+
+def test_a_dot_is_too_small_to_read_and_a_blank_page_is_blank(open_app):
+    from PIL import ImageDraw
+    dot = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(dot).ellipse((95, 95, 105, 105), fill=0)
+    at = _upload(open_app("ana", "upload"), "dot.png", _png(dot))
+    assert not at.exception
+    assert any("too small to read" in i.value for i in at.info)
+    at = _upload(at, "blank.png", _png(Image.new("L", (200, 200), 255)))
+    assert any("blank" in i.value and "too small" not in i.value for i in at.info)
+    assert db.one("SELECT count(*) FROM predictions")[0] == 0

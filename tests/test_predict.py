@@ -148,14 +148,16 @@ def test_a_batch_stays_on_one_model_when_another_is_activated_mid_run(seeded_sto
 
 def test_classify_calls_the_model_once_per_chunk(seeded_store, monkeypatch):
     predictor = Predictor("ana", source="cli", chunk=4)
-    real = predictor.model.estimator.predict_proba
+    # the gated default answers through proba_and_weight (probabilities and the digit gate's weight at once)
+    method = "proba_and_weight" if hasattr(predictor.model.estimator, "proba_and_weight") else "predict_proba"
+    real = getattr(predictor.model.estimator, method)
     sizes: list[int] = []
 
     def spy(X):
         sizes.append(len(X))
         return real(X)
 
-    monkeypatch.setattr(predictor.model.estimator, "predict_proba", spy)
+    monkeypatch.setattr(predictor.model.estimator, method, spy)
     prepared = [predictor.prepare(_png(font_digit(d % 10)), filename=f"{d}.png") for d in range(10)]
     results = predictor.classify(prepared)
     assert sizes == [4, 4, 2]

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
 from ml.datasets import load_embedded, split
+from ml.errors import TooSmallError
 from ml.families import FAMILIES, build_model
 from ml.images import ImageError, load_image
 from ml.preprocess import ink_map, is_blank, preprocess
@@ -99,15 +100,17 @@ def test_convention_round_trips_through_json():
         assert ImageConvention.from_dict(conv.to_dict()) == conv
 
 
-def test_blank_and_near_blank_canvases_ask_for_a_digit():
+def test_blank_canvases_ask_for_a_digit_and_a_dot_is_too_small_to_read():
     blank = np.zeros((280, 280, 4), dtype=np.uint8)
     blank[..., 3] = 255
     dot = blank.copy()
     dot[140:146, 140:146, :3] = 255
-    for canvas in (blank, dot, np.zeros((280, 280, 4), dtype=np.uint8)):
+    for canvas, said in ((blank, "Draw a digit first"), (dot, "Too small to read"),
+                         (np.zeros((280, 280, 4), dtype=np.uint8), "Draw a digit first")):
         assert is_blank(ink_map(canvas))
-        with pytest.raises(ImageError, match="Draw a digit first"):
+        with pytest.raises(ImageError, match=said) as caught:
             preprocess(canvas, DIGITS_8X8)
+        assert isinstance(caught.value, TooSmallError) == (said == "Too small to read")
 
 
 # ---- properties ------------------------------------------------------------------------------

@@ -168,3 +168,23 @@ def test_training_jobs_have_a_concurrent_limit_per_user(seeded_store):
 def test_the_system_actor_has_no_quota(small_quota):
     assert quotas.consume("system", 50, "cli") is None  # over the 3 a day of everyone else, never refused
     assert quotas.status("system").used_today == 0
+
+
+def test_strokes_on_one_drawing_count_once_for_the_quota_but_each_against_the_rate_limit(seeded_store,
+                                                                                         monkeypatch):
+    import numpy as np
+
+    from ml.predict import predict_drawing
+    from ml.synthetic import pen_digit
+    settings_catalog.put("quota.per_minute", 3, by="admin")
+    monkeypatch.setattr(quotas, "utc_now", lambda: datetime(2026, 3, 1, 14, 2, 10))
+    first = predict_drawing(pen_digit(3, rng=np.random.default_rng(0)), username="ana")
+    for seed in (1, 2):  # two more strokes: three requests this minute
+        predict_drawing(pen_digit(3, rng=np.random.default_rng(seed)), username="ana", drawing_id=first.prediction_id)
+    with pytest.raises(QuotaError, match=r"3 requests a minute\. It resets at 14:03 UTC"):
+        predict_drawing(pen_digit(3, rng=np.random.default_rng(3)), username="ana", drawing_id=first.prediction_id)
+    assert quotas.status("ana").used_today == 1 and _stored("ana") == 1  # one drawing, one image
+    assert len(_quota_denials("ana")) == 1
+    monkeypatch.setattr(quotas, "utc_now", lambda: datetime(2026, 3, 1, 14, 3, 0))  # the next minute
+    assert predict_drawing(pen_digit(3, rng=np.random.default_rng(4)), username="ana",
+                           drawing_id=first.prediction_id).prediction_id == first.prediction_id
