@@ -33,15 +33,17 @@ def _thumb(png) -> str | None:
     return None if png is None else "data:image/png;base64," + base64.b64encode(bytes(png)).decode()
 
 
-def batch_of(job_id: int, user: User) -> tuple[int, bool, str] | None:
-    """(batch id, labelled, status line) of a batch job the user may see; None when there is none."""
+def batch_of(job_id: int, user: User) -> tuple[int, bool, str, str | None] | None:
+    """(batch id, labelled, status line, why it failed or None) of a batch job the user may see; None
+    when there is none."""
     record = job_rows.get(job_id)
     if record is None or record.kind != "batch":
         return None
     if record.created_by != user.username and not policy.can(user.role, "batch_all"):
         raise PolicyError("This batch belongs to someone else; only admins see everyone's batches.")
     batch_id = int(record.params.get("resume_of") or record.id)
-    return batch_id, bool(record.params.get("labelled")), f"{record.status}: {record.message}"
+    failed = (record.message or "The batch failed.") if record.status == "failed" else None
+    return batch_id, bool(record.params.get("labelled")), f"{record.status}: {record.message}", failed
 
 
 def labelled_report(result: dict) -> None:
@@ -72,8 +74,8 @@ def confusion_figure(matrix: list[list[int]]) -> go.Figure:
 def results(batch_id: int, user: User) -> None:
     """Filtered, paged items with thumbnails; a picked item shows all its probabilities and feedback."""
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
-    top = cols[0].slider("Confidence at most", 0.0, 1.0, 1.0, 0.05, key="batch_max_conf",
-                         help="Lower it to review the answers the model was least sure of.")
+    top = cols[0].slider("Confidence at most", 0, 100, 100, 5, format="%d%%", key="batch_max_conf",
+                         help="Lower it to review the answers the model was least sure of.") / 100
     unsure = cols[1].toggle("Only \"not sure\" answers", key="batch_unsure")
     page_no = cols[2].number_input("Page", min_value=1, value=1, step=1, key="batch_page")
     query = batches.results_query(batch_id, max_confidence=top, only_not_sure=unsure)
@@ -128,10 +130,15 @@ def show(job_id: int, user: User) -> None:
     found = batch_of(job_id, user)
     if found is None:
         return
-    batch_id, labelled, status = found
+    batch_id, labelled, status, failed = found
     result = batch.report(batch_id, labelled)
     st.subheader(f"Batch #{batch_id}")
-    st.caption(f"Job #{job_id} · {text.md(status)}")
+    if failed is not None:
+        st.error(f"Job #{job_id} failed: {text.md(failed)}", icon=":material/error:")
+    else:
+        st.caption(f"Job #{job_id} · {text.md(status)}")
+    if failed is not None and not result["items"]:
+        return  # refused before any item was stored (quota, images per batch, no model): nothing to list
     cols = st.columns(3)
     cols[0].metric("Images", f"{result['items']:,}")
     cols[1].metric("Predicted", f"{result['predicted']:,}")

@@ -29,11 +29,12 @@ JOB_COLUMNS = {
     "items": st.column_config.NumberColumn("items", width=60),
     "predicted": st.column_config.NumberColumn("predicted", width=75),
     "errors": st.column_config.NumberColumn("errors", width=55),
+    "accuracy": st.column_config.TextColumn("accuracy", width=70, help="On the labelled images of a labelled batch"),
     "started": st.column_config.TextColumn("started", width=95),  # text.short_when: blank while queued or running
     "finished": st.column_config.TextColumn("finished", width=95),
     "duration_s": st.column_config.NumberColumn("seconds", format="%.1f", width=65),
-    "message": st.column_config.TextColumn("result"),
 }
+# The full result sentence is long: it is shown with the picked batch below the table, not in a cell.
 
 
 def owner_scope(user: User) -> str | None:
@@ -119,7 +120,8 @@ def jobs_table(user: User) -> int | None:
         st.info("No batches yet: add images or zips above and press Start.")
         return None
     order = [c for c in JOB_COLUMNS if c != "owner" or owner_scope(user) is None]
-    shown = text.blank_missing(frame, {"started": text.short_when, "finished": text.short_when})
+    shown = text.blank_missing(frame, {"started": text.short_when, "finished": text.short_when,
+                                       "accuracy": text.share})
     picked = st.dataframe(shown, hide_index=True, key="batch_jobs", column_config=JOB_COLUMNS, column_order=order,
                           on_select="rerun", selection_mode="single-row", width="stretch")
     export_panel("batch-jobs", query, user.username, key="batch_jobs_export")

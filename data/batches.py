@@ -47,7 +47,8 @@ JOBS = """
 SELECT j.id AS job, coalesce(CAST(json_extract(j.params, '$.resume_of') AS BIGINT), 0) AS resume_of,
        j.created_by AS owner, CAST(json_extract(j.params, '$.model_id') AS BIGINT) AS model, j.status,
        j.message, greatest(coalesce(s.items, 0), coalesce(j.total, 0)) AS items, coalesce(s.predicted, 0) AS predicted,
-       coalesce(s.errors, 0) AS errors, j.started_at AS started, j.finished_at AS finished,
+       coalesce(s.errors, 0) AS errors, CAST(json_extract(j.result, '$.accuracy') AS DOUBLE) AS accuracy,
+       j.started_at AS started, j.finished_at AS finished,
        round(date_diff('millisecond', j.started_at, coalesce(j.finished_at, current_timestamp)) / 1000.0, 1)
            AS duration_s
 FROM jobs j

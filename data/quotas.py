@@ -12,16 +12,17 @@ from typing import NamedTuple
 
 from data import db
 
-# One statement takes both limits: `n` images for the day and one request for the minute, only while
-# both stay within their limits. No row back means "over a limit" or "no row yet today" (then `ADD`
-# starts it). A plain conditional UPDATE: cheaper than INSERT ... ON CONFLICT.
+# One statement takes both limits: `n` images for the day and `req` requests (1, or 0 for the later
+# chunks of a batch already counted as one request) for the minute, only while both stay within their
+# limits. No row back means "over a limit" or "no row yet today" (then `ADD` starts it). A plain
+# conditional UPDATE: cheaper than INSERT ... ON CONFLICT.
 CONSUME = """
 UPDATE quota_days SET used = used + $n,
-    minute_used = CASE WHEN minute = $minute THEN minute_used + 1 ELSE 1 END, minute = $minute
+    minute_used = CASE WHEN minute = $minute THEN minute_used + $req ELSE $req END, minute = $minute
 WHERE username = $user AND day = $day AND used - refilled + $n <= $daily
-  AND (CASE WHEN minute = $minute THEN minute_used ELSE 0 END) + 1 <= $per_minute
+  AND (CASE WHEN minute = $minute THEN minute_used ELSE 0 END) + $req <= $per_minute
 RETURNING used - refilled"""
-ADD = "INSERT INTO quota_days (username, day, used, minute, minute_used) SELECT $user, $day, $n, $minute, 1 " \
+ADD = "INSERT INTO quota_days (username, day, used, minute, minute_used) SELECT $user, $day, $n, $minute, $req " \
       "WHERE NOT EXISTS (SELECT 1 FROM quota_days WHERE username = $user AND day = $day) RETURNING used"
 DAY_USED = "SELECT coalesce(sum(used - refilled), 0), coalesce(sum(used), 0) FROM quota_days WHERE username = ? AND day = ?"
 MINUTE_USED = "SELECT minute_used FROM quota_days WHERE username = ? AND day = ? AND minute = ?"
@@ -45,10 +46,11 @@ class Override(NamedTuple):
     per_minute: int | None
 
 
-def consume(username: str, day: date, minute: datetime, n: int, daily: int, per_minute: int) -> int | None:
-    """Today's count after adding `n` images and one request this minute, or None when either would
-    pass its limit (then nothing is added; `minute_used` says which)."""
-    params = {"user": username, "day": day, "minute": minute, "n": n}
+def consume(username: str, day: date, minute: datetime, n: int, daily: int, per_minute: int,
+            requests: int = 1) -> int | None:
+    """Today's count after adding `n` images and `requests` requests this minute, or None when either
+    would pass its limit (then nothing is added; `minute_used` says which)."""
+    params = {"user": username, "day": day, "minute": minute, "n": n, "req": requests}
     row = db.one(CONSUME, {**params, "daily": daily, "per_minute": per_minute})
     if row is None and n <= daily:
         row = db.one(ADD, params)

@@ -21,7 +21,7 @@ from dataclasses import replace
 from itertools import islice
 from pathlib import Path
 
-from data import audit, batches, db, predictions, registry
+from data import audit, batches, predictions, registry
 from ml import batch_items, batch_limits, threads, uploads
 from ml.batch_items import Item
 from ml.batch_prepare import Outcome, prepare_chunk, warm_up
@@ -47,22 +47,13 @@ EARLY = 6  # chunks decoded while the model loads, held until it has (their mode
 LOAD_POLL = 0.02  # s: how often a wait for the decoder looks whether the model has loaded meanwhile
 
 
-def _admit(username: str, n_images: int) -> None:
-    """The images still to predict count against the owner's daily quota (one each) before any is
-    predicted: over it, QuotaError (audited, saying when it resets) fails the job with nothing stored.
-    A resumed batch counts only what its first run did not predict."""
-    from ml import quotas
-    quotas.consume(username, n_images, "batch")
-    log.debug("batch of %d images for %s admitted", n_images, username)
-
-
 def _refuse_early(username: str, n_images: int) -> None:
-    """A batch that cannot fit in today's quota is refused (by `_admit`, with its sentence) before
-    anything is decoded; one that fits is counted by `_admit` only once its model has loaded, so a
-    batch that fails on its model costs no quota."""
+    """A batch whose images still to predict cannot fit in today's quota is refused whole (QuotaError,
+    audited, saying when it resets) before anything is decoded. Nothing is counted here: each chunk's
+    stored predictions are charged with their rows (`_store`), so a refused member, a failed model or
+    an item stored by an earlier run of a resumed batch costs nothing."""
     from ml import quotas
-    if not quotas.fits_today(username, n_images):
-        _admit(username, n_images)
+    quotas.check(username, n_images, "batch")
 
 
 def batch_job(request: BatchRequest, ctx) -> dict:
@@ -104,11 +95,10 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
         outcomes = _outcomes(stream, conv, limits, pool, loading.done)
         early = _while_loading(outcomes, loading)
         predictor = loading.result()
-        _admit(request.requested_by, max(0, total - len(done)))
         count = len(done)
         ctx.progress("predicting", count / max(total, 1), _line(count, total), done=count, total=total)
-        for chunk, found in itertools.chain(early, outcomes):
-            _store(predictor, batch_id, chunk, found)
+        for n, (chunk, found) in enumerate(itertools.chain(early, outcomes)):
+            _store(predictor, batch_id, chunk, found, request=n == 0)
             count += len(chunk)
             total = max(total, count)
             ctx.progress("predicting", count / total, _line(count, total), done=count, total=total)
@@ -229,12 +219,16 @@ def _merge(chunk: list[Item], outcomes: list[Outcome]) -> list[Outcome | None]:
     return [next(found) if item.data is not None and item.problem is None else None for item in chunk]
 
 
-def _store(predictor: Predictor, batch_id: int, chunk: list[Item], outcomes: list[Outcome | None]) -> None:
-    """Classify the usable items of a chunk and store predictions and items in one transaction."""
+def _store(predictor: Predictor, batch_id: int, chunk: list[Item], outcomes: list[Outcome | None], *,
+           request: bool = False) -> None:
+    """Classify the usable items of a chunk and store predictions and items in one transaction, which
+    also charges the predictions (only they) to the owner's quota; the batch's first chunk counts as
+    its one request of the minute."""
+    from ml import quotas
     usable = [(item, o) for item, o in zip(chunk, outcomes) if o is not None and o[0] is not None]
     results = predictor.classify([Prepared(o[0], o[1], item.name, o[2]) for item, o in usable])
     rows = [replace(predictor.row(r), job_id=batch_id) for r in results]
-    with db.transaction():
+    with quotas.charged(predictor.username, len(rows), "batch", request=request):
         ids = dict(zip((item.index for item, _ in usable), predictions.append(rows)))
         records = []
         for item, outcome in zip(chunk, outcomes):

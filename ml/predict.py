@@ -40,7 +40,7 @@ def predict_image(image: Image.Image | np.ndarray, *, username: str, source: str
                   store: bool = True) -> Prediction:
     """Classify one image (canvas array or decoded upload) and record it; BlankImageError on blank input."""
     predictor = Predictor(username, source=source, model_id=model_id)
-    quotas.consume(username, 1, source)
+    quotas.check(username, 1 if store else 0, source)  # charged when stored (Predictor.record)
     return predictor.predict(image, filename=filename, original_png=original_png, store=store)
 
 
@@ -50,7 +50,7 @@ def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "u
     stored with the row, for the page to show. A bad file raises ImageError naming the file. Its
     size limit is the admin's "Bytes per image" setting, the one the Batch page applies too."""
     predictor = Predictor(username, source=source, model_id=model_id)
-    quotas.consume(username, 1, source)
+    quotas.check(username, 1, source)  # a file refused below costs nothing: only a stored row is charged
     try:
         return predictor.predict(data, filename=filename, max_bytes=batch_limits.image_bytes())
     except ImageError as exc:
@@ -68,10 +68,10 @@ def predict_drawing(canvas: np.ndarray, *, username: str, drawing_id: int | None
     except TooSmallError:
         raise  # a dot is not nothing: the person is told it is too small to read (nothing stored or counted)
     except BlankImageError:
-        return None  # a blank canvas (a cleared drawing) predicts nothing and costs no quota
-    if drawing_id is None:  # a drawing counts once, at its first stroke; later strokes revise its row
-        quotas.consume(username, 1, "draw")
-    else:  # ... but each stroke is model work: bounded by the per-minute rate limit
+        return None  # a blank canvas (the bin, a cleared drawing) predicts nothing and costs no quota
+    if drawing_id is None:  # a drawing counts once, charged with its row; later strokes revise it
+        quotas.check(username, 1, "draw")
+    else:  # ... but each later stroke is model work: bounded by the per-minute rate limit
         quotas.count_request(username, "draw")
     return predictor.draw(prepared, drawing_id=drawing_id)
 
@@ -100,11 +100,15 @@ def predict_many(items: Iterable[tuple[str, bytes | None, str | None]], *, usern
     are audited and the rest go on."""
     predictor = Predictor(username, source=source, model_id=model_id, chunk=chunk)
     entries = _prepared(predictor, items, username=username, source=source)
+    first = True
     while part := list(islice(entries, predictor.chunk)):
         ready = [prepared for _, prepared, _ in part if prepared is not None]
-        quotas.consume(username, len(ready), source)  # each image counts; over the quota this chunk is not run
+        # each stored image counts (a bad one costs nothing), the whole call is one request; over the
+        # quota this chunk is not run
+        quotas.check(username, len(ready), source, request=first)
         results = predictor.classify(ready)
-        answers = iter(with_ids(results, predictor.record(results)))
+        answers = iter(with_ids(results, predictor.record(results, request=first)))
+        first = first and not results
         for name, prepared, error in part:
             yield name, (next(answers) if prepared is not None else None), error
 

@@ -9,7 +9,8 @@ batches obey the same policy (`ml.policy`).
   `BlankImageError`, an unreadable file `ImageError`.
 - `classify` runs one `predict_proba` call per chunk of prepared inputs (the model's per-call
   overhead dominates a single image; a chunk of 500 costs about as much as a few singles).
-- `record` stores results as `PredictionRow`s: one INSERT for one, a DataFrame append for many.
+- `record` stores results as `PredictionRow`s (one INSERT for one, a DataFrame append for many) and
+  charges them to the user's quota in the same transaction (`ml.quotas.charged`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from data import audit, predictions, registry
-from ml import artifacts, policy
+from ml import artifacts, policy, quotas
 from ml.conventions import ImageConvention
 from ml.errors import BlankImageError, NoActiveModelError, TooSmallError
 from ml.images import MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
@@ -171,10 +172,14 @@ class Predictor:
             model_input=result.model_input.ravel(), image=result.image, latency_ms=result.latency_ms,
             filename=result.filename, needs_review=result.not_sure, runner_up=result.runner_up)
 
-    def record(self, results: Sequence[Prediction]) -> list[int]:
-        """Store results (one INSERT for one, one DataFrame append for many); their ids in order."""
+    def record(self, results: Sequence[Prediction], *, request: bool = True) -> list[int]:
+        """Store results (one INSERT for one, one DataFrame append for many), charged to the user's
+        quota in the same transaction (`request`: also one request this minute); their ids in order."""
         rows = [self.row(r) for r in results]
-        ids = [predictions.insert(rows[0])] if len(rows) == 1 else predictions.append(rows)
+        if not rows:
+            return []
+        with quotas.charged(self.username, len(rows), self.source, request=request):
+            ids = [predictions.insert(rows[0])] if len(rows) == 1 else predictions.append(rows)
         self.audit_stored(ids)
         return ids
 
@@ -204,8 +209,9 @@ class Predictor:
         result = self.classify([prepared])[0]
         row = self.row(result)
         if drawing_id is not None and predictions.revise(drawing_id, row):
-            return replace(result, prediction_id=drawing_id)  # the same drawing: audited at its first stroke
-        prediction_id = predictions.insert(row)
+            return replace(result, prediction_id=drawing_id)  # the same drawing: charged and audited once
+        with quotas.charged(self.username, 1, "draw"):
+            prediction_id = predictions.insert(row)
         self.audit_stored([prediction_id])
         return replace(result, prediction_id=prediction_id)
 

@@ -1,13 +1,15 @@
 """Prediction quotas, the per-minute rate limit and the concurrent-job limit, enforced in `ml`.
 
-Every prediction entry point (draw, upload, CLI, batch) calls `consume(username, images, action)`
-before any model work: images count against the user's quota for the UTC day, and each call counts
-as one request against the per-minute rate limit (so one batch of 500 images is one request, not
-500). Over a limit nothing is counted or predicted: a QuotaError says which limit, when it resets,
-and the refusal is audited.
+Every prediction entry point (draw, upload, CLI, batch) calls `check` before any model work and
+stores its predictions inside `charged`: only predictions stored are charged, in the same transaction
+as their rows, so a refused file (too large, not an image, blank), a failed model or a batch member
+already stored by an earlier run costs nothing. Images count against the user's quota for the UTC
+day; each call counts as one request against the per-minute rate limit (so one batch of 500 images is
+one request, not 500). Over a limit nothing is counted or stored: a QuotaError says which limit, when
+it resets, and the refusal is audited.
 
-Atomic for two sessions (threads) of one user: a process lock serialises the check, and the check
-itself is one conditional UPDATE of the user's row for the day, which holds both counters
+Atomic for concurrent sessions of one user: a process lock serialises charge-and-store, and the
+charge itself is one conditional UPDATE of the user's row for the day, which holds both counters
 (`data.quotas`), so a refused minute takes no images either. Counters live in DuckDB and survive restarts.
 Limits: the catalog's defaults (`ml.settings_catalog`), overridden per user by an admin.
 """
@@ -21,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from data import audit, quotas
+from data import audit, db, quotas
 from ml import policy, settings_catalog
 from ml.errors import QuotaError, RequestError
 
@@ -99,24 +101,59 @@ def status(username: str, now: datetime | None = None) -> Status:
 
 
 def fits_today(username: str, images: int) -> bool:
-    """Whether `images` more predictions fit in the user's daily quota now (nothing counted): for work
-    that would otherwise start before it can `consume` (a batch decodes while its model loads)."""
+    """Whether `images` more predictions fit in the user's daily quota now (nothing counted)."""
     return images <= 0 or username in policy.SYSTEM_USERS or status(username).left_today >= images
 
 
-def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
-    """Count `images` predictions of `action` (draw, upload, cli, batch) for `username`, or refuse
-    them all: QuotaError (audited) saying which limit and when it resets. Returns None for 0 images.
-    The system actor (start-up work, and the operator's CLI runs that name no user) has no quota."""
-    if images <= 0 or username in policy.SYSTEM_USERS:
-        return None
+def check(username: str, images: int, action: str, *, request: bool = True, now: datetime | None = None) -> None:
+    """Refuse now (QuotaError, audited) what `charged` would refuse, counting nothing: work that cannot
+    be paid for is not started. The charge itself comes with the rows (`charged`)."""
+    if (images <= 0 and not request) or username in policy.SYSTEM_USERS:
+        return
+    now = now or utc_now()
+    mine = limits(username)
+    standing = status(username, now)
+    if standing.used_today + images > mine.daily or (request and standing.used_this_minute + 1 > mine.per_minute):
+        _refuse(username, images, action, mine, now)
+
+
+@contextmanager
+def charged(username: str, images: int, action: str, *, request: bool = True,
+            now: datetime | None = None) -> Iterator[None]:
+    """One transaction in which `images` predictions (and, with `request`, one request this minute)
+    are counted and the caller writes the rows they paid for: both are committed, or neither. Over a
+    limit nothing is counted and the block does not run: QuotaError, audited, saying which limit and
+    when it resets. The process lock makes check-and-charge one step for concurrent sessions."""
+    if (images <= 0 and not request) or username in policy.SYSTEM_USERS:
+        with db.transaction():
+            yield
+        return
     now = now or utc_now()
     mine = limits(username)
     minute = now.replace(second=0, microsecond=0)
     with _LOCK:
-        if quotas.consume(username, now.date(), minute, images, mine.daily, mine.per_minute) is not None:
-            return None
-        used, _ = quotas.day_used(username, now.date())
+        with db.transaction():
+            took = quotas.consume(username, now.date(), minute, max(0, images), mine.daily, mine.per_minute,
+                                  int(request))
+            if took is not None:
+                yield
+                return
+    _refuse(username, images, action, mine, now)  # after the rollback: an audit row is never rolled back
+
+
+def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
+    """Count `images` predictions of `action` (draw, upload, cli, batch) for `username` with nothing
+    stored beside them, or refuse them all (see `charged`). Returns None; 0 images count nothing.
+    The system actor (start-up work, and the operator's CLI runs that name no user) has no quota."""
+    if images <= 0 or username in policy.SYSTEM_USERS:
+        return None
+    with charged(username, images, action, now=now):
+        pass
+    return None
+
+
+def _refuse(username: str, images: int, action: str, mine: Limits, now: datetime) -> None:
+    used, _ = quotas.day_used(username, now.date())
     refused = "day" if used + images > mine.daily else "minute"
     if refused == "day":
         left = max(0, mine.daily - used)

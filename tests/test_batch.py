@@ -11,7 +11,7 @@ import pytest
 
 from data import batches, db, predictions
 from data import jobs as job_rows
-from ml import batch, jobs, uploads
+from ml import batch, jobs, quotas, uploads
 from ml.batch_limits import current
 from ml.batch_request import BatchRequest
 from ml.errors import RequestError
@@ -117,6 +117,7 @@ def test_resume_after_a_restart_finishes_without_predicting_any_image_twice(seed
     first = job_rows.page(kind="batch").iloc[0]
     assert first.status == "running"
     assert len(_job_predictions(int(first.id))) == 20  # two chunks stored, the third rolled back
+    assert quotas.status("ana").used_today == 20  # charged with the rows: the rolled-back chunk costs nothing
     kept = {p for p, in db.rows("SELECT id FROM predictions WHERE job_id = ?", [int(first.id)])}
 
     assert job_rows.mark_interrupted_all() == 1  # what the next server start does
@@ -128,6 +129,7 @@ def test_resume_after_a_restart_finishes_without_predicting_any_image_twice(seed
     assert len(rows) == 45 == batches.predictions_of(int(first.id)) == len({name for name, _ in rows})
     assert kept <= {p for p, in db.rows("SELECT id FROM predictions WHERE job_id = ?", [int(first.id)])}
     assert record.result["items"] == 45 and record.result["predicted"] == 45
+    assert quotas.status("ana").used_today == 45  # each image charged once across both runs
     assert not uploads.folder_path(token).exists()
     with pytest.raises(RequestError, match="only an interrupted batch"):
         jobs.run_inline(BatchRequest("ana", resume_of=record.id))

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from data import batches, db, settings
-from ml import batch, batch_limits, uploads
+from ml import batch, batch_limits, quotas, uploads
 from ml.errors import RequestError
 from tests.batch_files import digit_png
 
@@ -79,6 +79,7 @@ def test_bad_items_are_skipped_with_reasons_and_the_batch_goes_on(seeded_store, 
     result = record.result
     assert result["predicted"] == n_good and result["errors"] == result["items"] - n_good
     assert record.message.startswith(f"Completed with {result['errors']} errors: {n_good} of")
+    assert quotas.status("ana").used_today == n_good  # a refused member costs nothing
     errors = batches.frame(batches.errors_query(result["batch_id"]))
     reasons = dict(zip(errors["file"], errors["problem"]))
     assert reasons["mixed.zip/../../escape.png"] == "unsafe path"

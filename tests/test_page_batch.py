@@ -31,20 +31,37 @@ def test_an_analyst_sees_the_report_results_and_errors_of_a_labelled_batch(open_
         {"Images": "11", "Predicted": "10", "Errors": "1"}
     jobs_table = _frame(at, "batch_jobs")
     assert list(jobs_table["job"]) == [record.id] and int(jobs_table["errors"].iloc[0]) == 1
+    assert jobs_table["accuracy"].iloc[0] == f"{record.result['accuracy'] * 100:.2f}%"
+    # the long result sentence is not squeezed into a cell at 1280 px: it is shown with the picked batch
+    assert "message" not in at.dataframe[0].proto.column_order
     assert "owner" not in at.dataframe[0].proto.column_order  # an analyst sees only their own: no owner column
     results = _frame(at, "batch_results")
     assert len(results) == 10 and results["thumbnail"].str.startswith("data:image/png;base64,").all()
     errors = next(d.value for d in at.dataframe if "reason" in d.value.columns)  # the errors list
     assert list(errors["file"]) == ["junk.png"] and errors["reason"].iloc[0]
-    at.slider(key="batch_max_conf").set_value(0.0).run()
+    slider = at.slider(key="batch_max_conf")
+    assert (slider.min, slider.max, slider.value) == (0, 100, 100) and "%" in slider.proto.format  # in percent
+    at.slider(key="batch_max_conf").set_value(0).run()
     assert not at.exception and "No items match these filters." in texts(at)
-    for confidence, rows in ((0.0, 0), (1.0, 10)):  # the export holds what the filters show
+    for confidence, rows in ((0, 0), (100, 10)):  # the export holds what the filters show
         at.slider(key="batch_max_conf").set_value(confidence).run()
         at.button(key="batch_results_export_prepare").click().run()
         assert not at.exception
         last = db.one("SELECT action, outcome, detail FROM audit_log ORDER BY id DESC LIMIT 1")
         assert last[:2] == ("export", "ok") and f"batch-{record.id}-results" in last[2]
         assert f'"rows": {rows},' in last[2]
+
+
+def test_a_batch_refused_for_quota_says_why_instead_of_an_empty_list(open_app, tmp_path):
+    from ml import settings_catalog
+    plain_zip(tmp_path / "a.zip", 5)
+    settings_catalog.put("quota.daily_predictions", 4, by="admin")
+    record = batch.run_cli([tmp_path / "a.zip"], user="ana")
+    assert record.status == "failed"
+    at = open_app("ana", "batch")
+    assert not at.exception
+    assert any("daily quota of 4 predictions" in e.value for e in at.error)
+    assert "No items match these filters." not in texts(at) and not at.tabs
 
 
 def test_admins_see_every_batch_analysts_only_theirs(open_app, tmp_path):

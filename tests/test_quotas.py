@@ -64,6 +64,55 @@ def test_over_the_quota_nothing_is_predicted_or_stored(small_quota):
                                       "LIMIT 1")[0]
 
 
+def _refused_uploads() -> dict[str, bytes]:
+    big = Image.new("1", (8000, 8000))  # 64 megapixels: over the pixel limit of one image
+    return {"huge.png": _png(big), "page.png": b"<!doctype html><html><body>not an image</body></html>",
+            "blank.png": _png(Image.new("L", (64, 64), 255))}
+
+
+def test_a_refused_upload_costs_nothing_and_charge_equals_stored(small_quota):
+    from ml.errors import ImageError
+    for name, data in _refused_uploads().items():
+        with pytest.raises(ImageError):
+            predict_bytes(data, filename=name, username="ana")
+    assert quotas.status("ana").used_today == 0 and _stored("ana") == 0
+    image = _png(font_digit(5))
+    for _ in range(3):  # the whole quota is still there
+        predict_bytes(image, filename="5.png", username="ana")
+    assert quotas.status("ana").used_today == 3 == _stored("ana")
+
+
+def test_twenty_parallel_uploads_store_and_charge_exactly_the_quota(seeded_store):
+    settings_catalog.put("quota.daily_predictions", 7, by="admin")
+    settings_catalog.put("quota.per_minute", 1000, by="admin")
+    image, start = _png(font_digit(4)), threading.Barrier(20)
+    answered, refused = [], []
+
+    def upload() -> None:
+        start.wait()
+        try:
+            answered.append(predict_bytes(image, filename="4.png", username="ana").prediction_id)
+        except QuotaError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=upload) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answered) == 7 == len(set(answered)) and len(refused) == 13
+    assert quotas.status("ana").used_today == 7 == _stored("ana")
+
+
+def test_a_many_file_run_charges_only_what_it_stored(small_quota):
+    items = [("0.png", _png(font_digit(0)), None), *[(n, d, None) for n, d in _refused_uploads().items()],
+             ("gone.png", None, "missing"), ("1.png", _png(font_digit(1)), None)]
+    found = list(predict_many(items, username="ana", source="cli"))
+    assert sum(r is not None for _, r, _ in found) == 2
+    assert quotas.status("ana").used_today == 2 == _stored("ana")
+    assert quotas.status("ana").used_this_minute == 1  # one run, one request
+
+
 def test_a_blank_canvas_costs_no_quota_and_a_drawing_counts_once(small_quota):
     import numpy as np
 
