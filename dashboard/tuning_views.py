@@ -18,7 +18,7 @@ from dashboard.text import blank_missing, share, when
 from data import jobs as job_rows
 from data import studies
 from data.users import User
-from ml import jobs, tuning
+from ml import exports, jobs, tuning
 from ml.families import FAMILIES
 from ml.job_requests import MAX_STUDY_NAME, MAX_TIMEOUT_S, OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
 from ml.tuning_space import default_space
@@ -191,7 +191,7 @@ def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
     shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v)),
                                   "started_at": when, "finished_at": when})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Trials as CSV", frame.to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
+    st.download_button("Trials as CSV", exports.safe_frame(frame).to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
                        key="tune_csv")
     return frame
 

@@ -4,8 +4,9 @@ A backup is a folder `backups/digitlab-<UTC time>/` beside the database (or unde
 `EXPORT DATABASE` of one snapshot (see `data.backups` for why that is consistent while the app runs),
 plus `manifest.json` with every table's row count and content fingerprint (read in the export's own
 transaction), every sequence's value when the backup began and every file's SHA-256. A restore never
-touches the live database: it builds a NEW file, checks each file against the manifest first and
-every table and sequence against it after, and deletes the new file if anything differs. Then the
+touches the live database and never runs SQL from the folder: it builds a NEW file from the app's own
+migrations and the Parquet files of its known tables, checks each file against the manifest first and
+every table and sequence against it after, and deletes the new file if anything fails or differs. Then the
 person points DIGITLAB_DB at it.
 """
 from __future__ import annotations
@@ -28,6 +29,12 @@ from ml.errors import DigitLabError, RequestError
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+UNRUN = ("schema.sql", "load.sql")  # written by EXPORT DATABASE beside the Parquet files; a restore never runs them
+# What a damaged or crafted Parquet file raises while it is read and loaded (a wrong cell type, a
+# duplicate id); anything else is a bug and keeps its traceback.
+_UNREADABLE = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
+               duckdb.ConstraintException, duckdb.OutOfRangeException)
+_NO_SPACE = ("no space left", "disk full", "file too large", "disk quota")
 FORMAT_VERSION = 1
 
 
@@ -112,6 +119,9 @@ def backup(actor: str, *, to: Path | str | None = None, check_role: bool = True)
         backups.record(actor=actor, path=str(folder), bytes_=0, tables=0, table_rows=0,
                        seconds=time.perf_counter() - started, sha256=None, ok=False, message=reason)
         audit.record(actor, "backup", "error", json.dumps({"path": str(folder), "error": reason}))
+        if _disk_full(exc):  # the export writes to the backup folder's disk, not the database's
+            raise BackupError(f"The disk holding the backup folder {root} is full, so no backup was written: free "
+                              "space there, or back up to another disk (--to DIR).", audited=True) from None
         if isinstance(exc, (DigitLabError, db.StoreError)):
             raise
         raise BackupError(f"The backup could not be written to {root} ({reason}); check that the folder is "
@@ -128,14 +138,54 @@ def backup(actor: str, *, to: Path | str | None = None, check_role: bool = True)
     return BackupResult(folder, size, len(tables), rows, seconds, sha)
 
 
+def _damaged(folder: Path, what: str) -> BackupError:
+    return BackupError(f"The backup {folder} cannot be restored: {what}. Restore another backup, one that "
+                       "`Back up now` or `python -m ml backup` wrote.")
+
+
+def _is_table_of(value, keys: dict[str, type]) -> bool:
+    return isinstance(value, dict) and all(isinstance(value.get(k), t) and not isinstance(value.get(k), bool)
+                                           for k, t in keys.items())
+
+
+def _check_shape(folder: Path, manifest) -> None:
+    """The manifest's own structure: a crafted or cut file is refused in one sentence, never a KeyError."""
+    if not isinstance(manifest, dict):
+        raise _damaged(folder, f"its {MANIFEST} is not a Digit Lab manifest")
+    for key in ("files", "tables", "sequences"):
+        if not isinstance(manifest.get(key), dict):
+            raise _damaged(folder, f"its {MANIFEST} has no valid \"{key}\" entry")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items()):
+        raise _damaged(folder, f"its {MANIFEST} lists its files wrongly")
+    if not all(_is_table_of(v, {"rows": int, "content": str}) for v in manifest["tables"].values()):
+        raise _damaged(folder, f"its {MANIFEST} describes its tables wrongly")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in manifest["sequences"].values()):
+        raise _damaged(folder, f"its {MANIFEST} gives its sequences wrong values")
+
+
 def read_manifest(folder: Path) -> dict:
-    """The manifest of a backup folder, after checking every file against its SHA-256."""
+    """The manifest of a backup folder, after checking its shape, that the folder holds nothing but the
+    files it names (one Parquet file per table, and the schema.sql/load.sql a restore never runs), and
+    every file against its SHA-256."""
     path = folder / MANIFEST
     if not path.is_file():
         raise BackupError(f"{folder} is not a Digit Lab backup (it has no {MANIFEST}); give the folder that "
                           "`Back up now` or `python -m ml backup` wrote.")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _damaged(folder, f"its {MANIFEST} is not readable JSON") from None
+    _check_shape(folder, manifest)
+    allowed = {f"{table}.parquet" for table in manifest["tables"]} | set(UNRUN)
+    strays = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                    if p.name != MANIFEST and (p.is_symlink() or not p.is_file()
+                                               or p.relative_to(folder).as_posix() not in allowed))
+    if strays or not set(manifest["files"]) <= allowed:
+        extra = strays or sorted(set(manifest["files"]) - allowed)
+        raise _damaged(folder, f"it holds {extra[0]}, which no Digit Lab backup holds")
     found = _files(folder)
+    for name in sorted(set(found) - set(manifest["files"])):
+        raise _damaged(folder, f"its file {name} is not in its {MANIFEST}")
     for name, sha in manifest["files"].items():
         if found.get(name) != sha:
             state = "is missing" if name not in found else "does not match its recorded SHA-256"
@@ -147,10 +197,20 @@ def default_target(folder: Path) -> Path:
     return folder.parent / f"{folder.name}-restored.duckdb"
 
 
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether a failure (or the one it replaced) was the disk running out of room."""
+    while exc is not None:
+        if any(word in str(exc).lower() for word in _NO_SPACE):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def restore(folder: Path | str, *, into: Path | str | None = None) -> RestoreResult:
     """Build a NEW database file from a backup folder and prove every table and sequence equal to it.
 
-    Refuses a target that exists (the live database above all): a restore never overwrites a file."""
+    Refuses a target that exists (the live database above all): a restore never overwrites a file. Runs
+    no SQL from the folder (see `data.backups`). A restore that fails deletes the file it began."""
     started = time.perf_counter()
     folder = Path(folder).expanduser().resolve()
     target = Path(into).expanduser().resolve() if into else default_target(folder)
@@ -160,13 +220,25 @@ def restore(folder: Path | str, *, into: Path | str | None = None) -> RestoreRes
     if target == db.db_path():
         raise RequestError("A restore never writes over the live database: give a new file name with --into.")
     manifest = read_manifest(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con = backups.import_into(folder, target)
     try:
-        tables = catalog.fingerprints(con)
-        sequences = catalog.sequences(con)
-    finally:
-        con.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con = backups.load_into(folder, target, set(manifest["tables"]), manifest["sequences"])
+        try:
+            tables = catalog.fingerprints(con)
+            sequences = catalog.sequences(con)
+        finally:
+            con.close()
+    except BaseException as exc:
+        _remove(target)
+        if isinstance(exc, backups.RefusedBackup):
+            raise _damaged(folder, exc.reason) from None
+        if _disk_full(exc):
+            raise BackupError(f"The disk holding {target} is full, so the restore stopped and its partial file was "
+                              "deleted: free space there, or give --into a file on another disk.") from None
+        if isinstance(exc, (*_UNREADABLE, OSError)):
+            log.warning("restore of %s failed: %s", folder, exc)
+            raise _damaged(folder, "one of its files is damaged or does not fit its table") from None
+        raise
     want = {name: (v["rows"], v["content"]) for name, v in manifest["tables"].items()}
     got = {name: (t.rows, t.content) for name, t in tables.items()}
     # Sequences are not transactional: a row written during the export moves one past the snapshot, so a
@@ -174,14 +246,18 @@ def restore(folder: Path | str, *, into: Path | str | None = None) -> RestoreRes
     behind = [name for name, value in manifest["sequences"].items() if sequences.get(name, value - 1) < value]
     if got != want or behind:
         bad = sorted({*want, *got} - {n for n in want if want.get(n) == got.get(n)}) + behind
-        for leftover in (target, target.with_name(target.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        _remove(target)
         raise BackupError(f"The restored copy differs from the backup in {', '.join(bad)}, so it was deleted; "
                           "this DuckDB may not read that backup the same way. Restore it with the version that "
                           f"wrote it (DuckDB {manifest.get('duckdb', '?')}).")
     rows = sum(r for r, _ in got.values())
     log.info("restored %s into %s: %d tables, %d rows", folder, target, len(got), rows)
     return RestoreResult(target, len(got), rows, time.perf_counter() - started)
+
+
+def _remove(target: Path) -> None:
+    for leftover in (target, target.with_name(target.name + ".wal")):
+        leftover.unlink(missing_ok=True)
 
 
 def operator() -> str:

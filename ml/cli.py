@@ -18,6 +18,7 @@ from data.db import StoreError
 from ml import archives, cli_admin
 from ml.bootstrap import prepare
 from ml.errors import DigitLabError
+from ml.exports import safe_text
 from ml.images import MAX_UPLOAD_BYTES
 from ml.predict import predict_many
 
@@ -60,7 +61,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for name, result, error in predict_many(items, username=args.user, source="cli", model_id=args.model):
             if result is not None:
                 stored += 1
-                out.writerow([name, result.digit, f"{result.confidence:.4f}", int(result.not_sure),
+                out.writerow([safe_text(name), result.digit, f"{result.confidence:.4f}", int(result.not_sure),
                               result.runner_up])
             else:
                 failures += 1

@@ -13,6 +13,7 @@ import csv
 import sys
 
 from ml import policy
+from ml.exports import safe_text
 
 
 def _open_store() -> None:
@@ -28,7 +29,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(["username", "name", "role", "status", "must_change_password", "locked_until", "created"])
         for row in user_admin.listed(deleted=args.deleted):
-            out.writerow([row["username"], row["name"], row["role"], row["status"], int(row["must change password"]),
+            out.writerow([safe_text(row["username"]), safe_text(row["name"]), row["role"], row["status"],
+                          int(row["must change password"]),
                           row["locked until"] or "", f"{row['created']:%Y-%m-%d %H:%M}"])
         return 0
     name = args.name

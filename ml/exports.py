@@ -2,20 +2,28 @@
 
 The rows come from a `data.exports.Query` built by the table's own module, so the file holds
 exactly what the page's filters show. CSV, JSON and Parquet are written by DuckDB's `COPY`
-(1,000,000 rows in well under a second); Excel goes through pandas and is capped at a sheet's
-1,048,575 rows with a sentence saying so.
+(1,000,000 rows in well under a second); Excel is streamed by openpyxl's write-only mode from SQL
+pages (memory holds one page, not the table) and refused beyond `EXCEL_MAX_ROWS` (100,000) rows with a
+sentence pointing to CSV and Parquet. CSV and Excel cells that a spreadsheet would run as formulas start with a single quote
+(`data.exports.neutralised`, `safe_text`); Excel's text cells are always text, never formulas.
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as clock
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from data import audit
 from data import exports as store
@@ -41,18 +49,53 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "export"
 
 
-def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Cells Excel can hold: lists and bytes become text, time zones are dropped."""
+def safe_text(value: str) -> str:
+    """A text cell a spreadsheet shows as text: `'` before a leading =, +, -, @, tab or carriage return."""
+    return "'" + value if value.startswith(store.FORMULA_START) else value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame for a CSV written in Python (the Tuning page's trials): every text cell through `safe_text`."""
     out = frame.copy()
     for col in out.columns:
-        series = out[col]
-        if series.dtype == object:
-            out[col] = series.map(lambda v: v if v is None or isinstance(v, (str, int, float, bool))
-                                  else (f"<{len(v)} bytes>" if isinstance(v, (bytes, bytearray)) else str(list(v))
-                                        if hasattr(v, "__iter__") else str(v)))
-        elif isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[col] = series.dt.tz_localize(None)
+        if out[col].dtype == object:
+            out[col] = out[col].map(lambda v: safe_text(v) if isinstance(v, str) else v)
     return out
+
+
+def _excel_cell(value):
+    """What Excel can hold: numbers, times (without a time zone) and booleans as they are, text through
+    `safe_text` without the control characters a sheet may not hold, lists and bytes as text."""
+    if value is None or isinstance(value, (bool, int, Decimal, date, clock)):
+        return value.replace(tzinfo=None) if isinstance(value, (datetime, clock)) else value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (list, tuple)):
+        text = str(list(value))
+    else:
+        text = str(value)
+    return safe_text(ILLEGAL_CHARACTERS_RE.sub("", text))
+
+
+def _write_excel(query: Query, sheet: str, path: Path) -> int:
+    """Stream the query into a one-sheet workbook; returns the rows written."""
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    rows = 0
+    for names, batch in store.pages(query, store.EXCEL_MAX_ROWS):
+        if rows == 0:
+            ws.append([_excel_cell(n) for n in names])
+        for row in batch:
+            ws.append([_excel_cell(v) for v in row])
+        rows += len(batch)
+    if rows == 0:
+        ws.append([_excel_cell(name) for name, _ in store.columns(query)])
+    book.save(path)
+    return rows
 
 
 def export(name: str, query: Query, fmt: str, username: str) -> Export:
@@ -68,11 +111,12 @@ def export(name: str, query: Query, fmt: str, username: str) -> Export:
             if rows > store.EXCEL_MAX_ROWS:
                 audit.record(username, "export", "error", json.dumps({"table": name, "format": fmt, "rows": rows}),
                              target=name)
-                raise RequestError(f"{rows:,} rows do not fit in one Excel sheet (at most {store.EXCEL_MAX_ROWS:,}): "
-                                   "narrow the filters or choose CSV or Parquet.", audited=True)
-            _excel_ready(store.frame(query, store.EXCEL_MAX_ROWS)).to_excel(path, index=False, sheet_name=name[:31] or "export")
+                raise RequestError(f"{rows:,} rows are more than an Excel export holds (at most "
+                                   f"{store.EXCEL_MAX_ROWS:,}): narrow the filters, or choose CSV or Parquet, which "
+                                   "write any number of rows in seconds.", audited=True)
+            _write_excel(query, re.sub(r"[][:*?/\\]", "-", name)[:31] or "export", path)
         else:
-            store.copy(query, fmt, path)
+            store.copy(store.neutralised(query) if fmt == "csv" else query, fmt, path)
             rows = None
         data = path.read_bytes()
     if rows is None:
