@@ -51,6 +51,7 @@ def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
     assert not at.exception
     assert predictions.feedback_by(pid, "ana") is None
     assert audit.page(username="ana", action="withdraw_feedback")["detail"].tolist() == [f"prediction {pid}: had said 3"]
+    assert any(f"Feedback on prediction #{pid} withdrawn" in s.value for s in at.success)  # it says it happened
     at.selectbox(key=f"history_digit_{pid}").set_value(5).run()
     at.button(key=f"history_save_{pid}").click().run()
     assert predictions.feedback_by(pid, "ana") == 5
