@@ -32,6 +32,7 @@ def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
     assert not [t for t in at.toggle if t.key == "history_all"]
     assert not [s for s in at.selectbox if s.key == "history_user"]  # no list of other accounts either
     assert _shown(at) == ["vic-6.png"]
+    assert not any("feedback" in c.value for c in at.caption)  # viewers give none: nothing offers it
     at.toggle(key="history_flagged").set_value(True).run()
     assert any("No predictions flagged for review" in i.value for i in at.info)
 
