@@ -20,6 +20,7 @@ from ml.job_kinds import KINDS
 PAGE_SIZE = 50
 REFRESH_S = 2.0
 _LIVE = "jobs_live"  # whether the last run saw a job queued or running
+_FLASH = "jobs_cancelled"  # (job id, what was done), shown until that job has ended
 
 
 def filters() -> tuple[str | None, str | None, str | None]:
@@ -48,8 +49,10 @@ def _duration(seconds) -> str:
 
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     """The columns a person reads: progress as a bar, steps as done/total and rate, duration in s or min."""
+    stopping = frame["status"].isin(["queued", "running"]) & frame["cancel_requested"].astype(bool)
     out = pd.DataFrame({
-        "job": frame["id"], "kind": frame["kind"], "title": frame["title"], "status": frame["status"],
+        "job": frame["id"], "kind": frame["kind"], "title": frame["title"],
+        "status": frame["status"].where(~stopping, "cancelling"),
         "owner": frame["owner"], "progress": frame["progress"],
         "steps": [_steps(r) for r in frame.itertuples()],
         "started": frame["started_at"], "finished": frame["finished_at"],
@@ -65,9 +68,10 @@ def _cancel(frame: pd.DataFrame, admin: User) -> None:
     cols = st.columns([3, 1], vertical_alignment="bottom")
     pick = cols[0].selectbox("Cancel a job", list(labels), format_func=labels.get, key="jobs_cancel_pick")
     if cols[1].button("Cancel job", key="jobs_cancel", icon=":material/stop:", disabled=pick is None):
-        with failures.boundary("cancel_job", admin.username, stop=False):
+        with failures.boundary("cancel_job", admin.username):
             jobs.cancel(int(pick), by=admin.username)
-            st.toast(f"Cancelling job #{pick} ({CANCEL_NOTE}).")
+        st.session_state[_FLASH] = (int(pick), f"Cancelling job #{pick}: {CANCEL_NOTE}.")
+        st.rerun()  # the table shows it as cancelling, and it leaves the picker
 
 
 def _table(admin: User, kind: str | None, status: str | None, owner: str | None, page_no: int) -> None:
@@ -80,6 +84,11 @@ def _table(admin: User, kind: str | None, status: str | None, owner: str | None,
     page_no = min(page_no, pages)
     frame = job_store.admin_page(kind=kind, status=status, owner=owner, limit=PAGE_SIZE,
                                  offset=(page_no - 1) * PAGE_SIZE)
+    if (said := st.session_state.get(_FLASH)) is not None:
+        if (job := job_store.get(said[0])) is not None and job.status in ("queued", "running"):
+            st.success(said[1])
+        else:
+            del st.session_state[_FLASH]
     matches = "job matches" if total == 1 else "jobs match"
     st.caption(f"{total:,} {matches} · page {page_no} of {pages} · {active:,} queued or running"
                + (f" · refreshed every {REFRESH_S:.0f} s" if active else ""))

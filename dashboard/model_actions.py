@@ -58,10 +58,13 @@ def actions(record: ModelRecord, user: User) -> None:
                       help="Make this the model behind every prediction."):
         with failures.boundary("activate_model", user.username):
             lifecycle.activate(record.id, by=user.username)
+        st.session_state.models_flash = f"Model #{record.id} is active: every prediction now comes from it."
         st.rerun()
     if cols[1].button("Unarchive" if archived else "Archive", key="act_archive", disabled=active):
         with failures.boundary("archive_model", user.username):
             lifecycle.set_archived(record.id, not archived, by=user.username)
+        st.session_state.models_flash = (f"Model #{record.id} is back in the list of models to use." if archived else
+                                         f"Model #{record.id} is archived: it cannot be activated until unarchived.")
         st.rerun()
     if (download := artifacts.download(record.id)) is not None:
         cols[2].download_button("Download artifact", download[1], file_name=download[0], key="act_download",

@@ -45,18 +45,36 @@ def settings_forms(user: User) -> None:
             st.success(f"Saved: {', '.join(changed)}." if changed else "Nothing changed.")
 
 
+_QUOTA_FLASH = "quota_flash"
+_QUOTA_INPUTS = ("quota.daily_predictions", "quota.per_minute")
+
+
+def _quota_done(who: str, message: str, standing: quotas.Status | None = None) -> None:
+    """Rerun with the message, so the metrics above the buttons read the new standing; limits put back
+    to the defaults are written into the inputs before they are drawn (a widget keeps what it shows)."""
+    st.session_state[_QUOTA_FLASH] = message
+    if standing is not None:
+        st.session_state[f"_quota_inputs_{who}"] = (standing.limits.daily, standing.limits.per_minute)
+    st.rerun()
+
+
 def quota_section(user: User, usernames: list[str]) -> None:
     """An admin picks a user: their standing today, their own limits, a refill of today's quota."""
     st.subheader("Quotas of one user")
     who = st.selectbox("User", usernames, key="quota_user")
     if who is None:
         return
+    if message := st.session_state.pop(_QUOTA_FLASH, None):
+        st.success(message)
     standing = quotas.status(who)
     cols = st.columns(3)
     cols[0].metric("Used today", f"{standing.used_today:,}")
     cols[1].metric("Left today", f"{standing.left_today:,}", help=f"Resets {standing.resets}.")
     cols[2].metric("Rate limit", f"{standing.limits.per_minute:,} / min")
     catalog = settings_catalog.CATALOG
+    if (reset_to := st.session_state.pop(f"_quota_inputs_{who}", None)) is not None:
+        for key, value in zip(_QUOTA_INPUTS, reset_to):
+            st.session_state[f"quota_{who}_{key}"] = value
     with st.form("quota_limits"):
         left, right = st.columns(2)
         daily = _input(catalog["quota.daily_predictions"], standing.limits.daily, left, f"quota_{who}")
@@ -68,13 +86,14 @@ def quota_section(user: User, usernames: list[str]) -> None:
     with failures.boundary("set_quota", user.username):
         if save:
             quotas.set_limits(who, daily=daily, per_minute=per_minute, by=user.username)
-            st.success(f"{text.md(who)} may now make {daily:,} predictions a day, {per_minute:,} requests a minute.")
+            _quota_done(who, f"{text.md(who)} may now make {daily:,} predictions a day, {per_minute:,} requests "
+                             "a minute.")
         if reset:
             quotas.set_limits(who, daily=None, per_minute=None, by=user.username)
-            st.success(f"{text.md(who)} is back on the default limits.")
+            _quota_done(who, f"{text.md(who)} is back on the default limits.", quotas.status(who))
         if refill:
             before = quotas.refill(who, by=user.username)
-            st.success(f"Refilled: {text.md(who)} had used {before:,} today and has the whole quota again.")
+            _quota_done(who, f"Refilled: {text.md(who)} had used {before:,} today and has the whole quota again.")
     overrides = quotas.overrides()
     if not overrides.empty:
         st.caption("Users with their own limits (empty: the default)")

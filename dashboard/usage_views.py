@@ -42,11 +42,18 @@ def charts_of(frame: pd.DataFrame, top: pd.DataFrame, quota: pd.DataFrame) -> No
         right.plotly_chart(charts.date_axis(fig, quota["day"]), key="usage_quota")
 
 
+def _ms(value: float) -> str:
+    return f"{value:,.1f}"
+
+
 def table(frame: pd.DataFrame, query, user: User) -> None:
-    st.dataframe(text.blank_missing(frame), hide_index=True, key="usage_table", column_config={
+    """Exports, training and tuning have no processing time: their p50/p95 cells are blank (as text, a
+    number column would show an empty cell as "None")."""
+    shown = text.blank_missing(frame, {"p50_ms": _ms, "p95_ms": _ms})
+    st.dataframe(shown, hide_index=True, key="usage_table", column_config={
         "day": st.column_config.DateColumn("day", format="YYYY-MM-DD"),
-        "p50_ms": st.column_config.NumberColumn("p50 ms", format="%.1f"),
-        "p95_ms": st.column_config.NumberColumn("p95 ms", format="%.1f")})
+        "p50_ms": st.column_config.TextColumn("p50 ms", alignment="right"),
+        "p95_ms": st.column_config.TextColumn("p95 ms", alignment="right")})
     export_panel("usage", query, user.username, key="usage")
 
 

@@ -60,6 +60,8 @@ def save_feedback(prediction_id: int, user: User, true_digit: int) -> None:
 def given_feedback(prediction_id: int, predicted: int, user: User) -> bool:
     """What `user` said about a prediction, with Change and Withdraw; False when they said nothing
     (or pressed Change), and the caller shows the form."""
+    if said := st.session_state.pop(f"feedback_done_{prediction_id}", None):
+        st.success(said)
     given = predictions.feedback_by(prediction_id, user.username)
     if given is None or st.session_state.get(f"feedback_edit_{prediction_id}"):
         return False
@@ -72,7 +74,8 @@ def given_feedback(prediction_id: int, predicted: int, user: User) -> bool:
                       help="Take your answer back: the image leaves the training data."):
         with failures.boundary("withdraw_feedback", user.username):
             withdraw_feedback(prediction_id, username=user.username)
-        st.toast(f"Feedback on prediction #{prediction_id} withdrawn.")
+        st.session_state[f"feedback_done_{prediction_id}"] = (f"Feedback on prediction #{prediction_id} withdrawn: "
+                                                              "the image is no longer training data.")
         st.rerun()
     return True
 

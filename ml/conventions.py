@@ -51,3 +51,14 @@ CANON_28 = ImageConvention(name="canon28", size=28, max_value=1.0, box=20, keep_
                            center="mass", fill="longest", block=1, deskew=False, form="canonical")
 
 CONVENTIONS = {c.name: c for c in (DIGITS_8X8, MNIST_28X28, CANON_28)}
+
+# What a person reads for each convention: the names above are identifiers, never shown in a sentence.
+TITLES = {DIGITS_8X8.name: "the 8×8 block counts of the embedded digits",
+          MNIST_28X28.name: "MNIST's 28×28 form",
+          CANON_28.name: "the 28×28 canonical form"}
+
+
+def title(conv: ImageConvention | dict) -> str:
+    """A convention (or its stored dict) as words, e.g. "the 28×28 canonical form"."""
+    name, size = (conv["name"], conv["size"]) if isinstance(conv, dict) else (conv.name, conv.size)
+    return TITLES.get(name, f"{size}×{size} images")

@@ -13,11 +13,12 @@ import numpy as np
 from data import registry
 from data.registry import ModelRecord
 from ml import artifacts, provenance
-from ml.conventions import ImageConvention
+from ml.conventions import ImageConvention, title
 from ml.datasets import Dataset, split
 from ml.errors import DatasetError, RequestError
 from ml.evaluation import classification_metrics
 from ml.predict import ten_probabilities
+from ml.rendering import render, same_form
 from ml.sources import load_spec
 
 
@@ -71,11 +72,32 @@ def test_split_predictions(model_id: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return X, y, probabilities(model_id, X)
 
 
-def check_convention(record: ModelRecord, dataset: Dataset, spec: str) -> None:
-    expected = ImageConvention.from_dict(record.convention)
-    if replace(expected, deskew=dataset.convention.deskew) != dataset.convention:  # deskewing is the model's own
-        raise DatasetError(f"Model {record.id} expects {record.convention['name']} images but {spec} is "
-                           f"{dataset.convention.name}.")
+def inputs_for(records: list[ModelRecord], dataset: Dataset) -> tuple[dict[int, np.ndarray], np.ndarray, list[str]]:
+    """Each model's inputs for the same images of `dataset`, drawn in the model's own convention: ({model id:
+    inputs}, the images every model could be shown, what was redrawn for whom, in words). An image too
+    faint to redraw for one model is left out for all, so they are still scored on the same images."""
+    drawn: dict[ImageConvention, tuple[np.ndarray, np.ndarray]] = {}
+    owners: dict[ImageConvention, list[int]] = {}
+    for record in records:
+        conv = ImageConvention.from_dict(record.convention)
+        key = replace(conv, deskew=False)
+        if key not in drawn:
+            drawn[key] = render(dataset.X, dataset.convention, conv)
+        owners.setdefault(key, []).append(record.id)
+    keep = np.logical_and.reduce([ok for _, ok in drawn.values()])
+    inputs = {m: drawn[key][0][keep] for key, ids in owners.items() for m in ids}
+    redrawn = [f"model{'s' if len(ids) > 1 else ''} {', '.join(str(m) for m in ids)} as {title(key)}"
+               for key, ids in owners.items() if not same_form(key, dataset.convention)]
+    return inputs, np.flatnonzero(keep), redrawn
+
+
+def _drawn_note(redrawn: list[str], left_out: int) -> str:
+    if not redrawn:
+        return ""
+    note = f", each model shown them in its own form ({'; '.join(redrawn)})"
+    if left_out:
+        note += f"; {left_out:,} too faint to redraw are left out"
+    return note
 
 
 def evaluate(model_id: int, spec: str | None = None, *, whole: bool = False) -> dict:
@@ -91,11 +113,13 @@ def evaluate(model_id: int, spec: str | None = None, *, whole: bool = False) -> 
                   "score the whole dataset with --all)")
     else:
         dataset = load_spec(spec)
-        check_convention(record, dataset, spec)
-        X, y = dataset.X, dataset.y
+        inputs, index, redrawn = inputs_for([record], dataset)
+        X, y = inputs[model_id], dataset.y[index]
+        if len(y) == 0:
+            raise DatasetError(f"None of the images of {spec} could be redrawn for model {model_id}.")
         scored = f"all {len(y):,} images of {spec}" + (
             f", including the {record.split.get('n_train', 0):,} model {model_id} trained on"
-            if spec == record.dataset else "")
+            if spec == record.dataset else "") + _drawn_note(redrawn, len(dataset.y) - len(y))
     proba = probabilities(model_id, X)
     return {"model_id": model_id, "dataset": spec, "scored": scored,
             **classification_metrics(y, proba, np.arange(10))}
@@ -105,29 +129,31 @@ def shared_test_predictions(model_ids: list[int], spec: str | None = None) -> Sh
     """Images every model can be fairly scored on. Without `spec`, the models must come from one
     dataset, unchanged since they trained on it: the images in all their test splits (seeds may
     differ), which none of them trained on. With `spec`, the whole of that dataset (a model that
-    trained on some of it is flattered; the note says which images they are)."""
+    trained on some of it is flattered; the note says which images they are), each model shown them
+    in its own convention (ml.rendering)."""
     records = [_record(m) for m in model_ids]
     if spec is not None:
         dataset = load_spec(spec)
-        for record in records:
-            check_convention(record, dataset, spec)
-        index = np.arange(len(dataset.y))
-        note = f"all {len(index):,} images of {spec}"
-    else:
-        if len({r.dataset for r in records}) > 1:
-            raise DatasetError("These models were trained on different datasets: pick one dataset to score them "
-                               "all on.")
-        dataset = load_spec(records[0].dataset)
-        for record in records:
-            provenance.check_unchanged(record, dataset)
-        index = _test_index(records[0], dataset)
-        for record in records[1:]:
-            index = np.intersect1d(index, _test_index(record, dataset))
+        inputs, index, redrawn = inputs_for(records, dataset)
         if len(index) == 0:
-            raise DatasetError("No image of the dataset is in every model's test split: pick a dataset to score "
-                               "them on.")
-        same = len({(r.split["seed"], r.split["test_size"]) for r in records}) == 1
-        note = (f"the {len(index):,} test images of {dataset.name} they share" if same else
-                f"the {len(index):,} images of {dataset.name} in every model's test split (none trained on them)")
+            raise DatasetError(f"None of the images of {spec} could be redrawn for every model.")
+        note = f"all {len(index):,} images of {spec}" + _drawn_note(redrawn, len(dataset.y) - len(index))
+        return SharedScores(dataset.X[index], dataset.y[index],
+                            {m: probabilities(m, inputs[m]) for m in model_ids}, note)
+    if len({r.dataset for r in records}) > 1:
+        raise DatasetError("These models were trained on different datasets: pick one dataset to score them "
+                           "all on.")
+    dataset = load_spec(records[0].dataset)
+    for record in records:
+        provenance.check_unchanged(record, dataset)
+    index = _test_index(records[0], dataset)
+    for record in records[1:]:
+        index = np.intersect1d(index, _test_index(record, dataset))
+    if len(index) == 0:
+        raise DatasetError("No image of the dataset is in every model's test split: pick a dataset to score "
+                           "them on.")
+    same = len({(r.split["seed"], r.split["test_size"]) for r in records}) == 1
+    note = (f"the {len(index):,} test images of {dataset.name} they share" if same else
+            f"the {len(index):,} images of {dataset.name} in every model's test split (none trained on them)")
     X = dataset.X[index]
     return SharedScores(X, dataset.y[index], {m: probabilities(m, X) for m in model_ids}, note)

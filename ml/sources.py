@@ -20,7 +20,7 @@ import numpy as np
 
 from data import predictions
 from ml import archives
-from ml.conventions import CANON_28, CONVENTIONS, DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.conventions import CANON_28, CONVENTIONS, DIGITS_8X8, MNIST_28X28, ImageConvention, title
 from ml.datasets import Dataset, load_embedded
 from ml.errors import DatasetError
 from ml.images import MAX_UPLOAD_BYTES, ImageError, load_image
@@ -239,7 +239,7 @@ def load_feedback(conv: ImageConvention = CANON_28) -> Dataset:
     models that served them decide it)."""
     X, y = predictions.feedback_samples(conv.size ** 2, conv.name)
     if len(y) == 0:
-        raise DatasetError(f"No feedback yet in the {conv.name} convention: mark predictions correct or pick the "
+        raise DatasetError(f"No feedback yet in {title(conv)}: mark predictions correct or pick the "
                            "real digit on Draw or Upload (feedback:digits8 holds what older 8×8 models served).")
     return _checked("feedback", "feedback", X, y, conv)
 

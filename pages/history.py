@@ -32,7 +32,8 @@ if frame.empty:
     st.stop()
 picked = history_views.table(frame, everyone=everyone)
 st.caption(f"Rows {(page_no - 1) * PAGE_SIZE + 1:,}–{(page_no - 1) * PAGE_SIZE + len(frame):,} of {total:,}, "
-           "newest first. Pick a row to change or withdraw your feedback on it.")
+           "newest first." + (" Pick a row to give, change or withdraw your feedback on it."
+                              if policy.can(user.role, "feedback") else ""))
 export_panel("history", history.export_query(filters), user.username, key="history")
 if picked is not None:
     history_views.feedback_for_row(frame.iloc[picked], user)

@@ -32,6 +32,7 @@ def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
     assert not [t for t in at.toggle if t.key == "history_all"]
     assert not [s for s in at.selectbox if s.key == "history_user"]  # no list of other accounts either
     assert _shown(at) == ["vic-6.png"]
+    assert not any("feedback" in c.value for c in at.caption)  # viewers give none: nothing offers it
     at.toggle(key="history_flagged").set_value(True).run()
     assert any("No predictions flagged for review" in i.value for i in at.info)
 
@@ -51,6 +52,7 @@ def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
     assert not at.exception
     assert predictions.feedback_by(pid, "ana") is None
     assert audit.page(username="ana", action="withdraw_feedback")["detail"].tolist() == [f"prediction {pid}: had said 3"]
+    assert any(f"Feedback on prediction #{pid} withdrawn" in s.value for s in at.success)  # it says it happened
     at.selectbox(key=f"history_digit_{pid}").set_value(5).run()
     at.button(key=f"history_save_{pid}").click().run()
     assert predictions.feedback_by(pid, "ana") == 5

@@ -54,8 +54,11 @@ def test_admin_cancels_someone_elses_job_and_it_is_audited(open_app):
     assert not store.get(ids["batch"]).cancel_requested
     rows = audit.page(username="admin", action="cancel_job")
     assert f"job {ids['queued']}" in set(rows["detail"])
-    # a job asked to stop is no longer offered for cancelling
+    # a job asked to stop is no longer offered for cancelling, and the page says it is being cancelled
     assert ids["queued"] not in at.selectbox(key="jobs_cancel_pick").options
+    assert any(f"Cancelling job #{ids['queued']}" in s.value for s in at.success)
+    table = at.dataframe[0].value.set_index("job")
+    assert table.loc[ids["queued"], "status"] == "cancelling" and table.loc[ids["batch"], "status"] == "running"
 
 
 def test_cancelling_an_ended_job_says_so(seeded_store):

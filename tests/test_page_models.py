@@ -31,6 +31,20 @@ def test_activate_another_model_is_audited(open_app):
     assert not at.exception
     assert registry.active_id() == other
     assert "activate_model" in set(audit.page(username="ana")["action"])
+    assert any(f"Model #{other} is active" in s.value for s in at.success)  # the action says it happened
+
+
+def test_archive_and_unarchive_say_so(open_app):
+    other = training.train_and_register(load_embedded(), "knn", {}, trained_by="ana")
+    at = open_app("ana", "models")
+    at.session_state["models_table_0"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    at.button(key="act_archive").click().run()
+    assert not at.exception and registry.get(other).status == "archived"
+    assert any(f"Model #{other} is archived" in s.value for s in at.success)
+    at.button(key="act_archive").click().run()
+    assert not at.exception and registry.get(other).status == "ready"
+    assert any(f"Model #{other} is back" in s.value for s in at.success)
 
 
 def test_models_page_tabs_render_and_feedback_evaluation_works(open_app):

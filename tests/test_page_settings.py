@@ -31,9 +31,16 @@ def test_an_admin_raises_a_users_quota_and_refills_their_day(open_app):
     next(b for b in at.button if b.label == "Set vic's limits").click()
     at.run()
     assert not at.exception and quotas.limits("vic").daily == 2000
+    assert {m.label: m.value for m in at.metric}["Left today"] == "1,995"  # the metrics beside it, not a reload later
     at.button(key="quota_refill").click().run()
     assert not at.exception and quotas.status("vic").used_today == 0
     assert "had used 5 today" in texts(at)
+    assert {m.label: m.value for m in at.metric}["Used today"] == "0"
+    at.button(key="quota_default").click().run()
+    assert not at.exception and not quotas.limits("vic").overridden
+    default = settings_catalog.get("quota.daily_predictions")
+    assert {m.label: m.value for m in at.metric}["Left today"] == f"{default:,}"
+    assert at.number_input(key="quota_vic_quota.daily_predictions").value == default  # the input too
     assert {"set_quota", "refill_quota"} <= set(audit.page(username="admin").action)
 
 

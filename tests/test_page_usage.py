@@ -1,5 +1,6 @@
 """Usage page (AppTest): an admin sees the figures of the range with charts, table and export;
 the user filter narrows them; viewers are refused."""
+import json
 from datetime import datetime
 
 from conftest import texts
@@ -35,3 +36,18 @@ def test_an_admin_sees_usage_and_filters_by_user(open_app):
 def test_viewers_may_not_open_usage(open_app):
     at = open_app("vic", "usage")
     assert "may not open Usage" in texts(at)
+
+
+def test_rows_without_a_processing_time_show_blank_p50_and_p95_cells(open_app):
+    """An export has no processing time: its p50/p95 cells are blank text, not a number column's "None"."""
+    from data import audit
+    _row("ana", "draw")
+    audit.record("ana", "export", "ok", "history.csv")
+    at = open_app("admin", "usage")
+    assert not at.exception
+    shown = at.dataframe[0]
+    frame = shown.value.set_index("action")
+    assert frame.loc["export", "p50_ms"] == "" and frame.loc["export", "p95_ms"] == ""
+    assert frame.loc["draw", "p50_ms"] == "4.0"
+    config = json.loads(shown.proto.columns)
+    assert all(config[c]["type_config"]["type"] == "text" for c in ("p50_ms", "p95_ms"))  # "" shown as ""

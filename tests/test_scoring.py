@@ -66,3 +66,33 @@ def test_a_model_registered_before_hashes_were_kept_still_rebuilds(seeded_store)
     db.execute("UPDATE models SET dataset_id = NULL, dataset_sha256 = NULL WHERE id = 1")
     X, y, _ = scoring.test_split_predictions(1)
     assert len(y) == registry.get(1).split["n_test"]
+
+
+def test_compare_scores_the_default_model_and_an_8x8_model_on_the_same_feedback(seeded_store, open_app):
+    """The default model reads the canonical form, a model of the embedded digits their 8×8 block counts:
+    the feedback (canonical inputs) is redrawn for the 8×8 model, and every model sees the same images."""
+    from ml.canonical import canonical_input
+    from ml.conventions import CANON_28
+    default = registry.active_id()
+    for i in range(40):
+        canon = canonical_input(DIGITS.X[i].reshape(8, 8) / 16.0, CANON_28)
+        pid = predictions.insert(predictions.PredictionRow("ana", "draw", default, int(DIGITS.y[i]), 0.9, [0.1] * 10,
+                                                           canon.tolist(), None, 1.0))
+        predictions.add_feedback(pid, "ana", int(DIGITS.y[i]), True)
+    small = training.train_and_register(load_embedded(), "logreg", {}, trained_by="ana")
+    shared = scoring.shared_test_predictions([default, small], "feedback")
+    assert len(shared.y) == 40 and set(shared.probabilities) == {default, small}
+    assert all(p.shape == (40, 10) for p in shared.probabilities.values())
+    small_right = float((shared.probabilities[small].argmax(axis=1) == shared.y).mean())
+    assert small_right > 0.5  # redrawn 8×8 digits it knows well, not noise
+    assert f"model {small} as the 8×8 block counts of the embedded digits" in shared.note
+    evaluated = scoring.evaluate(small, "feedback", whole=True)
+    assert evaluated["n_test"] == 40 and "8×8 block counts" in evaluated["scored"]
+
+    at = open_app("ana", "compare")
+    at.multiselect(key="compare_models").set_value([default, small]).run()
+    assert not at.exception and not at.error
+    shown = " ".join(c.value for c in at.caption)
+    assert "Scored on all 40 images of feedback" in shown
+    assert not any(name in shown for name in ("digits8", "canon28", "mnist28"))
+    assert len(at.dataframe[1].value) == 2
