@@ -11,10 +11,11 @@ from ml.bootstrap import prepare_store
 log = logging.getLogger(__name__)
 
 
-@st.cache_resource(show_spinner="Preparing the database and a first model…")
-def bootstrap() -> int:
-    """Migrate the store, create the first admin, make sure a model serves; returns its id. On a fresh
-    store a quick interim model serves at once and the default one trains as a background job."""
+@st.cache_resource(show_spinner="Preparing the database…")
+def bootstrap() -> int | None:
+    """Migrate the store, create the first admin, queue the default model if it is not serving yet;
+    returns the active model's id, None while the first one trains (a background job: the sign-in form
+    never waits for it; pages that need a model wait with its progress, `widgets.wait_for_first_model`)."""
     prepare_store(reveal=False)
     runner = jobs.runner()  # marks jobs a previous server left running as interrupted
     return handover.ensure_serving(runner.submit)

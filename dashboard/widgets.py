@@ -114,14 +114,46 @@ def feedback_block(result: Prediction, user: User) -> None:
 
 @st.fragment(run_every=2.0)
 def handover_notice() -> None:
-    """While a quick interim model serves, the default model's training progress; the page refreshes
-    itself once the default takes over."""
+    """While the first model is prepared, or a quick interim model serves, the default model's training
+    progress; the page refreshes itself once a model answers and again once the default takes over."""
     state = handover.state()
     if state is None:
         if st.session_state.pop("_handover_seen", False):
             st.rerun()  # the default now serves: refresh the page's model figures
         return
-    st.session_state["_handover_seen"] = True
+    if st.session_state.get("_handover_seen") == "preparing" and not state.preparing:
+        st.rerun()  # the first model answers: refresh the page's model figures
+    st.session_state["_handover_seen"] = "preparing" if state.preparing else "interim"
+    if state.preparing:
+        st.progress(state.progress, text="Preparing a first model: Draw, Upload and Batch open once it answers "
+                                         "(a quick model first, then the default trains in the background). "
+                                         + (state.message or ""))
+        return
     st.progress(state.progress, text="A quick interim model answers while the default model (trained on real "
                                      "handwriting) trains in the background; it takes over when ready. "
+                                     + (state.message or ""))
+    st.caption(INTERIM_ACCURACY_NOTE)
+
+
+INTERIM_ACCURACY_NOTE = ("The interim model's held-out accuracy is measured on its own test images (undistorted "
+                         "scans); the default model's is measured on a harder test set that also holds distorted "
+                         "copies, so its figure can read lower while it reads real handwriting better.")
+
+
+def wait_for_first_model() -> None:
+    """For pages that answer with a model: while the first one is prepared, its progress instead of
+    the page, which opens by itself once a model answers."""
+    state = handover.state()
+    if state is None or not state.preparing:
+        return
+    _first_model_progress()
+    st.stop()
+
+
+@st.fragment(run_every=2.0)
+def _first_model_progress() -> None:
+    state = handover.state()
+    if state is None or not state.preparing:
+        st.rerun()
+    st.progress(state.progress, text="Preparing a first model; this page opens by itself once it answers. "
                                      + (state.message or ""))

@@ -40,17 +40,18 @@ def interim_id() -> int | None:
     return int(value) if value else None
 
 
-def ensure_serving(submit) -> int:
-    """The active model id for a server: when none is active, an interim one now and the default
-    queued as a job (`submit(request) -> job id`); a restart with the interim still active queues the
-    default again unless a default job is already queued or running."""
+def ensure_serving(submit) -> int | None:
+    """The active model id for a server, None while there is none yet; never waits for a training.
+    With no model active, or the interim one, the default model is queued as a job (`submit(request) ->
+    job id`) unless one is already queued or running: that job first trains the interim model when none
+    serves, so a fresh server shows its sign-in form at once and only pages that need a model wait."""
     active = registry.active_id()
-    if active is None:
-        active = train_interim()
-    if interim_id() is not None and interim_id() == active and _pending_default_job() is None:
+    waiting = active is None or (interim_id() is not None and interim_id() == active)
+    if waiting and _pending_default_job() is None:
         from ml.job_requests import DefaultModelRequest
         job_id = submit(DefaultModelRequest())
-        log.info("default model queued as job %s; interim model %s serves meanwhile", job_id, active)
+        log.info("default model queued as job %s (%s)", job_id,
+                 "a quick interim model first" if active is None else f"interim model {active} serves meanwhile")
     return active
 
 
@@ -64,6 +65,10 @@ def default_model_job(request, ctx) -> dict:  # noqa: ARG001 - the request has n
     """Train the default model; hand over only if the interim model is still the active one."""
     from ml import default_model, lifecycle, training
     from ml.sources import load_spec
+    if registry.active_id() is None:  # a fresh store: a quick model answers first
+        ctx.progress("first model", 0.0, "Training a quick first model, which answers while the default trains")
+        train_interim()
+        ctx.check_cancelled()
     ctx.progress("loading data", 0.02, "Building the handwriting training set")
     dataset = load_spec(default_model.spec())
     ctx.check_cancelled()
@@ -87,19 +92,27 @@ def default_model_job(request, ctx) -> dict:  # noqa: ARG001 - the request has n
 
 @dataclass(frozen=True)
 class HandoverState:
-    """What Home shows while an interim model serves."""
-    interim_id: int
+    """What Home shows while the first model is prepared (`interim_id` None) or an interim model serves."""
+    interim_id: int | None
     job_status: str | None
     progress: float
     message: str
+
+    @property
+    def preparing(self) -> bool:
+        """No model answers yet: the quick first one is training."""
+        return self.interim_id is None
 
 
 def state() -> HandoverState | None:
     """None once the default model serves (or was never needed)."""
     interim = interim_id()
-    if interim is None or registry.active_id() != interim:
+    active = registry.active_id()
+    if active is not None and (interim is None or active != interim):
         return None
     job = _pending_default_job()
     if job is None:
-        return HandoverState(interim, None, 0.0, "The default model is not training (it will start with the server).")
-    return HandoverState(interim, str(job["status"]), float(job["progress"] or 0.0), str(job["message"] or job["stage"] or ""))
+        return HandoverState(None if active is None else interim, None, 0.0,
+                             "The default model is not training (it will start with the server).")
+    return HandoverState(None if active is None else interim, str(job["status"]), float(job["progress"] or 0.0),
+                         str(job["message"] or job["stage"] or ""))

@@ -2,10 +2,11 @@
 cancel, resume after a restart; past batches with their results, errors and exports."""
 import streamlit as st
 
-from dashboard import auth, batch_results, batch_views, failures
+from dashboard import auth, batch_results, batch_views, failures, widgets
 
 user = auth.require("batch")
 st.title("Batch predictions")
+widgets.wait_for_first_model()
 st.caption("The batch runs in the background: leave the page or refresh, it goes on. Every image becomes a "
            "prediction with its job id; refused files are listed with their reason and the rest go on.")
 batch_views.upload_form(user)

@@ -13,6 +13,7 @@ if "canvas_generation" not in st.session_state:
     st.session_state.canvas_generation = 0
 
 st.title("Draw a digit")
+widgets.wait_for_first_model()
 with failures.boundary("predict_draw", user.username):  # no model to answer with: say so before any drawing
     predictor = Predictor(user.username, source="draw")
 left, right = st.columns([2, 3])

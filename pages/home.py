@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import auth, charts, text, widgets
 from dashboard.navigation import link
 from data import predictions, registry
-from ml import policy
+from ml import handover, policy
 
 user = auth.require("home")
 st.title(f"Welcome, {text.md(user.name)}")
@@ -24,7 +24,9 @@ if record:
     cols[1].metric("Held-out accuracy", text.share(record.metrics.get("accuracy", 0)),
                    help=f"On {record.metrics.get('n_test', '?')} test images of {text.md(record.dataset)}")
 else:
-    cols[0].metric("Active model", "none")
+    preparing = handover.state() is not None
+    cols[0].metric("Active model", "preparing…" if preparing else "none",
+                   help="A quick first model is training; it answers in a minute or two." if preparing else None)
 label = "Predictions today" if scope is None else "Your predictions today"
 cols[2].metric(label, f"{predictions.count_since(today, scope):,}")
 

@@ -11,6 +11,7 @@ from ml.predict import predict_bytes
 
 user = auth.require("upload")
 st.title("Upload an image")
+widgets.wait_for_first_model()
 st.caption("One digit, dark ink on light paper or light on dark, any size.")
 limit_mb = math.ceil(image_bytes() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
 upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=limit_mb,

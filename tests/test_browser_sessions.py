@@ -73,6 +73,8 @@ def test_a_password_change_on_account_keeps_this_tab_signed_in(page, app):
     expect(page.get_by_role("heading", name="Your account")).to_be_visible(timeout=30_000)
     _wait_for_new_cookie(page, cookie, None)
     before = _cookie(page, cookie)
+    written = next(c for c in page.context.cookies() if c["name"] == cookie)
+    assert written["sameSite"] == "Strict" and not written["secure"]  # Secure only when served over HTTPS
     _change_password(page, ANALYST_PASSWORD, "ana-changed-pw-77")
     expect(page.get_by_text("Password changed. Your other sessions are signed out.")).to_be_visible(timeout=30_000)
     _wait_for_new_cookie(page, cookie, before)  # the old cookie was ended with the other sessions

@@ -2,8 +2,10 @@
 unless someone chose another model meanwhile. Home shows the hand-over while it runs."""
 from __future__ import annotations
 
+import threading
+
 import pytest
-from conftest import texts
+from conftest import APP_PATH, texts
 
 from data import registry
 from ml import accounts, default_model, handover, jobs, lifecycle, training
@@ -27,12 +29,64 @@ def fresh(empty_store, monkeypatch):
     return empty_store
 
 
-def test_a_fresh_server_serves_an_interim_model_and_queues_the_default(fresh, quick_default):
+def test_a_fresh_server_never_waits_for_a_model_and_queues_the_first_one(fresh, quick_default):
     queued = []
-    active = handover.ensure_serving(lambda request: queued.append(request) or len(queued))
-    assert registry.active_id() == active == handover.interim_id()
-    assert registry.get(active).family == "svc"  # the interim recipe (patched to the quickest)
+    assert handover.ensure_serving(lambda request: queued.append(request) or len(queued)) is None
+    assert registry.active_id() is None  # nothing trained while the server starts
     assert [type(r) for r in queued] == [DefaultModelRequest]
+
+
+def test_the_first_job_trains_a_quick_model_then_the_default(fresh, quick_default):
+    record = jobs.run_inline(DefaultModelRequest())
+    assert record.status == "succeeded", record.message
+    assert sorted(m.family for m in registry.all_models()) == ["knn", "svc"]  # the quick one, then the default
+    assert registry.get(registry.active_id()).family == "knn" and "replaced interim model" in record.message
+    assert handover.state() is None
+
+
+@pytest.fixture
+def first_model_blocked(fresh, quick_default, monkeypatch):
+    """A fresh server whose first model is still training (its job waits until the test ends)."""
+    release = threading.Event()
+
+    def blocked() -> int:
+        release.wait(120)
+        raise RuntimeError("the test is over")
+    monkeypatch.setattr(handover, "train_interim", blocked)
+    yield
+    release.set()
+    jobs.reset_runner()
+
+
+def _app(username: str | None = None, page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+    if username:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}.py").run()
+    return at
+
+
+def test_the_sign_in_form_shows_while_the_first_model_trains(first_model_blocked):
+    at = _app()
+    assert not at.exception
+    assert {t.label for t in at.text_input} == {"Username", "Password"}
+    assert registry.active_id() is None
+
+
+def test_pages_that_need_a_model_wait_for_it_with_progress(first_model_blocked):
+    for page in ("draw", "upload", "batch"):
+        at = _app("admin", page)
+        assert not at.exception
+        bars = [p.proto.text for p in at.get("progress")]
+        assert any("Preparing a first model; this page opens by itself" in b for b in bars), page
+        assert not at.error, page
+    home = _app("admin")
+    assert "preparing…" in texts(home)
+    assert any("Preparing a first model: Draw, Upload and Batch open" in p.proto.text for p in home.get("progress"))
 
 
 def test_the_default_takes_over_when_its_job_finishes(fresh, quick_default):
@@ -66,3 +120,4 @@ def test_home_shows_the_default_training_while_the_interim_serves(open_app, quic
     bars = [p.proto.text for p in at.get("progress")]
     assert len(bars) == 1 and "interim model answers while the default model" in bars[0]
     assert f"#{interim}" in texts(at)  # the interim model is the one shown as active
+    assert "measured on its own test images" in texts(at)  # its figure is not comparable with the default's
