@@ -1,6 +1,7 @@
 """A live list of background jobs: one query a second for all its rows (title, progress, elapsed)."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import failures
@@ -45,10 +46,14 @@ def _row(row, user: User) -> None:
 
 
 @st.fragment(run_every=1.0)
-def render(user: User, *, kind: str, heading: str, limit: int = 8) -> None:
-    """The latest `limit` jobs of a kind, refreshed every second while the page is open."""
+def render(user: User, *, kind: str | tuple[str, ...], heading: str, limit: int = 8) -> None:
+    """The latest `limit` jobs of a kind (or of several), refreshed every second while the page is open."""
     st.subheader(heading)
-    frame = jobs.recent(kind=kind, limit=limit)
+    kinds = (kind,) if isinstance(kind, str) else kind
+    frame = jobs.recent(kind=kinds[0], limit=limit)
+    if len(kinds) > 1:  # e.g. a study's tuning runs and the trials trained from it, newest first
+        frame = pd.concat([frame, *(jobs.recent(kind=k, limit=limit) for k in kinds[1:])], ignore_index=True)
+        frame = frame.sort_values("id", ascending=False).head(limit)
     if frame.empty:
         st.info(f"No {heading.lower()} yet.")
         return

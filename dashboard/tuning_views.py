@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,13 +15,14 @@ import streamlit as st
 
 from dashboard import charts as axes
 from dashboard import failures
-from dashboard.text import blank_missing, share, when
+from dashboard.text import blank_missing, md, share, when
 from data import jobs as job_rows
 from data import studies
 from data.users import User
 from ml import exports, jobs, tuning
 from ml.families import FAMILIES
 from ml.job_requests import MAX_STUDY_NAME, MAX_TIMEOUT_S, OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
+from ml.tuning_import import IMPORTED
 from ml.tuning_space import default_space
 
 OPTUNA_PLOTS_UP_TO = 500     # trials; above this only the sampled history chart is drawn
@@ -32,7 +34,7 @@ def _space_editor(family: str) -> list[dict]:
     rows = [{**d.to_dict(), "choices": ", ".join(map(str, d.choices))} for d in default_space(family)]
     edited = st.data_editor(pd.DataFrame(rows, columns=SPACE_COLUMNS), key=f"tune_space_{family}",
                             disabled=["name", "kind"], hide_index=True, width="stretch",
-                            num_rows="dynamic")
+                            num_rows="dynamic", placeholder="")  # a choice has no low or high: blank, not "None"
     out = []
     for row in edited.to_dict("records"):
         if not row.get("name"):
@@ -101,19 +103,69 @@ def await_study(job_id: int) -> None:
     st.info(f"Study job #{job_id} is queued: it shows here as soon as it starts.", icon=":material/hourglass:")
 
 
-def pick_study() -> studies.StudyRecord | None:
+STATES = ["COMPLETE", "PRUNED", "FAIL", "RUNNING"]
+PAGE_SIZE = 100              # trials table rows per page (paged in SQL)
+PICKABLE_UP_TO = 1_000       # trials to train offered in a list; above, the number is typed
+REFRESH_S = 2.0              # a running study's view redraws this often
+
+
+def _label(row) -> str:
+    """A study in the picker: name, what it tunes (or where it came from), status, complete trials."""
+    if row.family == IMPORTED:
+        origin = f"imported {when(row.created_at, '%Y-%m-%d')}"
+    else:
+        origin = f"{row.family} on {row.dataset}"
+    return f"{row.name} · {origin} · {row.status} · {int(row.complete):,} complete"
+
+
+def _chosen(table: pd.DataFrame) -> int:
+    """The study to show: the one picked, else the one the address names (?study=ID), else the newest."""
+    ids = [int(i) for i in table["id"]]
+    wanted = st.query_params.get("study", "")
+    if wanted != st.session_state.get("tune_study_address") and wanted.isdigit() and int(wanted) in ids:
+        st.session_state["tune_study_address"] = wanted  # followed once: the picker may move on from it
+        st.session_state["tune_study"] = int(wanted)
+    picked = st.session_state.get("tune_study")
+    return int(picked) if picked in ids else ids[0]
+
+
+def study_view(user: User) -> None:
+    """The chosen study, all of it from one read (`studies.snapshot`); redrawn every REFRESH_S while it
+    runs, so the picker, header, charts, table and the trial offered for training move together."""
     tuning.reconcile()  # a study whose server stopped says so
     table = studies.listing(200)
     if table.empty:
         st.info("No studies yet: set one up above.")
-        return None
-    labels = {int(r.id): f"{r.name} · {r.family} on {r.dataset} · {r.status} · {int(r.complete)} complete"
-              for r in table.itertuples()}
+        return
+    running = bool((table.loc[table["id"] == _chosen(table), "status"] == "running").any())
+    st.fragment(_study_view, run_every=REFRESH_S if running else None)(user, running)
+
+
+def _study_view(user: User, refreshing: bool) -> None:
+    table = studies.listing(200)
+    labels = {int(r.id): _label(r) for r in table.itertuples()}
     ids = list(labels)
-    wanted = st.query_params.get("study", "")  # a model's page links here with ?study=ID
-    start = ids.index(int(wanted)) if wanted.isdigit() and int(wanted) in labels else 0
-    chosen = st.selectbox("Study", ids, index=start, format_func=labels.get, key="tune_study")
-    return studies.get(int(chosen))
+    chosen = _chosen(table)
+    if st.session_state.get("tune_study") not in labels:
+        st.session_state["tune_study"] = chosen  # the address's study, the newest, or one just started
+    study_id = int(st.selectbox("Study", ids, format_func=labels.get, key="tune_study"))
+    snap = studies.snapshot(study_id, _trial_filter(study_id), whole_up_to=OPTUNA_PLOTS_UP_TO)
+    if snap is None:
+        st.rerun(scope="app")
+    if (snap.record.status == "running") != refreshing:
+        st.rerun(scope="app")  # started or ended: the whole page (and its jobs) follows, refreshing or not
+    live(user, snap)
+    st.subheader("Optimisation history")
+    if not (snap.history["state"] == "COMPLETE").any():
+        st.info("The history appears when a trial is complete.")
+    else:
+        st.plotly_chart(history_chart(snap.history, snap.record), width="stretch", key="tune_history")
+    st.subheader("Trials")
+    trials_table(snap)
+    charts(snap)
+    st.subheader("Train a trial")
+    promote_form(user, snap)
+    side_by_side(snap.record)
 
 
 def _fmt(seconds: float | None) -> str:
@@ -122,15 +174,14 @@ def _fmt(seconds: float | None) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-@st.fragment(run_every=1.0)
-def live(user: User, study_id: int) -> None:
+def live(user: User, snap: studies.StudySnapshot) -> None:
     """Trials done of planned, the best value and its parameters, elapsed and ETA; stop or resume."""
-    record = studies.get(study_id)
-    facts, best = studies.summary(study_id), studies.best(study_id, record.direction)
+    record, facts, best = snap.record, snap.summary, snap.best
+    study_id = record.id
     left = max(0, record.planned - facts["done"])
     eta = facts["mean_s"] * left if record.status == "running" and facts["mean_s"] else None
     a, b, c, d = st.columns(4)
-    a.metric("Trials done / planned", f"{facts['done']} / {record.planned}", f"{facts['pruned']} pruned",
+    a.metric("Trials done / planned", f"{facts['done']:,} / {record.planned:,}", f"{facts['pruned']:,} pruned",
              delta_color="off")
     b.metric(f"Best {record.objective}", objective_value(record.objective, best[1]) if best else "–",
              f"trial {best[0]}" if best else None, delta_color="off")
@@ -142,23 +193,24 @@ def live(user: User, study_id: int) -> None:
     if record.planned:
         st.progress(min(1.0, facts["done"] / record.planned))
     if record.message:
-        st.caption(record.message)
+        st.caption(md(record.message))
     if record.status == "running":
         if st.button("Stop study", icon=":material/stop:", key="tune_stop") and record.job_id:
             with failures.boundary("tune_stop", user.username, stop=False):
                 jobs.cancel(int(record.job_id), by=user.username)
                 st.toast("Stopping after the running trial's next step.")
-    else:
+    elif not record.settings.get("imported_from"):
         more, go_on = st.columns([1, 3])
         n = more.number_input("More trials", 1, 10_000, 10, key=f"tune_more_{study_id}")
         if go_on.button("Resume study", icon=":material/play_arrow:", key="tune_resume"):
             with failures.boundary("job_tune", user.username, stop=False):
                 job_id = jobs.submit(TuneRequest(record.family, record.dataset, user.username, n_trials=int(n),
                                                  study=record.name))
-                st.toast(f"Study {record.name} resumed (job #{job_id}).")
+                st.toast(f"Study {md(record.name)} resumed (job #{job_id}).")
+                st.rerun(scope="app")  # the running study refreshes itself from now on
 
 
-SHARE_OBJECTIVES = {"accuracy", "macro_f1"}  # shares, shown as 98.61% like every other share; log loss as a number
+SHARE_OBJECTIVES = tuning.SHARE_OBJECTIVES
 
 
 def objective_value(objective: str, value: float | None) -> str:
@@ -168,37 +220,68 @@ def objective_value(objective: str, value: float | None) -> str:
     return share(value) if objective in SHARE_OBJECTIVES else f"{value:.4f}"
 
 
-def trials_table(record: studies.StudyRecord) -> pd.DataFrame:
-    """The trials (filter by state), with the step a pruned trial stopped at, and a CSV download."""
-    frame = studies.trials_frame(record.id)
-    if frame.empty:
+def _numeric_dims(record: studies.StudyRecord) -> dict[str, tuple[float, float]]:
+    return {d["name"]: (float(d["low"]), float(d["high"])) for d in record.space
+            if d.get("kind") in ("int", "float") and d.get("low") is not None and d.get("high") is not None}
+
+
+def _trial_filter(study_id: int) -> studies.TrialFilter:
+    """The table's filter from its widgets' last values (read before the snapshot, drawn after it)."""
+    state = st.session_state
+    param = state.get(f"tune_filter_param_{study_id}", "(none)")
+    low, high = state.get(f"tune_filter_range_{study_id}", (0.0, 0.0)) if param != "(none)" else (0.0, 0.0)
+    return studies.TrialFilter(states=tuple(state.get(f"tune_states_{study_id}", STATES)),
+                               param=None if param == "(none)" else param, low=float(low), high=float(high),
+                               order=state.get(f"tune_order_{study_id}", "number"),
+                               page=int(state.get(f"tune_page_{study_id}", 1)), page_size=PAGE_SIZE)
+
+
+def _first_page(study_id: int) -> None:
+    st.session_state[f"tune_page_{study_id}"] = 1
+
+
+def trials_table(snap: studies.StudySnapshot) -> None:
+    """One page of the trials (filtered and ordered in SQL), with the step a pruned trial stopped at, and
+    every trial as CSV."""
+    record = snap.record
+    if snap.history.empty:
         st.info("No trials yet.")
-        return frame
-    states = st.multiselect("States", ["COMPLETE", "PRUNED", "FAIL", "RUNNING"],
-                            default=["COMPLETE", "PRUNED", "FAIL", "RUNNING"], key="tune_states")
-    shown = frame[frame["state"].isin(states)].drop(columns=["intermediate"])
+        return
+    study_id = record.id
+    first_page = {"on_change": _first_page, "args": (study_id,)}  # a new filter or order starts at its page 1
+    a, b, c = st.columns([3, 2, 2])
+    a.multiselect("States", STATES, default=STATES, key=f"tune_states_{study_id}", **first_page)
+    dims = _numeric_dims(record)
+    column = b.selectbox("Filter by parameter", ["(none)", *dims], key=f"tune_filter_param_{study_id}",
+                         **first_page)
+    c.selectbox("Order", list(studies.TRIAL_ORDERS), key=f"tune_order_{study_id}", **first_page)
+    if column != "(none)":
+        low, high = dims[column]
+        if low < high:
+            st.slider(f"{column} between", low, high, (low, high), key=f"tune_filter_range_{study_id}",
+                      **first_page)
+    pages = max(1, -(-snap.matching // PAGE_SIZE))
+    shown = snap.page
     params = pd.json_normalize([json.loads(p) for p in shown["params"]]).set_index(shown.index)
     shown = pd.concat([shown.drop(columns=["params"]), params.add_prefix("param: ")], axis=1)
-    numeric = [c for c in params.columns if pd.api.types.is_numeric_dtype(params[c]) and params[c].nunique() > 1]
-    if numeric:
-        column = st.selectbox("Filter by parameter", ["(none)", *numeric], key="tune_filter_param")
-        if column != "(none)":
-            low, high = float(params[column].min()), float(params[column].max())
-            lo, hi = st.slider(f"{column} between", low, high, (low, high), key="tune_filter_range")
-            shown = shown[params[column].between(lo, hi)]
     shown = shown.rename(columns={"last_step": "pruned at step / last step"})
     # pruned, failed and running trials have no value, finish or duration yet: blank cells, not "None"
     shown = blank_missing(shown, {"value": lambda v: objective_value(record.objective, float(v)),
                                   "started_at": when, "finished_at": when})
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.download_button("Trials as CSV", exports.safe_frame(frame).to_csv(index=False), f"{record.name}-trials.csv", "text/csv",
-                       key="tune_csv")
-    return frame
+    first = (_trial_filter(study_id).page - 1) * PAGE_SIZE
+    left, right = st.columns([1, 3])
+    if pages > 1:
+        left.number_input(f"Page (of {pages:,})", 1, pages, key=f"tune_page_{study_id}")
+    right.caption(f"Trials {min(first + 1, snap.matching):,}–{min(first + len(snap.page), snap.matching):,} "
+                  f"of {snap.matching:,} shown by the filter; the study has {len(snap.history):,}.")
+    right.download_button("Trials as CSV", lambda: exports.safe_frame(studies.trials_frame(study_id)).to_csv(index=False),
+                          f"{record.name}-trials.csv", "text/csv", key="tune_csv")
 
 
-def history_chart(frame: pd.DataFrame, record: studies.StudyRecord) -> go.Figure:
-    """Objective value per trial and the best so far, drawn from the rows (sampled above HISTORY_POINTS)."""
-    done = frame[frame["state"] == "COMPLETE"].sort_values("number")
+def history_chart(history: pd.DataFrame, record: studies.StudyRecord) -> go.Figure:
+    """Objective value per trial and the best so far (sampled above HISTORY_POINTS dots)."""
+    done = history[history["state"] == "COMPLETE"].sort_values("number")
     best = done["value"].cummax() if record.direction == "maximize" else done["value"].cummin()
     dots = done.sample(HISTORY_POINTS, random_state=0).sort_values("number") if len(done) > HISTORY_POINTS else done
     fig = go.Figure([go.Scattergl(x=dots["number"], y=dots["value"], mode="markers", name="trial"),
@@ -209,30 +292,48 @@ def history_chart(frame: pd.DataFrame, record: studies.StudyRecord) -> go.Figure
     return fig
 
 
-def charts(frame: pd.DataFrame, record: studies.StudyRecord) -> None:
-    complete = int((frame["state"] == "COMPLETE").sum()) if not frame.empty else 0
+def charts(snap: studies.StudySnapshot) -> None:
+    """Optuna's own plots of a finished study (they rebuild the whole study, so not every refresh)."""
+    complete = int((snap.history["state"] == "COMPLETE").sum())
     if complete == 0:
-        st.info("Charts appear when a trial is complete.")
         return
-    tabs = st.tabs(["History", "Importances", "Parallel coordinates", "Slice", "Contour", "Intermediate values",
-                    "Distribution"])
-    tabs[0].plotly_chart(history_chart(frame, record), width="stretch", key="tune_history")
-    if len(frame) > OPTUNA_PLOTS_UP_TO:
-        for tab in tabs[1:]:
-            tab.info(f"Drawn for studies of up to {OPTUNA_PLOTS_UP_TO} trials.")
+    st.subheader("More charts")
+    names = ["Importances", "Parallel coordinates", "Slice", "Contour", "Intermediate values", "Distribution"]
+    if snap.trials is None:
+        st.info(f"Importances, parallel coordinates, slice, contour, intermediate values and distribution are "
+                f"drawn for studies of up to {OPTUNA_PLOTS_UP_TO} trials.")
+        return
+    if snap.record.status == "running":
+        st.info("Importances, parallel coordinates and the other charts are drawn when the study stops.")
         return
     import optuna.visualization as vis
-    study = tuning.load_study(record)
+    tabs = st.tabs(names)
+    study = tuning.load_study(snap.record, rows=snap.trials)
+    stepped = any(t.intermediate for t in snap.trials)
     plots = [(vis.plot_param_importances, 2), (vis.plot_parallel_coordinate, 1), (vis.plot_slice, 1),
              (vis.plot_contour, 2), (vis.plot_intermediate_values, 1), (vis.plot_edf, 1)]
-    for tab, (plot, needed) in zip(tabs[1:], plots):
+    for tab, (plot, needed) in zip(tabs, plots):
         if complete < needed:
             tab.info(f"Needs {needed} complete trials.")
             continue
+        if plot is vis.plot_intermediate_values and not stepped:
+            # Optuna logs a warning and draws an empty chart when no trial reported a step
+            tab.info("No trial reported intermediate values: only forests, boosting and the MLP train in steps.")
+            continue
         try:
-            tab.plotly_chart(plot(study), width="stretch", key=f"tune_{plot.__name__}")
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                figure = plot(study)
         except (ValueError, RuntimeError) as exc:  # e.g. importances of a one-parameter space with equal values
             tab.info(f"Not drawn for this study: {exc}")
+            continue
+        tab.plotly_chart(figure, width="stretch", key=f"tune_{plot.__name__}")
+        for w in said:
+            if "importances will be equal" in str(w.message):
+                # PED-ANOVA's warning on few trials: told to the person reading the chart, not the server log
+                tab.caption("Too few complete trials tell the parameters apart yet: their importances are equal.")
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def side_by_side(record: studies.StudyRecord) -> None:
@@ -265,22 +366,39 @@ def side_by_side(record: studies.StudyRecord) -> None:
     st.dataframe(blank_missing(shown), hide_index=True, width="stretch")
 
 
-def promote_form(user: User, record: studies.StudyRecord, frame: pd.DataFrame) -> None:
-    """Any complete or pruned trial (the best by default) -> a model trained on the full training data."""
-    best = studies.best(record.id, record.direction)
-    if frame.empty or best is None:
+def _picked(key: str) -> None:
+    st.session_state[key + "_picked"] = True
+
+
+def promote_form(user: User, snap: studies.StudySnapshot) -> None:
+    """Any complete or pruned trial (the best until another is picked) -> a model trained on the full
+    training data. The button names the trial it trains; the server checks that trial at submit."""
+    record, best = snap.record, snap.best
+    if best is None:
+        st.info("A trial can be trained once one is complete.")
         return
-    done = frame[frame["state"].isin(["COMPLETE", "PRUNED"])]
+    done = snap.history[snap.history["state"].isin(["COMPLETE", "PRUNED"])]
     numbers = [int(n) for n in done["number"]]
     states = dict(zip(numbers, done["state"]))
-    trial = st.selectbox("Trial to train", numbers, index=numbers.index(best[0]), key="tune_promote_trial",
-                         format_func=lambda n: f"trial {n}{' (best)' if n == best[0] else ''}"
-                                           f"{' (pruned)' if states[n] == 'PRUNED' else ''}")
-    activate = st.checkbox("Make it the active model", key="tune_promote_activate")
-    if st.button("Train this", icon=":material/model_training:", key="tune_promote"):
+    key = f"tune_promote_trial_{record.id}"
+    if not st.session_state.get(key + "_picked") or st.session_state.get(key) not in states:
+        st.session_state[key] = best[0]  # follows the best while it moves, until a person picks one
+    label = "Trial to train"
+    if len(numbers) <= PICKABLE_UP_TO:
+        trial = st.selectbox(label, numbers, key=key, on_change=_picked, args=(key,),
+                             format_func=lambda n: f"trial {n}{' (best)' if n == best[0] else ''}"
+                                               f"{' (pruned)' if states[n] == 'PRUNED' else ''}")
+    else:
+        trial = st.number_input(f"{label} (number; the best is trial {best[0]})", 0, int(numbers[-1]), key=key,
+                                on_change=_picked, args=(key,))
+    activate = st.checkbox("Make it the active model", key=f"tune_promote_activate_{record.id}")
+    if st.button(f"Train trial {int(trial)}", icon=":material/model_training:", key="tune_promote"):
         with failures.boundary("job_promote", user.username, stop=False):
             job_id = jobs.submit(PromoteRequest(record.id, user.username, int(trial), activate))
-            st.toast(f"Training trial {trial} (job #{job_id}); it appears on Models when done.")
+            st.session_state[f"tune_promoted_{record.id}"] = (int(trial), job_id)
+    if promoted := st.session_state.get(f"tune_promoted_{record.id}"):
+        st.success(f"Training trial {promoted[0]} of {md(record.name)} as job #{promoted[1]}: follow it under "
+                   "Tuning jobs below; the model appears on Models when done.", icon=":material/check:")
     linked = studies.models_of(record.id)
     if not linked.empty:
         st.caption("Models trained from this study: " + ", ".join(

@@ -83,6 +83,18 @@ FROM studies s LEFT JOIN study_trials t ON t.study_id = s.id WHERE s.id = ?"""
 BEST = """
 SELECT number, value, params FROM study_trials WHERE study_id = ? AND state = 'COMPLETE'
 ORDER BY CASE WHEN ? = 'maximize' THEN -value ELSE value END, number LIMIT 1"""
+# The Tuning page's one read of a study (see `snapshot`): every trial's number, state and value (the
+# history chart, the trials to train), one filtered page of the trials table and how many rows match.
+HISTORY = "SELECT number, state, value FROM study_trials WHERE study_id = ? ORDER BY number"
+_MATCHING = """
+FROM study_trials WHERE study_id = $study AND list_contains($states, state)
+  AND ($path IS NULL OR TRY_CAST(json_extract_string(params, $path) AS DOUBLE) BETWEEN $low AND $high)"""
+TRIAL_ORDERS = {"number": "number",
+                "best first": "state <> 'COMPLETE', CASE WHEN $maximize THEN -value ELSE value END, number"}
+PAGE = """
+SELECT number, state, params, value, last_step, started_at, finished_at, duration_s, worker, message
+{matching} ORDER BY {order} LIMIT $limit OFFSET $offset"""
+PAGE_COUNT = "SELECT count(*) {matching}"
 DELETE_TRIALS = "DELETE FROM study_trials WHERE study_id = ?"
 SET_SPACE = "UPDATE studies SET space = ?, settings = ?, planned = ?, status = ?, finished_at = current_timestamp WHERE id = ?"
 LINK_MODEL = "INSERT INTO study_models (model_id, study_id, trial_number, promoted_by) VALUES (?, ?, ?, ?)"
@@ -123,6 +135,32 @@ class TrialRow:
     duration_s: float | None
     worker: str | None
     message: str
+
+
+@dataclass(frozen=True)
+class TrialFilter:
+    """Which trials the table shows: states, one numeric parameter's range, an order, a page."""
+    states: tuple[str, ...] = ("COMPLETE", "PRUNED", "FAIL", "RUNNING")
+    param: str | None = None
+    low: float = 0.0
+    high: float = 0.0
+    order: str = "number"
+    page: int = 1               # from 1
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class StudySnapshot:
+    """A study as of one moment: its row, counts, best trial, every trial's state and value, one page of
+    its trials table and (for small studies) every trial whole. Read in one transaction, so the header,
+    the charts, the table and the trial offered for training never disagree."""
+    record: StudyRecord
+    summary: dict[str, Any]
+    best: tuple[int, float, dict] | None
+    history: pd.DataFrame        # number, state, value of every trial
+    page: pd.DataFrame           # the filtered, ordered page of the trials table
+    matching: int                # how many trials the filter matches (all pages)
+    trials: list[TrialRow] | None  # every trial whole, when the study has at most `whole_up_to`
 
 
 def _study(row: tuple | None) -> StudyRecord | None:
@@ -201,6 +239,28 @@ def write_trials(rows: list[tuple]) -> None:
     """Write (or replace) trial rows, each a tuple in TRIAL_COLUMNS order, in one statement."""
     if rows:
         _write(db.cursor(), rows)
+
+
+def snapshot(study_id: int, shown: TrialFilter = TrialFilter(), *, whole_up_to: int = 0) -> StudySnapshot | None:
+    """The study and everything the Tuning page shows of it, from one transaction (see StudySnapshot)."""
+    if shown.order not in TRIAL_ORDERS:
+        raise ValueError(f"unknown trial order {shown.order!r}")
+    matching = _MATCHING
+    named = {"study": study_id, "states": list(shown.states), "low": shown.low, "high": shown.high,
+             "path": None if shown.param is None else "$." + json.dumps(shown.param)}
+    with db.transaction():
+        record = get(study_id)
+        if record is None:
+            return None
+        facts, top = summary(study_id), best(study_id, record.direction)
+        history = db.frame(HISTORY, [study_id])
+        order = TRIAL_ORDERS[shown.order]
+        page = db.frame(PAGE.format(matching=matching, order=order),
+                        {**named, **({"maximize": record.direction == "maximize"} if "$maximize" in order else {}),
+                         "limit": shown.page_size, "offset": (max(1, shown.page) - 1) * shown.page_size})
+        count = int(db.one(PAGE_COUNT.format(matching=matching), named)[0])
+        whole = trials(study_id) if len(history) <= whole_up_to else None
+    return StudySnapshot(record, facts, top, history, page, count, whole)
 
 
 def trials(study_id: int) -> list[TrialRow]:

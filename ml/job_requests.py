@@ -369,6 +369,7 @@ class PromoteRequest(JobRequest):
     promoted_by: str
     trial: int = -1
     activate: bool = False
+    study_name: str = ""            # filled at submit: the job's title names the study
 
     kind: ClassVar[str] = "promote"
 
@@ -384,7 +385,7 @@ class PromoteRequest(JobRequest):
             best = studies.best(study.id, study.direction)
             if best is None:
                 raise RequestError(f"Study {study.name!r} has no complete trial yet to train.")
-            return PromoteRequest(study.id, self.promoted_by, best[0], bool(self.activate))
+            return PromoteRequest(study.id, self.promoted_by, best[0], bool(self.activate), study.name)
         rows = {t.number: t for t in studies.trials(study.id)}
         if int(self.trial) not in rows:
             raise RequestError(f"Study {study.name!r} has no trial {self.trial}.")
@@ -393,7 +394,7 @@ class PromoteRequest(JobRequest):
         if rows[int(self.trial)].state == "FAIL":
             raise RequestError(f"Trial {self.trial} of {study.name!r} failed, so there is nothing to train; "
                                "pick a complete or pruned trial.")
-        return PromoteRequest(study.id, self.promoted_by, int(self.trial), bool(self.activate))
+        return PromoteRequest(study.id, self.promoted_by, int(self.trial), bool(self.activate), study.name)
 
     @property
     def user(self) -> str:
@@ -401,4 +402,4 @@ class PromoteRequest(JobRequest):
 
     @property
     def title(self) -> str:
-        return f"Train trial {self.trial} of study {self.study_id}"
+        return f"Train trial {self.trial} of study {self.study_name or self.study_id}"

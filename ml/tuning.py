@@ -51,11 +51,13 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def frozen_trials(study: studies.StudyRecord) -> list[optuna.trial.FrozenTrial]:
-    """The study's finished trials from DuckDB as Optuna trials (numbers in order, for add_trials)."""
+def frozen_trials(study: studies.StudyRecord,
+                  rows: list[studies.TrialRow] | None = None) -> list[optuna.trial.FrozenTrial]:
+    """The study's finished trials (from DuckDB, or the `rows` already read) as Optuna trials (numbers in
+    order, for add_trials)."""
     dists = distributions([Dim.from_dict(d) for d in study.space])
     out = []
-    for row in studies.trials(study.id):
+    for row in studies.trials(study.id) if rows is None else rows:
         if row.state == "RUNNING":
             continue
         state = optuna.trial.TrialState[row.state]
@@ -67,14 +69,15 @@ def frozen_trials(study: studies.StudyRecord) -> list[optuna.trial.FrozenTrial]:
     return out
 
 
-def load_study(study: studies.StudyRecord, *, sampler: str | None = None) -> optuna.Study:
+def load_study(study: studies.StudyRecord, *, sampler: str | None = None,
+               rows: list[studies.TrialRow] | None = None) -> optuna.Study:
     """A fresh in-memory Optuna study holding every finished trial DuckDB has (charts, resuming).
 
     The sampler's seed moves on with the number of past trials, so a resumed random search does not
     draw the first run's parameters again."""
     dims = [Dim.from_dict(d) for d in study.space]
     settings = study.settings
-    past = frozen_trials(study)
+    past = frozen_trials(study, rows)
     made = optuna.create_study(direction=study.direction, study_name=study.name,
                                sampler=make_sampler(sampler or settings["sampler"], dims, settings["seed"] + len(past)),
                                pruner=make_pruner(settings["pruner"]))
@@ -207,7 +210,7 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
         trial_log.finished(frozen, frozen.user_attrs.get("worker", ""), frozen.user_attrs.get("message", ""))
         if progress is not None:
             done = len(study.trials) - past
-            best = _best_text(study)
+            best = _best_text(study, record.objective)
             try:
                 progress("trials", min(1.0, done / request.n_trials), f"{done} of {request.n_trials} trials{best}",
                          done=done, total=request.n_trials)
@@ -238,12 +241,22 @@ def run_study(request: TuneRequest, *, job_id: int | None = None, progress: Call
     return summary
 
 
-def _best_text(study: optuna.Study) -> str:
+SHARE_OBJECTIVES = {"accuracy", "macro_f1"}  # shares: written 98.61% as every share; log loss as a number
+
+
+def objective_text(objective: str, value: float | None) -> str:
+    """An objective value as the app writes that quantity everywhere (the job line, the page, the CLI)."""
+    if value is None or value != value:
+        return ""
+    return f"{100 * value:.2f}%" if objective in SHARE_OBJECTIVES else f"{value:.4f}"
+
+
+def _best_text(study: optuna.Study, objective: str) -> str:
     try:
         best = study.best_trial
     except ValueError:
         return ""
-    return f" · best {best.value:.4f} (trial {best.number})"
+    return f" · best {objective.replace('_', '-')} {objective_text(objective, best.value)} (trial {best.number})"
 
 
 def result_of(record: studies.StudyRecord, *, seconds: float | None = None) -> dict[str, Any]:
@@ -259,7 +272,8 @@ def result_of(record: studies.StudyRecord, *, seconds: float | None = None) -> d
         "best_params": best[2] if best else None}
     if seconds is not None:
         out["seconds"] = round(seconds, 2)
-    out["message"] = (f"{len(rows)} trials; best {record.objective.replace('_', '-')} {best[1]:.4f} (trial {best[0]})"
+    out["message"] = (f"{len(rows)} trials; best {record.objective.replace('_', '-')} "
+                      f"{objective_text(record.objective, best[1])} (trial {best[0]})"
                       if best else f"{len(rows)} trials; none complete")
     return out
 

@@ -14,22 +14,15 @@ with st.expander("New study", expanded=studies.listing(1).empty, icon=":material
     request = tuning_views.setup_form(user)
 with st.expander("Import from another Optuna storage", icon=":material/download:"):
     tuning_views.import_form(user)
-if request is not None:
-    with failures.boundary("job_tune", user.username, stop=False):  # a bad space or SPEC: its sentence
-        job_id = jobs.submit(request)
-        st.session_state["tune_pending_job"] = job_id
-        st.toast(f"Study started (job #{job_id}).")
-if pending := st.session_state.get("tune_pending_job"):
-    tuning_views.await_study(pending)
+# A fixed slot: the study view below keeps its place (and its live refresh) whether or not a new study waits
+with st.container():
+    if request is not None:
+        with failures.boundary("job_tune", user.username, stop=False):  # a bad space or SPEC: its sentence
+            job_id = jobs.submit(request)
+            st.session_state["tune_pending_job"] = job_id
+            st.toast(f"Study started (job #{job_id}).")
+    if pending := st.session_state.get("tune_pending_job"):
+        tuning_views.await_study(pending)
 
-record = tuning_views.pick_study()
-if record is not None:
-    tuning_views.live(user, record.id)
-    st.subheader("Trials")
-    frame = tuning_views.trials_table(record)
-    tuning_views.charts(frame, record)
-    tuning_views.side_by_side(record)
-    st.subheader("Train a trial")
-    tuning_views.promote_form(user, record, frame)
-
-job_list.render(user, kind="tune", heading="Tuning jobs", limit=4)
+tuning_views.study_view(user)
+job_list.render(user, kind=("tune", "promote"), heading="Tuning jobs", limit=6)

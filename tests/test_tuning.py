@@ -112,6 +112,8 @@ def test_a_study_runs_in_the_background_and_duckdb_holds_optunas_trials(seeded_s
     assert record.status == "succeeded", record.message
     study = studies.by_name("knn-1")
     assert study.status == "finished" and study.planned == 6 and study.objective == "macro_f1"
+    best = f"best macro-f1 {100 * record.result['best_value']:.2f}% (trial {record.result['best_trial']})"
+    assert record.message.endswith(best)  # a share, written as the page writes it (98.61%, not 0.9861)
     _same(study.id, captured[0])
     assert record.result["best_value"] == pytest.approx(captured[0].best_value)
     assert record.result["best_params"] == captured[0].best_params
@@ -207,6 +209,7 @@ def test_a_promoted_trial_becomes_a_model_linked_to_its_study(seeded_store):
     finally:
         jobs.reset_runner()
     assert done.status == "succeeded", done.message
+    assert done.title == f"Train trial {result['best_trial']} of study promote-me"  # the study's name, not its id
     model = registry.get(done.result["model_id"])
     assert studies.model_link(model.id) == (result["study_id"], result["best_trial"])
     assert {k: model.params[k] for k in result["best_params"]} == result["best_params"]
@@ -214,6 +217,9 @@ def test_a_promoted_trial_becomes_a_model_linked_to_its_study(seeded_store):
     assert any(f"-> model {model.id}" in d for d in audit.page(username="ana", action="promote_trial")["detail"])
     with pytest.raises(RequestError, match="has no trial 99"):
         PromoteRequest(result["study_id"], "ana", 99).validated()
+    other = tuning.run_study(TuneRequest("knn", "digits", "ana", n_trials=1, study="other").validated())
+    with pytest.raises(RequestError, match="'other' has no trial 3"):  # a trial named from another study's list
+        PromoteRequest(other["study_id"], "ana", 3).validated()
 
 
 def test_cli_tune_prints_the_best_trial_as_json(seeded_store, capsys):
