@@ -24,7 +24,7 @@ from pathlib import Path
 from data import audit, batches, predictions, registry
 from ml import batch_items, batch_limits, threads, uploads
 from ml.batch_items import Item
-from ml.batch_prepare import Outcome, prepare_chunk, warm_up
+from ml.batch_prepare import Outcome, prepare_chunk, start_decoder, warm_up
 from ml.batch_request import BatchRequest
 from ml.conventions import ImageConvention
 from ml.errors import RequestError
@@ -125,7 +125,8 @@ def _decoders(parallel: bool) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     context = CleanSpawnContext()  # never fork the server, never re-run the app script in a child
-    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=threads.one_thread_per_process) as pool:
+    with ProcessPoolExecutor(WORKERS, mp_context=context, initializer=start_decoder,
+                             initargs=(os.getpid(),)) as pool:
         for _ in range(WORKERS):
             pool.submit(warm_up)
         yield pool

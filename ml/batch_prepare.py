@@ -57,6 +57,15 @@ def prepare_chunk(payloads: Sequence[bytes], conv: dict | ImageConvention, max_p
     return [prepare_one(data, convention, max_pixels, max_bytes) for data in payloads]
 
 
+def start_decoder(parent_pid: int) -> None:
+    """A decoder process's initializer: one thread (the cores are already shared out between
+    processes), and it ends with the process that started it."""
+    from ml.process_context import die_with_parent
+    from ml.threads import one_thread_per_process
+    one_thread_per_process()
+    die_with_parent(parent_pid)
+
+
 def warm_up() -> None:
     """A decoder's first task: a no-op whose arrival means this module (the decode path) is imported,
     beside the model load rather than on the first chunk."""

@@ -356,3 +356,47 @@ def test_reading_labels_from_names_loads_no_model_code():
             "print(sorted(m for m in ('sklearn', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+_KILLED_MID_BATCH = """
+import os, signal, psutil
+from ml import batch
+from ml.batch_prepare import warm_up
+batch.WORKERS = 1
+with batch._decoders(True) as pool:
+    pool.submit(warm_up).result()
+    decoders = [c.pid for c in psutil.Process().children() if "spawn_main" in " ".join(c.cmdline())]
+    print(*decoders, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # the server is killed while its decoder waits for work
+"""
+
+
+def test_a_killed_server_leaves_no_decoder_process_behind(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with open(out, "w") as stdout, open(err, "w") as stderr:  # files, not pipes an orphan would hold open
+        parent = subprocess.run([sys.executable, "-c", _KILLED_MID_BATCH], stdout=stdout, stderr=stderr, env=env,
+                                cwd=tmp_path, timeout=300)
+    assert parent.returncode == -9, err.read_text()
+    decoders = [int(p) for p in out.read_text().split()]
+    assert decoders
+
+    def alive(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 60  # a bound on the wait for the condition, not a measured duration
+    while any(map(alive, decoders)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    orphans = [pid for pid in decoders if alive(pid)]
+    for pid in orphans:  # do not leave them to the next test
+        psutil.Process(pid).kill()
+    assert not orphans, "the decoder outlived the server that started it"
