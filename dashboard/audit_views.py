@@ -75,11 +75,14 @@ def details(row_id: int) -> None:
 
 def verify(admin: User) -> None:
     """The chain check on demand (about a second per million rows); its result is audited too."""
+    noted = st.text_input("Newest hash you noted earlier (optional)", key="audit_known_head",
+                          help="Each check prints the newest hash; give the last one you noted to learn whether rows "
+                               "after it were removed.")
     if not st.button("Verify the chain", key="audit_verify", icon=":material/verified:",
                      help="Recomputes every row's hash: an edited or deleted row is named."):
         return
     with failures.boundary("audit_verify", admin.username), st.spinner("Checking every row…"):
-        report = audit_chain.verify()
+        report = audit_chain.verify(noted)
     audit.record(admin.username, "audit_verify", "ok" if report.ok else "error", report.message,
                  details={"checked": report.checked, "broken_id": report.broken_id})
     (st.success if report.ok else st.error)(report.message)

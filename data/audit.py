@@ -7,7 +7,10 @@ inserted: no statement here updates or deletes them.
 
 One process holds the database file (DuckDB), so a process-wide lock around "read the last hash,
 insert" keeps the chain linear under concurrent writers. Rows written before migration 00010 have no
-hash: the chain starts at the first hashed row, whose prev_hash is '' (GENESIS).
+hash: the chain starts at the first hashed row, whose prev_hash is '' (GENESIS). That row's id and hash,
+with the count and digest of the older rows, are kept in a second place when it is written (the
+settings table, key `audit_genesis`, and every backup's manifest), so a forged unhashed row dated
+before the chain, or an emptied log, does not pass as "written before the chain existed".
 
 The browser session and the signed-in role of the running page are bound once per run with `bind()`
 (a context variable, so each Streamlit script thread has its own) and written on every row it makes.
@@ -22,7 +25,7 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from data import db
+from data import db, settings
 from data.exports import Query
 
 if TYPE_CHECKING:
@@ -36,6 +39,9 @@ INSERT = """
 INSERT INTO audit_log (ts, username, role, action, outcome, target, detail, details, session_id, prev_hash, hash)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 LAST_HASH = "SELECT hash FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)"
+GENESIS_KEY = "audit_genesis"
+FIRST_HASHED = "SELECT id, hash FROM audit_log WHERE hash IS NOT NULL ORDER BY id LIMIT 1"
+HAS_HASH = "SELECT count(*) > 0 FROM audit_log WHERE hash = ?"
 ACTOR_ROLE = "SELECT role FROM users WHERE username = ?"
 COLUMNS = "id, ts, username, role, action, target, outcome, detail, details, session_id"
 # Whatever the case: the user by whole name ("ADMIN" finds admin), the text as any part of the detail,
@@ -57,27 +63,33 @@ _FIELD = "coalesce(strlen({0})::VARCHAR || ':' || {0}, '-')"
 BODY = "concat_ws('|', " + ", ".join(_FIELD.format(c) for c in (
     f"strftime(ts, '{TS_FORMAT}')", "username", "role", "action", "outcome", "target", "detail",
     "CAST(details AS VARCHAR)", "session_id")) + ")"
-# The whole chain in one scan: rows before the first hashed one are legacy (written before 00010); from it
-# on, each row must carry a hash, link to the hash of the row before it ('' for the first), and hash its
-# own content. `first_bad` is the lowest id that fails, with the reason; `head` the last good hash.
+# The rows before the chain began, as one digest (sha256 of each row's content, in id order): stable
+# across DuckDB versions, unlike its hash().
+LEGACY = f"""
+SELECT count(*), coalesce(sha256(string_agg(sha256({BODY}), '' ORDER BY id)), '') FROM audit_log WHERE id < ?"""
+# The whole chain in one scan from the recorded genesis row $first: rows before it are legacy (their
+# count and digest are compared with the recorded ones); from it on, each row must carry a hash, link to
+# the hash of the row before it ('' for the first), and hash its own content. `bad_id` is the lowest id
+# that fails, with the reason; `head` the last good hash; `genesis` the hash of row $first.
 VERIFY = f"""
-WITH start AS (SELECT min(id) AS first FROM audit_log WHERE hash IS NOT NULL OR prev_hash IS NOT NULL),
-rows AS (
-    SELECT id, hash, prev_hash, lag(hash) OVER (ORDER BY id) AS before, {BODY} AS body, (SELECT first FROM start) AS first
-    FROM audit_log),
+WITH rows AS (
+    SELECT id, hash, prev_hash, lag(hash) OVER (ORDER BY id) AS before, {BODY} AS body FROM audit_log),
 checked AS (
-    SELECT id, hash, first,
-           CASE WHEN first IS NULL OR id < first THEN NULL
+    SELECT id, hash, body,
+           CASE WHEN id < $first THEN NULL
                 WHEN hash IS NULL THEN 'missing'
-                WHEN prev_hash IS DISTINCT FROM (CASE WHEN id = first THEN '{GENESIS}' ELSE before END) THEN 'link'
+                WHEN prev_hash IS DISTINCT FROM (CASE WHEN id = $first THEN '{GENESIS}' ELSE before END) THEN 'link'
                 WHEN sha256(prev_hash || chr(10) || body) <> hash THEN 'changed' END AS problem
     FROM rows),
 marked AS (SELECT *, min(CASE WHEN problem IS NOT NULL THEN id END) OVER () AS bad FROM checked)
-SELECT count(*) FILTER (WHERE first IS NULL OR id < first) AS legacy,
-       count(*) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS good,
+SELECT count(*) FILTER (WHERE id < $first) AS legacy,
+       coalesce(sha256(string_agg(sha256(body), '' ORDER BY id) FILTER (WHERE id < $first)), '') AS legacy_digest,
+       min(id) AS lowest,
+       any_value(hash) FILTER (WHERE id = $first) AS genesis,
+       count(*) FILTER (WHERE id >= $first AND (bad IS NULL OR id < bad)) AS good,
        any_value(bad) AS bad_id,
        max(problem) FILTER (WHERE id = bad) AS problem,
-       arg_max(hash, id) FILTER (WHERE id >= first AND (bad IS NULL OR id < bad)) AS head
+       arg_max(hash, id) FILTER (WHERE id >= $first AND (bad IS NULL OR id < bad)) AS head
 FROM marked"""
 
 _PLACEHOLDER = re.compile(r"\$(\w+)")
@@ -130,12 +142,47 @@ def record(username: str | None, action: str, outcome: str = "ok", detail: str =
         else:
             found = cur.execute(LAST_HASH).fetchone()
             prev = (found[0] if found else None) or GENESIS
+            genesis()  # a store whose chain began before genesis records were kept gets one now
         ts = datetime.now()
         own = chain_hash(prev, content(ts, username, role, action, outcome, target, detail, details_text, session_id))
         row = cur.execute(INSERT, [ts, username, role, action, outcome, target, detail, details_text, session_id,
                                    prev, own]).fetchone()
         _last = (conn, own)
+        if prev == GENESIS and settings.get(GENESIS_KEY) is None:  # the chain's first row
+            _record_genesis(int(row[0]), own)
     return int(row[0])
+
+
+class Genesis(NamedTuple):
+    """Where the chain begins: its first row's id and hash, and the rows written before it."""
+
+    id: int
+    hash: str
+    legacy: int
+    legacy_digest: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def _record_genesis(row_id: int, row_hash: str) -> Genesis:
+    legacy, digest = db.one(LEGACY, [row_id])
+    found = Genesis(row_id, row_hash, int(legacy), digest)
+    settings.put(GENESIS_KEY, json.dumps(found.as_dict()))
+    return found
+
+
+def genesis() -> Genesis | None:
+    """The recorded start of the chain; recorded now from the first hashed row for a store whose chain
+    began before such records were kept. None while no row has a hash."""
+    kept = settings.get(GENESIS_KEY)
+    if kept is not None:
+        try:
+            return Genesis(**json.loads(kept))
+        except (ValueError, TypeError):  # an edited record: checked as if the chain began at row 0
+            return Genesis(0, "", 0, "")
+    first = db.one(FIRST_HASHED)
+    return _record_genesis(int(first[0]), first[1]) if first else None
 
 
 def _role_of(username: str) -> str | None:
@@ -209,6 +256,25 @@ def actions() -> list[str]:
     return [r[0] for r in db.rows(ACTIONS)]
 
 
-def verify() -> tuple[int, int, int | None, str | None, str | None]:
-    """(legacy rows, good rows, first bad id, its problem, newest good hash) — see VERIFY."""
-    return db.one(VERIFY)
+class Scan(NamedTuple):
+    """What one VERIFY scan found, from the genesis row `first` on (see VERIFY)."""
+
+    legacy: int
+    legacy_digest: str
+    lowest: int | None
+    genesis: str | None
+    good: int
+    bad_id: int | None
+    problem: str | None
+    head: str | None
+
+
+def verify(first: int) -> Scan:
+    """The whole log checked in one scan from row `first` (the recorded genesis)."""
+    legacy, digest, lowest, start, good, bad_id, problem, head = db.one(VERIFY, {"first": first})
+    return Scan(int(legacy), digest, lowest, start, int(good), bad_id, problem, head)
+
+
+def holds_hash(row_hash: str) -> bool:
+    """Whether a row with this hash is still in the log (a head noted earlier)."""
+    return bool(db.one(HAS_HASH, [row_hash])[0])

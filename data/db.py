@@ -134,6 +134,9 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
             "set DIGITLAB_DB to a file in a writable folder.")) from None
     except duckdb.IOException as exc:
         text = str(exc)
+        if "not a valid duckdb database" in text.lower():
+            raise StoreError(f"The file {path} is not a Digit Lab database (DuckDB cannot read it): set DIGITLAB_DB "
+                             "to the database file, or move this file away so that a new database is made.") from None
         if "lock" not in text.lower():
             readable = explain(exc, path)
             if readable is not None:

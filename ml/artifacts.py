@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -257,12 +258,14 @@ def load_for_prediction(model_id: int) -> LoadedModel:
 
 
 def download(model_id: int) -> tuple[str, bytes] | None:
-    """(file name, bytes) of a model's artifact for the person to download; None when the file is gone."""
+    """(file name, bytes) of a model's artifact for the person to download, named after the model
+    (`model-7-svc.joblib`, beside its card `model-7-card.pdf`); None when the file is gone."""
     record = registry.get(model_id)
     path = artifact_file(record.artifact_path) if record is not None else None
     if path is None or not path.is_file():
         return None
-    return path.name, path.read_bytes()
+    family = re.sub(r"[^A-Za-z0-9_-]+", "-", record.family).strip("-") or "model"
+    return f"model-{record.id}-{family}.joblib", path.read_bytes()
 
 
 def remove(model_id: int, artifact_path: str) -> bool:

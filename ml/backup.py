@@ -101,6 +101,7 @@ def backup(actor: str, *, to: Path | str | None = None, check_role: bool = True)
     folder = _new_folder(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
+        genesis = audit.genesis()
         with db.transaction():  # the fingerprints and the export read the same snapshot
             tables = catalog.fingerprints()
             sequences = catalog.sequences()
@@ -109,7 +110,9 @@ def backup(actor: str, *, to: Path | str | None = None, check_role: bool = True)
         manifest = {"format": FORMAT_VERSION, "created_at": datetime.now(UTC).isoformat(),
                     "database": str(db.db_path()), "duckdb": duckdb.__version__,
                     "tables": {t.table: {"rows": t.rows, "content": t.content} for t in tables.values()},
-                    "sequences": sequences, "files": files}
+                    "sequences": sequences, "files": files,
+                    # the audit chain's start, kept outside the database too (ml.audit_chain)
+                    "audit_genesis": genesis.as_dict() if genesis else None}
         text = json.dumps(manifest, indent=1, sort_keys=True)
         (folder / MANIFEST).write_text(text, encoding="utf-8")
     except Exception as exc:  # noqa: BLE001 - recorded, the partial folder removed, then re-raised

@@ -67,7 +67,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from ml import audit_chain
     _open_store()
-    report = audit_chain.verify()
+    report = audit_chain.verify(args.head)
     print(report.message, file=sys.stderr if not report.ok else sys.stdout)
     return 0 if report.ok else 1
 
@@ -94,5 +94,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     users.set_defaults(func=cmd_users)
     audit = sub.add_parser("audit", help="`audit verify`: check the audit log's hash chain")
     audit_actions = audit.add_subparsers(dest="action", required=True)
-    audit_actions.add_parser("verify", help="name the first broken row, if any (exit 1)")
+    verify = audit_actions.add_parser("verify", help="name the first broken row, if any (exit 1)")
+    verify.add_argument("--head", default=None, metavar="HASH",
+                        help="the newest hash an earlier check printed: says whether rows after it were removed")
     audit.set_defaults(func=cmd_audit_verify)

@@ -2,7 +2,8 @@
 
 This module holds the page layout both reports share (`Report`) and the one entry point each
 caller uses (`model_card`, `period_report`): capability checked, the file built, the audit row
-written. The fonts are the DejaVu files matplotlib ships, so any name or note prints as typed.
+written. The fonts are the DejaVu files matplotlib ships, so any name or note prints as typed; text is
+shaped by HarfBuzz (uharfbuzz), so Arabic letters join and right-to-left words read right to left.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from ml import policy
 from ml.errors import DigitLabError
 
 log = logging.getLogger(__name__)
+# fpdf2 subsets each font with fontTools, which logs every table it touches at INFO: dozens of lines per PDF.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT = "DejaVu"
 INK, MUTED, ACCENT = (30, 30, 30), (110, 110, 110), (58, 90, 160)
@@ -40,6 +43,7 @@ class Report:
         fonts = _font_dir()
         self.pdf.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
         self.pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
+        self.pdf.set_text_shaping(True)  # joined Arabic letters, right-to-left runs in their reading order
         self.pdf.set_title(title)
         self.pdf.set_creator("Digit Lab")
         self.title, self.subtitle = title, subtitle

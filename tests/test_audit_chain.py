@@ -2,6 +2,7 @@
 keep one chain; rows from before the chain are counted, not blamed; no code path rewrites the log."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -50,8 +51,9 @@ def test_a_deleted_row_is_found_at_the_row_after_it(empty_store):
     db.execute("DELETE FROM audit_log WHERE id = ?", [ids[2]])
     report = audit_chain.verify()
     assert report.broken_id == ids[3] and "deleted" in report.message
-    db.execute("DELETE FROM audit_log WHERE id = ?", [ids[0]])  # the very first one as well
-    assert audit_chain.verify().broken_id == ids[1]
+    db.execute("DELETE FROM audit_log WHERE id = ?", [ids[0]])  # the very first one as well: the recorded genesis
+    report = audit_chain.verify()
+    assert report.broken_id == ids[0] and "first row was deleted" in report.message
 
 
 def test_rows_from_before_the_chain_are_counted_not_blamed(empty_store):
@@ -91,3 +93,58 @@ def test_no_code_path_updates_or_deletes_audit_rows():
     offenders = [str(p.relative_to(ROOT)) for folder in ("data", "ml", "dashboard", "pages")
                  for p in (ROOT / folder).rglob("*.*") if p.suffix in (".py", ".sql") and rewrite.search(p.read_text())]
     assert offenders == []
+
+
+def test_a_forged_backdated_row_without_a_hash_is_tampering(empty_store):
+    """The probe's forgery: id 0, no hash, dated before the chain — once taken for "written before the chain"."""
+    _some_rows()
+    db.execute("INSERT INTO audit_log (id, ts, username, action, outcome, detail, target) VALUES "
+               "(0, TIMESTAMP '2020-01-01', 'admin', 'change_role', 'ok', 'eve: viewer -> admin', 'eve')")
+    report = audit_chain.verify()
+    assert not report.ok and report.broken_id == 0 and "dated before the chain began were added" in report.message
+
+
+def test_a_row_without_a_hash_after_the_genesis_is_tampering(empty_store):
+    ids = _some_rows()
+    db.execute("INSERT INTO audit_log (id, username, action, outcome, detail) VALUES (?, 'admin', 'change_role', "
+               "'ok', 'eve: viewer -> admin')", [ids[-1] + 1])
+    report = audit_chain.verify()
+    assert report.broken_id == ids[-1] + 1 and "hash is missing" in report.message
+
+
+def test_an_emptied_log_is_tampering_and_the_genesis_is_in_backups(empty_store):
+    from ml import backup
+    ids = _some_rows()
+    start = audit.genesis()
+    assert start.id == ids[0] and start.legacy == 0
+    made = backup.backup("admin", check_role=False)
+    manifest = json.loads((made.path / "manifest.json").read_text())
+    assert manifest["audit_genesis"]["id"] == ids[0] and manifest["audit_genesis"]["hash"] == start.hash
+    db.execute("DELETE FROM audit_log")
+    report = audit_chain.verify()
+    assert not report.ok and report.broken_id == ids[0] and "first row was deleted" in report.message
+    assert "0 rows" not in report.message.split(":")[0]
+
+
+def test_a_noted_head_says_whether_newer_rows_were_removed(empty_store, capsys):
+    _some_rows()
+    first = audit_chain.verify()
+    assert first.head in first.message and len(first.head) == 64  # printed in full, to be noted
+    _some_rows(2)
+    assert audit_chain.verify(first.head).ok  # rows were added after it: fine
+    later = audit_chain.verify().head
+    assert cli.main(["audit", "verify", "--head", later]) == 0
+    assert "no rows after it were removed" in capsys.readouterr().out
+    db.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)")  # the newest row cut off
+    assert audit_chain.verify().ok  # the chain alone cannot tell
+    report = audit_chain.verify(later)
+    assert not report.ok and "rows after it were removed" in report.message
+    assert cli.main(["audit", "verify", "--head", later]) == 1
+    assert "is no longer in the log" in capsys.readouterr().err
+
+
+def test_a_store_whose_chain_began_before_genesis_records_gets_one(empty_store):
+    ids = _some_rows()
+    db.execute("DELETE FROM settings WHERE key = 'audit_genesis'")  # as a store from before this record
+    assert audit_chain.verify().ok
+    assert audit.genesis().id == ids[0]

@@ -149,3 +149,19 @@ def _number(text: str) -> bool:
 def test_safe_text_is_the_same_rule_for_frames_and_the_command_line():
     assert [exports.safe_text(t) for t in HOSTILE] == [_expected(t) for t in HOSTILE]
     assert [exports.safe_text(t) for t in HARMLESS] == list(HARMLESS)
+
+
+def test_a_model_download_is_named_after_the_model(seeded_store):
+    from data import registry
+    from ml import artifacts
+    record = registry.get(registry.active_id())
+    name, data = artifacts.download(record.id)
+    assert name == f"model-{record.id}-{record.family}.joblib" and data
+
+
+def test_backups_beside_the_database_are_not_committed():
+    import subprocess
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(["git", "check-ignore", "-q", "data/backups/digitlab-20260101T000000Z/users.parquet"],
+                          cwd=root, capture_output=True)
+    assert done.returncode == 0  # ignored

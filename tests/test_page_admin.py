@@ -1,5 +1,6 @@
 """Users and Audit log pages (AppTest): admins use them; other roles are refused, and that is audited."""
 import json
+import re
 
 from conftest import texts
 
@@ -194,6 +195,19 @@ def test_verify_button_names_the_first_edited_row(open_app):
     at.button(key="audit_verify").click().run()
     assert any(f"broken at row {victim}" in e.value for e in at.error)
     assert audit.page(action="audit_verify")["outcome"].tolist() == ["error", "ok"]
+
+
+def test_verify_with_a_noted_head_says_whether_newer_rows_were_removed(open_app):
+    from data import db
+    at = open_app("admin", "audit")
+    at.button(key="audit_verify").click().run()
+    head = re.search(r"newest hash ([0-9a-f]{64})", next(s.value for s in at.success if "intact" in s.value))[1]
+    at.text_input(key="audit_known_head").input(head).run()
+    at.button(key="audit_verify").click().run()
+    assert any("no rows after it were removed" in s.value for s in at.success)
+    db.execute("DELETE FROM audit_log WHERE id >= (SELECT id FROM audit_log WHERE hash = ?)", [head])
+    at.button(key="audit_verify").click().run()
+    assert any("rows after it were removed" in e.value for e in at.error)
 
 
 def test_audit_export_holds_every_filtered_row(open_app):

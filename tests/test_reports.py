@@ -153,3 +153,25 @@ def test_report_charts_label_whole_days_even_with_one_day_of_data(monkeypatch):
     reports_charts.per_day_by_source(pd.DataFrame({"day": [day], "source": ["upload"], "predictions": [3]}))
     reports_charts.accuracy_by_day(pd.DataFrame({"day": [day], "accuracy": [0.75]}))
     assert labels == [["04 Nov 2026"], ["04 Nov 2026"]]
+
+
+def test_right_to_left_text_is_shaped_and_drawn_in_reading_order():
+    """Arabic letters take their joined forms; a Hebrew word is drawn from its last letter (its reading order
+    right to left), not left to right as typed. Glyph codes are given in the order glyphs are first drawn."""
+    report = reports.Report("Notes", "مرحبا بالعالم")
+    report.paragraph("model notes: שלום and مرحبا")
+    report.output()
+    font = report.pdf.fonts["dejavu"]
+    names = set(font.subset.get_all_glyph_names())
+    assert {"uniFEE3", "uniFEAE", "uniFE91"} <= names  # meem initial, reh final, beh initial: joined letters
+    shin, final_mem = font.subset.pick(ord("ש")), font.subset.pick(ord("ם"))
+    assert final_mem < shin
+
+
+def test_a_report_does_not_fill_the_log_with_font_subsetting_lines(caplog):
+    import logging
+    with caplog.at_level(logging.INFO):
+        report = reports.Report("Log", "quiet")
+        report.paragraph("text")
+        report.output()
+    assert not [r for r in caplog.records if r.name.startswith("fontTools")]

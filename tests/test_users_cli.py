@@ -4,9 +4,11 @@ from __future__ import annotations
 import csv
 import getpass
 import io
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from data import audit, db, users
 from ml import accounts, cli
 
 ACTOR = f"os:{getpass.getuser()}"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
@@ -83,3 +86,16 @@ def test_refuses_while_the_app_holds_the_database(empty_store, capsys):
 def test_an_unknown_name_is_one_sentence(empty_store, capsys, args):
     code, _, err = _run(capsys, *args)
     assert code == 1 and err.strip() == "There is no user 'nobody'."
+
+
+@pytest.mark.parametrize("args", [["users", "list"], ["serve"], ["audit", "verify"]])
+def test_a_file_that_is_not_a_database_is_one_sentence(tmp_path, monkeypatch, args):
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("not a database")
+    db.close()
+    done = subprocess.run([sys.executable, "-m", "ml", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DIGITLAB_DB": str(not_db), "PYTHONPATH": str(ROOT)}, cwd=ROOT)
+    err = done.stderr.strip()
+    assert done.returncode == 2 and "Traceback" not in err and err.count("\n") == 0, err
+    assert f"The file {not_db} is not a Digit Lab database" in err
+    assert not_db.read_text() == "not a database"
