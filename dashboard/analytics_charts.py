@@ -72,6 +72,8 @@ def confused_pairs(frame: pd.DataFrame, picked: str | None = None) -> go.Figure:
                            hovertemplate="%{y}: %{x} times — click to see them<extra></extra>"))
     fig.update_layout(title="Most confused digits (from feedback)", xaxis_title="Times", height=60 + 32 * len(labels),
                       margin=MARGIN, yaxis_autorange="reversed", dragmode=False, clickmode="event+select")
+    most = int(frame["times"].max()) if len(frame) else 1
+    fig.update_xaxes(tickformat="d", dtick=max(1, -(-most // 8)), rangemode="tozero")  # a count: whole ticks, never 0.5
     return fig
 
 

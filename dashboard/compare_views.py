@@ -12,9 +12,9 @@ from ml import scoring
 from ml.evaluation import classification_metrics, disagreements, roc_curves
 from ml.relabel import picture
 
-FORMATS = {"accuracy": text.share_column(),
-           "macro F1": st.column_config.NumberColumn(format="%.4f"),
-           "weighted F1": st.column_config.NumberColumn(format="%.4f"),
+FORMATS = {"accuracy": text.share_column(),  # F1 is a share too: both in the app's one format (98.61%)
+           "macro F1": text.share_column(),
+           "weighted F1": text.share_column(),
            "log-loss": st.column_config.NumberColumn(format="%.4f"),
            "fit (s)": st.column_config.NumberColumn(format="%.2f"),
            "size (KB)": st.column_config.NumberColumn(format="%.0f")}
@@ -31,8 +31,8 @@ def shared_scores(model_ids: list[int], spec: str | None) -> scoring.SharedScore
 
 
 def recorded(records: list[ModelRecord], labels: dict[int, str]) -> None:
-    rows = [{"model": labels[r.id], "accuracy": 100 * r.metrics["accuracy"], "macro F1": r.metrics["macro_f1"],
-             "weighted F1": r.metrics["weighted_f1"], "log-loss": r.metrics["log_loss"], "fit (s)": r.fit_seconds,
+    rows = [{"model": labels[r.id], "accuracy": 100 * r.metrics["accuracy"], "macro F1": 100 * r.metrics["macro_f1"],
+             "weighted F1": 100 * r.metrics["weighted_f1"], "log-loss": r.metrics["log_loss"], "fit (s)": r.fit_seconds,
              "size (KB)": r.size_bytes / 1024} for r in records]
     st.caption("As recorded at training time, each on its own test split:")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_table", column_config=FORMATS)
@@ -56,7 +56,7 @@ def shared(scored: scoring.SharedScores, labels: dict[int, str]) -> None:
     rows = []
     for m, p in probas.items():
         scores = classification_metrics(y, p, range(10))
-        rows.append({"model": labels[m], "accuracy": 100 * scores["accuracy"], "macro F1": scores["macro_f1"],
+        rows.append({"model": labels[m], "accuracy": 100 * scores["accuracy"], "macro F1": 100 * scores["macro_f1"],
                      "log-loss": scores["log_loss"]})
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_shared_table", column_config=FORMATS)
     st.plotly_chart(model_charts.overlaid_roc({labels[m]: roc_curves(y, p)["micro"] for m, p in probas.items()}),

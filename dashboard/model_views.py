@@ -22,7 +22,7 @@ from ml.predictor import NOT_SURE_BELOW
 
 TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                  "accuracy": text.share_column("accuracy", help="On the model's test split."),
-                 "size_bytes": st.column_config.NumberColumn("size (bytes)", format="%d"),
+                 "size_bytes": st.column_config.NumberColumn("size (KB)", format="%.0f"),  # as the caption
                  "trained_by": "trained by",
                  "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
                  "active": st.column_config.CheckboxColumn("active")}
@@ -51,7 +51,8 @@ def pick_model(table: pd.DataFrame) -> int:
     shown = table[table["family"].isin(families)] if families else table
     st.caption("Pick a row to inspect that version; the active model is the one behind predictions.")
     generation = st.session_state.setdefault("models_table_generation", 0)  # bumped to clear the selection
-    picked = st.dataframe(text.blank_missing(text.as_percent(shown, "accuracy")), hide_index=True,
+    table_frame = text.as_percent(shown, "accuracy").assign(size_bytes=shown["size_bytes"] / 1024)
+    picked = st.dataframe(text.blank_missing(table_frame), hide_index=True,
                           key=f"models_table_{generation}", on_select="rerun", selection_mode="single-row",
                           column_config=TABLE_COLUMNS)
     rows = picked.selection.rows if picked and picked.selection else []
@@ -82,7 +83,7 @@ def summary(record: ModelRecord, active: bool) -> None:
                             query_params={"study": str(study.id)})
     if validation := m.get("validation"):
         st.caption(f"Validation split ({validation['n_test']} images, held out of training, apart from the test "
-                   f"split): accuracy {text.share(validation['accuracy'])} · macro F1 {validation['macro_f1']:.4f} · "
+                   f"split): accuracy {text.share(validation['accuracy'])} · macro F1 {text.share(validation['macro_f1'])} · "
                    f"log-loss {validation['log_loss']:.4f}")
 
 

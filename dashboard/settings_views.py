@@ -12,9 +12,18 @@ from data.users import User
 from ml import quotas, settings_catalog
 from ml.settings_catalog import Setting
 
+MB = 1024 * 1024
+
 
 def _input(setting: Setting, value: int | float, container, prefix: str = "setting") -> int | float:
-    """A number input bounded as the catalog says (the page cannot send a value it would refuse)."""
+    """A number input bounded as the catalog says (the page cannot send a value it would refuse); sizes
+    in bytes are shown and typed in MB (500, not 524288000) and returned in bytes."""
+    if setting.unit == "bytes":
+        typed = container.number_input(f"{setting.description} (MB)", min_value=setting.low / MB,
+                                       max_value=setting.high / MB, value=value / MB, step=1.0, format="%g",
+                                       key=f"{prefix}_{setting.key}",
+                                       help=f"`{setting.key}`, default {setting.default / MB:,g} MB")
+        return int(round(typed * MB))
     label = f"{setting.description} ({setting.unit})"
     if setting.kind is int:
         return container.number_input(label, min_value=int(setting.low), max_value=int(setting.high),

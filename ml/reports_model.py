@@ -40,13 +40,13 @@ def build_model_card(model_id: int, username: str) -> bytes:
         report.paragraph("The family's defaults.")
     report.heading("Metrics on the test split (never trained on)")
     report.facts([("Accuracy", share(m.get("accuracy"))),
-                  ("Macro F1 / weighted F1", f"{m.get('macro_f1', 0):.4f} / {m.get('weighted_f1', 0):.4f}"),
-                  ("Macro precision / recall", f"{m.get('macro_precision', 0):.4f} / {m.get('macro_recall', 0):.4f}"),
+                  ("Macro F1 / weighted F1", f"{share(m.get('macro_f1'))} / {share(m.get('weighted_f1'))}"),
+                  ("Macro precision / recall", f"{share(m.get('macro_precision'))} / {share(m.get('macro_recall'))}"),
                   ("Log-loss", f"{m.get('log_loss', 0):.4f}"),
                   ("Test images", m.get("n_test", split.get("n_test")))]
                  + ([("'Not sure' below", share(m["confidence_threshold"]))] if m.get("confidence_threshold") else []))
     report.table(["digit", "precision", "recall", "F1", "images"],
-                 [(c["digit"], share(c["precision"]), share(c["recall"]), f"{c['f1']:.3f}", c["support"])
+                 [(c["digit"], share(c["precision"]), share(c["recall"]), share(c["f1"]), c["support"])
                   for c in m.get("per_class", [])])
     live = predictions.live_accuracy(record.id)
     checked = int(live["n"].sum()) if not live.empty else 0

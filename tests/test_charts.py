@@ -33,3 +33,13 @@ def test_the_model_input_is_drawn_as_plotly_express_drew_it():
         for key in ("autorange", "scaleanchor", "constrain"):
             assert ours["layout"][axis].get(key) == theirs["layout"][axis].get(key), (axis, key)
     assert ours["layout"]["yaxis"]["autorange"] == "reversed" and ours["layout"]["title"]["text"] == "Model input (28×28)"
+
+
+def test_the_mistakes_count_axis_has_whole_ticks():
+    import pandas as pd
+
+    from dashboard.analytics_charts import confused_pairs
+    fig = confused_pairs(pd.DataFrame({"true_digit": [4, 7], "predicted": [9, 1], "times": [2, 1]}))
+    assert fig.layout.xaxis.tickformat == "d" and fig.layout.xaxis.dtick == 1  # 0, 1, 2: never 0.5
+    many = confused_pairs(pd.DataFrame({"true_digit": [4], "predicted": [9], "times": [40]}))
+    assert many.layout.xaxis.dtick == 5

@@ -1,4 +1,6 @@
 """Models page (AppTest): metrics, confusion matrix and ROC of the active model; activate and archive."""
+import json
+
 import numpy as np
 import pytest
 from conftest import texts
@@ -73,6 +75,19 @@ def test_compare_shows_disagreements_between_two_models(open_app):
     assert not at.exception
     assert len(at.dataframe[0].value) == 2
     assert any("Where they disagree" in s.value for s in at.subheader)
+    for table in at.dataframe:  # accuracy and F1 are both shares: one format (98.61%), not 98.61 % beside 0.9861
+        config = json.loads(table.proto.columns)
+        assert config["accuracy"]["type_config"]["format"] == config["macro F1"]["type_config"]["format"] == "%.2f%%"
+        assert 50 < table.value["macro F1"].iloc[0] <= 100
+
+
+def test_the_models_table_gives_sizes_in_kb_as_the_caption_does(open_app):
+    at = open_app("ana", "models")
+    table = at.dataframe[0]
+    assert json.loads(table.proto.columns)["size_bytes"]["label"] == "size (KB)"
+    size = registry.get(1).size_bytes / 1024
+    assert table.value.set_index("id").loc[1, "size_bytes"] == size
+    assert f"{size:.0f} KB" in texts(at)
 
 
 def test_compare_models_split_by_different_seeds_on_the_images_none_trained_on(open_app):

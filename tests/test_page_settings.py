@@ -48,3 +48,14 @@ def test_analysts_may_not_open_settings(open_app):
     at = open_app("ana", "settings")
     assert "may not open Settings" in texts(at)
     assert not at.number_input
+
+
+def test_sizes_are_shown_and_typed_in_megabytes(open_app):
+    at = open_app("admin", "settings")
+    field = at.number_input(key="setting_batch.total_bytes")
+    assert field.value == 500 and field.label.endswith("(MB)")  # not 524288000
+    field.set_value(250)
+    next(b for b in at.button if b.label == "Save uploads settings").click()
+    at.run()
+    assert not at.exception
+    assert settings_catalog.get("batch.total_bytes") == 250 * 1024 * 1024

@@ -42,6 +42,7 @@ def test_the_model_card_has_the_facts_then_the_matrix_and_roc_images(seeded_stor
     first, second = pages
     assert f"Model card: model #{model_id} ({record.family})" in first[0]
     assert reports.share(record.metrics["accuracy"]) in first[0]
+    assert f"{reports.share(record.metrics['macro_f1'])} / {reports.share(record.metrics['weighted_f1'])}" in first[0]
     assert record.dataset in first[0]
     assert "1 of this model's predictions were checked by people; 100.00% of them were right." in first[0]
     assert "Confusion matrix" in second[0] and "not available" not in second[0]
