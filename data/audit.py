@@ -70,21 +70,20 @@ SELECT count(*), coalesce(sha256(string_agg(sha256({BODY}), '' ORDER BY id)), ''
 # The whole chain in one scan from the recorded genesis row $first: rows before it are legacy (their
 # count and digest are compared with the recorded ones); from it on, each row must carry a hash, link to
 # the hash of the row before it ('' for the first), and hash its own content. `bad_id` is the lowest id
-# that fails, with the reason; `head` the last good hash; `genesis` the hash of row $first.
+# that fails, with the reason; `head` the last good hash; `genesis` the hash of row $first. The rows
+# before $first are counted and digested apart (LEGACY): a range read, not a second pass over the log.
 VERIFY = f"""
 WITH rows AS (
     SELECT id, hash, prev_hash, lag(hash) OVER (ORDER BY id) AS before, {BODY} AS body FROM audit_log),
 checked AS (
-    SELECT id, hash, body,
+    SELECT id, hash,
            CASE WHEN id < $first THEN NULL
                 WHEN hash IS NULL THEN 'missing'
                 WHEN prev_hash IS DISTINCT FROM (CASE WHEN id = $first THEN '{GENESIS}' ELSE before END) THEN 'link'
                 WHEN sha256(prev_hash || chr(10) || body) <> hash THEN 'changed' END AS problem
     FROM rows),
 marked AS (SELECT *, min(CASE WHEN problem IS NOT NULL THEN id END) OVER () AS bad FROM checked)
-SELECT count(*) FILTER (WHERE id < $first) AS legacy,
-       coalesce(sha256(string_agg(sha256(body), '' ORDER BY id) FILTER (WHERE id < $first)), '') AS legacy_digest,
-       min(id) AS lowest,
+SELECT min(id) AS lowest,
        any_value(hash) FILTER (WHERE id = $first) AS genesis,
        count(*) FILTER (WHERE id >= $first AND (bad IS NULL OR id < bad)) AS good,
        any_value(bad) AS bad_id,
@@ -271,7 +270,8 @@ class Scan(NamedTuple):
 
 def verify(first: int) -> Scan:
     """The whole log checked in one scan from row `first` (the recorded genesis)."""
-    legacy, digest, lowest, start, good, bad_id, problem, head = db.one(VERIFY, {"first": first})
+    lowest, start, good, bad_id, problem, head = db.one(VERIFY, {"first": first})
+    legacy, digest = db.one(LEGACY, [first])
     return Scan(int(legacy), digest, lowest, start, int(good), bad_id, problem, head)
 
 
