@@ -3,7 +3,9 @@
 Floor: the bare loop in this process, decode + canonical form + predict (one predict_proba per chunk),
 no storage, no jobs. Job: `python -m ml batch ZIP` in a child process, timed by its own job row
 (started to finished: items counted, decoded, predicted, stored, the upload removed), its peak memory
-sampled over the whole process tree (the CLI and its decode workers).
+sampled over the whole process tree (the CLI and its decode workers). Peak memory by archive: the
+kernel's high-water marks of the CLI and its decoders (tests/corpus/batch_peak.py) on the normal zip
+beside the hostile corpus's bombs spread thin (members of 1 MiB, and just under the ratio threshold).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -110,3 +113,31 @@ def batch_peak_memory(ctx: Context) -> Measured:
     if "batch_peak" not in ctx.shared:
         batch_throughput(ctx)
     return Measured(ctx.shared["batch_peak"], note="the CLI process and its decode workers, sampled every 50 ms")
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _high_water(path: str) -> float:
+    """Peak MB of `ml batch PATH` (the CLI's own high-water mark plus its decoders')."""
+    db.close()  # one process holds the store: the CLI child opens it
+    done = subprocess.run([sys.executable, str(_ROOT / "tests" / "corpus" / "batch_peak.py"), path],
+                          capture_output=True, text=True, env=os.environ.copy(), cwd=_ROOT)
+    if not done.stdout.strip():
+        raise AssertionError(done.stderr[-800:])
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_mb"])
+
+
+@figure("batch job: peak memory by archive, normal and hostile (CLI + decoders, kernel high-water marks)",
+        unit="MB", target=600.0, group="server")
+def batch_peak_by_archive(ctx: Context) -> dict[str, Measured]:
+    from tests.corpus.make_corpus import SPREAD_BOMBS, spread_bomb
+    path, n = _make_zip(ctx)
+    found = {f"batch peak, normal: {n:,} PNGs of 28x28":
+             Measured([_high_water(path)], note=f"{Path(path).stat().st_size:,} bytes")}
+    for name, (members, size) in SPREAD_BOMBS.items():
+        bomb = ctx.workdir / name
+        spread_bomb(bomb, members, size)
+        found[f"batch peak, hostile: {members:,} members of {size:,} zero bytes"] = Measured(
+            [_high_water(str(bomb))], note=f"{name}, {bomb.stat().st_size:,} bytes")
+    return found

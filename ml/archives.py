@@ -41,14 +41,15 @@ class ArchiveError(DatasetError):
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps for one archive. A member's ratio only counts once it expands past `ratio_from_bytes`:
-    a tiny blank BMP compresses 1000:1 and is harmless."""
+    """Caps for one archive. A member's ratio only counts once it expands to `ratio_from_bytes`: a
+    tiny blank BMP compresses 1000:1 and is harmless, while hundreds of 1 MiB members of zeros in a
+    half-megabyte zip are a bomb spread thin."""
 
     max_members: int = 10_000
     max_member_bytes: int = 5 * _MB
     max_total_bytes: int = 2_048 * _MB
     max_ratio: float = 100.0
-    ratio_from_bytes: int = 1 * _MB
+    ratio_from_bytes: int = 256 * 1024
 
 
 CLI_LIMITS = Limits()
@@ -93,7 +94,7 @@ def _check(info: zipfile.ZipInfo, suffixes: frozenset[str] | None, limits: Limit
     if info.file_size > limits.max_member_bytes:
         return TOO_LARGE, f"expands to {info.file_size / _MB:.1f} MB; the limit is {limits.max_member_bytes // _MB} MB"
     ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > limits.ratio_from_bytes and ratio > limits.max_ratio:
+    if info.file_size >= limits.ratio_from_bytes and ratio > limits.max_ratio:
         return BOMB, f"compressed {ratio:,.0f}:1, which looks like a zip bomb; the limit is {limits.max_ratio:.0f}:1"
     return None
 

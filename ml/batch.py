@@ -18,7 +18,6 @@ from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from itertools import islice
 from pathlib import Path
 
 from data import audit, batches, predictions, registry
@@ -43,6 +42,7 @@ PARALLEL_FROM = 1_000   # from this many images on, decoding runs in a worker pr
 WORKERS = max(0, int(os.environ.get("DIGITLAB_BATCH_WORKERS", "").strip() or (1 if (os.cpu_count() or 1) > 1 else 0)))
 WORST = 5
 AHEAD, AHEAD_BYTES = 4, 32 * 2**20  # chunks, and bytes of uploads, handed to the decoders ahead of the store
+CHUNK_BYTES = 16 * 2**20  # uploaded bytes per chunk: 500 members of 1 MiB would be 500 MB held, and pickled again
 EARLY = 6  # chunks decoded while the model loads, held until it has (their model inputs, a few MB each)
 LOAD_POLL = 0.02  # s: how often a wait for the decoder looks whether the model has loaded meanwhile
 
@@ -137,7 +137,17 @@ def _line(count: int, total: int) -> str:
 
 
 def _chunks(stream: Iterator[Item]) -> Iterator[list[Item]]:
-    while chunk := list(islice(stream, CHUNK)):
+    """Chunks of at most CHUNK items and CHUNK_BYTES of uploaded bytes (one item may be alone over
+    it): memory follows the bytes in flight, whatever the archive's members weigh."""
+    chunk, size = [], 0
+    for item in stream:
+        weight = len(item.data) if item.data is not None else 0
+        if chunk and (len(chunk) >= CHUNK or size + weight > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(item)
+        size += weight
+    if chunk:
         yield chunk
 
 
@@ -164,7 +174,7 @@ def _outcomes(stream: Iterator[Item], conv: ImageConvention, limits, pool: Proce
 
     def hand_out() -> None:
         nonlocal exhausted
-        while not exhausted and (len(pending) < AHEAD and sum(p[2] for p in pending) <= AHEAD_BYTES
+        while not exhausted and (len(pending) < AHEAD and sum(p[2] for p in pending) < AHEAD_BYTES
                                  or not pending):
             chunk = next(chunks, None)
             if chunk is None:
@@ -217,7 +227,9 @@ def _payloads(chunk: list[Item]) -> list[bytes]:
 
 def _merge(chunk: list[Item], outcomes: list[Outcome]) -> list[Outcome | None]:
     found = iter(outcomes)
-    return [next(found) if item.data is not None and item.problem is None else None for item in chunk]
+    merged = [next(found) if item.data is not None and item.problem is None else None for item in chunk]
+    chunk[:] = [replace(item, data=None) for item in chunk]  # decoded: the uploaded bytes are not held further
+    return merged
 
 
 def _store(predictor: Predictor, batch_id: int, chunk: list[Item], outcomes: list[Outcome | None], *,

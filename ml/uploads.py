@@ -43,44 +43,63 @@ def stored_file(token: str, name: str) -> Path:
     return folder_path(token) / name
 
 
+def _check_batch(count: int, total: int, limits: BatchLimits) -> None:
+    """Too many files or too many bytes in all refuse the whole batch (RequestError)."""
+    if not count:
+        raise RequestError("Add at least one image or zip file.")
+    if count > limits.files:
+        raise RequestError(f"{count:,} files were added; a batch takes at most {limits.files:,}. "
+                           "Put them in a zip, or split the batch.")
+    if total > limits.total_bytes:
+        raise RequestError(f"The files add up to {megabytes(total)}; a batch takes at most "
+                           f"{megabytes(limits.total_bytes)}.")
+
+
+def _new_folder() -> tuple[str, Path]:
+    token = uuid.uuid4().hex
+    folder = root() / token
+    folder.mkdir(parents=True)
+    return token, folder
+
+
+def _entry(i: int, name: str, size: int, limits: BatchLimits) -> dict[str, str]:
+    """The entry of the i-th file: stored under a name we make, or refused for its size."""
+    shown = Path(str(name).replace("\\", "/")).name or f"file {i + 1}"  # the browser's name: display only
+    if size > limits.file_bytes:
+        return {"name": shown, "path": "", "error": f"{megabytes(size)}; the limit per file is "
+                                                    f"{megabytes(limits.file_bytes)}"}
+    return {"name": shown, "path": f"{i:05d}.bin", "error": ""}
+
+
 def save(files: Iterable[tuple[str, bytes]], limits: BatchLimits) -> tuple[str, list[dict[str, str]]]:
     """Write uploaded (name, bytes) into a new folder; returns its token and one entry per file
     ({"name", "path", "error"}). A file over the per-file limit is listed with its reason, not
     written; too many files or too many bytes in all refuse the whole batch (RequestError)."""
     files = list(files)
-    if not files:
-        raise RequestError("Add at least one image or zip file.")
-    if len(files) > limits.files:
-        raise RequestError(f"{len(files):,} files were added; a batch takes at most {limits.files:,}. "
-                           "Put them in a zip, or split the batch.")
-    total = sum(len(data) for _, data in files)
-    if total > limits.total_bytes:
-        raise RequestError(f"The files add up to {megabytes(total)}; a batch takes at most "
-                           f"{megabytes(limits.total_bytes)}.")
-    token = uuid.uuid4().hex
-    folder = root() / token
-    folder.mkdir(parents=True)
-    entries = []
-    for i, (name, data) in enumerate(files):
-        shown = Path(str(name).replace("\\", "/")).name or f"file {i + 1}"  # the browser's name: display only
-        if len(data) > limits.file_bytes:
-            entries.append({"name": shown, "path": "", "error": f"{megabytes(len(data))}; the limit per file is "
-                                                                  f"{megabytes(limits.file_bytes)}"})
-            continue
-        stored = f"{i:05d}.bin"
-        (folder / stored).write_bytes(data)
-        entries.append({"name": shown, "path": stored, "error": ""})
+    _check_batch(len(files), sum(len(data) for _, data in files), limits)
+    token, folder = _new_folder()
+    entries = [_entry(i, name, len(data), limits) for i, (name, data) in enumerate(files)]
+    for entry, (_, data) in zip(entries, files):
+        if entry["path"]:
+            (folder / entry["path"]).write_bytes(data)
     return token, entries
 
 
 def copy_in(paths: Iterable[Path], limits: BatchLimits) -> tuple[str, list[dict[str, str]]]:
-    """The CLI's files into a new folder, through the same checks as uploads."""
+    """The CLI's files into a new folder, through the same checks as uploads, judged by their sizes
+    before anything is read and copied in pieces: a file of gigabytes is refused without being loaded."""
     found = []
     for path in map(Path, paths):
         if not path.is_file():
             raise RequestError(f"{path} is not a file.")
-        found.append((path.name, path.read_bytes()))
-    return save(found, limits)
+        found.append((path, path.stat().st_size))
+    _check_batch(len(found), sum(size for _, size in found), limits)
+    token, folder = _new_folder()
+    entries = [_entry(i, path.name, size, limits) for i, (path, size) in enumerate(found)]
+    for entry, (path, _) in zip(entries, found):
+        if entry["path"]:
+            shutil.copyfile(path, folder / entry["path"])
+    return token, entries
 
 
 def sweep(keep: set[str]) -> int:

@@ -42,6 +42,8 @@ def _inner_zip() -> bytes:
     ("disguised.png", _inner_zip(), archives.NESTED),  # a zip named like an image
     ("notes.txt", b"hello", archives.NOT_IMAGE),
     ("bomb.png", bytes(3 * 1024 * 1024), archives.BOMB),  # 3 MB of zeros deflate ~1000:1
+    ("mib.png", bytes(1024 * 1024), archives.BOMB),  # exactly 1 MiB of zeros: hundreds of these are a bomb
+    ("quarter.png", bytes(256 * 1024), archives.BOMB),
 ])
 def test_each_bad_member_is_reported_and_the_rest_go_on(tmp_path, name, data, problem):
     path = _zip(tmp_path / "mixed.zip", {"a.png": _png(1), name: data, "b.png": _png(7)})
@@ -102,3 +104,11 @@ def test_a_header_that_understates_the_size_cannot_expand_past_it(tmp_path):
     members = {m.name: m for m in read_zip(path)}
     assert members["liar.png"].problem == archives.DAMAGED and members["liar.png"].data is None
     assert members["ok.png"].data == _png(5)
+
+
+def test_a_small_member_that_compresses_well_is_read(tmp_path):
+    blank = io.BytesIO()
+    from PIL import Image
+    Image.new("L", (200, 200), 255).save(blank, format="BMP")  # 40 KB that deflate ~300:1, harmless
+    path = _zip(tmp_path / "blank.zip", {"blank.bmp": blank.getvalue()})
+    assert [m.problem for m in read_zip(path)] == [None]

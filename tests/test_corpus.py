@@ -158,3 +158,36 @@ def _four() -> bytes:
     buffer = io.BytesIO()
     pen_digit_on_paper(4).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _batch_peak(files: list[Path]) -> tuple[dict, dict | None]:
+    """`ml batch FILES` in a child process: (its peak memory, the job's result line or None)."""
+    db.close()  # one process holds the store: the child opens it
+    done = subprocess.run([sys.executable, str(CORPUS / "batch_peak.py"), *map(str, files)], capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+    lines = done.stdout.strip().splitlines()
+    assert lines and "Traceback" not in done.stderr, done.stderr[-2000:]
+    peak = json.loads(lines[-1])
+    return peak, (json.loads(lines[-2]) if len(lines) > 1 else None)
+
+
+def test_a_batch_of_bombs_spread_thin_stays_within_its_memory_bound(probed, corpus, seeded_store):
+    """500 members of exactly 1 MiB of zeros in a 0.5 MB zip once took a batch to 765 MB; members just
+    under the ratio's threshold are all read, 16 MB at a time. The batch's whole tree stays bounded."""
+    from tests.corpus.make_corpus import SPREAD_BOMBS
+    peak, result = _batch_peak([corpus / name for name in SPREAD_BOMBS])
+    assert peak["peak_mb"] <= PEAK_LIMIT_MB, peak
+    members = sum(n for n, _ in SPREAD_BOMBS.values())
+    assert result["items"] == members and result["predicted"] == 0 and result["errors"] == members
+    reasons = dict(db.rows("SELECT problem, count(*) FROM batch_items WHERE batch_id = ? GROUP BY problem",
+                           [result["job"]]))
+    assert reasons == {"bomb ratio": SPREAD_BOMBS["mib_members.zip"][0],
+                       "not an image": SPREAD_BOMBS["under_ratio_members.zip"][0]}
+
+
+def test_ml_batch_refuses_a_huge_file_without_reading_it(seeded_store, tmp_path):
+    huge = tmp_path / "huge.zip"
+    with open(huge, "wb") as handle:  # sparse: 1.5 GB long, nothing on disk
+        handle.truncate(1536 * 2**20)
+    peak, _ = _batch_peak([huge])
+    assert peak["code"] == 1 and peak["own_mb"] < 300, peak  # refused by its size, never loaded

@@ -163,6 +163,28 @@ def zip_bomb(path: Path, megabytes: int = 1024, lie: bool = False) -> None:
     path.write_bytes(local + data + central + end)
 
 
+def spread_bomb(path: Path, members: int, size: int) -> None:
+    """`members` deflated members of `size` zero bytes each, named like images: a bomb spread thin
+    (500 members of exactly 1 MiB fit in ~0.5 MB). Each member alone looks small; a reader that holds
+    hundreds of them at once holds hundreds of megabytes."""
+    data = zlib.compress(bytes(size), 9)[2:-4]  # raw deflate: the same bytes serve every member
+    crc = zlib.crc32(bytes(size))
+    local, central = bytearray(), bytearray()
+    for i in range(members):
+        name = f"z/{i:05d}.png".encode()
+        fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, crc, len(data), size, len(name), 0)
+        central += b"PK\x01\x02" + struct.pack("<H", 20) + fields + struct.pack("<HHHII", 0, 0, 0, 0, len(local)) + name
+        local += b"PK\x03\x04" + fields + name + data
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, members, members, len(central), len(local), 0)
+    path.write_bytes(bytes(local + central + end))
+
+
+SPREAD_BOMBS = {  # name: (members, bytes each)
+    "mib_members.zip": (500, MB),                   # exactly 1 MiB each: once passed the ratio check
+    "under_ratio_members.zip": (1_900, MB // 4 - 1),  # just under where the ratio counts: all read
+}
+
+
 def gzip_of(head: bytes, megabytes: int) -> bytes:
     """A gzip stream of `head` then `megabytes` MiB of zeros (2 GiB fit in 2 MB)."""
     data, _ = deflated_zeros(megabytes)
@@ -236,6 +258,10 @@ def _archives(folder: Path) -> list[Case]:
         for i in range(20_000):
             archive.writestr(f"m/{i}.png", b"x")
     add("members_20000.zip", "holds 20,000 files; the limit is 10,000")
+    for name, (members, size) in SPREAD_BOMBS.items():
+        spread_bomb(folder / name, members, size)
+    add("mib_members.zip", "looks like a zip bomb", big=True)
+    add("under_ratio_members.zip", "not an image", big=True)
     return cases
 
 
