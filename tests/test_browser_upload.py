@@ -7,6 +7,7 @@ import io
 import pytest
 from browser import SCRIPT_IDLE, copy_store, served_app
 from conftest import ANALYST_PASSWORD
+from test_browser import CLIPPED
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +56,8 @@ def test_uploads_faster_than_the_answers_keep_the_connection_and_answer_the_last
     assert answered.strip() in held  # the answer shown is the one for the file the uploader holds
     body = page.locator("body").inner_text()
     assert "Connection error" not in body and "ForwardMsg" not in body
+    for name in ("Correct", "Save correction"):  # whole labels at 1280 px ("Save correc…" was cut)
+        assert not page.get_by_role("button", name=name, exact=True).evaluate(CLIPPED), name
 
 
 def test_no_message_is_sent_as_a_reference_to_the_browsers_cache():
