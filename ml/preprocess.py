@@ -21,6 +21,7 @@ BINARY_LEVEL = 0.35      # level for the working-resolution stroke mask
 STROKE_TARGET = 0.25     # stroke width as a fraction of the digit height: optdigits strokes are thick
 STROKE_BAND = (0.2, 0.45)  # measured: canvas pens land at 0.05-0.14, load_digits renders at 0.2-0.29
 _CROSS = ndimage.generate_binary_structure(2, 1)
+UNEVEN_LIGHT = 0.08      # paper whose brightness along the frame varies by more than this share is lit unevenly
 TOO_SMALL = "Too small to read: a dot or a speck is not a digit. Draw the whole digit, larger."
 
 
@@ -73,8 +74,36 @@ def _border(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values[:k].ravel(), values[-k:].ravel(), values[:, :k].ravel(), values[:, -k:].ravel()])
 
 
+def light_paper(gray: np.ndarray) -> bool:
+    """Whether most of the picture is lighter than its ink: its median lies in the upper half of its
+    range (the paper covers most of a sheet, however unevenly it is lit)."""
+    step = max(1, min(gray.shape) // 64)  # a sample is enough for three percentiles (the canvas asks on every stroke)
+    low, mid, high = np.percentile(gray[::step, ::step], (1, 50, 99))
+    return bool(mid > (low + high) / 2)
+
+
+def even_light(gray: np.ndarray) -> np.ndarray:
+    """Light paper under uneven light (a shadow across it, dark corners, light falling off) divided by
+    its own paper brightness, so its ink is what is darker than the paper around it, not what is
+    darker than the page's border; evenly lit pictures and dark sheets are returned as they are.
+
+    The paper's brightness is a grey closing with a window of a quarter of the picture: it removes
+    every dark stroke narrower than that and keeps shadows, whose edges are longer."""
+    if gray.size == 0 or min(gray.shape) < 8 or not light_paper(gray):
+        return gray
+    window = max(3, min(gray.shape) // 4) | 1
+    # lightly smoothed first, so JPEG and sensor noise on evenly lit paper does not read as uneven light
+    paper = ndimage.grey_closing(ndimage.gaussian_filter(gray, min(gray.shape) / 160), size=(window, window))
+    # Measured along the frame: uneven light reaches the edges of the picture, while a stroke too
+    # thick for the window (a marker digit stretched to fill its box) sits inside it.
+    darkest, lightest = np.percentile(_border(paper), (1, 99))
+    if lightest <= 0 or (lightest - darkest) / lightest <= UNEVEN_LIGHT:
+        return gray
+    return np.clip(gray / np.maximum(paper, 0.05), 0.0, 1.0).astype(np.float32)
+
+
 def ink_map(image: Image.Image | np.ndarray) -> np.ndarray:
-    """Ink strength in [0, 1] (1 = ink), whatever the polarity, alpha or bit depth."""
+    """Ink strength in [0, 1] (1 = ink), whatever the polarity, alpha, bit depth or lighting."""
     gray, alpha = _gray_and_alpha(image)
     if alpha is not None:
         transparent = alpha < 0.5
@@ -85,15 +114,31 @@ def ink_map(image: Image.Image | np.ndarray) -> np.ndarray:
         # Mostly opaque: whatever is see-through shows the paper, i.e. the page's own background.
         paper = float(np.median(gray[~transparent])) if (~transparent).any() else 1.0
         gray = gray * alpha + paper * (1.0 - alpha)
-    background = median(_border(gray))
-    distance = (background - gray) if background >= 0.5 else (gray - background)
+    evened = even_light(gray)
+    background = median(_border(evened))
+    distance = (background - evened) if background >= 0.5 else (evened - background)
     distance = np.clip(distance, 0.0, None)
     strongest = float(distance.max()) if distance.size else 0.0
     if strongest < 0.15:  # no contrast at all: a blank page
         return np.zeros_like(gray, dtype=np.float32)
     ink = np.clip(distance / strongest, 0.0, 1.0)
     ink[ink < NOISE_FLOOR] = 0.0
-    return ink.astype(np.float32)
+    return (ink if evened is gray else _uncut(ink)).astype(np.float32)
+
+
+def _uncut(ink: np.ndarray) -> np.ndarray:
+    """A photo's ink without the shapes its frame cuts, when the rest holds most of the ink: where a
+    shadow's edge or a dark corner meets the frame it is narrower than the paper estimate's window
+    and is left as a sliver of "ink" there; a digit is written inside the picture."""
+    labels, count = ndimage.label(ink > BBOX_LEVEL, structure=np.ones((3, 3), dtype=bool))
+    if count <= 1:
+        return ink
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    cut = np.isin(labels, edge[edge > 0])
+    inside = float(ink[(labels > 0) & ~cut].sum())
+    if inside < 0.5 * float(ink[labels > 0].sum()):
+        return ink
+    return np.where(cut, 0.0, ink)
 
 
 def is_blank(ink: np.ndarray) -> bool:

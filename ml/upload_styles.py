@@ -17,6 +17,8 @@ from ml.canonical import thin
 
 STYLES = ("ink_png", "white_on_black", "grey_jpeg", "small40", "big_scan_thin", "thick_marker", "stretched",
           "slanted")
+# Phone photos of a sheet under uneven light: a shadow across part of it, dark corners, light falling off.
+LIGHTING = ("shadow_band", "vignette", "gradient")
 
 
 def _placed(ink: np.ndarray, side: int, fill: float, rng: np.random.Generator) -> np.ndarray:
@@ -82,6 +84,30 @@ def _on_paper(ink: np.ndarray, paper: float = 255.0, pen: float = 0.0) -> np.nda
     return paper - ink * (paper - pen)
 
 
+def _light(side: int, style: str, rng: np.random.Generator) -> np.ndarray:
+    """How much light reaches each point of a side x side sheet (1 = full light)."""
+    rows, cols = np.mgrid[0:side, 0:side].astype(np.float32) / (side - 1) - 0.5
+    angle = rng.uniform(0, 2 * np.pi)
+    along = rows * np.sin(angle) + cols * np.cos(angle)  # -0.7 .. 0.7 across the sheet
+    depth = rng.uniform(0.35, 0.6)
+    if style == "shadow_band":  # a hand or a phone between the lamp and one side of the sheet, soft-edged
+        edge = rng.uniform(0.05, 0.3)
+        return 1.0 - depth / (1.0 + np.exp(-(along - edge) / rng.uniform(0.015, 0.04)))
+    if style == "vignette":  # the lens darkens the corners
+        return 1.0 - depth * np.clip((rows ** 2 + cols ** 2) / 0.5, 0.0, 1.0) ** rng.uniform(1.0, 1.6)
+    return 1.0 - depth * (along / 1.42 + 0.5)  # light falling off across the sheet
+
+
+def photographed(ink: np.ndarray, style: str, rng: np.random.Generator) -> bytes:
+    """The ink written on paper and photographed under uneven light (see LIGHTING): a JPEG."""
+    side = 320
+    sheet = _placed(ink, side, rng.uniform(0.45, 0.65), rng)
+    sheet = _pen(sheet, rng.uniform(2.0, 4.0)) if rng.random() < 0.5 else sheet
+    picture = _on_paper(sheet, rng.uniform(205, 245), rng.uniform(25, 70)) * _light(side, style, rng)
+    picture = ndimage.gaussian_filter(picture, rng.uniform(0.4, 1.0)) + rng.normal(0, rng.uniform(2, 5), picture.shape)
+    return _encode(picture, "JPEG", int(rng.integers(70, 90)))
+
+
 def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> bytes:
     """The source ink (2-D, 1 = ink, any size) as an uploaded file in `style` (see STYLES)."""
     ink = np.clip(np.asarray(ink, dtype=np.float32), 0.0, 1.0)
@@ -109,4 +135,6 @@ def render(ink: np.ndarray, style: str, rng: np.random.Generator) -> bytes:
     if style == "slanted":
         sheet = _placed(ink, 200, rng.uniform(0.5, 0.65), rng)
         return _encode(_on_paper(_sheared(sheet, rng.choice([-1, 1]) * rng.uniform(0.25, 0.45))))
-    raise ValueError(f"Unknown upload style {style!r}; choose one of {', '.join(STYLES)}.")
+    if style in LIGHTING:
+        return photographed(ink, style, rng)
+    raise ValueError(f"Unknown upload style {style!r}; choose one of {', '.join(STYLES + LIGHTING)}.")

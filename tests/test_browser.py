@@ -93,6 +93,15 @@ def test_a_stroke_from_the_top_right_corner_draws_ink(page, app_url):
     predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted digit")
     expect(predicted).to_be_visible(timeout=30_000)
     expect(predicted.get_by_test_id("stMetricValue")).to_have_text("1")
+    # at 1280 px the feedback buttons show their whole labels ("Save correc…" was cut)
+    for name in ("Correct", "Save correction"):
+        button = page.get_by_role("button", name=name, exact=True)
+        expect(button).to_be_visible()
+        assert not button.evaluate(CLIPPED), name
+
+
+# Some element of the button (or the button itself) has text wider than its box: an ellipsis shows.
+CLIPPED = "el => [el, ...el.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
 
 def _assert_rows_in_duckdb(folder: Path) -> None:

@@ -189,3 +189,28 @@ def test_coloured_ink_on_coloured_paper_reads_as_its_float_copy(digit, light, da
     rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, dtype=np.uint8)], axis=2)
     fast, as_float = preprocess(rgba, DIGITS_8X8), preprocess(rgba.astype(np.float32), DIGITS_8X8)
     assert np.abs(fast - as_float).max() <= 0.5  # of 16: the same digit to the model
+
+
+def test_a_shadow_across_the_paper_is_not_ink_and_even_light_is_left_alone():
+    from ml.canonical import drop_specks
+    from ml.handwriting import mnist_ink, mnist_split
+    from ml.preprocess import _gray_and_alpha, even_light
+    from ml.upload_styles import LIGHTING, STYLES, render
+    inks, _ = mnist_ink(mnist_split()[1][:6])
+    rng = np.random.default_rng(4)
+    for k, ink in enumerate(inks):
+        for style in LIGHTING:
+            photo = load_image(render(ink, style, rng))
+            clean = load_image(render(ink, "ink_png", np.random.default_rng(k)))
+            found = drop_specks(ink_map(photo))  # the canonical form drops specks of amplified noise too
+            rows, cols = np.nonzero(found > 0.15)
+            # the ink is the digit: a box of about the digit's size (the photo places it on 45-65 % of the
+            # side), not the shadow, which reaches the frame
+            assert max(np.ptp(rows), np.ptp(cols)) < 0.7 * max(found.shape), style
+            gray = _gray_and_alpha(clean)[0]
+            assert even_light(gray) is gray  # evenly lit paper takes the path it always took
+    for style in STYLES:
+        gray = _gray_and_alpha(load_image(render(inks[0], style, rng)))[0]
+        assert even_light(gray) is gray, style
+    gray = _gray_and_alpha(pen_digit(3))[0]  # the canvas: white ink on black
+    assert even_light(gray) is gray

@@ -79,6 +79,16 @@ def test_reads_unseen_writers_in_real_upload_styles(small_default):
         assert scored["accuracy"] >= 0.9, dev.style
 
 
+def test_reads_digits_photographed_under_uneven_light(small_default):
+    """Held-back MNIST digits on paper under a shadow band, dark corners or a light gradient: the
+    shadow is not ink (ml.preprocess.even_light)."""
+    threshold = confidence_threshold(small_default)
+    for dev in devsets.uneven_light(per_class=10):
+        scored = devsets.score(small_default, CANON_28, dev, threshold)
+        print(f"{dev.style}: {scored['accuracy']:.3f}, answered {scored['coverage']:.2f}")
+        assert scored["accuracy"] >= 0.9 and scored["coverage"] >= 0.85, dev.style
+
+
 def test_scribbles_and_letters_are_mostly_not_sure(small_default):
     """A scribble on the canvas or an uploaded letter should not get a confident digit."""
     scored = devsets.score(small_default, CANON_28, devsets.not_digits(40, seed=5), confidence_threshold(small_default))

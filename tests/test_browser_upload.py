@@ -1,0 +1,70 @@
+"""Upload in real Chromium: files given one after another, faster than the page answers, never break
+the connection, and the last one is answered."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from browser import SCRIPT_IDLE, copy_store, served_app
+from conftest import ANALYST_PASSWORD
+from test_browser import CLIPPED
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(template_store, tmp_path_factory):
+    folder = copy_store(template_store, tmp_path_factory.mktemp("browser_upload"))
+    with served_app(folder) as url:
+        yield url, folder
+
+
+def _files(folder) -> list:
+    from ml.synthetic import pen_digit_on_paper
+    paths = []
+    for digit in (1, 4, 7):
+        buffer = io.BytesIO()
+        pen_digit_on_paper(digit).save(buffer, format="PNG")
+        path = folder / f"digit{digit}.png"
+        path.write_bytes(buffer.getvalue())
+        paths.append(path)
+    return paths
+
+
+def test_uploads_faster_than_the_answers_keep_the_connection_and_answer_the_last(page, app_url, tmp_path):
+    """The same three files again and again: each answer's charts are the same as three runs before, which
+    Streamlit would send as a reference to its browser cache while a run that evicts them finishes
+    ("Cached ForwardMsg MISS", then a dead tab)."""
+    from playwright.sync_api import expect
+    url, _ = app_url
+    page.goto(f"{url}/upload")
+    page.get_by_role("textbox", name="Username").fill("ana")
+    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Upload an image")).to_be_visible(timeout=30_000)
+    uploader = page.locator(".st-key-upload_file input[type=file]")
+    files = _files(tmp_path)
+    for _ in range(5):
+        for path in files:
+            uploader.set_input_files(str(path))  # no wait for the answer: the next file interrupts the run
+        expect(page.get_by_text("Model ").filter(has_text="prediction #").first).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(200)
+    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    expect(page.get_by_text("prediction #").first).to_be_visible(timeout=60_000)
+    held = page.locator(".st-key-upload_file").inner_text()
+    answered = page.get_by_test_id("stImageCaption").first.inner_text()
+    assert answered.strip() in held  # the answer shown is the one for the file the uploader holds
+    body = page.locator("body").inner_text()
+    assert "Connection error" not in body and "ForwardMsg" not in body
+    for name in ("Correct", "Save correction"):  # whole labels at 1280 px ("Save correc…" was cut)
+        assert not page.get_by_role("button", name=name, exact=True).evaluate(CLIPPED), name
+
+
+def test_no_message_is_sent_as_a_reference_to_the_browsers_cache():
+    """Streamlit sends a big element the browser reported having as a reference to its cache; a run
+    that finishes meanwhile can evict it ("Cached ForwardMsg MISS", and the tab is dead). The app
+    sends every element whole: nothing it draws reaches the size that makes a message cacheable."""
+    import tomllib
+    from pathlib import Path
+    config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["global"]["minCachedMessageSize"] >= 1e9  # above server.maxMessageSize (200 MB)
