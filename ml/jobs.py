@@ -63,22 +63,23 @@ class JobContext:
 
 
 def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
-    """Run one claimed (running) job to its final state; every outcome is on the row and audited."""
+    """Run one claimed (running) job to its final state; every outcome is on the row and audited. The
+    audit row comes first, so whoever sees the final state finds its audit row too."""
     job_id, user, action = record.id, record.created_by, f"job_{record.kind}"
     kind = kinds.get(record.kind)
     if kind is None:
         jobs.finish(job_id, "failed", f"Unknown job kind {record.kind!r}.")
         return
     if record.cancel_requested:
-        jobs.finish(job_id, "cancelled", "Cancelled before it started.")
         audit.record(user, action, "ok", f"job {job_id} cancelled before start", target=f"job:{job_id}")
+        jobs.finish(job_id, "cancelled", "Cancelled before it started.")
         return
     try:
         with threads.job_running():  # fits take one thread while another job runs (ml.threads)
             result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
     except JobCancelled:
-        jobs.finish(job_id, "cancelled", "Cancelled.")
         audit.record(user, action, "ok", f"job {job_id} cancelled", target=f"job:{job_id}")
+        jobs.finish(job_id, "cancelled", "Cancelled.")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the job
         if isinstance(exc, (DigitLabError, ValueError)):  # the person can fix it: the sentence says it all
             log.info("job %s (%s) refused: %s", job_id, record.kind, exc)
@@ -86,11 +87,11 @@ def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
         else:
             log.exception("job %s (%s) failed", job_id, record.kind)
             message = f"{type(exc).__name__}: {exc}"
-        jobs.finish(job_id, "failed", message)
         audit.record(user, action, "error", f"job {job_id}: {message}", target=f"job:{job_id}")
+        jobs.finish(job_id, "failed", message)
     else:
-        jobs.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
         audit.record(user, action, "ok", f"job {job_id} succeeded", target=f"job:{job_id}")
+        jobs.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
 
 
 def _kind_of(request: JobRequest, kinds: dict[str, JobKind]) -> JobKind:
