@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="digitlab-bench-"))
     # A separate store: the bench never touches the user's database or models.
     os.environ.update(DIGITLAB_DB=str(workdir / "bench.duckdb"), DIGITLAB_MODELS=str(workdir / "models"),
-                      DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1", DIGITLAB_SECRETS=str(workdir / "secrets.toml"))
+                      DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1")
     import logging
     logging.basicConfig(level=logging.WARNING)
     from bench import audit, batch, figures, history, ops, recognition, store_data, tuning, usage  # noqa: F401
