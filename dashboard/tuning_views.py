@@ -110,12 +110,11 @@ REFRESH_S = 2.0              # a running study's view redraws this often
 
 
 def _label(row) -> str:
-    """A study in the picker: name, what it tunes (or where it came from), status, complete trials."""
+    """A study in the picker: its name and what it tunes (or when it was imported). Nothing that changes
+    while it runs: the select box keeps the text it showed when picked (the header says how it goes)."""
     if row.family == IMPORTED:
-        origin = f"imported {when(row.created_at, '%Y-%m-%d')}"
-    else:
-        origin = f"{row.family} on {row.dataset}"
-    return f"{row.name} · {origin} · {row.status} · {int(row.complete):,} complete"
+        return f"{row.name} · imported {when(row.created_at, '%Y-%m-%d')}"
+    return f"{row.name} · {row.family} on {row.dataset}"
 
 
 def _chosen(table: pd.DataFrame) -> int:
