@@ -206,7 +206,8 @@ def live(user: User, snap: studies.StudySnapshot) -> None:
                 job_id = jobs.submit(TuneRequest(record.family, record.dataset, user.username, n_trials=int(n),
                                                  study=record.name))
                 st.toast(f"Study {md(record.name)} resumed (job #{job_id}).")
-                st.rerun(scope="app")  # the running study refreshes itself from now on
+                st.session_state["tune_pending_job"] = job_id  # the page follows it once the job starts it
+                st.rerun(scope="app")
 
 
 SHARE_OBJECTIVES = tuning.SHARE_OBJECTIVES
