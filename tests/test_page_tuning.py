@@ -46,6 +46,8 @@ def test_analyst_runs_a_study_and_trains_its_best_trial(open_app):
         assert studies.model_link(trained.result["model_id"]) == (studies.by_name("page-knn").id, best[0])
         at.run()
         assert f"#{trained.result['model_id']} (trial {best[0]})" in texts(at)
+        # the promote job is listed with the study's jobs, titled by the study's name
+        assert f"Train trial {best[0]} of study page-knn" in texts(at).replace("\\", "")
         lifecycle.activate(trained.result["model_id"], by="ana")
         models_page = open_app("ana", "models")  # the model's page links back to its study
         link = next(p for p in models_page.main.get("page_link") if "Trained from trial" in p.proto.label)
