@@ -229,7 +229,10 @@ def _trial_filter(study_id: int) -> studies.TrialFilter:
     """The table's filter from its widgets' last values (read before the snapshot, drawn after it)."""
     state = st.session_state
     param = state.get(f"tune_filter_param_{study_id}", "(none)")
-    low, high = state.get(f"tune_filter_range_{study_id}", (0.0, 0.0)) if param != "(none)" else (0.0, 0.0)
+    span = state.get(f"tune_filter_range_{study_id}_{param}")  # none yet: the whole range, no filter
+    if span is None:
+        param, span = "(none)", (0.0, 0.0)
+    low, high = span
     return studies.TrialFilter(states=tuple(state.get(f"tune_states_{study_id}", STATES)),
                                param=None if param == "(none)" else param, low=float(low), high=float(high),
                                order=state.get(f"tune_order_{study_id}", "number"),
@@ -258,7 +261,7 @@ def trials_table(snap: studies.StudySnapshot) -> None:
     if column != "(none)":
         low, high = dims[column]
         if low < high:
-            st.slider(f"{column} between", low, high, (low, high), key=f"tune_filter_range_{study_id}",
+            st.slider(f"{column} between", low, high, (low, high), key=f"tune_filter_range_{study_id}_{column}",
                       **first_page)
     pages = max(1, -(-snap.matching // PAGE_SIZE))
     shown = snap.page

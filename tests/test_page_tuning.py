@@ -82,7 +82,7 @@ def test_a_finished_study_shows_its_charts_and_can_be_resumed(open_app):
         assert len(at.tabs) == 6
         at.selectbox(key=f"tune_filter_param_{study_id}").set_value("n_neighbors").run()
         values = sorted(t.params["n_neighbors"] for t in studies.trials(study_id))
-        at.slider(key=f"tune_filter_range_{study_id}").set_range(values[0], values[0]).run()
+        at.slider(key=f"tune_filter_range_{study_id}_n_neighbors").set_range(values[0], values[0]).run()
         table = at.dataframe[-1].value
         assert len(table) == values.count(values[0]) < 3 and set(table["param: n_neighbors"]) == {values[0]}
         assert len(at.get("plotly_chart")) >= 6  # history, importances, parallel coordinates, slice, contour, EDF
