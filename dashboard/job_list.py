@@ -50,9 +50,10 @@ def render(user: User, *, kind: str | tuple[str, ...], heading: str, limit: int 
     """The latest `limit` jobs of a kind (or of several), refreshed every second while the page is open."""
     st.subheader(heading)
     kinds = (kind,) if isinstance(kind, str) else kind
-    frame = jobs.recent(kind=kinds[0], limit=limit)
-    if len(kinds) > 1:  # e.g. a study's tuning runs and the trials trained from it, newest first
-        frame = pd.concat([frame, *(jobs.recent(kind=k, limit=limit) for k in kinds[1:])], ignore_index=True)
+    frames = [jobs.recent(kind=k, limit=limit) for k in kinds]
+    frame = frames[0]
+    if any(not f.empty for f in frames[1:]):  # e.g. studies' runs and the trials trained from them, newest first
+        frame = pd.concat([f for f in frames if not f.empty], ignore_index=True)
         frame = frame.sort_values("id", ascending=False).head(limit)
     if frame.empty:
         st.info(f"No {heading.lower()} yet.")

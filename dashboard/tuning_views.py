@@ -110,12 +110,11 @@ REFRESH_S = 2.0              # a running study's view redraws this often
 
 
 def _label(row) -> str:
-    """A study in the picker: name, what it tunes (or where it came from), status, complete trials."""
+    """A study in the picker: its name and what it tunes (or when it was imported). Nothing that changes
+    while it runs: the select box keeps the text it showed when picked (the header says how it goes)."""
     if row.family == IMPORTED:
-        origin = f"imported {when(row.created_at, '%Y-%m-%d')}"
-    else:
-        origin = f"{row.family} on {row.dataset}"
-    return f"{row.name} · {origin} · {row.status} · {int(row.complete):,} complete"
+        return f"{row.name} · imported {when(row.created_at, '%Y-%m-%d')}"
+    return f"{row.name} · {row.family} on {row.dataset}"
 
 
 def _chosen(table: pd.DataFrame) -> int:
@@ -207,7 +206,8 @@ def live(user: User, snap: studies.StudySnapshot) -> None:
                 job_id = jobs.submit(TuneRequest(record.family, record.dataset, user.username, n_trials=int(n),
                                                  study=record.name))
                 st.toast(f"Study {md(record.name)} resumed (job #{job_id}).")
-                st.rerun(scope="app")  # the running study refreshes itself from now on
+                st.session_state["tune_pending_job"] = job_id  # the page follows it once the job starts it
+                st.rerun(scope="app")
 
 
 SHARE_OBJECTIVES = tuning.SHARE_OBJECTIVES
@@ -229,7 +229,10 @@ def _trial_filter(study_id: int) -> studies.TrialFilter:
     """The table's filter from its widgets' last values (read before the snapshot, drawn after it)."""
     state = st.session_state
     param = state.get(f"tune_filter_param_{study_id}", "(none)")
-    low, high = state.get(f"tune_filter_range_{study_id}", (0.0, 0.0)) if param != "(none)" else (0.0, 0.0)
+    span = state.get(f"tune_filter_range_{study_id}_{param}")  # none yet: the whole range, no filter
+    if span is None:
+        param, span = "(none)", (0.0, 0.0)
+    low, high = span
     return studies.TrialFilter(states=tuple(state.get(f"tune_states_{study_id}", STATES)),
                                param=None if param == "(none)" else param, low=float(low), high=float(high),
                                order=state.get(f"tune_order_{study_id}", "number"),
@@ -258,7 +261,7 @@ def trials_table(snap: studies.StudySnapshot) -> None:
     if column != "(none)":
         low, high = dims[column]
         if low < high:
-            st.slider(f"{column} between", low, high, (low, high), key=f"tune_filter_range_{study_id}",
+            st.slider(f"{column} between", low, high, (low, high), key=f"tune_filter_range_{study_id}_{column}",
                       **first_page)
     pages = max(1, -(-snap.matching // PAGE_SIZE))
     shown = snap.page

@@ -222,3 +222,39 @@ def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
     expect(page.get_by_text("4 / 4")).to_be_visible(timeout=90_000)  # the live view refreshes by itself
     expect(page.get_by_text("Best parameters:")).to_be_visible()
     expect(page.get_by_role("button", name="Resume study")).to_be_visible(timeout=30_000)  # it has finished
+    _everything_agrees(page, "browser-knn", 4)
+
+    # A second study from the same page, without a reload: everything shown is about it, not the first.
+    if not page.get_by_role("button", name="Start study").is_visible():
+        page.get_by_text("New study", exact=True).click()
+    name = page.get_by_role("textbox", name="Study name")
+    name.fill("browser-knn-2")
+    name.press("Tab")
+    page.wait_for_timeout(200)
+    idle.wait_for(timeout=30_000)
+    trials = page.get_by_role("spinbutton", name="Trials", exact=True)
+    trials.fill("3")
+    trials.press("Tab")
+    page.wait_for_timeout(200)
+    idle.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Start study").click()
+    expect(page.get_by_text("3 / 3")).to_be_visible(timeout=90_000)
+    _everything_agrees(page, "browser-knn-2", 3)
+
+
+def _everything_agrees(page, study: str, trials: int) -> None:
+    """Once the study has finished, without a reload: the picker, the trials table and the trial offered
+    for training say what the header says (they once stayed at the study's first seconds)."""
+    import re
+
+    from playwright.sync_api import expect
+    # the picker names the study (a select box keeps the text it showed when picked: nothing there may change)
+    expect(page.get_by_role("combobox", name="Study", exact=True)).to_have_value(f"{study} · knn on digits")
+    eta = page.get_by_test_id("stMetric").filter(has_text="ETA").get_by_test_id("stMetricValue")
+    expect(eta).to_have_text("finished", timeout=30_000)
+    expect(page.get_by_text(f"Trials 1–{trials} of {trials} shown by the filter")).to_be_visible()
+    delta = page.get_by_test_id("stMetric").filter(has_text="Best accuracy").get_by_test_id("stMetricDelta")
+    expect(delta).to_have_text(re.compile(r"trial \d+"))
+    best = delta.inner_text().strip()
+    expect(page.get_by_role("combobox", name="Trial to train")).to_have_value(f"{best} (best)")
+    expect(page.get_by_role("button", name=f"Train {best}")).to_be_visible()
