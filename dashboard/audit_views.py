@@ -52,6 +52,9 @@ def results(chosen: audit.Filters, admin: User) -> None:
     st.dataframe(text.blank_missing(frame[SHOWN]), hide_index=True, key="audit_table", column_config={
         "ts": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
         "username": st.column_config.TextColumn("actor"),
+        # sized for their longest value, not for the first rows' ("ok" made "denied" read "deni")
+        "role": st.column_config.TextColumn("role", width=64),
+        "outcome": st.column_config.TextColumn("outcome", width=72),
         "detail": st.column_config.TextColumn("detail", width="large")})
     labels = {int(r.id): f"#{r.id} {r.action} by {r.username or '—'}" for r in frame.itertuples()}
     picked = st.selectbox("Row details", list(labels), index=None, format_func=labels.get, key="audit_row",

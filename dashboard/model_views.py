@@ -25,7 +25,12 @@ TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format
                  "size_bytes": st.column_config.NumberColumn("size (KB)", format="%.0f"),  # as the caption
                  "trained_by": "trained by",
                  "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
-                 "active": st.column_config.CheckboxColumn("active")}
+                 "status": st.column_config.TextColumn("status", width=76),  # "archived" whole
+                 "notes": st.column_config.TextColumn("notes", width="medium"),
+                 "active": st.column_config.CheckboxColumn("active", width=56)}
+# What picks a version first (active, status), the long texts last: the table fits 1280 px
+TABLE_ORDER = ("id", "active", "status", "family", "accuracy", "dataset", "created_at", "trained_by", "fit_seconds",
+               "size_bytes", "notes")
 SHARE = text.share_column()
 
 
@@ -54,7 +59,7 @@ def pick_model(table: pd.DataFrame) -> int:
     table_frame = text.as_percent(shown, "accuracy").assign(size_bytes=shown["size_bytes"] / 1024)
     picked = st.dataframe(text.blank_missing(table_frame), hide_index=True,
                           key=f"models_table_{generation}", on_select="rerun", selection_mode="single-row",
-                          column_config=TABLE_COLUMNS)
+                          column_config=TABLE_COLUMNS, column_order=TABLE_ORDER)
     rows = picked.selection.rows if picked and picked.selection else []
     return int(shown.iloc[rows[0]]["id"]) if rows else (registry.active_id() or int(table.iloc[0]["id"]))
 

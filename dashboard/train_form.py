@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.users import User
+from ml.conventions import title
 from ml.families import FAMILIES, Family
 from ml.job_requests import TrainRequest
 from ml.sources import convention_of
@@ -47,8 +48,7 @@ def render(user: User) -> TrainRequest | None:
     name = st.selectbox("Model family", list(FAMILIES), format_func=lambda f: FAMILIES[f].label, key="train_family")
     dataset = _dataset()
     convention = convention_of(dataset)
-    st.caption(f"Images in the {convention.name} convention ({convention.size}×{convention.size}): "
-               "defaults below are the ones measured best for it.")
+    st.caption(f"Images in {title(convention)}: the defaults below are the ones measured best for it.")
     with st.form("train_form"):
         params = _params(FAMILIES[name], convention.name)
         deskew = st.checkbox("Deskew: straighten slanted digits before the model", value=convention.deskew,

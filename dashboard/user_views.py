@@ -17,6 +17,8 @@ from data.users import User
 from ml import accounts, policy, user_admin
 
 _FLASH = "users_flash"
+_ADDED = "_users_added"
+_ADD_INPUTS = ("new_username", "new_name", "new_password")
 
 
 def _done(message: str, one_time: str | None = None) -> None:
@@ -90,6 +92,9 @@ def _act(action: str, admin: User, change: Callable[[], None], message: str) -> 
 def add_form(admin: User) -> None:
     """Add an account: a chosen initial password, or none for a generated one-time password."""
     st.subheader("Add a user")
+    if st.session_state.pop(_ADDED, False):  # written before the inputs are drawn: a browser keeps what a widget showed
+        for key in _ADD_INPUTS:
+            st.session_state[key] = ""
     with st.form("add_user"):  # not cleared on submit: a refused entry keeps what was typed
         username = st.text_input("Username", key="new_username", help=accounts.USERNAME_RULE).strip()
         name = st.text_input("Full name", key="new_name").strip()
@@ -102,7 +107,6 @@ def add_form(admin: User) -> None:
         return
     with failures.boundary("create_user", admin.username):
         one_time = user_admin.create(username, name, role, by=admin.username, password=password or None)
-    for key in ("new_username", "new_name", "new_password"):  # added: the form starts empty again
-        st.session_state.pop(key, None)
+    st.session_state[_ADDED] = True  # added: the form starts empty again
     _done(f"Added {text.md(username)} ({text.md(name)}) as {role}." + (" One-time password:" if one_time else ""),
           one_time)

@@ -5,6 +5,7 @@ from dashboard import auth, failures, model_charts, text
 from data import dataset_records
 from ml import training
 from ml.augment import Augmentation, augment
+from ml.conventions import title
 from ml.datasets import Dataset, class_counts, one_per_class
 from ml.sources import load_spec
 
@@ -34,7 +35,7 @@ cols[0].metric("Images", f"{len(y):,}")
 cols[1].metric("Convention", f"{conv.size}×{conv.size}, 0..{conv.max_value:g}")
 cols[2].metric("Smallest class", f"{min(counts):,}")
 cols[3].metric("Largest class", f"{max(counts):,}")
-st.caption(f"Convention `{conv.name}`: ink scaled into a {conv.box}-pixel box ({conv.fill} fills it), "
+st.caption(f"Images in {title(conv)}: ink scaled into a {conv.box}-pixel box ({conv.fill} fills it), "
            f"centred by {'bounding box' if conv.center == 'bbox' else 'centre of mass'}"
            + (f", {conv.block}×{conv.block} blocks counted" if conv.block > 1 else "") + ".")
 left, right = st.columns(2)

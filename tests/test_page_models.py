@@ -88,6 +88,8 @@ def test_the_models_table_gives_sizes_in_kb_as_the_caption_does(open_app):
     size = registry.get(1).size_bytes / 1024
     assert table.value.set_index("id").loc[1, "size_bytes"] == size
     assert f"{size:.0f} KB" in texts(at)
+    order = list(table.proto.column_order)
+    assert order[:3] == ["id", "active", "status"] and order[-1] == "notes"  # what picks a version is on screen
 
 
 def test_compare_models_split_by_different_seeds_on_the_images_none_trained_on(open_app):

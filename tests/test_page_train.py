@@ -81,7 +81,7 @@ def test_mnist_format_data_gets_the_defaults_measured_for_it(open_app):
     at.text_input(key="train_spec").input("idx:/data/train-images.gz,/data/train-labels.gz").run()
     assert at.number_input(key="p_svc_mnist28_gamma").value == 0.03
     assert at.checkbox(key="train_deskew_mnist28").value is True
-    assert any("mnist28" in c.value for c in at.caption)
+    assert any("MNIST's 28×28 form" in c.value for c in at.caption)
 
 
 def test_viewers_cannot_open_train(open_app):
@@ -125,3 +125,10 @@ def test_an_out_of_range_parameter_is_not_silent(open_app):
     assert any("knn parameter n_neighbors must be between 1 and 30; got 100000." == as_read(e.value) for e in at.error)
     assert db.one("SELECT count(*) FROM jobs")[0] == 0
     jobs.reset_runner()
+
+
+def test_the_form_names_the_image_convention_in_words(open_app):
+    at = open_app("ana", "train")
+    shown = " ".join(c.value for c in at.caption)
+    assert "Images in the 8×8 block counts of the embedded digits" in shown
+    assert not any(name in shown for name in ("digits8", "canon28", "mnist28"))
