@@ -52,6 +52,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.test-installed chromium postgresql
 	$(BIN)/ruff check --quiet .
+	$(BIN)/lint-imports --no-cache  # the layering contracts in pyproject.toml (pages -> dashboard -> ml -> data, the ml package order, no circles)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 3 --dist loadfile --no-loadscope-reorder  # three workers on 2 cores (a third of the suite waits on servers, browsers and child processes), files in tests/conftest.py SLOW_FIRST order
 
 # Measures, writes bench/results.json, then rewrites the figures table of docs/performance.md from it

@@ -32,15 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     from bench import audit, batch, figures, history, ops, recognition, store_data, tuning, usage  # noqa: F401
     from data import db
-    from ml.bootstrap import prepare
+    from ml.ops.bootstrap import prepare
 
     started = time.perf_counter()
     ctx = core.Context(quick=args.quick or args.smoke, workdir=workdir, smoke=args.smoke)
     model_id = prepare(announce=lambda _: None)
-    from ml import accounts  # predictions are made in a user's name and roles are checked (ml.policy)
+    from ml.governance import accounts  # predictions are made in a user's name and roles are checked (ml.governance.policy)
     for name in ("bench", "bench-concurrency", "bench-batch"):
         accounts.create_user(name, name, "viewer", "bench-user-pw-1", by="system", must_change_password=False)
-    usage.unlimited(("bench", "bench-concurrency", "bench-batch"))  # quotas (ml.quotas) are not what is measured
+    usage.unlimited(("bench", "bench-concurrency", "bench-batch"))  # quotas (ml.governance.quotas) are not what is measured
     n_rows = int(ctx.size(1_000_000, 100_000, 2_000))
     t = time.perf_counter()
     store_data.fill(n_rows, n_rows, model_id=model_id)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bench.core import Context, Measured, figure, timed
 from data import audit, db
-from ml import audit_chain
+from ml.governance import audit_chain
 
 BODY_SCAN = f"SELECT count(*) FROM audit_log WHERE {audit.BODY} IS NOT NULL"
 PLAIN_INSERT = "INSERT INTO audit_log (ts, username, action, outcome, detail) VALUES (?, ?, ?, ?, ?)"

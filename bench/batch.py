@@ -30,7 +30,7 @@ from data import jobs as job_rows
 def _make_zip(ctx: Context) -> tuple[str, int]:
     if "batch_zip" in ctx.shared:
         return ctx.shared["batch_zip"]
-    from ml.synthetic import pen_digit
+    from ml.datasets.generated.synthetic import pen_digit
     n = int(ctx.size(10_000, 2_000, 200))
     path = ctx.workdir / "batch28.zip"
     rng = np.random.default_rng(11)
@@ -48,12 +48,12 @@ def _make_zip(ctx: Context) -> tuple[str, int]:
 def _floor(path: str) -> float:
     """Images per second of the bare loop with the active model."""
     from data import registry
-    from ml import artifacts
-    from ml.batch import CHUNK
-    from ml.conventions import ImageConvention
-    from ml.images import load_image
-    from ml.predictor import ten_probabilities
-    from ml.preprocess import preprocess
+    from ml.batch.job import CHUNK
+    from ml.inputs.images import load_image
+    from ml.models import artifacts
+    from ml.prediction.predictor import ten_probabilities
+    from ml.recognition.conventions import ImageConvention
+    from ml.recognition.preprocess import preprocess
     model = artifacts.load(registry.active_id())
     conv = ImageConvention.from_dict(model.convention)
     started = time.perf_counter()

@@ -17,13 +17,13 @@ import numpy as np
 from bench.core import Context, Measured, figure, timed
 from dashboard.navigation import PAGES as NAV_PAGES
 from data import audit, db, predictions
-from ml.conventions import MNIST_28X28, ImageConvention
-from ml.datasets import load_embedded, split
-from ml.families import FAMILIES, build_model
-from ml.fitting import fit
-from ml.predict import predict_image, resolve_model
-from ml.preprocess import preprocess
-from ml.synthetic import pen_digit
+from ml.datasets.generated.synthetic import pen_digit
+from ml.datasets.splits import load_embedded, split
+from ml.lab.fitting import fit
+from ml.models.families import FAMILIES, build_model
+from ml.prediction.predict import predict_image, resolve_model
+from ml.recognition.conventions import MNIST_28X28, ImageConvention
+from ml.recognition.preprocess import preprocess
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = tuple(spec.key for spec in NAV_PAGES)  # every page of the app, as the menu lists them
@@ -61,7 +61,7 @@ def predict_path(ctx: Context) -> Measured:
 def recognise_drawing(ctx: Context) -> Measured:
     """What issue 8 bounds at 10 ms: from the canvas to the answer (decode, canonical form, the gated
     model), without the quota, the stored row and its audit row the whole path above adds."""
-    from ml.predictor import Predictor
+    from ml.prediction.predictor import Predictor
     canvas = pen_digit(3, rng=np.random.default_rng(0))
     predictor = Predictor("bench", source="draw")
     vector = preprocess(canvas, predictor.convention).reshape(1, -1)
@@ -202,7 +202,7 @@ def training(ctx: Context) -> dict[str, Measured]:
     made = time.perf_counter() - started
     out = {}
     for name in FAMILIES:
-        # ml.fitting.fit, as the Train page and tuning call it: with the app's OpenMP thread cap (ml.threads)
+        # ml.lab.fitting.fit, as the Train page and tuning call it: with the app's OpenMP thread cap (ml.runtime.threads)
         fit_digits = timed(ctx.repeats(3, 1), lambda name=name: fit(build_model(name), digits.X[parts["train"]],
                                                                     digits.y[parts["train"]]),
                            warmup=0, scale=1.0)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from bench.core import Context, Measured, figure, timed
 from data import analytics, db, history
 from data.history import Filters
-from ml.exports import export
+from ml.reports.exports import export
 
 FEEDBACK_SHARE = 20  # one prediction in 20 gets feedback (a tenth of it right, as random answers would be)
 ADD_FEEDBACK = """
@@ -102,5 +102,5 @@ def history_csv(ctx: Context) -> Measured:
     floor = timed(ctx.repeats(3, 1), lambda: db.execute(f"COPY ({query.sql}) TO '{out}' (FORMAT csv, HEADER)"),
                   warmup=0, scale=1.0)
     return Measured(app, floor, note=f"{made[-1].rows:,} rows, {len(made[-1].data) / 2**20:.0f} MB, newest first with "
-                                     "the latest feedback, through ml.exports (COPY, file read back, audited); "
+                                     "the latest feedback, through ml.reports.exports (COPY, file read back, audited); "
                                      "floor = the bare COPY of the same query to a file")

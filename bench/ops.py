@@ -8,7 +8,7 @@ import duckdb
 
 from bench.core import Context, Measured, figure, timed
 from data import backups, catalog, db
-from ml import backup, health
+from ml.ops import backup, health
 
 # The floor only: DuckDB's own import runs the folder's schema.sql and load.sql, which the app never does
 # (it rebuilds the schema from its migrations and loads the checked Parquet files, see data.backups).

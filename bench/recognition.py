@@ -1,6 +1,6 @@
 """The recognition section: how the default model reads digits it never trained on, per set and upload style.
 
-Sets come from ml.devsets (held-back MNIST writers, held-back fonts, the canvas pen, the embedded
+Sets come from ml.datasets.generated.devsets (held-back MNIST writers, held-back fonts, the canvas pen, the embedded
 test split, things that are not digits). The old default (SVC on the embedded 8x8 digits, digits8)
 is scored on the same images in the same run: it is each row's floor, so the ratio column is how
 many times better the default reads than it.
@@ -14,20 +14,20 @@ import time
 import numpy as np
 
 from bench.core import Context, Measured, figure
-from ml import devsets
-from ml.conventions import DIGITS_8X8, ImageConvention
-from ml.datasets import load_embedded, split
-from ml.default_model import confidence_threshold, fit_default
-from ml.families import FAMILIES, build_model
-from ml.handwriting import load_handwriting
+from ml.datasets.generated import devsets
+from ml.datasets.handwriting import load_handwriting
+from ml.datasets.splits import load_embedded, split
+from ml.lab.default_model import confidence_threshold, fit_default
+from ml.models.families import FAMILIES, build_model
+from ml.recognition.conventions import DIGITS_8X8, ImageConvention
 
 TARGETS = {"embedded_test": 99.0, "canvas_pen": 97.0}
 
 
 def _default(ctx: Context):
     """The active model when it is a canonical one, else the default fitted here (quick: on less data)."""
-    from ml import artifacts
-    from ml.predict import resolve_model
+    from ml.models import artifacts
+    from ml.prediction.predict import resolve_model
     active = resolve_model(None)
     conv = ImageConvention.from_dict(active.convention)
     if conv.form == "canonical":  # the whole model: its threshold is read from the fitted pipeline

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.core import Context, Measured
 from data import db
-from ml.serving import start_streamlit, stop, wait_health
+from ml.ops.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
     db.close()  # DuckDB: one process per file, the server needs it
     health, signin, rss, floor = [], [], [], []
     upload = ctx.workdir / "digit.png"
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     pen_digit_on_paper(7).save(upload)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

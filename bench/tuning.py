@@ -11,9 +11,9 @@ import optuna
 
 from bench.core import Context, Measured, figure
 from data import db, studies
-from ml import tuning
-from ml.job_requests import TuneRequest
-from ml.tuning_space import Dim, suggest
+from ml.tuning import tune as tuning
+from ml.tuning.requests import TuneRequest
+from ml.tuning.space import Dim, suggest
 
 SPACE = [{"name": "n_neighbors", "kind": "int", "low": 1, "high": 30, "log": False, "choices": None},
          {"name": "weights", "kind": "choice", "low": None, "high": None, "log": False,
@@ -103,7 +103,7 @@ def big_study_page(ctx: Context) -> Measured:
     from playwright.sync_api import expect, sync_playwright
 
     from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT
-    from ml.serving import start_streamlit, stop, wait_health
+    from ml.ops.serving import start_streamlit, stop, wait_health
     n = int(ctx.size(10_000, 10_000, 500))
     _fill_study("bench-small", 20)
     _fill_study("bench-big", n)

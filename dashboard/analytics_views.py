@@ -12,7 +12,7 @@ from dashboard import report_button, text
 from dashboard.export_panel import export_panel
 from data import analytics
 from data.users import User
-from ml import reports
+from ml.reports import document as reports
 
 DEFAULT_DAYS = 30
 ACTIVITY_COLUMNS = {"username": "user", "not_sure": st.column_config.NumberColumn("not sure"),

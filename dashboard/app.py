@@ -10,14 +10,16 @@ from dashboard.navigation import BY_KEY, PAGES, allowed, st_page
 from dashboard.resources import bootstrap
 from dashboard.text import md
 from data.db import StoreError
-from ml import policy
+from ml import composition
 from ml.errors import DigitLabError
+from ml.governance import policy
 
 if not logging.getLogger().handlers:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
+composition.wire()  # the job engine's table of kinds, before any page submits a job
 try:
     bootstrap()
 except (StoreError, DigitLabError) as exc:  # e.g. the database is busy, full or read-only; a refused admin password

@@ -16,7 +16,7 @@ from dashboard import failures, text
 from dashboard.export_panel import export_panel
 from data import audit
 from data.users import User
-from ml import audit_chain
+from ml.governance import audit_chain
 
 PAGE_SIZE = 100
 SHOWN = ["id", "ts", "username", "role", "action", "target", "outcome", "detail", "session_id"]

@@ -12,8 +12,8 @@ Known traps of streamlit-authenticator 0.4 on current Streamlit, and how this mo
   Being written by a script, it cannot be HttpOnly; it is SameSite=Strict, and Secure over HTTPS;
 - the library's token holds only a name and an expiry: ours also signs the session's sign-in time
   (`issued_at`), which revocation, ended sessions and expiry are measured from;
-- the signing key and the cookie's name belong to the store (`ml.accounts.cookie_key/cookie_name`).
-Lockout and auditing wrap the library's login controller, so the policy lives in `ml.accounts`.
+- the signing key and the cookie's name belong to the store (`ml.governance.accounts.cookie_key/cookie_name`).
+Lockout and auditing wrap the library's login controller, so the policy lives in `ml.governance.accounts`.
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from streamlit_authenticator.utilities import LoginError
 from dashboard.navigation import BY_KEY
 from data import audit, users
 from data.users import User
-from ml import accounts, policy, settings_catalog
+from ml.governance import accounts, policy
+from ml.governance import settings as settings_catalog
 
 log = logging.getLogger(__name__)
 

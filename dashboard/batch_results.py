@@ -13,8 +13,9 @@ from dashboard.export_panel import export_panel
 from data import batches, predictions
 from data import jobs as job_rows
 from data.users import User
-from ml import batch, policy
+from ml.batch import job as batch
 from ml.errors import PolicyError
+from ml.governance import policy
 
 PAGE_SIZE = 50
 COLUMNS = {

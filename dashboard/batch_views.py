@@ -14,10 +14,12 @@ from dashboard.text import md
 from data import batches
 from data import jobs as job_rows
 from data.users import User
-from ml import batch_limits, jobs, policy, uploads
-from ml.archives import IMAGE_SUFFIXES
-from ml.batch_request import BatchRequest
+from ml.batch import uploads
+from ml.batch.request import BatchRequest
 from ml.errors import RequestError
+from ml.governance import batch_limits, policy
+from ml.inputs.archives import IMAGE_SUFFIXES
+from ml.jobs import engine as jobs
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in IMAGE_SUFFIXES | {".zip"})
 JOB_COLUMNS = {

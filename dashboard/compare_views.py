@@ -8,9 +8,9 @@ import streamlit as st
 from dashboard import model_charts, text
 from data import db
 from data.registry import ModelRecord
-from ml import scoring
-from ml.evaluation import classification_metrics, disagreements, roc_curves
-from ml.relabel import picture
+from ml.evaluation.metrics import classification_metrics, disagreements, roc_curves
+from ml.lab import scoring
+from ml.prediction.relabel import picture
 
 FORMATS = {"accuracy": text.share_column(),  # F1 is a share too: both in the app's one format (98.61%)
            "macro F1": text.share_column(),

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import failures
 from data.exports import Query
-from ml import exports
+from ml.reports import exports
 
 FORMAT_CHOICES = tuple(exports.LABELS)
 

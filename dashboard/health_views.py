@@ -9,8 +9,8 @@ import streamlit as st
 from dashboard import failures, text
 from data import backups
 from data.users import User
-from ml import backup
-from ml.health import Health
+from ml.ops import backup
+from ml.ops.health import Health
 
 
 def size(n: int) -> str:

@@ -13,7 +13,7 @@ from data import history
 from data.history import Filters
 from data.predictions import SOURCES
 from data.users import User
-from ml import policy
+from ml.governance import policy
 
 COLUMNS = {
     "id": st.column_config.NumberColumn("#", width=44),

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import failures
 from dashboard.text import md
 from data.users import User
-from ml import jobs
+from ml.jobs import engine as jobs
 
 CANCEL_NOTE = ("forests, boosting and the MLP stop within a step; SVC, k-NN and logistic regression at the end "
                "of their fit")

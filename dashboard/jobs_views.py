@@ -14,8 +14,8 @@ from dashboard import failures, text
 from dashboard.job_list import CANCEL_NOTE
 from data import jobs as job_store
 from data.users import User
-from ml import jobs
-from ml.job_kinds import KINDS
+from ml.composition import KINDS
+from ml.jobs import engine as jobs
 
 PAGE_SIZE = 50
 REFRESH_S = 2.0

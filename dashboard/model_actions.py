@@ -1,4 +1,4 @@
-"""The Models page's live-accuracy and actions tabs: every change goes through `ml.lifecycle`
+"""The Models page's live-accuracy and actions tabs: every change goes through `ml.lab.lifecycle`
 (capability checked, audited) inside the dashboard's failure boundary."""
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from dashboard import failures, model_charts, report_button, text
 from data import predictions, registry
 from data.registry import ModelRecord
 from data.users import User
-from ml import artifacts, lifecycle, policy, reports, scoring
+from ml.governance import policy
+from ml.lab import lifecycle, scoring
+from ml.models import artifacts
+from ml.reports import document as reports
 
 
 def live(record: ModelRecord, user: User) -> None:

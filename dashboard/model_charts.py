@@ -1,4 +1,4 @@
-"""Plotly figures of the model lab: confusion matrix, curves, image grids (arrays prepared in `ml.tiles`)."""
+"""Plotly figures of the model lab: confusion matrix, curves, image grids (arrays prepared in `ml.lab.tiles`)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from dashboard.charts import date_axis, share_axis
 from dashboard.text import chart_text, share
-from ml import tiles
+from ml.lab import tiles
 
 
 def confusion_heatmap(matrix: list[list[int]], normalised: bool, picked: tuple[int, int] | None = None) -> go.Figure:
@@ -155,6 +155,6 @@ def sample_grid(X, y, size: int, per_class: int, seed: int = 0) -> go.Figure:
 
 
 def augmentation_grid(X_aug, n_originals: int, size: int) -> go.Figure:
-    """One row per original image: the original, then its distorted copies (as `ml.augment` stacks them)."""
+    """One row per original image: the original, then its distorted copies (as `ml.datasets.augment` stacks them)."""
     grid, copies = tiles.augmentation_grid(X_aug, n_originals, size)
     return _grid_figure(grid, f"Each digit (left) and {copies} augmented copies of it")

@@ -13,12 +13,13 @@ from dashboard import failures, model_charts, navigation, text
 from data import db, registry, studies
 from data.registry import ModelRecord
 from data.users import User
-from ml import policy, scoring
-from ml import relabel as relabel_mod
-from ml.confidence import risk_coverage
 from ml.errors import DigitLabError
-from ml.evaluation import cell_examples, pr_curves, reliability, roc_curves
-from ml.predictor import NOT_SURE_BELOW
+from ml.evaluation.confidence import risk_coverage
+from ml.evaluation.metrics import cell_examples, pr_curves, reliability, roc_curves
+from ml.governance import policy
+from ml.lab import scoring
+from ml.prediction import relabel as relabel_mod
+from ml.prediction.predictor import NOT_SURE_BELOW
 
 TABLE_COLUMNS = {"created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                  "accuracy": text.share_column("accuracy", help="On the model's test split."),

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ml import policy
+from ml.governance import policy
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """A page of the menu; who may open it is the capability of the same key in `ml.policy`."""
+    """A page of the menu; who may open it is the capability of the same key in `ml.governance.policy`."""
 
     key: str
     title: str

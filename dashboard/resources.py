@@ -5,8 +5,9 @@ import logging
 
 import streamlit as st
 
-from ml import handover, jobs
-from ml.bootstrap import prepare_store
+from ml.jobs import engine as jobs
+from ml.lab import handover
+from ml.ops.bootstrap import prepare_store
 
 log = logging.getLogger(__name__)
 

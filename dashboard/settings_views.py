@@ -1,6 +1,6 @@
 """The Settings page's parts: one form per section of the settings catalog, and per-user quotas.
 
-Every value goes through `ml.settings_catalog.put` / `ml.quotas`, which validate, store and audit it
+Every value goes through `ml.governance.settings.put` / `ml.governance.quotas`, which validate, store and audit it
 (old and new value); this module only lays out widgets and reports what changed.
 """
 from __future__ import annotations
@@ -9,8 +9,9 @@ import streamlit as st
 
 from dashboard import failures, text
 from data.users import User
-from ml import quotas, settings_catalog
-from ml.settings_catalog import Setting
+from ml.governance import quotas
+from ml.governance import settings as settings_catalog
+from ml.governance.settings import Setting
 
 MB = 1024 * 1024
 

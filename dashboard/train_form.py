@@ -1,14 +1,14 @@
 """The Train page's form: family, dataset, the family's parameters (defaults for the data's
-convention), shares, augmentation; it returns a typed request for `ml.jobs.submit` to check."""
+convention), shares, augmentation; it returns a typed request for `ml.jobs.engine.submit` to check."""
 from __future__ import annotations
 
 import streamlit as st
 
 from data.users import User
-from ml.conventions import title
-from ml.families import FAMILIES, Family
-from ml.job_requests import TrainRequest
-from ml.sources import convention_of
+from ml.datasets.sources import convention_of
+from ml.lab.requests import TrainRequest
+from ml.models.families import FAMILIES, Family
+from ml.recognition.conventions import title
 
 SOURCES = {"digits": "Embedded digits (1,797 images, 8×8)",
            "feedback": "Feedback from users (corrected predictions)",

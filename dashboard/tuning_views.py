@@ -19,11 +19,14 @@ from dashboard.text import blank_missing, md, share, when
 from data import jobs as job_rows
 from data import studies
 from data.users import User
-from ml import exports, jobs, tuning
-from ml.families import FAMILIES
-from ml.job_requests import MAX_STUDY_NAME, MAX_TIMEOUT_S, OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
-from ml.tuning_import import IMPORTED
-from ml.tuning_space import default_space
+from ml.jobs import engine as jobs
+from ml.jobs.requests import MAX_STUDY_NAME, MAX_TIMEOUT_S
+from ml.models.families import FAMILIES
+from ml.reports import exports
+from ml.tuning import tune as tuning
+from ml.tuning.importer import IMPORTED
+from ml.tuning.requests import OBJECTIVES, PRUNERS, SAMPLERS, PromoteRequest, TuneRequest
+from ml.tuning.space import default_space
 
 OPTUNA_PLOTS_UP_TO = 500     # trials; above this only the sampled history chart is drawn
 HISTORY_POINTS = 2_000       # at most this many trial dots on the history chart
@@ -84,7 +87,7 @@ def import_form(user: User) -> None:
         name = st.text_input("Study (empty: all of them)", key="tune_import_study")
         if not st.form_submit_button("Import", icon=":material/download:"):
             return
-    from ml.tuning_import import import_studies
+    from ml.tuning.importer import import_studies
     with failures.boundary("tune_import", user.username, stop=False):
         for result in import_studies(url, study=name.strip() or None, by=user.username):
             st.success(f"Imported {result['study']}: {result['message']}.")

@@ -10,7 +10,7 @@ from dashboard.export_panel import export_panel
 from dashboard.report_button import pdf_download
 from data import usage
 from data.users import User
-from ml import reports
+from ml.reports import document as reports
 
 
 def totals(frame: pd.DataFrame) -> None:

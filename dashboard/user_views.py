@@ -1,7 +1,7 @@
 """The Users page's parts: the table, the panel that changes one account, the add form, and the
 message after a change (with a one-time password shown once).
 
-Every change goes through `ml.user_admin` (checked and audited there) inside the failure boundary, so
+Every change goes through `ml.governance.users` (checked and audited there) inside the failure boundary, so
 a refusal (your own account, the last admin) is its sentence and an audit row. After a change the page
 reruns so the table shows the new state; the message waits in the session for that run only.
 """
@@ -14,7 +14,8 @@ import streamlit as st
 
 from dashboard import failures, text
 from data.users import User
-from ml import accounts, policy, user_admin
+from ml.governance import accounts, policy
+from ml.governance import users as user_admin
 
 _FLASH = "users_flash"
 _ADDED = "_users_added"

@@ -6,8 +6,9 @@ import streamlit as st
 from dashboard import charts, failures, text
 from data import predictions
 from data.users import User
-from ml import handover, policy
-from ml.predict import Prediction, record_feedback, withdraw_feedback
+from ml.governance import policy
+from ml.lab import handover
+from ml.prediction.predict import Prediction, record_feedback, withdraw_feedback
 
 
 def not_sure_text(result: Prediction) -> str:

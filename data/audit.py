@@ -2,7 +2,7 @@
 
 Each row carries `prev_hash` (the hash of the row before it, by id) and `hash` =
 sha256(prev_hash + "\\n" + its own content). Editing a row breaks its own hash; deleting one breaks the
-link of the row after it (`ml.audit_chain.verify` names the first broken row). Rows are only ever
+link of the row after it (`ml.governance.audit_chain.verify` names the first broken row). Rows are only ever
 inserted: no statement here updates or deletes them.
 
 One process holds the database file (DuckDB), so a process-wide lock around "read the last hash,
@@ -186,7 +186,7 @@ def genesis() -> Genesis | None:
 
 def _role_of(username: str) -> str | None:
     """The actor's role when the caller did not say: the system and the command line (`os:<login>`, see
-    ml.accounts.require_manager) act as admins; a user has the role the table holds (None if unknown)."""
+    ml.governance.accounts.require_manager) act as admins; a user has the role the table holds (None if unknown)."""
     if username == "system" or username.startswith("os:"):
         return "admin"
     found = db.one(ACTOR_ROLE, [username])

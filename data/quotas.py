@@ -3,7 +3,7 @@ limits, and job counts.
 
 The consuming statement is one conditional UPDATE (an INSERT only for the day's first row) that adds
 to both counters only while both stay within their limits, and says (RETURNING) whether it did;
-`ml.quotas` runs it under a process lock, so two sessions of one user can never pass a limit together.
+`ml.governance.quotas` runs it under a process lock, so two sessions of one user can never pass a limit together.
 """
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ class ModelRecord:
     notes: str
     dataset_id: int | None = None        # the dataset record it was trained on (None: trained before 00005)
     dataset_sha256: str | None = None    # that data's content hash at training time
-    compact_sha256: str | None = None    # its compact form's (ml.compact_model), None when it has none
+    compact_sha256: str | None = None    # its compact form's (ml.models.compact), None when it has none
 
 
 def _record(row: tuple) -> ModelRecord:
@@ -117,7 +117,7 @@ def set_notes(model_id: int, notes: str) -> None:
 
 
 def delete(model_id: int) -> None:
-    """Remove the row (ml.lifecycle checks who may, refuses the active model and removes the file)."""
+    """Remove the row (ml.lab.lifecycle checks who may, refuses the active model and removes the file)."""
     if model_id == active_id():
         raise ValueError("The active model cannot be deleted: activate another one first.")
     db.execute(DELETE, [model_id])

@@ -3,7 +3,7 @@
 Actions: draw, upload, cli and batch are predictions (one row per image; `latency_ms` is the
 processing time); train, tune and export are read from the audit log (a job counts when queued, an
 export when written: a table's CSV/Excel/JSON/Parquet file or a PDF report). Errors are audit rows
-with outcome "error"; refusals by a quota are "denied" rows whose detail names the quota (`ml.quotas`).
+with outcome "error"; refusals by a quota are "denied" rows whose detail names the quota (`ml.governance.quotas`).
 Relabelled test images are stored as batch rows but are not traffic, so they are left out. Days are
 the stored timestamps' days (the server runs in UTC).
 

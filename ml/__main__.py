@@ -1,5 +1,5 @@
 import sys
 
-from ml.cli import main
+from ml.cli.commands import main
 
 sys.exit(main())

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import auth, failures
-from ml import accounts, passwords, quotas
+from ml.governance import accounts, passwords, quotas
 
 user = auth.current_user()
 if user is None:

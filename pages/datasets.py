@@ -3,11 +3,11 @@ import streamlit as st
 
 from dashboard import auth, failures, model_charts, text
 from data import dataset_records
-from ml import training
-from ml.augment import Augmentation, augment
-from ml.conventions import title
-from ml.datasets import Dataset, class_counts, one_per_class
-from ml.sources import load_spec
+from ml.datasets.augment import Augmentation, augment
+from ml.datasets.sources import load_spec
+from ml.datasets.splits import Dataset, class_counts, one_per_class
+from ml.lab import training
+from ml.recognition.conventions import title
 
 user = auth.require("datasets")
 st.title("Datasets")

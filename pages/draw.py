@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from dashboard import auth, canvas, failures, widgets
-from ml.predict import Predictor, predict_drawing
+from ml.prediction.predict import Predictor, predict_drawing
 
 user = auth.require("draw")
 if "canvas_generation" not in st.session_state:

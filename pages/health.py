@@ -2,7 +2,8 @@
 import streamlit as st
 
 from dashboard import auth, health_views
-from ml import health, jobs
+from ml.jobs import engine as jobs
+from ml.ops import health
 
 admin = auth.require("health")
 st.title("Health")

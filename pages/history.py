@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import auth, history_views
 from dashboard.export_panel import export_panel
 from data import history
-from ml import policy
+from ml.governance import policy
 
 PAGE_SIZE = 50
 

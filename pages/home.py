@@ -6,7 +6,8 @@ import streamlit as st
 from dashboard import auth, charts, text, widgets
 from dashboard.navigation import link
 from data import predictions, registry
-from ml import handover, policy
+from ml.governance import policy
+from ml.lab import handover
 
 user = auth.require("home")
 st.title(f"Welcome, {text.md(user.name)}")

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from dashboard import auth, failures, job_list, train_form
-from ml import jobs
+from ml.jobs import engine as jobs
 
 user = auth.require("train")
 st.title("Train a model")

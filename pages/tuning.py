@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard import auth, failures, job_list, tuning_views
 from data import studies
-from ml import jobs
+from ml.jobs import engine as jobs
 
 user = auth.require("tuning")
 st.title("Tune hyperparameters")

@@ -6,8 +6,8 @@ import math
 import streamlit as st
 
 from dashboard import auth, failures, text, widgets
-from ml.batch_limits import image_bytes
-from ml.predict import predict_bytes
+from ml.governance.batch_limits import image_bytes
+from ml.prediction.predict import predict_bytes
 
 user = auth.require("upload")
 st.title("Upload an image")

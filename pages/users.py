@@ -1,5 +1,5 @@
 """Users (admin): every account, changing one (role, deactivate, password reset, unlock, delete), adding one.
-The rules (not your own account, never the last admin) and the audit rows live in `ml.user_admin`."""
+The rules (not your own account, never the last admin) and the audit rows live in `ml.governance.users`."""
 import streamlit as st
 
 from dashboard import auth, user_views

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ml.synthetic import pen_digit
+from ml.datasets.generated.synthetic import pen_digit
 
 
 def digit_png(digit: int, rng: np.random.Generator, side: int = 28) -> bytes:

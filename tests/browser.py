@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_IDLE, stroke_a_one  # noqa: F401 - re-exported for the browser tests
-from ml.serving import start_streamlit, stop, wait_health
+from ml.ops.serving import start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ml.synthetic import PEN_PATHS
+from ml.datasets.generated.synthetic import PEN_PATHS
 
 
 def drawing(digit: int, strokes: int | None = None, *, size: int = 280, width: int = 20) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # One OpenMP and one BLAS thread in every process of the suite (read when numpy and scikit-learn load, so
 # set before they do; servers, CLI runs and the bench smoke inherit it): the test workers already fill the
-# cores, and idle OpenMP/BLAS threads spin. The app's own caps are ml.threads' (test_threads).
+# cores, and idle OpenMP/BLAS threads spin. The app's own caps are ml.runtime.threads' (test_threads).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -19,7 +19,10 @@ import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 from data import db  # noqa: E402
-from ml import artifacts  # noqa: E402
+from ml import composition  # noqa: E402
+from ml.models import artifacts  # noqa: E402
+
+composition.wire()
 
 # No example has a deadline: a busy machine must not fail a test (hypothesis' default is 200 ms).
 # CI also replays the same examples every run (no surprise failures on a submission); locally each run
@@ -32,9 +35,9 @@ settings.load_profile("ci" if os.environ.get("CI") else "suite")
 # family and sources without the distorted copies); `make bench` trains and measures the full one.
 os.environ.setdefault("DIGITLAB_DEFAULT_DATA", "handwriting:quick")
 # Test workers share the cores: a 2-thread OpenMP fit (XGBoost, histogram boosting) beside another
-# worker's work spins instead of fitting (ml.threads).
+# worker's work spins instead of fitting (ml.runtime.threads).
 os.environ.setdefault("DIGITLAB_FIT_THREADS", "1")
-# bcrypt at its lowest cost (ml.passwords.rounds): the suite hashes and checks passwords often, and cost 12
+# bcrypt at its lowest cost (ml.governance.passwords.rounds): the suite hashes and checks passwords often, and cost 12
 # is slow by design. test_accounts checks that the app's own cost is 12.
 os.environ.setdefault("DIGITLAB_BCRYPT_ROUNDS", "4")
 
@@ -46,7 +49,7 @@ VIEWER_PASSWORD = "test-viewer-pw-42"
 def _point_at(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     monkeypatch.setenv("DIGITLAB_DB", str(folder / "digitlab.duckdb"))
     monkeypatch.setenv("DIGITLAB_MODELS", str(folder / "models"))
-    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(folder))  # dataset SPECs read only under it (ml.sources)
+    monkeypatch.setenv("DIGITLAB_DATA_DIR", str(folder))  # dataset SPECs read only under it (ml.datasets.sources)
     db.close()
     artifacts.clear_cache()
 
@@ -64,8 +67,8 @@ def empty_store(tmp_path, monkeypatch):
 
 def _build_template(folder: Path) -> Path:
     """A store with admin/analyst/viewer accounts and the trained default model, in `folder`."""
-    from ml import accounts
-    from ml.bootstrap import prepare
+    from ml.governance import accounts
+    from ml.ops.bootstrap import prepare
     saved = {k: os.environ.get(k) for k in ("DIGITLAB_DB", "DIGITLAB_MODELS", "DIGITLAB_ADMIN_PASSWORD")}
     os.environ.update(DIGITLAB_DB=str(folder / "digitlab.duckdb"), DIGITLAB_MODELS=str(folder / "models"),
                       DIGITLAB_ADMIN_PASSWORD=ADMIN_PASSWORD)
@@ -182,7 +185,7 @@ def _no_job_runner_left_over():
     """The job runner is one per process: a test's runner must not claim the next test's queued rows
     (with two test workers, a leftover runner made page tests order-dependent)."""
     yield
-    jobs = sys.modules.get("ml.jobs")
+    jobs = sys.modules.get("ml.jobs.engine")
     if jobs is not None:
         jobs.reset_runner()
 

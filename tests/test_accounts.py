@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from data import audit, users
-from ml import accounts, passwords
+from ml.governance import accounts, passwords
 
 
 def test_first_start_uses_the_given_admin_password(empty_store, monkeypatch):
@@ -102,17 +102,17 @@ def test_only_an_active_admin_may_create_users_and_refusals_are_audited(empty_st
 def test_the_lockout_message_promises_only_what_exists():
     from datetime import datetime
 
-    from ml.accounts import SignIn
+    from ml.governance.accounts import SignIn
     message = SignIn(ok=False, locked_until=datetime(2030, 1, 1, 14, 5)).message
     assert "locked until 14:05" in message and "Try again then" in message
-    assert "ask an admin to unlock it" in message  # admins can (ml.user_admin.unlock)
+    assert "ask an admin to unlock it" in message  # admins can (ml.governance.users.unlock)
 
 
 def test_user_names_are_plain(empty_store):
     import pytest
 
-    from ml import accounts
     from ml.errors import RequestError
+    from ml.governance import accounts
     accounts.ensure_admin()
     for bad in ("bad user!", "Ana", "ana/x", "a" * 65, "émile", ".", "..", "-ana"):
         with pytest.raises(RequestError, match="not allowed"):

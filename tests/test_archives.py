@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ml import archives
-from ml.archives import ArchiveError, Limits, read_zip
-from ml.synthetic import pen_digit_on_paper
+from ml.datasets.generated.synthetic import pen_digit_on_paper
+from ml.inputs import archives
+from ml.inputs.archives import ArchiveError, Limits, read_zip
 
 
 def _png(digit: int = 1) -> bytes:

@@ -8,7 +8,8 @@ import threading
 from pathlib import Path
 
 from data import audit, db
-from ml import audit_chain, cli
+from ml.cli import commands as cli
+from ml.governance import audit_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,7 +114,7 @@ def test_a_row_without_a_hash_after_the_genesis_is_tampering(empty_store):
 
 
 def test_an_emptied_log_is_tampering_and_the_genesis_is_in_backups(empty_store):
-    from ml import backup
+    from ml.ops import backup
     ids = _some_rows()
     start = audit.genesis()
     assert start.id == ids[0] and start.legacy == 0

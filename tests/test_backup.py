@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from data import audit, backups, catalog, db, jobs, predictions
-from ml import backup
 from ml.errors import RequestError
+from ml.ops import backup
 
 
 def _fill() -> None:

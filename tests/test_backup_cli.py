@@ -7,7 +7,7 @@ import sys
 import duckdb
 
 from data import backups, catalog, db
-from ml import cli
+from ml.cli import commands as cli
 
 
 def test_cli_backup_then_restore_into_a_new_file(seeded_store, capsys):

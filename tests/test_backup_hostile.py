@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from data import audit, catalog, db
-from ml import backup, cli
+from ml.cli import commands as cli
+from ml.ops import backup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
 from crafted_backups import craft  # noqa: E402

@@ -11,10 +11,13 @@ import pytest
 
 from data import batches, db, predictions
 from data import jobs as job_rows
-from ml import batch, jobs, quotas, uploads
-from ml.batch_limits import current
-from ml.batch_request import BatchRequest
+from ml.batch import job as batch
+from ml.batch import uploads
+from ml.batch.request import BatchRequest
 from ml.errors import RequestError
+from ml.governance import quotas
+from ml.governance.batch_limits import current
+from ml.jobs import engine as jobs
 from tests.batch_files import labelled_zip, plain_zip
 
 
@@ -60,7 +63,7 @@ def test_progress_is_structured_and_ends_at_the_total(seeded_store, tmp_path, mo
         real(job_id, stage, progress, message, **kw)
 
     monkeypatch.setattr(job_rows, "update_progress", spy)
-    monkeypatch.setattr("ml.jobs.JobContext.min_interval", 0.0)
+    monkeypatch.setattr("ml.jobs.engine.JobContext.min_interval", 0.0)
     record = batch.run_cli([tmp_path / "a.zip"], user="ana")
     assert record.status == "succeeded"
     done = [d for d, _, _, _ in seen]
@@ -157,7 +160,7 @@ def test_a_viewer_may_not_run_a_batch_and_the_refusal_is_audited(seeded_store, t
 
 
 def test_the_cli_prints_the_result_and_fails_on_errors(seeded_store, tmp_path, capsys):
-    from ml.cli import main
+    from ml.cli.commands import main
     labelled_zip(tmp_path / "l.zip", per_digit=1)
     (tmp_path / "junk.png").write_bytes(b"not an image at all")
     code = main(["batch", str(tmp_path / "l.zip"), str(tmp_path / "junk.png"), "--labelled", "--user", "ana"])
@@ -181,7 +184,8 @@ def test_decoding_in_a_worker_process_gives_the_same_answers_as_inline(seeded_st
 
 def test_a_batch_over_the_daily_quota_fails_whole_with_the_reset_and_stores_nothing(seeded_store, tmp_path,
                                                                                     monkeypatch):
-    from ml import quotas, settings_catalog
+    from ml.governance import quotas
+    from ml.governance import settings as settings_catalog
     labels = labelled_zip(tmp_path / "labelled.zip", per_digit=2)  # 20 images
     settings_catalog.put("quota.daily_predictions", len(labels) - 1, by="admin")
     decoded = []
@@ -216,7 +220,7 @@ def test_decoders_start_clean_even_when_main_is_the_app_script(seeded_store, tmp
 
 def test_images_per_batch_holds_for_the_whole_batch_not_only_each_zip(seeded_store, tmp_path):
     """Two zips of 20 images, each within a limit of 30: together 40, refused before anything is predicted."""
-    from ml import settings_catalog
+    from ml.governance import settings as settings_catalog
     labelled_zip(tmp_path / "a.zip", per_digit=2)
     labelled_zip(tmp_path / "b.zip", per_digit=2)
     settings_catalog.put("batch.images_per_batch", 30, by="admin")
@@ -229,11 +233,11 @@ def test_images_per_batch_holds_for_the_whole_batch_not_only_each_zip(seeded_sto
 
 def test_a_decoder_process_decodes_without_loading_the_store():
     """The decoders of a big batch hold the image code only: what the pool starts them with lives in
-    ml.batch_prepare, so neither DuckDB nor the model code is loaded in them (26 MB less each)."""
+    ml.batch.prepare, so neither DuckDB nor the model code is loaded in them (26 MB less each)."""
     import psutil
 
-    from ml.batch_prepare import prepare_chunk
-    from ml.conventions import CANON_28
+    from ml.batch.prepare import prepare_chunk
+    from ml.recognition.conventions import CANON_28
     from tests.batch_files import digit_png
     with batch._decoders(True) as pool:
         data = digit_png(7, np.random.default_rng(0))
@@ -251,9 +255,9 @@ def test_when_the_decoder_lags_the_main_process_decodes_and_no_item_is_lost_or_d
     outcome it would have had inline."""
     from concurrent.futures import Future
 
-    from ml.batch_items import Item
-    from ml.batch_prepare import prepare_chunk
-    from ml.conventions import CANON_28
+    from ml.batch.items import Item
+    from ml.batch.prepare import prepare_chunk
+    from ml.recognition.conventions import CANON_28
     from tests.batch_files import digit_png
 
     handed = []
@@ -290,8 +294,8 @@ def test_at_the_end_the_main_process_takes_back_the_chunks_no_decoder_has_starte
     them itself; the one being decoded is waited for. Every item comes out once."""
     from concurrent.futures import Future
 
-    from ml.batch_items import Item
-    from ml.conventions import CANON_28
+    from ml.batch.items import Item
+    from ml.recognition.conventions import CANON_28
     from tests.batch_files import digit_png
 
     futures: list[Future] = []
@@ -321,8 +325,8 @@ def test_once_the_model_has_loaded_the_main_process_stops_waiting_for_the_decode
     loaded, the main process decodes itself instead of waiting on (here: a decoder that never delivers)."""
     from concurrent.futures import Future
 
-    from ml.batch_items import Item
-    from ml.conventions import CANON_28
+    from ml.batch.items import Item
+    from ml.recognition.conventions import CANON_28
     from tests.batch_files import digit_png
 
     class StuckPool:
@@ -347,11 +351,11 @@ def test_once_the_model_has_loaded_the_main_process_stops_waiting_for_the_decode
 
 def test_reading_labels_from_names_loads_no_model_code():
     """A labelled batch reads each member's label while its model loads in another thread: the rule must
-    not import scikit-learn (it did, through ml.sources: the main thread then waited ~1 s on the import
+    not import scikit-learn (it did, through ml.datasets.sources: the main thread then waited ~1 s on the import
     lock and handed the decoder nothing)."""
     import subprocess
     import sys
-    code = ("import sys; from ml.batch_items import label_of; "
+    code = ("import sys; from ml.batch.items import label_of; "
             "assert (label_of('3/a.png'), label_of('x_7.png'), label_of('x.png'), label_of('12/b.png')) == (3, 7, None, None); "
             "print(sorted(m for m in ('sklearn', 'pandas') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -360,8 +364,8 @@ def test_reading_labels_from_names_loads_no_model_code():
 
 _KILLED_MID_BATCH = """
 import os, signal, psutil
-from ml import batch
-from ml.batch_prepare import warm_up
+from ml.batch import job as batch
+from ml.batch.prepare import warm_up
 batch.WORKERS = 1
 with batch._decoders(True) as pool:
     pool.submit(warm_up).result()

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from data import batches, db, settings
-from ml import batch, batch_limits, quotas, uploads
+from ml.batch import job as batch
+from ml.batch import uploads
 from ml.errors import RequestError
+from ml.governance import batch_limits, quotas
 from tests.batch_files import digit_png
 
 _spec = importlib.util.spec_from_file_location("make_corpus", Path(__file__).parent / "corpus" / "make_corpus.py")
@@ -138,8 +140,8 @@ def test_the_streamlit_upload_cap_matches_the_largest_file_a_batch_may_take():
 
 
 def test_a_missing_or_foreign_folder_is_refused_at_submit(seeded_store):
-    from ml import jobs
-    from ml.batch_request import BatchRequest
+    from ml.batch.request import BatchRequest
+    from ml.jobs import engine as jobs
     with pytest.raises(RequestError):
         jobs.run_inline(BatchRequest("ana", "0" * 32, [{"name": "a.png", "path": "00000.bin", "error": ""}]))
     with pytest.raises(RequestError):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.history import FIGURE_NAMES as HISTORY_FIGURES
 from dashboard.navigation import PAGES
-from ml.families import FAMILIES
+from ml.models.families import FAMILIES
 
 EXPECTED = [
     "predict path: canvas → row committed", "predict: one canvas drawing recognised (canonical form + model)",

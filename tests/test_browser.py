@@ -18,7 +18,7 @@ def store_copy(template_store, tmp_path_factory):
     """A private copy of the store and its sign-in cookie's name, read before the server holds it."""
     from test_browser_sessions import _store_at
 
-    from ml import accounts
+    from ml.governance import accounts
     folder = copy_store(template_store, tmp_path_factory.mktemp("browser"))
     with _store_at(folder):
         return folder, accounts.cookie_name()

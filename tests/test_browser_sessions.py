@@ -10,7 +10,7 @@ from browser import copy_store, served_app
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
 from data import db, users
-from ml import accounts
+from ml.governance import accounts
 
 pytestmark = pytest.mark.browser
 

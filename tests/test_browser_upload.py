@@ -20,7 +20,7 @@ def app_url(template_store, tmp_path_factory):
 
 
 def _files(folder) -> list:
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     paths = []
     for digit in (1, 4, 7):
         buffer = io.BytesIO()

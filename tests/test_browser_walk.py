@@ -33,7 +33,7 @@ from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
 from dashboard.navigation import allowed
 from data import db
-from ml import artifacts
+from ml.models import artifacts
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could ty
 def _seed(folder: Path) -> None:
     """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
     from data import jobs, predictions
-    from ml.datasets import load_embedded
+    from ml.datasets.splits import load_embedded
     saved = os.environ.get("DIGITLAB_DB")
     os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
     db.close()
@@ -74,7 +74,7 @@ def _seed_clippable() -> None:
     """Values that used to be cut at 1280 px: an audit "denied" outcome, an archived model with notes
     (the registry's last columns), a long file name in History."""
     from data import audit, predictions, registry
-    from ml.datasets import load_embedded
+    from ml.datasets.splits import load_embedded
     audit.record("vic", "open_page:users", "denied", "viewer may not open Users")
     record = registry.get(1)
     registry.set_notes(1, "The default model: canonical form, retrained each release.")

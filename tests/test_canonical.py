@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ml import handwriting
-from ml.canonical import canonical, deslant, slant, thin
-from ml.conventions import CANON_28, DIGITS_8X8, MNIST_28X28
+from ml.datasets import handwriting
+from ml.datasets.generated.synthetic import pen_digit
+from ml.datasets.generated.upload_styles import STYLES, render
 from ml.errors import BlankImageError
-from ml.images import load_image
-from ml.preprocess import preprocess
-from ml.synthetic import pen_digit
-from ml.upload_styles import STYLES, render
+from ml.inputs.images import load_image
+from ml.recognition.canonical import canonical, deslant, slant, thin
+from ml.recognition.conventions import CANON_28, DIGITS_8X8, MNIST_28X28
+from ml.recognition.preprocess import preprocess
 
 
 @pytest.fixture(scope="module")

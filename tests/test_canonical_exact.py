@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from ml import bitboard, canonical, handwriting, raster
+from ml.datasets import handwriting
+from ml.recognition import bitboard, canonical, raster
 
 
 def _tables() -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +34,7 @@ FIRST, SECOND = _tables()
 
 
 def reference_thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen as scipy passes: the canonical form's thinning before ml.bitboard."""
+    """Zhang-Suen as scipy passes: the canonical form's thinning before ml.recognition.bitboard."""
     weights = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], dtype=np.uint8)
     skel = mask.astype(np.uint8)
     for _ in range(60):
@@ -120,7 +121,7 @@ def test_the_row_shear_gives_the_values_of_scipys_affine_transform(seed, shape, 
 def test_the_model_input_drops_specks_once_with_the_same_result():
     """canonical_input hands canonical the ink it has already cleaned of specks (for its dot check):
     the same form as canonical doing it itself, for clean ink, specked ink and low-resolution scans."""
-    from ml.conventions import CANON_28
+    from ml.recognition.conventions import CANON_28
     inks, _ = handwriting.mnist_ink(np.arange(0, 400, 8))
     low, _ = handwriting.embedded_ink(np.arange(0, 200, 10))
     rng = np.random.default_rng(2)

@@ -10,7 +10,7 @@ import zipfile
 from conftest import ADMIN_PASSWORD
 
 from data import db, users
-from ml.synthetic import pen_digit_on_paper as font_digit
+from ml.datasets.generated.synthetic import pen_digit_on_paper as font_digit
 
 
 def _save(image, path):
@@ -116,7 +116,7 @@ def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
 
     import numpy as np
 
-    from ml.sources import write_idx
+    from ml.datasets.sources import write_idx
     trained = _run("train", "--family", "knn", "--dataset", "digits", "--param", "n_neighbors=5")
     assert trained.returncode == 0, trained.stderr
     result = json.loads(trained.stdout)
@@ -139,7 +139,7 @@ def test_train_and_evaluate_from_the_command_line(seeded_store, tmp_path):
 def test_a_first_account_from_the_command_line_gets_an_admin_at_the_next_start(empty_store):
     import os
 
-    from ml.bootstrap import prepare_store
+    from ml.ops.bootstrap import prepare_store
     db.close()
     added = subprocess.run([sys.executable, "-m", "ml", "users", "add", "ana", "--role", "analyst", "--password-stdin"],
                            input="first-pw-123\n", capture_output=True, text=True, env=dict(os.environ), timeout=180)

@@ -1,4 +1,4 @@
-"""A model's compact form (ml/compact_model.py): the same probabilities as the whole pipeline, bit for
+"""A model's compact form (ml/models/compact.py): the same probabilities as the whole pipeline, bit for
 bit, loaded without scikit-learn; checked by sha256 like the artifact, and never a way around it."""
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from data import db, registry
-from ml import artifacts, compact_model
-from ml.compact_model import CompactModel
-from ml.conventions import CANON_28
-from ml.images import load_image
-from ml.preprocess import preprocess
+from ml.inputs.images import load_image
+from ml.models import artifacts
+from ml.models import compact as compact_model
+from ml.models.compact import CompactModel
+from ml.recognition.conventions import CANON_28
+from ml.recognition.preprocess import preprocess
 from tests.batch_files import digit_png
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,8 @@ def test_the_default_model_predicts_the_same_from_its_compact_form(seeded_store)
 
 
 def test_a_hog_svc_without_its_gate_has_a_compact_form_and_other_families_none():
-    from ml.datasets import load_embedded
-    from ml.families import build_model
+    from ml.datasets.splits import load_embedded
+    from ml.models.families import build_model
     digits = load_embedded()
     X, y = digits.X[:400], digits.y[:400]
     plain = build_model("hog_svc", {"C": 10.0, "gamma": 0.05, "reject_non_digits": "off", "seed": 0}).fit(X, y)
@@ -64,7 +65,7 @@ def test_a_fresh_process_predicts_without_importing_scikit_learn(seeded_store, t
     np.save(tmp_path / "inputs.npy", X)
     whole = artifacts.load(registry.active_id()).estimator.predict_proba(X)
     db.close()  # one process holds the store: the child opens it
-    code = ("import sys, json, numpy as np; from ml.predictor import Predictor; "
+    code = ("import sys, json, numpy as np; from ml.prediction.predictor import Predictor; "
             "p = Predictor('ana', source='cli'); "
             f"proba = p.model.estimator.predict_proba(np.load({str(tmp_path / 'inputs.npy')!r})); "
             "print(json.dumps({'sklearn': 'sklearn' in sys.modules, 'proba': proba.tolist()}))")
@@ -111,7 +112,7 @@ def test_a_changed_artifact_is_refused_even_with_its_compact_form_intact(seeded_
 
 
 def test_deleting_a_model_removes_its_compact_form(seeded_store):
-    from ml import lifecycle, training
+    from ml.lab import lifecycle, training
     model_id = training.train_and_register(training.load_spec("digits"), "hog_svc",
                                            {"reject_non_digits": "off"}, trained_by="ana")
     path = artifacts.compact_file(registry.get(model_id).artifact_path)

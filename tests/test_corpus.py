@@ -123,8 +123,8 @@ def test_data_and_compare_pages_show_one_sentence_for_hostile_specs(probed, corp
         assert len(shown) == 1 and phrase in shown[0] and "root:x" not in shown[0], (spec, shown)
     refused = audit.page(username="ana", action="open_dataset")
     assert len(refused) == 5 and set(refused["outcome"]) == {"error"}
-    from ml import training
-    from ml.datasets import load_embedded
+    from ml.datasets.splits import load_embedded
+    from ml.lab import training
     training.train_and_register(load_embedded(), "knn", {}, trained_by="ana")  # Compare needs two models
     at = open_app("ana", "compare")
     at.radio(key="compare_where").set_value("another dataset").run()
@@ -154,7 +154,7 @@ def test_upload_page_refuses_hostile_images_with_one_sentence_and_keeps_serving(
 def _four() -> bytes:
     import io
 
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     buffer = io.BytesIO()
     pen_digit_on_paper(4).save(buffer, format="PNG")
     return buffer.getvalue()

@@ -8,13 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data import registry
-from ml.conventions import MNIST_28X28
-from ml.datasets import Dataset
-from ml.deskew import Deskew, deskew, skew
-from ml.families import build_model
-from ml.preprocess import preprocess
-from ml.synthetic import pen_digit
-from ml.training import train_and_register
+from ml.datasets.generated.synthetic import pen_digit
+from ml.datasets.splits import Dataset
+from ml.lab.training import train_and_register
+from ml.models.deskew import Deskew, deskew, skew
+from ml.models.families import build_model
+from ml.recognition.conventions import MNIST_28X28
+from ml.recognition.preprocess import preprocess
 
 
 def _bar(slant: float, side: int = 28) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.evaluation import cell_examples, classification_metrics, disagreements, reliability, roc_curves
+from ml.evaluation.metrics import cell_examples, classification_metrics, disagreements, reliability, roc_curves
 
 Y = np.array([0, 0, 1, 1, 2, 2])
 PROBA = np.array([

@@ -14,8 +14,8 @@ import pytest
 
 from data import audit, db
 from data.exports import Query
-from ml import exports
 from ml.errors import RequestError
+from ml.reports import exports
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_safe_text_is_the_same_rule_for_frames_and_the_command_line():
 
 def test_a_model_download_is_named_after_the_model(seeded_store):
     from data import registry
-    from ml import artifacts
+    from ml.models import artifacts
     record = registry.get(registry.active_id())
     name, data = artifacts.download(record.id)
     assert name == f"model-{record.id}-{record.family}.joblib" and data

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
-from ml.datasets import load_embedded, split
-from ml.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
-from ml.scaling import GlobalScaler
+from ml.datasets.splits import load_embedded, split
+from ml.models.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
+from ml.models.scaling import GlobalScaler
 
 SMALL = {"random_forest": {"n_estimators": 30}, "hist_gb": {"max_iter": 20}, "xgboost": {"n_estimators": 20},
          "mlp": {"hidden_units": 32, "max_iter": 50}}

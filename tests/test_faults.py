@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from data import audit, db, store
-from ml.synthetic import pen_digit_on_paper
+from ml.datasets.generated.synthetic import pen_digit_on_paper
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,8 @@ def test_a_training_killed_in_the_cli_is_marked_interrupted_by_the_next_opener(s
     # The real CLI, with a hook that says when fitting has started (so the kill lands inside it).
     child = _python("""
         import sys
-        from ml import jobs, cli
+        from ml.jobs import engine as jobs
+        from ml.cli import commands as cli
         original = jobs.JobContext.progress
         def progress(self, stage, *args, **kwargs):
             print("STAGE", stage, flush=True)
@@ -95,15 +96,16 @@ def test_a_training_killed_in_the_cli_is_marked_interrupted_by_the_next_opener(s
 def test_a_save_killed_at_any_step_leaves_a_whole_model_or_none(seeded_store, killed_at, registered):
     child = _python(f"""
         import os, signal
-        from ml import artifacts, lifecycle, training
+        from ml.models import artifacts
+        from ml.lab import lifecycle, training
         from data import registry
-        from ml.datasets import load_embedded
+        from ml.datasets.splits import load_embedded
         module, name = {killed_at!r}.split(".")
         target = {{"registry": registry, "artifacts": artifacts}}[module]
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
         setattr(target, name, die)
-        from ml.bootstrap import prepare
+        from ml.ops.bootstrap import prepare
         prepare(announce=lambda m: None)
         dataset = load_embedded()
         dataset.name = "digits-copy"  # a SPEC the store has not seen: registered only with its model
@@ -112,8 +114,8 @@ def test_a_save_killed_at_any_step_leaves_a_whole_model_or_none(seeded_store, ki
     child.wait(timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr.read()[-2000:]
     assert len(list((seeded_store / "models").glob("*.part"))) == 1  # the kill left a written .part
-    from ml import artifacts
-    from ml.bootstrap import prepare
+    from ml.models import artifacts
+    from ml.ops.bootstrap import prepare
     db.close()
     prepare(announce=lambda m: None)  # the next start: sweep completes or removes it
     assert not list((seeded_store / "models").glob("*.part"))

@@ -9,12 +9,13 @@ import pytest
 
 from data import db
 from data import jobs as store
-from ml import fitting, jobs
-from ml.augment import Augmentation
-from ml.datasets import load_embedded, split
+from ml.datasets.augment import Augmentation
+from ml.datasets.splits import load_embedded, split
 from ml.errors import RequestError
-from ml.families import build_model
-from ml.job_requests import TrainRequest
+from ml.jobs import engine as jobs
+from ml.lab import fitting
+from ml.lab.requests import TrainRequest
+from ml.models.families import build_model
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_small_feedback_sets_train_and_score_whatever_the_seed(digits, labels, s
     """Early feedback: a digit seen once or twice. Every held-out digit is also trained on, so scoring
     never meets a digit the model does not know (it used to raise scikit-learn's "y_true contains
     values not belonging to the passed labels")."""
-    from ml.datasets import Dataset
+    from ml.datasets.splits import Dataset
     y = np.array(labels)
     data = Dataset("feedback", digits.X[:len(y)], y, digits.convention, "feedback")
     result = fitting.fit_and_score(data, "logreg", seed=seed, val_size=0.2 if len(y) > 6 else 0.0)

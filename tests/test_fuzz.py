@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ml import archives
+from ml.datasets.generated.synthetic import pen_digit_on_paper
+from ml.datasets.sources import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
 from ml.errors import DigitLabError
-from ml.images import load_image
-from ml.sources import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx, write_idx
-from ml.synthetic import pen_digit_on_paper
+from ml.inputs import archives
+from ml.inputs.images import load_image
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

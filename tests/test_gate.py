@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml import handwriting
-from ml.canonical import canonical
-from ml.families import FAMILIES, build_model
-from ml.gate import DigitGate
-from ml.nondigits import nondigit_inks
+from ml.datasets import handwriting
+from ml.datasets.nondigits import nondigit_inks
+from ml.models.families import FAMILIES, build_model
+from ml.models.gate import DigitGate
+from ml.recognition.canonical import canonical
 
 
 def test_nondigit_inks_are_the_same_for_a_seed_and_differ_between_seeds():

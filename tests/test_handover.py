@@ -8,9 +8,11 @@ import pytest
 from conftest import APP_PATH, texts
 
 from data import registry
-from ml import accounts, default_model, handover, jobs, lifecycle, training
-from ml.datasets import load_embedded
-from ml.job_requests import DefaultModelRequest
+from ml.datasets.splits import load_embedded
+from ml.governance import accounts
+from ml.jobs import engine as jobs
+from ml.lab import default_model, handover, lifecycle, training
+from ml.lab.requests import DefaultModelRequest
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from ml import handwriting
-from ml.canonical import canonical
-from ml.histograms import _mod_pi, hog
+from ml.datasets import handwriting
+from ml.models.histograms import _mod_pi, hog
+from ml.recognition.canonical import canonical
 
 
 def reference_hog(images, cells=7, bins=9, blur=0.7, clip=0.3):

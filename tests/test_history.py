@@ -9,7 +9,7 @@ import pytest
 
 from data import exports, history, predictions
 from data.history import Filters
-from ml.exports import export
+from ml.reports.exports import export
 
 # (user, source, model, digit, confidence, not sure, day in November) -- ids 1..8 in this order
 ROWS = [

@@ -8,8 +8,8 @@ import zlib
 import pytest
 from PIL import Image
 
-from ml.images import MAX_UPLOAD_BYTES, ImageError, image_to_png_thumbnail, load_image
-from ml.synthetic import pen_digit_on_paper
+from ml.datasets.generated.synthetic import pen_digit_on_paper
+from ml.inputs.images import MAX_UPLOAD_BYTES, ImageError, image_to_png_thumbnail, load_image
 
 
 def _png(image: Image.Image) -> bytes:
@@ -97,8 +97,8 @@ def test_a_batch_keeps_a_small_plain_png_as_its_own_thumbnail_and_rewrites_any_o
     import numpy as np
     from PIL import PngImagePlugin
 
-    from ml.batch_prepare import THUMB_BYTES, THUMB_SIDE, prepare_one
-    from ml.conventions import CANON_28
+    from ml.batch.prepare import THUMB_BYTES, THUMB_SIDE, prepare_one
+    from ml.recognition.conventions import CANON_28
     scan = pen_digit_on_paper(4).convert("L").resize((28, 28))
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "<script>alert(1)</script>")

@@ -10,10 +10,11 @@ import pytest
 
 from data import audit
 from data import jobs as store
-from ml import jobs
 from ml.errors import PolicyError, RequestError
-from ml.job_kinds import JobKind
-from ml.job_requests import JobRequest, TrainRequest
+from ml.jobs import engine as jobs
+from ml.jobs.kinds import JobKind
+from ml.jobs.requests import JobRequest
+from ml.lab.requests import TrainRequest
 
 HANDLERS: dict[str, object] = {}
 
@@ -232,7 +233,7 @@ def test_train_requests_are_checked_when_submitted(seeded_store, request_, sente
 
 def test_feedback_with_too_few_digits_is_refused_at_submit(seeded_store):
     from data import predictions
-    from ml.datasets import load_embedded
+    from ml.datasets.splits import load_embedded
     digits = load_embedded()
 
     def confirm(index: int) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 
 from data import audit, registry
-from ml import artifacts, lifecycle, training
-from ml.datasets import load_embedded
+from ml.datasets.splits import load_embedded
 from ml.errors import PolicyError, RequestError
+from ml.lab import lifecycle, training
+from ml.models import artifacts
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_an_admin_deletes_a_model_and_its_artifact_file(spare):
 
 def test_a_registered_model_links_to_its_dataset_record_and_hash(seeded_store):
     from data import dataset_records
-    from ml.provenance import content_sha256
+    from ml.datasets.provenance import content_sha256
     digits = load_embedded()
     model = registry.get(training.train_and_register(digits, "knn", {}, trained_by="ana"))
     record = dataset_records.get(model.dataset_id)

@@ -2,7 +2,7 @@
 from conftest import texts
 
 from data import users
-from ml import accounts
+from ml.governance import accounts
 
 
 def test_must_change_password_shows_only_the_change_form(open_app):
@@ -32,7 +32,8 @@ def test_mismatched_new_passwords_are_refused(open_app):
 
 
 def test_the_account_page_shows_own_usage_today_and_quota_left(open_app):
-    from ml import quotas, settings_catalog
+    from ml.governance import quotas
+    from ml.governance import settings as settings_catalog
     settings_catalog.put("quota.daily_predictions", 50, by="admin")
     quotas.consume("ana", 7, "upload")
     quotas.consume("vic", 3, "upload")  # someone else's use is not shown as hers

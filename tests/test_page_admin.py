@@ -6,7 +6,7 @@ from conftest import texts
 
 from dashboard.text import as_read
 from data import audit, users
-from ml import accounts
+from ml.governance import accounts
 
 
 def test_admin_adds_a_user_who_must_change_the_password(open_app):
@@ -156,7 +156,7 @@ def test_adding_without_a_password_shows_a_one_time_password_once(open_app):
 
 
 def test_audit_page_outcome_and_details_filters_row_details_and_total(open_app):
-    from ml import user_admin
+    from ml.governance import users as user_admin
     user_admin.set_role("vic", "analyst", by="admin")
     for _ in range(3):
         audit.record("ana", "sign_in", "denied", "wrong username or password")

@@ -1,16 +1,18 @@
 """The Batch page (AppTest): jobs table by role, a batch's report, results, errors and exports, resume.
 
 Uploading through the widget needs a browser (tests/test_browser_batch.py); here batches are made
-with the same job code (`ml.batch.run_cli`) and the page reads them."""
+with the same job code (`ml.batch.job.run_cli`) and the page reads them."""
 from __future__ import annotations
 
 import pytest
 
 from data import db
 from data import jobs as job_rows
-from ml import batch, jobs, uploads
-from ml.batch_limits import current
-from ml.batch_request import BatchRequest
+from ml.batch import job as batch
+from ml.batch import uploads
+from ml.batch.request import BatchRequest
+from ml.governance.batch_limits import current
+from ml.jobs import engine as jobs
 from tests.batch_files import labelled_zip, plain_zip
 from tests.conftest import texts
 
@@ -53,7 +55,7 @@ def test_an_analyst_sees_the_report_results_and_errors_of_a_labelled_batch(open_
 
 
 def test_a_batch_refused_for_quota_says_why_instead_of_an_empty_list(open_app, tmp_path):
-    from ml import settings_catalog
+    from ml.governance import settings as settings_catalog
     plain_zip(tmp_path / "a.zip", 5)
     settings_catalog.put("quota.daily_predictions", 4, by="admin")
     record = batch.run_cli([tmp_path / "a.zip"], user="ana")

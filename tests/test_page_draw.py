@@ -10,7 +10,7 @@ from conftest import texts
 from test_predict import _set_threshold
 
 from data import audit, db, registry
-from ml import artifacts
+from ml.models import artifacts
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_the_bin_ends_a_drawing_and_feedback_makes_it_final(open_app, canvas):
 
 
 def test_the_ink_map_is_computed_once_per_stroke_and_not_on_other_reruns(open_app, canvas, monkeypatch):
-    from ml import preprocess
+    from ml.recognition import preprocess
     calls = []
     real = preprocess.ink_map
     monkeypatch.setattr(preprocess, "ink_map", lambda image: calls.append(1) or real(image))

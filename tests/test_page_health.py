@@ -5,7 +5,7 @@ from conftest import texts
 
 from dashboard.text import as_read
 from data import audit, backups, catalog, db
-from ml import health
+from ml.ops import health
 
 
 def test_health_figures_match_the_store(seeded_store):
@@ -54,8 +54,8 @@ def test_admin_backs_up_from_the_health_page(open_app):
 def test_viewer_is_refused_the_health_page_and_cannot_back_up(open_app):
     import pytest
 
-    from ml import backup
     from ml.errors import PolicyError
+    from ml.ops import backup
     at = open_app("vic", "health")
     assert any("may not open Health" in e.value for e in at.error)
     with pytest.raises(PolicyError):

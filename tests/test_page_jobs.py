@@ -42,7 +42,7 @@ def test_admin_sees_all_jobs_and_filters_them(open_app):
 
 
 def test_admin_cancels_someone_elses_job_and_it_is_audited(open_app):
-    from ml import jobs
+    from ml.jobs import engine as jobs
     at = open_app("admin", "jobs")
     jobs.runner()  # as in the server: the runner is up (its start-up recovery done) before any job exists
     ids = _jobs()
@@ -64,8 +64,8 @@ def test_admin_cancels_someone_elses_job_and_it_is_audited(open_app):
 def test_cancelling_an_ended_job_says_so(seeded_store):
     import pytest
 
-    from ml import jobs
     from ml.errors import RequestError
+    from ml.jobs import engine as jobs
     ids = _jobs()
     try:
         with pytest.raises(RequestError, match="already ended \\(succeeded\\)"):
@@ -75,7 +75,7 @@ def test_cancelling_an_ended_job_says_so(seeded_store):
 
 
 def test_jobs_export_holds_what_the_filters_show(seeded_store):
-    from ml import exports
+    from ml.reports import exports
     ids = _jobs()
     data = exports.export("jobs", store.admin_query(owner="ana"), "csv", "admin").data.decode()
     lines = data.strip().splitlines()

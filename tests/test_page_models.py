@@ -6,8 +6,8 @@ import pytest
 from conftest import texts
 
 from data import audit, registry
-from ml import training
-from ml.datasets import Dataset, load_embedded, split
+from ml.datasets.splits import Dataset, load_embedded, split
+from ml.lab import training
 
 
 def test_models_page_shows_metrics_confusion_and_roc(open_app):
@@ -52,7 +52,7 @@ def test_archive_and_unarchive_say_so(open_app):
 def test_models_page_tabs_render_and_feedback_evaluation_works(open_app):
 
     from data import predictions
-    from ml import scoring
+    from ml.lab import scoring
     X, y, proba = scoring.test_split_predictions(1)  # images in the active model's own convention
     picked = [int(np.flatnonzero(y == d)[k]) for d in range(10) for k in range(2)]  # two of each digit
     for i in picked:
@@ -147,7 +147,7 @@ def test_a_validation_share_is_scored_apart_and_leaves_the_test_split_alone(open
 
 
 def test_a_model_whose_training_files_moved_still_opens_with_a_clear_message(open_app, tmp_path):
-    from ml.sources import load_spec, write_idx
+    from ml.datasets.sources import load_spec, write_idx
     images, labels = tmp_path / "img.idx", tmp_path / "lab.idx"
     digits = load_embedded()
     big = np.kron(digits.X[:300].reshape(-1, 8, 8), np.ones((1, 3, 3))) * 15  # 24x24, 0..240

@@ -5,7 +5,8 @@ import json
 from conftest import texts
 
 from data import audit
-from ml import quotas, settings_catalog
+from ml.governance import quotas
+from ml.governance import settings as settings_catalog
 
 
 def test_an_admin_changes_a_setting_and_it_is_stored_and_audited(open_app):

@@ -3,7 +3,7 @@ from conftest import texts
 
 from dashboard.text import as_read
 from data import audit, db, registry
-from ml import jobs
+from ml.jobs import engine as jobs
 
 
 def test_analyst_trains_a_model_in_the_background(open_app):
@@ -96,7 +96,7 @@ def _start(at):
 
 def test_feedback_with_too_few_digits_is_refused_with_one_sentence(open_app):
     from data import predictions
-    from ml.datasets import load_embedded
+    from ml.datasets.splits import load_embedded
     jobs.reset_runner()
     digits = load_embedded()
     fives, eights = [j for j in range(200) if digits.y[j] == 5][:3], [j for j in range(200) if digits.y[j] == 8][:1]

@@ -3,8 +3,10 @@ a bad search space is refused in one sentence; viewers cannot open it."""
 from conftest import texts
 
 from data import db, studies
-from ml import jobs, lifecycle, tuning
-from ml.job_requests import TuneRequest
+from ml.jobs import engine as jobs
+from ml.lab import lifecycle
+from ml.tuning import tune as tuning
+from ml.tuning.requests import TuneRequest
 
 
 def _start(at):

@@ -7,8 +7,8 @@ from test_images import bomb_png as _bomb_png
 from test_predict import _set_threshold
 
 from data import audit, db, predictions, registry
-from ml import artifacts
-from ml.synthetic import pen_digit_on_paper as font_digit
+from ml.datasets.generated.synthetic import pen_digit_on_paper as font_digit
+from ml.models import artifacts
 
 
 def _upload(at, name: str, data: bytes, mime: str = "image/png"):
@@ -55,7 +55,7 @@ def test_bad_files_get_a_message_an_audit_row_and_no_prediction(open_app):
 
 
 def test_a_big_photo_is_decoded_and_thumbnailed_once(open_app, monkeypatch):
-    from ml import predictor
+    from ml.prediction import predictor
     calls = {"decode": 0, "thumbnail": 0}
     decode, thumbnail = predictor.load_image, predictor.image_to_png_thumbnail
 
@@ -131,12 +131,12 @@ def test_one_upload_limit_stated_once(open_app):
     import tomllib
     from pathlib import Path
 
-    from ml.images import MAX_UPLOAD_BYTES
+    from ml.inputs.images import MAX_UPLOAD_BYTES
     at = open_app("ana", "upload")
     limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
     assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == limit_mb  # the widget says "5MB"
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
-    # the server cap is the Batch page's ceiling (ml/batch_limits.py); this widget and load_image refuse above 5 MB
+    # the server cap is the Batch page's ceiling (ml/governance/batch_limits.py); this widget and load_image refuse above 5 MB
     assert config["server"]["maxUploadSize"] >= limit_mb
     assert "MB" not in texts(at)  # and the page does not state it a second time
 
@@ -145,7 +145,7 @@ def test_the_upload_limit_is_the_bytes_per_image_setting(open_app):
     """One limit: an admin who changes "Bytes per image" in Settings changes Upload's too."""
     from data import settings
     from ml.errors import ImageError
-    from ml.predict import predict_bytes
+    from ml.prediction.predict import predict_bytes
     settings.put("batch.bytes_per_image", str(12 * 1024 * 1024))
     at = open_app("ana", "upload")
     assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == 12
@@ -157,8 +157,8 @@ def test_the_upload_limit_is_the_bytes_per_image_setting(open_app):
 def _letter_png(letter: str) -> bytes:
     import numpy as np
 
-    from ml import handwriting
-    from ml.upload_styles import render
+    from ml.datasets import handwriting
+    from ml.datasets.generated.upload_styles import render
     return render(handwriting.font_ink(letter, handwriting.HOLDOUT_FONTS[0]), "ink_png", np.random.default_rng(0))
 
 

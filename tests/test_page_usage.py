@@ -6,7 +6,7 @@ from datetime import datetime
 from conftest import texts
 
 from data import predictions
-from ml import quotas
+from ml.governance import quotas
 
 
 def _row(username: str, source: str) -> None:

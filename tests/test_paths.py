@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ml.config import DEFAULT_DATA_DIR, data_dir
+from ml.datasets.generated.synthetic import pen_digit_on_paper
+from ml.datasets.sources import confined, load_folder, load_spec
 from ml.errors import DatasetError, RequestError
-from ml.job_requests import TrainRequest
-from ml.sources import DEFAULT_DATA_DIR, confined, data_dir, load_folder, load_spec
-from ml.synthetic import pen_digit_on_paper
+from ml.lab.requests import TrainRequest
 
 
 def _png(digit: int) -> bytes:

@@ -12,11 +12,11 @@ from PIL import Image
 from sklearn.dummy import DummyClassifier
 
 from data import audit, db, predictions, registry
-from ml import artifacts
-from ml.conventions import DIGITS_8X8
-from ml.datasets import load_embedded
+from ml.datasets.generated.synthetic import pen_digit_on_paper as font_digit
+from ml.datasets.splits import load_embedded
 from ml.errors import BlankImageError, ImageError, PolicyError
-from ml.predict import (
+from ml.models import artifacts
+from ml.prediction.predict import (
     NOT_SURE_BELOW,
     Predictor,
     confidence_threshold,
@@ -26,7 +26,7 @@ from ml.predict import (
     predict_many,
     record_feedback,
 )
-from ml.synthetic import pen_digit_on_paper as font_digit
+from ml.recognition.conventions import DIGITS_8X8
 
 
 def _png(image: Image.Image) -> bytes:
@@ -239,8 +239,8 @@ def test_tampered_artifact_is_refused(seeded_store):
 def test_predictions_are_audited_by_reference_one_row_per_call(seeded_store):
     """Every stored prediction is in the audit log by reference: the row (or the range of a bulk
     append) and the model; an upload one row, many files one row per chunk."""
-    from ml.predict import predict_bytes, predict_many
-    from ml.synthetic import font_digit
+    from ml.datasets.generated.synthetic import font_digit
+    from ml.prediction.predict import predict_bytes, predict_many
     buf = io.BytesIO()
     font_digit(7).save(buf, format="PNG")
     one = predict_bytes(buf.getvalue(), filename="7.png", username="ana")
@@ -256,7 +256,7 @@ def test_predictions_are_audited_by_reference_one_row_per_call(seeded_store):
 
 
 def test_feedback_rows_name_their_prediction_and_the_old_and_new_digit(seeded_store):
-    from ml.predict import record_feedback, withdraw_feedback
+    from ml.prediction.predict import record_feedback, withdraw_feedback
     result = predict_image(drawing(1), username="ana", source="draw")
     record_feedback(result.prediction_id, username="ana", true_digit=7)
     record_feedback(result.prediction_id, username="ana", true_digit=1)  # changed

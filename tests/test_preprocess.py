@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from ml.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
-from ml.datasets import load_embedded, split
+from ml.datasets.generated.synthetic import pen_digit, pen_digit_on_paper, render_to_canvas
+from ml.datasets.splits import load_embedded, split
 from ml.errors import TooSmallError
-from ml.families import FAMILIES, build_model
-from ml.images import ImageError, load_image
-from ml.preprocess import ink_map, is_blank, preprocess
-from ml.synthetic import pen_digit, pen_digit_on_paper, render_to_canvas
+from ml.inputs.images import ImageError, load_image
+from ml.models.families import FAMILIES, build_model
+from ml.recognition.conventions import DIGITS_8X8, MNIST_28X28, ImageConvention
+from ml.recognition.preprocess import ink_map, is_blank, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -192,10 +192,10 @@ def test_coloured_ink_on_coloured_paper_reads_as_its_float_copy(digit, light, da
 
 
 def test_a_shadow_across_the_paper_is_not_ink_and_even_light_is_left_alone():
-    from ml.canonical import drop_specks
-    from ml.handwriting import mnist_ink, mnist_split
-    from ml.preprocess import _gray_and_alpha, even_light
-    from ml.upload_styles import LIGHTING, STYLES, render
+    from ml.datasets.generated.upload_styles import LIGHTING, STYLES, render
+    from ml.datasets.handwriting import mnist_ink, mnist_split
+    from ml.recognition.canonical import drop_specks
+    from ml.recognition.preprocess import _gray_and_alpha, even_light
     inks, _ = mnist_ink(mnist_split()[1][:6])
     rng = np.random.default_rng(4)
     for k, ink in enumerate(inks):

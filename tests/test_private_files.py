@@ -6,8 +6,9 @@ import os
 import stat
 
 from data import db, store
-from ml import artifacts, backup
-from ml.bootstrap import prepare_store
+from ml.models import artifacts
+from ml.ops import backup
+from ml.ops.bootstrap import prepare_store
 
 
 def _mode(path) -> int:

@@ -1,6 +1,6 @@
 """The training job's progress names both the images and the augmented copies being fitted."""
-from ml.job_requests import TrainRequest
-from ml.training import train_job
+from ml.lab.requests import TrainRequest
+from ml.lab.training import train_job
 
 
 class Recorder:

@@ -12,10 +12,11 @@ from PIL import Image
 
 from data import audit, db
 from data import jobs as job_rows
-from ml import quotas, settings_catalog
+from ml.datasets.generated.synthetic import font_digit
 from ml.errors import PolicyError, QuotaError
-from ml.predict import predict_bytes, predict_many
-from ml.synthetic import font_digit
+from ml.governance import quotas
+from ml.governance import settings as settings_catalog
+from ml.prediction.predict import predict_bytes, predict_many
 
 NOON = datetime(2026, 3, 1, 12, 0, 0)
 
@@ -116,8 +117,8 @@ def test_a_many_file_run_charges_only_what_it_stored(small_quota):
 def test_a_blank_canvas_costs_no_quota_and_a_drawing_counts_once(small_quota):
     import numpy as np
 
-    from ml.predict import predict_drawing
-    from ml.synthetic import pen_digit
+    from ml.datasets.generated.synthetic import pen_digit
+    from ml.prediction.predict import predict_drawing
     blank = np.zeros((280, 280, 4), dtype=np.uint8)
     blank[..., 3] = 255
     assert predict_drawing(blank, username="ana") is None  # the bin, a cleared canvas
@@ -223,8 +224,8 @@ def test_strokes_on_one_drawing_count_once_for_the_quota_but_each_against_the_ra
                                                                                          monkeypatch):
     import numpy as np
 
-    from ml.predict import predict_drawing
-    from ml.synthetic import pen_digit
+    from ml.datasets.generated.synthetic import pen_digit
+    from ml.prediction.predict import predict_drawing
     settings_catalog.put("quota.per_minute", 3, by="admin")
     monkeypatch.setattr(quotas, "utc_now", lambda: datetime(2026, 3, 1, 14, 2, 10))
     first = predict_drawing(pen_digit(3, rng=np.random.default_rng(0)), username="ana")

@@ -1,4 +1,4 @@
-"""ml.raster gives exactly what the library calls it replaced give: the models were trained on the
+"""ml.recognition.raster gives exactly what the library calls it replaced give: the models were trained on the
 pixels those calls made, so "faster" may not move a single bit. References are the calls themselves,
 on random inputs of every size and on real held-back MNIST digits."""
 from __future__ import annotations
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from PIL import Image
 from scipy import ndimage
 
-from ml import canonical, handwriting, raster
+from ml.datasets import handwriting
+from ml.recognition import canonical, raster
 
 CROSS = ndimage.generate_binary_structure(2, 1)
 

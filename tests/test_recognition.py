@@ -6,17 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from ml import devsets
-from ml.confidence import (
-    confidence_auroc,
-    coverage_at,
-    expected_calibration_error,
-    not_sure_threshold,
-    risk_coverage,
-)
-from ml.conventions import CANON_28
-from ml.default_model import confidence_threshold
-from ml.handwriting import mnist_split
+from ml.datasets.generated import devsets
+from ml.datasets.handwriting import mnist_split
+from ml.evaluation.confidence import confidence_auroc, coverage_at, expected_calibration_error, not_sure_threshold, risk_coverage
+from ml.lab.default_model import confidence_threshold
+from ml.recognition.conventions import CANON_28
 
 RIGHT_WRONG = (np.array([0, 1, 2, 3]),  # true digits
                np.array([[0.9, 0.1, 0.0, 0.0],   # right at 0.9
@@ -81,7 +75,7 @@ def test_reads_unseen_writers_in_real_upload_styles(small_default):
 
 def test_reads_digits_photographed_under_uneven_light(small_default):
     """Held-back MNIST digits on paper under a shadow band, dark corners or a light gradient: the
-    shadow is not ink (ml.preprocess.even_light)."""
+    shadow is not ink (ml.recognition.preprocess.even_light)."""
     threshold = confidence_threshold(small_default)
     for dev in devsets.uneven_light(per_class=10):
         scored = devsets.score(small_default, CANON_28, dev, threshold)
@@ -121,5 +115,5 @@ def test_a_calibrated_model_is_not_sure_below_its_target_accuracy():
 
 
 def test_handwriting_is_a_known_dataset_in_the_canonical_form():
-    from ml.sources import convention_of
+    from ml.datasets.sources import convention_of
     assert convention_of("handwriting") == convention_of("handwriting:quick") == CANON_28

@@ -1,7 +1,8 @@
 """Relabelling a test image: stored once as a prediction row, its feedback is the `feedback` dataset's."""
 from data import audit, predictions, registry
-from ml import relabel, scoring
-from ml.sources import load_feedback
+from ml.datasets.sources import load_feedback
+from ml.lab import scoring
+from ml.prediction import relabel
 
 
 def test_relabelled_test_images_become_the_feedback_dataset(seeded_store):

@@ -10,8 +10,10 @@ import pypdfium2 as pdfium
 import pytest
 
 from data import audit, predictions, registry
-from ml import cli, reports, scoring
+from ml.cli import commands as cli
 from ml.errors import DatasetError, PolicyError, RequestError
+from ml.lab import scoring
+from ml.reports import document as reports
 
 
 def _pages(data: bytes) -> list[tuple[str, object]]:
@@ -124,7 +126,7 @@ def test_the_usage_report_counts_each_users_images_and_is_for_admins(seeded_stor
         predictions.PredictionRow(u, s, 1, 3, 0.8, [0.1] * 10, [0.0] * 64, None, 2.0, ts=now - timedelta(days=ago))
         for u, s, ago in [("ana", "draw", 0), ("ana", "upload", 1), ("ana", "upload", 1), ("vic", "draw", 2),
                           ("vic", "cli", 40)]])
-    from ml import quotas
+    from ml.governance import quotas
     quotas.consume("ana", 3, "draw")  # what ana's predictions counted against her quota today
     pages = _pages(reports.usage_report(date.today() - timedelta(days=6), date.today(), None, "admin"))
     text = "\n".join(t for t, _ in pages).replace("\r\n", "\n")
@@ -141,7 +143,7 @@ def test_report_charts_label_whole_days_even_with_one_day_of_data(monkeypatch):
     """The PDF's day charts: one day of data gets a date tick, never hours (as on the Analytics page)."""
     import pandas as pd
 
-    from ml import reports_charts
+    from ml.reports import charts as reports_charts
     labels: list[list[str]] = []
     real = reports_charts._png
 

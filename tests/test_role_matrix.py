@@ -1,5 +1,5 @@
 """The role matrix: every page of `dashboard.navigation.PAGES` and every capability of
-`ml.policy.CAPABILITIES` × admin / analyst / viewer, allowed or refused.
+`ml.governance.policy.CAPABILITIES` × admin / analyst / viewer, allowed or refused.
 
 Data-driven: a page or capability added later is covered without touching this file. Pages are
 opened in AppTest (one session per role, switching pages as the menu would) and by typed URL in
@@ -17,8 +17,8 @@ from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, APP_PATH, VIEWER_PASSWORD
 
 from dashboard.navigation import PAGES
 from data import audit
-from ml import policy
 from ml.errors import PolicyError
+from ml.governance import policy
 
 USERS = {"admin": ("admin", ADMIN_PASSWORD), "analyst": ("ana", ANALYST_PASSWORD), "viewer": ("vic", VIEWER_PASSWORD)}
 # Never granted beyond admins, whoever edits the table: a regression here hands a viewer the keys.

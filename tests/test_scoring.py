@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from data import predictions, registry
-from ml import scoring, training
-from ml.datasets import load_embedded
+from ml.datasets.sources import load_spec
+from ml.datasets.splits import load_embedded
 from ml.errors import DatasetError
-from ml.sources import load_spec
+from ml.lab import scoring, training
 
 DIGITS = load_embedded()
 
@@ -71,8 +71,8 @@ def test_a_model_registered_before_hashes_were_kept_still_rebuilds(seeded_store)
 def test_compare_scores_the_default_model_and_an_8x8_model_on_the_same_feedback(seeded_store, open_app):
     """The default model reads the canonical form, a model of the embedded digits their 8×8 block counts:
     the feedback (canonical inputs) is redrawn for the 8×8 model, and every model sees the same images."""
-    from ml.canonical import canonical_input
-    from ml.conventions import CANON_28
+    from ml.recognition.canonical import canonical_input
+    from ml.recognition.conventions import CANON_28
     default = registry.active_id()
     for i in range(40):
         canon = canonical_input(DIGITS.X[i].reshape(8, 8) / 16.0, CANON_28)

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 
 from data import db, users
-from ml import accounts
-from ml.serving import free_port, stop
+from ml.governance import accounts
+from ml.ops.serving import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from data import audit, users
-from ml import accounts, settings_catalog
 from ml.errors import PolicyError, RequestError
+from ml.governance import accounts
+from ml.governance import settings as settings_catalog
 
 
 def test_a_setting_reads_its_default_until_an_admin_changes_it_and_the_change_is_audited(seeded_store):
@@ -51,7 +52,8 @@ def test_the_lockout_policy_in_force_is_the_admins_setting(seeded_store):
 
 
 def test_the_upload_limits_edited_here_are_the_ones_a_batch_obeys(seeded_store):
-    from ml import batch_limits, settings_catalog
+    from ml.governance import batch_limits
+    from ml.governance import settings as settings_catalog
     assert {s.key for s in batch_limits.SETTINGS} <= set(settings_catalog.CATALOG)
     settings_catalog.put("batch.files_per_batch", 7, by="admin")
     settings_catalog.put("batch.pixels_per_image", 1_000_000, by="admin")

@@ -9,8 +9,8 @@ import pytest
 from conftest import ANALYST_PASSWORD, texts
 
 from data import audit, settings, users
-from ml import accounts, passwords
 from ml.errors import RequestError
+from ml.governance import accounts, passwords
 
 
 def test_twenty_parallel_guesses_check_at_most_five_passwords(seeded_store):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from data import predictions
-from ml.conventions import DIGITS_8X8, MNIST_28X28
-from ml.sources import DatasetError, load_folder, load_idx, load_spec, load_zip, read_idx, write_idx
-from ml.synthetic import pen_digit_on_paper
+from ml.datasets.generated.synthetic import pen_digit_on_paper
+from ml.datasets.sources import DatasetError, load_folder, load_idx, load_spec, load_zip, read_idx, write_idx
+from ml.recognition.conventions import DIGITS_8X8, MNIST_28X28
 
 
 def _mnist(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +84,7 @@ def test_bad_zips_are_refused(tmp_path, members, message):
 
 
 def test_dataset_zips_obey_the_archive_readers_caps(tmp_path, monkeypatch):
-    from ml import archives
+    from ml.inputs import archives
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("1/a.png", _png(1))
@@ -114,8 +114,8 @@ def test_feedback_dataset_and_unknown_specs(empty_store):
 
 
 def test_augmentation_adds_copies_in_the_same_convention():
-    from ml.augment import Augmentation, augment
-    from ml.datasets import load_embedded
+    from ml.datasets.augment import Augmentation, augment
+    from ml.datasets.splits import load_embedded
     ds = load_embedded()
     X, y = augment(ds.X[:50], ds.y[:50], ds.convention, Augmentation(copies=2, elastic=1.0))
     assert X.shape == (150, 64) and (y[:50] == y[50:100]).all()
@@ -128,7 +128,7 @@ def test_openml_offline_is_one_sentence_within_the_time_bound(monkeypatch):
 
     import sklearn.datasets
 
-    from ml import sources
+    from ml.datasets import sources
 
     def hangs(*args, **kwargs):
         time.sleep(30)

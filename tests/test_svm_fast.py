@@ -6,7 +6,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
-from ml import svm_fast
+from ml.models import svm_fast
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,8 @@ def test_the_default_model_answers_as_with_scikit_learns_own_decision(template_s
     """The session's default (gated hog_svc): the same probabilities through either path."""
     import joblib
 
-    from ml import handwriting
-    from ml.canonical import canonical
+    from ml.datasets import handwriting
+    from ml.recognition.canonical import canonical
     (artifact,) = (template_store / "models").glob("model-*.joblib")
     model = joblib.load(artifact)["estimator"]
     _, held = handwriting.mnist_split()

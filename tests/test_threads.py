@@ -1,10 +1,10 @@
-"""Fits take both cores only while they are the only job: OpenMP fits beside other work crawl (ml.threads)."""
+"""Fits take both cores only while they are the only job: OpenMP fits beside other work crawl (ml.runtime.threads)."""
 from __future__ import annotations
 
 import os
 
-from ml import threads
-from ml.families import build_model
+from ml.models.families import build_model
+from ml.runtime import threads
 
 
 def test_a_fit_takes_one_thread_while_another_job_runs(monkeypatch):

@@ -9,10 +9,11 @@ import pytest
 
 from data import audit, registry, studies
 from data import jobs as job_store
-from ml import jobs, tuning
 from ml.errors import PolicyError, RequestError
-from ml.job_requests import PromoteRequest, TuneRequest
-from ml.tuning_space import check_space, default_space
+from ml.jobs import engine as jobs
+from ml.tuning import tune as tuning
+from ml.tuning.requests import PromoteRequest, TuneRequest
+from ml.tuning.space import check_space, default_space
 
 
 def _dim(name, kind="int", low=None, high=None, log=False, choices=()):
@@ -65,7 +66,7 @@ def test_a_bad_tune_request_is_refused_before_any_work(seeded_store, changes, se
 
 
 def test_a_worker_refuses_a_time_budget_that_is_not_a_number_before_opening_its_storage(tmp_path):
-    from ml.tuning_worker import run_worker
+    from ml.tuning.worker import run_worker
     with pytest.raises(RequestError, match="got nan"):
         run_worker(f"sqlite:///{tmp_path / 'absent.db'}", "s", n_trials=1, timeout_s=float("nan"))
     assert not (tmp_path / "absent.db").exists()
@@ -135,7 +136,7 @@ def test_step_wise_families_are_pruned_and_say_at_which_step(seeded_store, captu
         assert row.message.startswith("pruned after")
         assert row.last_step == max(row.intermediate) < max(max(c.intermediate) for c in complete)
     _same(result["study_id"], captured[0])
-    from ml.tuning_promote import promote
+    from ml.tuning.promote import promote
     trained = promote(PromoteRequest(result["study_id"], "ana", pruned[0].number).validated())  # any trial, not only the best
     assert studies.model_link(trained["model_id"]) == (result["study_id"], pruned[0].number)
     assert registry.get(trained["model_id"]).params["n_estimators"] == pruned[0].params["n_estimators"]
@@ -223,7 +224,7 @@ def test_a_promoted_trial_becomes_a_model_linked_to_its_study(seeded_store):
 
 
 def test_cli_tune_prints_the_best_trial_as_json(seeded_store, capsys):
-    from ml.cli import main
+    from ml.cli.commands import main
     code = main(["tune", "--family", "knn", "--dataset", "digits", "--trials", "3", "--study", "cli-knn"])
     out = capsys.readouterr()
     assert code == 0, out.err

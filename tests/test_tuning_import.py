@@ -10,8 +10,8 @@ import pytest
 
 from data import audit, studies
 from ml.errors import RequestError
-from ml.job_requests import PromoteRequest, TuneRequest
-from ml.tuning_import import import_studies
+from ml.tuning.importer import import_studies
+from ml.tuning.requests import PromoteRequest, TuneRequest
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -91,7 +91,7 @@ def test_a_storage_without_that_study_names_the_ones_it_has(seeded_store, tmp_pa
 
 
 def test_cli_tune_import_prints_a_json_line_per_study(seeded_store, tmp_path, capsys):
-    from ml.cli import main
+    from ml.cli.commands import main
     url, _ = _external(tmp_path, n=3)
     assert main(["tune-import", "--storage", url]) == 0
     [line] = capsys.readouterr().out.splitlines()

@@ -63,9 +63,9 @@ def _worker(url: str, env: dict, *args: str, study: str = "pg-knn", family: str 
 
 
 def test_two_workers_share_a_postgresql_study_and_the_app_imports_it(postgres, seeded_store, tmp_path):
-    from ml.job_requests import PromoteRequest
-    from ml.tuning_import import import_studies
-    from ml.tuning_promote import promote
+    from ml.tuning.importer import import_studies
+    from ml.tuning.promote import promote
+    from ml.tuning.requests import PromoteRequest
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGITLAB_DB": str(tmp_path / "never.duckdb")}
     workers = [_worker(postgres, env), _worker(postgres, env)]  # both at once: one creates, both add trials
     results = []
@@ -88,7 +88,7 @@ def test_two_workers_share_a_postgresql_study_and_the_app_imports_it(postgres, s
 
 
 def test_a_worker_against_an_unreachable_server_says_so(seeded_store):
-    from ml.tuning_worker import run_worker
+    from ml.tuning.worker import run_worker
     with pytest.raises(RequestError, match="Could not open the Optuna storage postgresql"):
         run_worker(f"postgresql+psycopg://postgres:secret@127.0.0.1:{_free_port()}/x", "s", n_trials=1, family="knn")
 
@@ -96,7 +96,7 @@ def test_a_worker_against_an_unreachable_server_says_so(seeded_store):
 def test_a_worker_names_a_missing_study_or_one_not_set_up_here(seeded_store, tmp_path, capsys):
     import optuna
 
-    from ml.cli import main
+    from ml.cli.commands import main
     url = f"sqlite:///{tmp_path / 'optuna.db'}"  # any Optuna RDB storage: the checks come before PostgreSQL matters
     assert main(["tune-worker", "--storage", url, "--study", "nope", "--trials", "1"]) == 1
     assert "There is no study 'nope' in that storage; give --family" in capsys.readouterr().err
@@ -113,8 +113,8 @@ def test_a_worker_killed_mid_trial_leaves_a_failed_trial_and_the_study_goes_on(p
 
     import optuna
 
-    from ml.tuning_import import import_studies
-    from ml.tuning_worker import open_study
+    from ml.tuning.importer import import_studies
+    from ml.tuning.worker import open_study
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DIGITLAB_DB": str(tmp_path / "never.duckdb")}
     # A study of forests of 900-1,000 trees: a trial runs for seconds, long enough to be killed in.
     open_study(postgres, "pg-killed", family="random_forest", space=[
@@ -157,7 +157,7 @@ def test_a_worker_that_finds_the_study_an_instant_after_another_created_it_waits
 
     import optuna
 
-    from ml.tuning_worker import open_study
+    from ml.tuning.worker import open_study
     url = f"sqlite:///{tmp_path / 'race.db'}"
     optuna.create_study(storage=url, study_name="race")  # created, set-up not yet written
 

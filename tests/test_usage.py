@@ -6,8 +6,9 @@ from datetime import date, datetime
 import pytest
 
 from data import audit, db, predictions, usage
-from ml import quotas, settings_catalog
 from ml.errors import QuotaError
+from ml.governance import quotas
+from ml.governance import settings as settings_catalog
 
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
 
@@ -70,7 +71,7 @@ def test_filters_and_top_users(history):
 
 
 def test_quota_consumption_is_reported_per_user_and_day(history):
-    from ml import accounts
+    from ml.governance import accounts
     accounts.ensure_admin()
     settings_catalog.put("quota.daily_predictions", 4, by="admin")
     quotas.consume("ana", 3, "draw", now=datetime(2026, 3, 1, 9))

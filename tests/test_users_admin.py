@@ -1,4 +1,4 @@
-"""Managing accounts (ml.user_admin): every action, audited with old and new values; nobody takes away
+"""Managing accounts (ml.governance.users): every action, audited with old and new values; nobody takes away
 their own account or the last active admin."""
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from data import audit, users
-from ml import accounts, policy, user_admin
 from ml.errors import PolicyError, RequestError
+from ml.governance import accounts, policy
+from ml.governance import users as user_admin
 
 ADMIN_PW = "admin-pw-for-tests-1"
 

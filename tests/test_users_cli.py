@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from data import audit, db, users
-from ml import accounts, cli
+from ml.cli import commands as cli
+from ml.governance import accounts
 
 ACTOR = f"os:{getpass.getuser()}"
 ROOT = Path(__file__).resolve().parent.parent

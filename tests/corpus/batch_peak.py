@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import psutil  # noqa: E402
 
-from ml import batch  # noqa: E402
-from ml.cli import main  # noqa: E402
+from ml.batch import job as batch  # noqa: E402
+from ml.cli.commands import main  # noqa: E402
 
 _decoder_mb: list[float] = []
 

@@ -81,12 +81,12 @@ def _save(image: Image.Image, fmt: str, **options) -> bytes:
 
 
 def digit_png(digit: int = 3, side: int = 56) -> bytes:
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     return _save(pen_digit_on_paper(digit, size=side, width=max(2, side // 12)), "PNG")
 
 
 def _images(folder: Path) -> list[Case]:
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     digit = pen_digit_on_paper(5)
     good = _save(digit, "PNG")
     files = {

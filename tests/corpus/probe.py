@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_corpus import build  # noqa: E402
 
-from ml.cli import expand  # noqa: E402
-from ml.conventions import DIGITS_8X8  # noqa: E402
+from ml.cli.commands import expand  # noqa: E402
+from ml.datasets.sources import load_spec  # noqa: E402
 from ml.errors import BlankImageError, DigitLabError  # noqa: E402
-from ml.images import load_image  # noqa: E402
-from ml.preprocess import preprocess  # noqa: E402
-from ml.sources import load_spec  # noqa: E402
+from ml.inputs.images import load_image  # noqa: E402
+from ml.recognition.conventions import DIGITS_8X8  # noqa: E402
+from ml.recognition.preprocess import preprocess  # noqa: E402
 
 
 def _image(data: bytes) -> list[str]:

@@ -1,0 +1,1 @@
+"""The command line: `python -m ml ...` (commands) and its admin sub-commands."""

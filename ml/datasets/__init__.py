@@ -1,0 +1,1 @@
+"""Datasets: sources named by a SPEC, reproducible splits, handwriting, augmentation, provenance."""

@@ -1,0 +1,1 @@
+"""Generated data for development and tests: synthetic inputs, development sets, upload styles."""

@@ -1,0 +1,1 @@
+"""Held-out metrics and what a model's confidence means."""

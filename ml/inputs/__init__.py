@@ -1,0 +1,1 @@
+"""Untrusted bytes to arrays: image decoding, the zip reader, labels from file names."""

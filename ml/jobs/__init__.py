@@ -1,0 +1,1 @@
+"""The background job engine: typed requests, the table of kinds, the runner and its lanes."""

@@ -1,0 +1,1 @@
+"""Running the service: start-up (bootstrap), serving, backups, health figures."""

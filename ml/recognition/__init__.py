@@ -1,0 +1,1 @@
+"""The canonical form of ink, image conventions, preprocessing and their exact fast paths."""

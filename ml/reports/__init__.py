@@ -1,0 +1,1 @@
+"""PDF reports (model card, period, usage) and exports of filtered tables."""

@@ -1,0 +1,1 @@
+"""Threads one fit may use and worker processes that start clean."""

@@ -1,0 +1,1 @@
+"""Hyperparameter tuning with Optuna: search spaces, objective, studies, imports, workers, promotion."""
