@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from data.files import PRIVATE_UMASK, make_private
+
 log = logging.getLogger(__name__)
 
 DEFAULT_DB = Path(__file__).resolve().parent / "digitlab.duckdb"
@@ -105,20 +107,6 @@ def db_path() -> Path:
 @functools.lru_cache(maxsize=16)
 def _resolve(raw: str) -> Path:
     return Path(raw).expanduser().resolve()
-
-
-# The store, its write-ahead log, backups and model files hold password hashes and people's data:
-# whatever a process that opens the store creates is for its owner only, whatever the login's umask.
-PRIVATE_UMASK = 0o077
-
-
-def make_private(path: Path) -> None:
-    """Take group's and others' rights off an existing file or folder (one made before files were
-    private); the owner's own rights stay as they are (a read-only file stays read-only)."""
-    with contextlib.suppress(FileNotFoundError):
-        mode = path.stat().st_mode
-        if mode & 0o077:
-            path.chmod(mode & 0o7700)
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from data import db
+from data import files
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -12,7 +12,7 @@ DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 def models_dir() -> Path:
     path = Path(get(MODELS) or DEFAULT_MODELS_DIR).expanduser().resolve()
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    db.make_private(path)  # a folder made before files were private (data.db.PRIVATE_UMASK)
+    files.make_private(path)  # a folder made before files were private (data.files.PRIVATE_UMASK)
     return path
 
 

@@ -5,7 +5,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from data import db, registry, store, users
+from data import files, registry, store, users
 from ml.governance import accounts
 from ml.models import artifacts
 from ml.ops import backup
@@ -25,7 +25,7 @@ def prepare_store(announce: Callable[[str], None] = _to_console, *, reveal: bool
     `reveal=False` and only name the file, so the password never lands in the middle of a stream.
     """
     store.init_db()  # also marks jobs a killed process left running as interrupted
-    db.make_private(backup.default_dir())  # made before files were private (data.db.PRIVATE_UMASK)
+    files.make_private(backup.default_dir())  # made before files were private (data.files.PRIVATE_UMASK)
     artifacts.sweep()  # a save killed half-way: its .part is completed or removed, strays are listed
     accounts.cookie_key(), accounts.cookie_name()  # made now, before sessions race to make them
     had_users = users.count() > 0
