@@ -28,7 +28,7 @@ COLUMNS = {
     "runner_up": st.column_config.TextColumn("or maybe", width="small"),
     "latency_ms": st.column_config.NumberColumn("ms", format="%.1f", width="small",
                                                 help="Preprocessing and model time"),
-    "filename": st.column_config.TextColumn("file"),
+    "filename": st.column_config.TextColumn("file", help="Pick the row to read the whole file name"),
     "true_digit": st.column_config.TextColumn("real digit", width=66),
     "is_correct": st.column_config.TextColumn("right?", width=55),
 }
@@ -102,6 +102,8 @@ def feedback_for_row(row: pd.Series, user: User) -> None:
     without theirs can get it (a viewer's rows are read only)."""
     pid, predicted = int(row["id"]), int(row["digit"])
     st.subheader(f"Prediction #{pid}: answered {predicted}")
+    if row.get("filename"):  # the table's last column is narrow at 1280 px: the whole name is here
+        st.caption(f"File: {text.md(row['filename'])}")
     if not policy.can(user.role, "feedback"):
         st.caption("Viewers cannot send feedback that trains models.")
         return

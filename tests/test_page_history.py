@@ -48,6 +48,8 @@ def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
     at.session_state["history_table"] = {"selection": {"rows": [int(position)], "columns": []}}
     at.run()
     assert any("You confirmed the answer was right" in s.value for s in at.success)
+    from dashboard.text import md
+    assert any(c.value == f"File: {md('ana-3.png')}" for c in at.caption)  # the whole name, which the table's column may cut
     at.button(key=f"fb_withdraw_{pid}").click().run()
     assert not at.exception
     assert predictions.feedback_by(pid, "ana") is None
