@@ -247,3 +247,27 @@ def test_daily_quota_and_rate_limit_answer_429_with_retry_after(client, keys):
 def test_unknown_endpoint_and_method_use_the_error_shape(client, keys):
     error_of(client.get("/api/v1/nothing-here", headers=bearer(keys["ana"])), 404, "not_found")
     error_of(client.put("/api/v1/predict", headers=bearer(keys["ana"])), 405, "method_not_allowed")
+
+
+def test_cli_creates_lists_and_revokes_keys_printing_the_secret_alone(seeded_store):
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "ml", "api-key", *args], capture_output=True, text=True,
+                              env=os.environ.copy(), check=False)
+    db.close()  # one process per database file: the CLI opens it
+    made = cli("create", "ana", "--name", "notebook", "--expires", "7")
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+    assert made.stdout == secret + "\n" and secret.startswith("dl_") and "shown once" in made.stderr
+    listed = list(csv.DictReader(cli("list", "ana").stdout.splitlines()))
+    assert [(r["user"], r["name"], r["state"]) for r in listed] == [("ana", "notebook", "active")]
+    assert secret not in cli("list").stdout and listed[0]["prefix"] in secret and listed[0]["expires"]
+    assert cli("revoke", listed[0]["id"]).returncode == 0
+    assert list(csv.DictReader(cli("list", "ana").stdout.splitlines()))[0]["state"] == "revoked"
+    refused = cli("create", "nobody")
+    assert refused.returncode != 0 and "not an active user" in refused.stderr
+    assert db.rows("SELECT username FROM audit_log WHERE action = 'create_api_key'")[0][0].startswith("os:")
