@@ -13,10 +13,10 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Mount, Route
 
 from api import errors, metrics, probes
-from api.routers import keys, predict
+from api.routers import admin, jobs, keys, models, predict, predictions
 from ml import quotas
 
-ROUTERS = (predict.router, keys.router)
+ROUTERS = (predict.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
 DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sentences as the dashboard.
 
 Authenticate with an API key from the Account page: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
