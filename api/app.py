@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Mount, Route
@@ -58,8 +59,10 @@ def _route(request: Request) -> str:
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(title="Digit Lab API", version="1", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
-                  openapi_url="/openapi.json")
+    # The docs page's scripts are served from the package (fastapi-offline), not a CDN: the server may have
+    # no internet.
+    api = FastAPIOffline(title="Digit Lab API", version="1", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+                         openapi_url="/openapi.json", static_url="/docs-assets")
     for router in ROUTERS:  # each router carries the /v1 prefix itself, so its routes' paths are the whole template
         api.include_router(router)
     errors.install(api)

@@ -69,6 +69,8 @@ def test_healthz_readyz_and_the_openapi_page(client):
     assert "/v1/predict" in spec["paths"] and "/v1/keys" in spec["paths"]
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "/api/openapi.json" in docs.text
+    assert "https://" not in docs.text  # no CDN: the server may have no internet
+    assert client.get("/api/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_readyz_says_what_is_missing_without_a_model(empty_store):
