@@ -1,5 +1,5 @@
-"""`POST /predict`: one image, through the Upload page's entry point (`ml.predict.predict_bytes`): the same
-decoding, size limit, quota, rate limit and audit rows."""
+"""`POST /predict`: one image, with the Upload page's checks, sentences, quota, rate limit and audit rows;
+concurrent calls are classified and stored together (`ml.microbatch`)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,7 +11,7 @@ from api.uploads import read_image
 from data import registry
 from ml.api_keys import Caller
 from ml.errors import NotFoundError
-from ml.predict import predict_bytes
+from ml.microbatch import predict_bytes
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
