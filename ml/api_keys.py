@@ -15,6 +15,7 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,6 +142,20 @@ def authenticate(secret: str | None, *, action: str = "api") -> Caller:
     if problem != "active":
         audit.record(key.username, action, "denied", f"API key {key.id}: {problem}", target=f"api_key:{key.id}")
         raise AuthError(REFUSED, audited=True)
-    if key.last_used_at is None or at - key.last_used_at >= TOUCH_EVERY:
-        api_keys.touch(key.id, at)
+    _touch(key, at)
     return Caller(key.id, key.username, role, key.read_only)
+
+
+_touch_lock = threading.Lock()
+_touched: dict[int, datetime] = {}
+
+
+def _touch(key: api_keys.KeyRecord, at: datetime) -> None:
+    """Record "last used" at most once a minute per key, one writer at a time: concurrent calls with one
+    key would otherwise update its row together, which DuckDB refuses as a write conflict."""
+    with _touch_lock:
+        last = max(filter(None, (key.last_used_at, _touched.get(key.id))), default=None)
+        if last is not None and at - last < TOUCH_EVERY:
+            return
+        _touched[key.id] = at
+        api_keys.touch(key.id, at)

@@ -273,3 +273,41 @@ def test_cli_creates_lists_and_revokes_keys_printing_the_secret_alone(seeded_sto
     refused = cli("create", "nobody")
     assert refused.returncode != 0 and "not an active user" in refused.stderr
     assert db.rows("SELECT username FROM audit_log WHERE action = 'create_api_key'")[0][0].startswith("os:")
+
+
+def test_concurrent_calls_with_one_key_are_all_answered_and_each_stored_once(client, keys):
+    """Many clients sharing one key: each call is answered 200 and stored once (its "last used" is written
+    by one of them, not by all at once: DuckDB refuses concurrent updates of one row)."""
+    import threading
+    quotas.set_limits("ana", daily=None, per_minute=1000, by="admin")
+    start = threading.Barrier(8)
+    answers: list = []
+
+    def calls() -> None:
+        start.wait()
+        for _ in range(3):
+            answers.append(client.post("/api/v1/predict", content=png(),
+                                       headers={**bearer(keys["ana"]), "Content-Type": "image/png"}))
+    threads = [threading.Thread(target=calls) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 24, [a.text for a in answers if a.status_code != 200][:1]
+    ids = {a.json()["prediction_id"] for a in answers}
+    assert len(ids) == 24 and db.one("SELECT count(*) FROM predictions WHERE username = 'ana'")[0] == 24
+
+
+def test_calls_that_read_a_key_together_write_its_last_use_once(seeded_store, monkeypatch):
+    """Two calls with one key both read its row before either wrote "last used": only one may write it
+    (two concurrent updates of one row are a DuckDB write conflict, which answered 500)."""
+    from data import api_keys as key_rows
+    key, secret = api_keys.create("ana", by="ana")
+    stale = key_rows.get(key.id)
+    monkeypatch.setattr(key_rows, "by_prefix", lambda prefix: [stale])  # both calls see the row as it was
+    writes = []
+    real_touch = key_rows.touch
+    monkeypatch.setattr(key_rows, "touch", lambda key_id, when: (writes.append(key_id), real_touch(key_id, when)))
+    api_keys.authenticate(secret)
+    api_keys.authenticate(secret)
+    assert writes == [key.id]
