@@ -70,3 +70,9 @@ def migrate(directory: Path = MIGRATIONS_DIR) -> list[str]:
         log.info("applied migration %s", name)
         done.append(name)
     return done
+
+
+def pending(directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Migration files not applied to the open store yet (the readiness probe)."""
+    applied = {v for (v,) in db.rows("SELECT version FROM schema_migrations")}
+    return [name for version, name, _ in migration_files(directory) if version not in applied]

@@ -78,3 +78,33 @@ class QuotaError(DigitLabError):
     """The user is over a quota or rate limit."""
 
     kind = "quota"
+
+
+class AuthError(DigitLabError):
+    """A call without a usable API key (missing, unknown, revoked, expired, or its user inactive)."""
+
+    kind = "auth"
+
+
+class NotFoundError(RequestError):
+    """A request naming something (a job, a model, a prediction) that does not exist."""
+
+    kind = "not_found"
+
+
+class ImageTooLargeError(ImageError):
+    """An image file over the size limit, refused before it is decoded."""
+
+    kind = "too_large"
+
+
+class MediaTypeError(DigitLabError):
+    """A request body that is neither an image nor a form holding one."""
+
+    kind = "media_type"
+
+
+class ConflictError(DigitLabError):
+    """Valid, but the thing is not in a state that allows it (cancelling a finished job)."""
+
+    kind = "conflict"

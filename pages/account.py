@@ -1,7 +1,7 @@
 """Account: change your password (forced at first sign-in with a generated password), sign out everywhere."""
 import streamlit as st
 
-from dashboard import auth, failures
+from dashboard import auth, failures, key_views
 from ml.governance import accounts, passwords, quotas
 
 user = auth.current_user()
@@ -36,6 +36,7 @@ if not user.must_change_password:
     cols[1].metric("Quota left", f"{standing.left_today:,} of {standing.limits.daily:,}")
     cols[2].metric("Rate limit", f"{standing.limits.per_minute:,} a minute")
     st.caption(f"Your quota resets {standing.resets}. A batch counts each image; an admin can refill it.")
+    key_views.own_keys(user)
     st.subheader("Sessions")
     st.caption("Signed in on another computer you no longer use? End every session of your account, this one too.")
     if st.button("Sign out everywhere", key="sign_out_everywhere", icon=":material/logout:"):

@@ -2,7 +2,7 @@
 The rules (not your own account, never the last admin) and the audit rows live in `ml.governance.users`."""
 import streamlit as st
 
-from dashboard import auth, user_views
+from dashboard import auth, key_views, user_views
 
 admin = auth.require("users")
 st.title("Users")
@@ -10,3 +10,4 @@ user_views.flash()
 rows = user_views.table()
 user_views.manage(admin, rows)
 user_views.add_form(admin)
+key_views.everyone_s_keys(admin)

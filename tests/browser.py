@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_IDLE, stroke_a_one  # noqa: F401 - re-exported for the browser tests
-from ml.ops.serving import start_streamlit, stop, wait_health
+from ml.ops.serving import SERVER, start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: f
     env = {**os.environ, "DIGITLAB_DB": str(folder / "digitlab.duckdb"), "DIGITLAB_MODELS": str(folder / "models"),
            **(env_extra or {})}
     with open(folder / "server.log", "w") as log:
-        proc, url, started = start_streamlit(ROOT / "dashboard" / "app.py", env, log)
+        proc, url, started = start_streamlit(SERVER, env, log)
         try:
             try:
                 wait_health(url, proc, started + timeout)

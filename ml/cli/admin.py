@@ -98,3 +98,43 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--head", default=None, metavar="HASH",
                         help="the newest hash an earlier check printed: says whether rows after it were removed")
     audit.set_defaults(func=cmd_audit_verify)
+    add_api_key_parser(sub)
+
+
+def cmd_api_key(args: argparse.Namespace) -> int:
+    from ml import api_keys, user_admin
+    _open_store()
+    by = user_admin.cli_actor()
+    if args.action == "create":
+        key, secret = api_keys.create(args.user, by=by, name=args.name, expires_days=args.expires,
+                                      read_only=args.read_only)
+        print(f"API key {key.id} ({key.prefix}) for {key.username} created. The secret below is shown once:",
+              file=sys.stderr)
+        print(secret)
+    elif args.action == "list":
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(["id", "user", "name", "prefix", "read_only", "created", "last_used", "expires", "state"])
+        for key in api_keys.listed(args.user, by=by):
+            out.writerow([key.id, key.username, key.name, key.prefix, int(key.read_only),
+                          f"{key.created_at:%Y-%m-%d %H:%M}", f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "",
+                          f"{key.expires_at:%Y-%m-%d %H:%M}" if key.expires_at else "", api_keys.state(key)])
+    else:
+        key = api_keys.revoke(args.key_id, by=by)
+        print(f"API key {key.id} ({key.prefix}) of {key.username} is revoked.", file=sys.stderr)
+    return 0
+
+
+def add_api_key_parser(sub: argparse._SubParsersAction) -> None:
+    """`api-key create | list | revoke` (audited as os:<your login>)."""
+    keys = sub.add_parser("api-key", help="create, list and revoke API keys (audited as os:<your login>)")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="make a key for USER; prints the secret alone on stdout (shown once)")
+    create.add_argument("user", metavar="USER")
+    create.add_argument("--name", default="", help="what the key is for (shown in lists)")
+    create.add_argument("--expires", type=int, metavar="DAYS", help="expire after DAYS days (default: never)")
+    create.add_argument("--read-only", action="store_true", help="the key may only read (GET)")
+    listing = actions.add_parser("list", help="print id,user,name,prefix,... as CSV (never a secret)")
+    listing.add_argument("user", metavar="USER", nargs="?", help="only this user's keys")
+    revoke = actions.add_parser("revoke", help="revoke a key by its id, at once")
+    revoke.add_argument("key_id", metavar="ID", type=int)
+    keys.set_defaults(func=cmd_api_key)

@@ -114,13 +114,18 @@ def to_work_size(image: Image.Image, side: int = WORK_SIDE) -> Image.Image:
     return image.reduce(factor)
 
 
+def too_large(size: int, max_bytes: int) -> str:
+    """The sentence for a file over the size limit (the API says it before reading the whole body)."""
+    return f"The file is {_megabytes(size)}; the limit is {max_bytes // (1024 * 1024)} MB."
+
+
 def load_image(data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Decode the first frame fully (so truncation shows now, not later), reduced to work size,
     EXIF orientation applied."""
     if not data:
         raise ImageError("The file is empty.")
     if len(data) > max_bytes:
-        raise ImageError(f"The file is {_megabytes(len(data))}; the limit is {max_bytes // (1024 * 1024)} MB.")
+        raise ImageError(too_large(len(data), max_bytes))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a decoder's complaints about odd tags are not the user's to read
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
+SERVER = ROOT / "api" / "asgi.py"  # the dashboard with the REST API beside it (st.App): what `serve` runs
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -74,7 +75,7 @@ def serve(port: int = 8501, address: str = "127.0.0.1") -> int:
     db.close()  # one process per database file: the server needs it
     # SIGTERM (a service manager, a test) must stop the server too, not orphan it: exit through `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    proc, url, started = start_streamlit(APP, port=port, address=address, log=None)
+    proc, url, started = start_streamlit(SERVER, port=port, address=address, log=None)
     try:
         wait_health(url, proc, started + 120)
         lines = [f"Digit Lab is serving at http://localhost:{port}" + ("" if address in LOOPBACK else

@@ -1,0 +1,76 @@
+"""The REST API: a FastAPI app mounted at `/api` in Streamlit's own Starlette app (see `api.asgi`), so one
+process owns the DuckDB file and the job runner. Routes live under `/api/v1`; the OpenAPI page is
+`/api/docs`. The probes (`/healthz`, `/readyz`) and `/metrics` answer at the root, where probes and
+Prometheus expect them.
+"""
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request
+from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.routing import Mount, Route
+
+from api import errors, metrics, probes
+from api.routers import admin, jobs, keys, models, predict, predictions
+from ml import quotas
+
+ROUTERS = (predict.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
+DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sentences as the dashboard.
+
+Authenticate with an API key from the Account page: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
+Every failure is `{"error": {"code": ..., "message": ...}}`; keyed responses carry `X-RateLimit-Limit`,
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) for the per-minute prediction limit."""
+
+
+def rate_headers(username: str) -> dict[str, str]:
+    """The per-minute limit in force for `username`, as the X-RateLimit-* headers."""
+    now = quotas.utc_now()
+    standing = quotas.status(username, now)
+    limit = standing.limits.per_minute
+    reset = max(1, int((quotas.next_minute(now) - now).total_seconds() + 0.999))
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - standing.used_this_minute)),
+            "X-RateLimit-Reset": str(reset)}
+
+
+class Observe(BaseHTTPMiddleware):
+    """Counts and times every answer for /metrics, and adds the rate-limit headers to keyed answers."""
+
+    async def dispatch(self, request: Request, call_next):
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:
+            metrics.observe(_route(request), request.method, 500, time.perf_counter() - started)
+            raise
+        caller = getattr(request.state, "caller", None)
+        if caller is not None:
+            response.headers.update(await run_in_threadpool(rate_headers, caller.username))
+        metrics.observe(_route(request), request.method, response.status_code, time.perf_counter() - started)
+        return response
+
+
+def _route(request: Request) -> str:
+    """The matched route's template (`/api/v1/jobs/{job_id}`), so ids do not make new series."""
+    route = request.scope.get("route")
+    return f"{request.scope.get('root_path', '')}{route.path}" if route is not None else "unmatched"
+
+
+def create_api() -> FastAPI:
+    # The docs page's scripts are served from the package (fastapi-offline), not a CDN: the server may have
+    # no internet.
+    api = FastAPIOffline(title="Digit Lab API", version="1", description=DESCRIPTION, docs_url="/docs", redoc_url=None,
+                         openapi_url="/openapi.json", static_url="/docs-assets")
+    for router in ROUTERS:  # each router carries the /v1 prefix itself, so its routes' paths are the whole template
+        api.include_router(router)
+    errors.install(api)
+    api.add_middleware(Observe)
+    return api
+
+
+def server_routes() -> list:
+    """What the server adds beside Streamlit's own routes: the API and the probes."""
+    return [Route("/healthz", probes.healthz, methods=["GET"]), Route("/readyz", probes.readyz, methods=["GET"]),
+            Route("/metrics", probes.prometheus, methods=["GET"]), Mount("/api", app=create_api())]

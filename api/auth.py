@@ -1,0 +1,45 @@
+"""The one dependency that turns an API key into the caller: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
+
+The role is read at every call (`ml.api_keys.authenticate`), and each route's capability is checked
+through `ml.policy`, the table the pages obey. A read-only key may only read (GET).
+"""
+from __future__ import annotations
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from data import audit
+from ml import api_keys, policy
+from ml.api_keys import Caller
+from ml.errors import PolicyError
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from the Account page.")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, in its own header.")
+READS = ("GET", "HEAD")
+
+
+async def caller(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+                 header: str | None = Security(_header)) -> Caller:
+    """Async so that the audit binding below holds for the route's own thread (it runs in a copy of this
+    context); the store is read in a worker thread."""
+    route = request.scope.get("route")
+    action = f"api {request.method} {request.scope.get('root_path', '')}{route.path if route else ''}"
+    request.scope["digitlab_action"] = action
+    who = await run_in_threadpool(api_keys.authenticate, bearer.credentials if bearer else header, action=action)
+    request.state.caller = who
+    audit.bind(username=who.username, role=who.role, session_id=f"api-key:{who.key_id}")
+    if who.read_only and request.method not in READS:
+        await run_in_threadpool(audit.record, who.username, action, "denied", f"API key {who.key_id} is read-only",
+                                target=f"api_key:{who.key_id}")
+        raise PolicyError("This API key is read-only: it may only read. Use a key without the read-only scope.",
+                          audited=True)
+    return who
+
+
+def allowed(capability: str):
+    """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.policy)."""
+    async def check(request: Request, who: Caller = Depends(caller)) -> Caller:
+        await run_in_threadpool(policy.require, who.username, capability, action=request.scope["digitlab_action"])
+        return who
+    return check

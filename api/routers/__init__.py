@@ -1,0 +1,1 @@
+"""One APIRouter per noun; each route checks its capability through `api.auth` and calls `ml`."""
