@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 
 from api import errors, metrics, probes
 from api.routers import admin, jobs, keys, models, predict, predictions
-from ml import quotas
+from ml.governance import quotas
 
 ROUTERS = (predict.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
 DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sentences as the dashboard.

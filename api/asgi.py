@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts this file's folder first, 
 from streamlit.starlette import App  # noqa: E402
 
 from api import server_routes  # noqa: E402
+from ml import composition  # noqa: E402
 
 log = logging.getLogger(__name__)
 DASHBOARD = ROOT / "dashboard" / "app.py"
@@ -26,6 +27,7 @@ def _bootstrap() -> None:
     """The dashboard's own start-up (migrate, first admin, a serving model, the job runner), run at once so
     the API can answer before anyone opens a page; a page opened meanwhile waits for the same call."""
     from dashboard.resources import bootstrap
+    composition.wire()  # the job engine's table of kinds, before the runner starts (no page has run yet)
     try:
         bootstrap()
     except Exception:  # noqa: BLE001 - the first page shows the sentence; /readyz says what is missing

@@ -1,7 +1,7 @@
 """The one dependency that turns an API key into the caller: `Authorization: Bearer KEY` or `X-API-Key: KEY`.
 
-The role is read at every call (`ml.api_keys.authenticate`), and each route's capability is checked
-through `ml.policy`, the table the pages obey. A read-only key may only read (GET).
+The role is read at every call (`ml.governance.api_keys.authenticate`), and each route's capability is checked
+through `ml.governance.policy`, the table the pages obey. A read-only key may only read (GET).
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from data import audit
-from ml import api_keys, policy
-from ml.api_keys import Caller
 from ml.errors import PolicyError
+from ml.governance import api_keys, policy
+from ml.governance.api_keys import Caller
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from the Account page.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key, in its own header.")
@@ -38,7 +38,7 @@ async def caller(request: Request, bearer: HTTPAuthorizationCredentials | None =
 
 
 def allowed(capability: str):
-    """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.policy)."""
+    """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.governance.policy)."""
     async def check(request: Request, who: Caller = Depends(caller)) -> Caller:
         await run_in_threadpool(policy.require, who.username, capability, action=request.scope["digitlab_action"])
         return who

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 
 from data import audit
 from data.db import StoreError
-from ml import quotas
 from ml.errors import (
     ArtifactError,
     AuthError,
@@ -29,6 +28,7 @@ from ml.errors import (
     PolicyError,
     QuotaError,
 )
+from ml.governance import quotas
 
 log = logging.getLogger(__name__)
 

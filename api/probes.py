@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api import metrics
-from ml import readiness
+from ml.ops import readiness
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ml import batch_limits, images
 from ml.errors import ImageTooLargeError, MediaTypeError, RequestError
+from ml.governance import batch_limits
+from ml.inputs import images
 
 FORM_SLACK = 64 * 1024  # a multipart body is the file plus its boundaries and headers
 MEDIA_TYPES = ("multipart/form-data", "application/octet-stream")

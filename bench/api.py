@@ -26,7 +26,7 @@ LEVELS = (1, 4, 16, 64)
 
 
 def _png() -> bytes:
-    from ml.synthetic import pen_digit_on_paper
+    from ml.datasets.generated.synthetic import pen_digit_on_paper
     out = io.BytesIO()
     pen_digit_on_paper(7).save(out, format="PNG")
     return out.getvalue()
@@ -90,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.usage import unlimited
     from data import db
-    from ml import accounts, api_keys
-    from ml.bootstrap import prepare
-    from ml.serving import free_port
+    from ml.governance import accounts, api_keys
+    from ml.ops.bootstrap import prepare
+    from ml.ops.serving import free_port
     prepare(announce=lambda _: None)
     accounts.create_user("bench-api", "bench-api", "viewer", "bench-user-pw-1", by="system", must_change_password=False)
     unlimited(("bench-api",))

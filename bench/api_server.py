@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount
 
 from api import server_routes
-from ml.conventions import ImageConvention
-from ml.images import load_image
-from ml.predictor import resolve_model, ten_probabilities
-from ml.preprocess import preprocess
+from ml.inputs.images import load_image
+from ml.prediction.predictor import resolve_model, ten_probabilities
+from ml.recognition.conventions import ImageConvention
+from ml.recognition.preprocess import preprocess
 
 bare = FastAPI()
 _model = None

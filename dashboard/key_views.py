@@ -1,6 +1,6 @@
 """API keys on the Account page (your own) and the Users page (everyone's, for admins): create one (its
 secret shown once, with a copy button), list them, revoke one. The rules and audit rows live in
-`ml.api_keys`; the OpenAPI page that documents the API is linked here."""
+`ml.governance.api_keys`; the OpenAPI page that documents the API is linked here."""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import failures, text
 from data.users import User
-from ml import api_keys
+from ml.governance import api_keys
 
 _SECRET = "api_key_secret"
 DOCS_URL = "/api/docs"

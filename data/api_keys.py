@@ -1,4 +1,4 @@
-"""API keys: one row per key, its secret kept only as a SHA-256 hash (ml.api_keys makes and checks them)."""
+"""API keys: one row per key, its secret kept only as a SHA-256 hash (ml.governance.api_keys makes and checks them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

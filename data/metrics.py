@@ -4,7 +4,7 @@ from __future__ import annotations
 from data import db
 
 PREDICTIONS = "SELECT source, needs_review, count(*) FROM predictions GROUP BY ALL"
-# ml.quotas writes each refusal's facts as JSON into the audit row's detail: {"quota": "day"|"minute"|"jobs", ...}
+# ml.governance.quotas writes each refusal's facts as JSON into the audit row's detail: {"quota": "day"|"minute"|"jobs", ...}
 REFUSALS = """
 SELECT regexp_extract(detail, '"quota": "(\\w+)"', 1) AS quota, count(*) FROM audit_log
 WHERE outcome = 'denied' AND (action LIKE 'predict_%' OR action LIKE 'job_%') AND detail LIKE '{"quota": %'

@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
 from data import db, registry
-from ml import api_keys, quotas, user_admin
+from ml.governance import api_keys, quotas
+from ml.governance import users as user_admin
 
 UNKNOWN_KEY = "dl_AAAAAAAA_" + "x" * 43
 

@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from test_api import bearer, error_of, png
 
 from data import db, registry
-from ml import api_keys, jobs, quotas
+from ml.governance import api_keys, quotas
+from ml.jobs import engine as jobs
 
 ROLES = ("admin", "ana", "vic")
 

@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_api import png
 
 from data import db
-from ml import api_keys
-from ml.serving import free_port, stop
+from ml.governance import api_keys
+from ml.ops.serving import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 

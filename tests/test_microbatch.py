@@ -9,9 +9,10 @@ import pytest
 from test_api import png
 
 from data import db, registry
-from ml import microbatch, quotas
 from ml.errors import ImageError, QuotaError
-from ml.predict import predict_bytes
+from ml.governance import quotas
+from ml.prediction import microbatch
+from ml.prediction.predict import predict_bytes
 
 
 class Held(microbatch.MicroBatcher):
@@ -40,8 +41,8 @@ def _wait_for(check) -> None:
 
 
 def _second_model() -> int:
-    from ml import jobs
-    from ml.job_requests import TrainRequest
+    from ml.jobs import engine as jobs
+    from ml.lab.requests import TrainRequest
     return jobs.run_inline(TrainRequest("knn", "digits", "ana")).result["model_id"]
 
 

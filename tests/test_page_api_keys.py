@@ -1,7 +1,7 @@
 """API keys on the Account page (own keys) and the Users page (everyone's): create, shown once, list, revoke."""
 from conftest import texts
 
-from ml import api_keys
+from ml.governance import api_keys
 
 
 def keys_table(at):

@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
 from data import audit, usage
-from ml import audit_chain, quotas, user_admin
-from ml.api_keys import Caller
 from ml.errors import NotFoundError, RequestError
+from ml.governance import audit_chain, quotas
+from ml.governance import users as user_admin
+from ml.governance.api_keys import Caller
 
 router = APIRouter(prefix="/v1", tags=["admin"])
 USER = Path(max_length=64, description="A user name.")

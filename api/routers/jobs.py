@@ -15,11 +15,13 @@ from api.auth import allowed, caller
 from api.uploads import FORM_SLACK, shown_name
 from data import batches, exports
 from data import jobs as job_store
-from ml import batch_limits, jobs, policy, uploads
-from ml import exports as ml_exports
-from ml.api_keys import Caller
-from ml.batch_request import BatchRequest
+from ml.batch import uploads
+from ml.batch.request import BatchRequest
 from ml.errors import ConflictError, ImageTooLargeError, MediaTypeError, NotFoundError, RequestError
+from ml.governance import batch_limits, policy
+from ml.governance.api_keys import Caller
+from ml.jobs import engine as jobs
+from ml.reports import exports as ml_exports
 
 router = APIRouter(prefix="/v1", tags=["batches and jobs"])
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import caller
-from ml import api_keys, policy
-from ml.api_keys import Caller
+from ml.governance import api_keys, policy
+from ml.governance.api_keys import Caller
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 

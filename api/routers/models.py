@@ -12,11 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import allowed
 from api.routers.jobs import Accepted, accepted
 from data import registry
-from ml import jobs, lifecycle
-from ml.api_keys import Caller
 from ml.errors import NotFoundError
-from ml.job_requests import TrainRequest, TuneRequest
-from ml.predictor import threshold_in
+from ml.governance.api_keys import Caller
+from ml.jobs import engine as jobs
+from ml.lab import lifecycle
+from ml.lab.requests import TrainRequest
+from ml.prediction.predictor import threshold_in
+from ml.tuning.requests import TuneRequest
 
 router = APIRouter(prefix="/v1", tags=["models"])
 

@@ -1,5 +1,5 @@
 """`POST /predict`: one image, with the Upload page's checks, sentences, quota, rate limit and audit rows;
-concurrent calls are classified and stored together (`ml.microbatch`)."""
+concurrent calls are classified and stored together (`ml.prediction.microbatch`)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import allowed
 from api.uploads import read_image
 from data import registry
-from ml.api_keys import Caller
 from ml.errors import NotFoundError
-from ml.microbatch import predict_bytes
+from ml.governance.api_keys import Caller
+from ml.prediction.microbatch import predict_bytes
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 

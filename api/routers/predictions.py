@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
 from data import history, predictions
-from ml import policy
-from ml.api_keys import Caller
 from ml.errors import NotFoundError
-from ml.predict import record_feedback, withdraw_feedback
+from ml.governance import policy
+from ml.governance.api_keys import Caller
+from ml.prediction.predict import record_feedback, withdraw_feedback
 
 router = APIRouter(prefix="/v1", tags=["predictions"])
 

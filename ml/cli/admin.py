@@ -102,7 +102,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:
-    from ml import api_keys, user_admin
+    from ml.governance import api_keys
+    from ml.governance import users as user_admin
     _open_store()
     by = user_admin.cli_actor()
     if args.action == "create":

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from data import api_keys, audit
-from ml import accounts, policy
 from ml.errors import AuthError, NotFoundError, PolicyError, RequestError
+from ml.governance import accounts, policy
 
 log = logging.getLogger(__name__)
 

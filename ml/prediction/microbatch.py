@@ -1,7 +1,7 @@
 """Concurrent single-image predictions served together (adaptive micro-batching, as BentoML and Triton do).
 
 Each call runs the Upload page's checks in its own thread, in the same order: the role (a `Predictor`),
-then the caller's quota and rate limit (`ml.quotas.consume`, one request each, so users' quotas never
+then the caller's quota and rate limit (`ml.governance.quotas.consume`, one request each, so users' quotas never
 mix), then decoding within the size limit. The decoded input then joins a queue that one worker drains:
 whatever is waiting is classified together, one `predict_proba` call per model (requests for different
 models are never mixed), and all their rows are stored in one append. A lone request waits for nobody;
@@ -20,9 +20,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from data import predictions
-from ml import batch_limits, quotas
 from ml.errors import ImageError
-from ml.predictor import Prediction, Predictor, Prepared, with_ids
+from ml.governance import batch_limits, quotas
+from ml.prediction.predictor import Prediction, Predictor, Prepared, with_ids
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class MicroBatcher:
 
     def predict_bytes(self, data: bytes, *, filename: str, username: str, source: str = "upload",
                       model_id: int | None = None) -> Prediction:
-        """As `ml.predict.predict_bytes`: the same checks, sentences and stored row, served in a batch."""
+        """As `ml.prediction.predict.predict_bytes`: the same checks, sentences and stored row, served in a batch."""
         predictor = Predictor(username, source=source, model_id=model_id)
         quotas.consume(username, 1, source)
         with self._ready:

@@ -6,7 +6,7 @@ import logging
 import os
 
 from data import db, migrate, registry
-from ml import artifacts
+from ml.models import artifacts
 
 log = logging.getLogger(__name__)
 
