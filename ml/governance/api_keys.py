@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from data import api_keys, audit
+from data import api_keys, audit, db
 from ml.errors import AuthError, NotFoundError, PolicyError, RequestError
 from ml.governance import accounts, policy
 
@@ -147,15 +147,16 @@ def authenticate(secret: str | None, *, action: str = "api") -> Caller:
 
 
 _touch_lock = threading.Lock()
-_touched: dict[int, datetime] = {}
+_touched: dict[tuple[str, int], datetime] = {}  # (database, key id): ids repeat across stores
 
 
 def _touch(key: api_keys.KeyRecord, at: datetime) -> None:
     """Record "last used" at most once a minute per key, one writer at a time: concurrent calls with one
     key would otherwise update its row together, which DuckDB refuses as a write conflict."""
     with _touch_lock:
-        last = max(filter(None, (key.last_used_at, _touched.get(key.id))), default=None)
+        seen = (str(db.db_path()), key.id)
+        last = max(filter(None, (key.last_used_at, _touched.get(seen))), default=None)
         if last is not None and at - last < TOUCH_EVERY:
             return
-        _touched[key.id] = at
+        _touched[seen] = at
         api_keys.touch(key.id, at)
