@@ -42,7 +42,8 @@ SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
 INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could type it (issue 9)
 def _seed(folder: Path) -> None:
     """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
-    from data import jobs, predictions
+    from data import jobs as job_rows
+    from data import predictions
     from ml.datasets.splits import load_embedded
     saved = os.environ.get("DIGITLAB_DB")
     os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
@@ -58,8 +59,8 @@ def _seed(folder: Path) -> None:
                 right = i % 4 > 0
                 predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
         _seed_clippable()
-        job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
-        jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
+        job_id = job_rows.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
+        job_rows.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
         _seed_study()
     finally:
         db.close()
