@@ -17,7 +17,8 @@ from bench.core import Context, Measured, figure
 from ml.datasets.generated import devsets
 from ml.datasets.handwriting import load_handwriting
 from ml.datasets.splits import load_embedded, split
-from ml.lab.default_model import confidence_threshold, fit_default
+from ml.lab.default_model import fit_default
+from ml.lab.fitting import confidence_threshold
 from ml.models.families import FAMILIES, build_model
 from ml.recognition.conventions import DIGITS_8X8, ImageConvention
 
@@ -43,14 +44,15 @@ def _baseline():
     digits = load_embedded()
     train = split(digits.X, digits.y, seed=0)["train"]
     model = build_model("svc", FAMILIES["svc"].defaults_for("digits8")).fit(digits.X[train], digits.y[train])
-    return model, confidence_threshold(model, digits.X[train][:300], digits.y[train][:300])
+    threshold = confidence_threshold(model, digits.X[train][:300], digits.y[train][:300])
+    return model, threshold or 0.0  # nothing to measure it on: never "not sure"
 
 
 def _scores(ctx: Context) -> dict:
     if "recognition" not in ctx.shared:
         model, conv, origin = _default(ctx)
         base, base_threshold = _baseline()
-        threshold = confidence_threshold(model)
+        threshold = confidence_threshold(model) or 0.0
         rows = []
         for dev in devsets.all_sets(ctx.quick):
             print(f"  … {dev.name} / {dev.style} ({len(dev.y)})", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import failures, text
 from dashboard.job_list import CANCEL_NOTE
-from data import jobs as job_store
+from data import jobs as job_rows
 from data.users import User
 from ml.composition import KINDS
 from ml.jobs import engine as jobs
@@ -26,10 +26,10 @@ _FLASH = "jobs_cancelled"  # (job id, what was done), shown until that job has e
 def filters() -> tuple[str | None, str | None, str | None]:
     """Kind, status and owner pickers (empty: any)."""
     cols = st.columns(3)
-    kinds = sorted({*KINDS, *job_store.kinds_seen()})
+    kinds = sorted({*KINDS, *job_rows.kinds_seen()})
     kind = cols[0].selectbox("Kind", kinds, index=None, key="jobs_kind", placeholder="Any kind")
-    status = cols[1].selectbox("Status", job_store.STATUSES, index=None, key="jobs_status", placeholder="Any status")
-    owner = cols[2].selectbox("Owner", job_store.owners(), index=None, key="jobs_owner", placeholder="Anyone")
+    status = cols[1].selectbox("Status", job_rows.STATUSES, index=None, key="jobs_status", placeholder="Any status")
+    owner = cols[2].selectbox("Owner", job_rows.owners(), index=None, key="jobs_owner", placeholder="Anyone")
     return kind, status, owner
 
 
@@ -75,17 +75,17 @@ def _cancel(frame: pd.DataFrame, admin: User) -> None:
 
 
 def _table(admin: User, kind: str | None, status: str | None, owner: str | None, page_no: int) -> None:
-    active = job_store.active_count()
+    active = job_rows.active_count()
     if st.session_state.get(_LIVE) and not active:
         st.session_state[_LIVE] = False
         st.rerun()  # the last job ended: re-run the page once, which stops the polling
-    total = job_store.admin_count(kind=kind, status=status, owner=owner)
+    total = job_rows.admin_count(kind=kind, status=status, owner=owner)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page_no = min(page_no, pages)
-    frame = job_store.admin_page(kind=kind, status=status, owner=owner, limit=PAGE_SIZE,
+    frame = job_rows.admin_page(kind=kind, status=status, owner=owner, limit=PAGE_SIZE,
                                  offset=(page_no - 1) * PAGE_SIZE)
     if (said := st.session_state.get(_FLASH)) is not None:
-        if (job := job_store.get(said[0])) is not None and job.status in ("queued", "running"):
+        if (job := job_rows.get(said[0])) is not None and job.status in ("queued", "running"):
             st.success(said[1])
         else:
             del st.session_state[_FLASH]
@@ -103,6 +103,6 @@ def _table(admin: User, kind: str | None, status: str | None, owner: str | None,
 
 def live_table(admin: User, kind: str | None, status: str | None, owner: str | None, page_no: int) -> None:
     """The table (and the cancel control) in a fragment that re-runs itself while any job is active."""
-    active = job_store.active_count() > 0
+    active = job_rows.active_count() > 0
     st.session_state[_LIVE] = active
     st.fragment(_table, run_every=REFRESH_S if active else None)(admin, kind, status, owner, page_no)

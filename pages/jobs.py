@@ -4,11 +4,11 @@ import streamlit as st
 
 from dashboard import auth, jobs_views
 from dashboard.export_panel import export_panel
-from data import jobs
+from data import jobs as job_rows
 
 admin = auth.require("jobs")
 st.title("Jobs")
 kind, status, owner = jobs_views.filters()
 page_no = st.number_input("Page", min_value=1, value=1, step=1, key="jobs_page")
 jobs_views.live_table(admin, kind, status, owner, int(page_no))
-export_panel("jobs", jobs.admin_query(kind=kind, status=status, owner=owner), admin.username, key="jobs")
+export_panel("jobs", job_rows.admin_query(kind=kind, status=status, owner=owner), admin.username, key="jobs")

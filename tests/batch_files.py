@@ -1,21 +1,11 @@
 """Generated batch uploads for the batch tests: small 28x28 pen-drawn digits, as PNG bytes and zips."""
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
-from ml.datasets.generated.synthetic import pen_digit
-
-
-def digit_png(digit: int, rng: np.random.Generator, side: int = 28) -> bytes:
-    image = Image.fromarray(255 - pen_digit(digit, size=140, width=10, rng=rng)[..., 0]).resize((side, side))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+from images import digit_png
 
 
 def labelled_zip(path: Path, per_digit: int = 2, seed: int = 0) -> dict[str, int]:

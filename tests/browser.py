@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from bench.server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_IDLE, stroke_a_one  # noqa: F401 - re-exported for the browser tests
 from ml.ops.serving import SERVER, start_streamlit, stop, wait_health
 
@@ -28,6 +30,65 @@ def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: f
             yield url
         finally:
             stop(proc)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium driven by Playwright (never a downloaded browser), closed on exit."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page, url: str, username: str, password: str, address: str = "") -> None:
+    """Open `address` signed out and submit the sign-in form once; the caller waits for what it expects."""
+    page.goto(f"{url}/{address}")
+    fill_sign_in(page, username, password)
+
+
+def fill_sign_in(page, username: str, password: str) -> None:
+    """Submit the sign-in form already on the page."""
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def wait_for_cookie(page) -> None:
+    """The sign-in cookie is written by a component in the browser just after the page shows."""
+    page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the script run is over (after a moment, so that a run just asked for has begun)."""
+    page.wait_for_timeout(200)
+    page.locator(SCRIPT_IDLE).wait_for(timeout=timeout)
+
+
+@contextmanager
+def store_at(folder: Path) -> Iterator[None]:
+    """This process opens the copy in `folder` (before a server does): to set it up or read from it."""
+    from data import db
+    saved = os.environ.get("DIGITLAB_DB")
+    os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
+    db.close()
+    try:
+        yield
+    finally:
+        db.close()
+        if saved is None:
+            os.environ.pop("DIGITLAB_DB", None)
+        else:
+            os.environ["DIGITLAB_DB"] = saved
+
+
+# Some element of a button (or the button itself) has text wider than its box: an ellipsis shows.
+CLIPPED = "el => [el, ...el.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
 
 def _link_or_copy(source: str, target: str) -> str:
@@ -79,8 +140,7 @@ NO_ANIMATION = """(() => {
 def settle(page) -> None:
     """Wait until the script run is over (as Streamlit's own e2e tests do), the tables have their
     cells and the charts their axes."""
-    page.wait_for_timeout(200)
-    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    wait_idle(page)
     for table in page.get_by_test_id("stDataFrame").all():
         if table.is_visible():
             table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=15_000)

@@ -6,9 +6,8 @@ and its RGBA array. The browser test still draws with a real mouse.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+from images import png
 from PIL import Image, ImageDraw
 
 from ml.datasets.generated.synthetic import PEN_PATHS
@@ -25,12 +24,6 @@ def drawing(digit: int, strokes: int | None = None, *, size: int = 280, width: i
     rgba[..., :3] = np.asarray(img)[..., None]
     rgba[..., 3] = 255
     return rgba
-
-
-def png(canvas: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(canvas).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 class _Result:

@@ -193,14 +193,9 @@ def _no_job_runner_left_over():
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright, one per test module (never a downloaded browser)."""
-    from browser import CHROMIUM, CHROMIUM_ARGS
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    from browser import chromium
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from data import audit, backups, catalog, db, jobs, predictions
+from data import audit, backups, catalog, db, predictions
+from data import jobs as job_rows
 from ml.errors import RequestError
 from ml.ops import backup
 
@@ -13,8 +14,8 @@ from ml.ops import backup
 def _fill() -> None:
     """Rows of every kind of column: JSON (job params), lists and a BLOB (a prediction), timestamps."""
     audit.record("ana", "sign_in", "ok", "from 10.0.0.1 — ünïcode")
-    job = jobs.create("train", {"family": "knn", "params": {"k": 3}}, "ana", title="k-NN")
-    jobs.finish(job, "succeeded", "done", {"model": 2})
+    job = job_rows.create("train", {"family": "knn", "params": {"k": 3}}, "ana", title="k-NN")
+    job_rows.finish(job, "succeeded", "done", {"model": 2})
     pid = predictions.insert(predictions.PredictionRow("ana", "draw", 1, 7, 0.9, [0.1] * 10, [0.0] * 784,
                                                        b"\x89PNG\x00\x01", 3.5, "seven.png"))
     predictions.add_feedback(pid, "ana", 1, False)

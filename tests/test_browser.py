@@ -5,7 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import ROOT, SCRIPT_IDLE, copy_store, served_app, stroke_a_one
+from browser import (
+    CLIPPED,
+    ROOT,
+    copy_store,
+    fill_sign_in,
+    served_app,
+    sign_in,
+    store_at,
+    stroke_a_one,
+    wait_for_cookie,
+    wait_idle,
+)
 from conftest import ANALYST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -16,11 +27,9 @@ SCREENSHOT = ROOT / "build" / "screenshots" / "draw.png"  # copied to docs/ by h
 @pytest.fixture(scope="module")
 def store_copy(template_store, tmp_path_factory):
     """A private copy of the store and its sign-in cookie's name, read before the server holds it."""
-    from test_browser_sessions import _store_at
-
     from ml.governance import accounts
     folder = copy_store(template_store, tmp_path_factory.mktemp("browser"))
-    with _store_at(folder):
+    with store_at(folder):
         return folder, accounts.cookie_name()
 
 
@@ -45,14 +54,10 @@ def _draw_one(page) -> None:
 def test_sign_in_draw_predict_feedback_sign_out(page, app_url):
     from playwright.sync_api import expect
     url, folder = app_url
-    page.goto(url)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()  # one submit
+    sign_in(page, url, "ana", ANALYST_PASSWORD)  # one submit
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
 
-    # The sign-in cookie is written by a component in the browser just after the page shows.
-    page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+    wait_for_cookie(page)
     page.reload()  # the cookie keeps us signed in
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
 
@@ -79,10 +84,7 @@ def test_a_stroke_from_the_top_right_corner_draws_ink(page, app_url):
     """The whole square takes ink: nothing of the canvas's own (its toolbar) lies over its top right."""
     from playwright.sync_api import expect
     url, _ = app_url
-    page.goto(f"{url}/draw")
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "ana", ANALYST_PASSWORD, "draw")
     expect(page.get_by_text("Draw a digit first")).to_be_visible(timeout=30_000)
     canvas = page.locator("canvas.upper-canvas")
     box = canvas.bounding_box()
@@ -98,10 +100,6 @@ def test_a_stroke_from_the_top_right_corner_draws_ink(page, app_url):
         button = page.get_by_role("button", name=name, exact=True)
         expect(button).to_be_visible()
         assert not button.evaluate(CLIPPED), name
-
-
-# Some element of the button (or the button itself) has text wider than its box: an ellipsis shows.
-CLIPPED = "el => [el, ...el.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
 
 
 def _assert_rows_in_duckdb(folder: Path) -> None:
@@ -129,10 +127,7 @@ def test_train_a_model_and_open_its_confusion_matrix_and_roc(page, app_url):
     """An analyst trains k-NN in the background, then inspects it on the Models page."""
     from playwright.sync_api import expect
     url, folder = app_url
-    page.goto(url)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "ana", ANALYST_PASSWORD)
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Train").first.click()
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=30_000)
@@ -154,9 +149,7 @@ def test_a_deep_link_signs_in_then_opens_the_page_asked_for(page, app_url):
     page.goto(f"{url}/train")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    fill_sign_in(page, "ana", ANALYST_PASSWORD)
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=30_000)
 
 
@@ -165,11 +158,9 @@ def test_typed_home_address_opens_home_signed_out_and_signed_in(page, app_url):
     url, _ = app_url
     page.goto(f"{url}/home")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    fill_sign_in(page, "ana", ANALYST_PASSWORD)
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
-    page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+    wait_for_cookie(page)
     for address in ("home", ""):  # typed again, signed in by the cookie
         page.goto(f"{url}/{address}")
         expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
@@ -196,28 +187,21 @@ def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
     """The Tuning page in Chromium: set up a 4-trial k-NN study, start it, see the trials complete."""
     from playwright.sync_api import expect
     url, folder = app_url
-    page.goto(f"{url}/tuning")
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "ana", ANALYST_PASSWORD, "tuning")
     expect(page.get_by_role("heading", name="Tune hyperparameters")).to_be_visible(timeout=30_000)
     family = page.get_by_test_id("stSelectbox").filter(has_text="Model family")
     expect(family).to_be_visible()  # the set-up is open on a first visit
     family.click()
     page.get_by_role("option", name="k-nearest neighbours").click()
-    idle = page.locator(SCRIPT_IDLE)
-    page.wait_for_timeout(200)
-    idle.wait_for(timeout=30_000)  # the family's rerun redraws the form: a value typed before it is lost
+    wait_idle(page, 30_000)  # the family's rerun redraws the form: a value typed before it is lost
     trials = page.get_by_role("spinbutton", name="Trials")
     trials.fill("4")
     trials.press("Tab")
-    page.wait_for_timeout(200)
-    idle.wait_for(timeout=30_000)  # the 4 reached the server (under load a click could beat it: 20 trials ran)
+    wait_idle(page, 30_000)  # the 4 reached the server (under load a click could beat it: 20 trials ran)
     expect(trials).to_have_value("4")
     page.get_by_role("textbox", name="Study name").fill("browser-knn")
     page.get_by_role("textbox", name="Study name").press("Tab")
-    page.wait_for_timeout(200)
-    idle.wait_for(timeout=30_000)
+    wait_idle(page, 30_000)
     page.get_by_role("button", name="Start study").click()
     expect(page.get_by_text("4 / 4")).to_be_visible(timeout=90_000)  # the live view refreshes by itself
     expect(page.get_by_text("Best parameters:")).to_be_visible()
@@ -230,13 +214,11 @@ def test_an_analyst_starts_a_small_study_and_watches_it_finish(page, app_url):
     name = page.get_by_role("textbox", name="Study name")
     name.fill("browser-knn-2")
     name.press("Tab")
-    page.wait_for_timeout(200)
-    idle.wait_for(timeout=30_000)
+    wait_idle(page, 30_000)
     trials = page.get_by_role("spinbutton", name="Trials", exact=True)
     trials.fill("3")
     trials.press("Tab")
-    page.wait_for_timeout(200)
-    idle.wait_for(timeout=30_000)
+    wait_idle(page, 30_000)
     page.get_by_role("button", name="Start study").click()
     expect(page.get_by_text("3 / 3")).to_be_visible(timeout=90_000)
     _everything_agrees(page, "browser-knn-2", 3)

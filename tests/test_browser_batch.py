@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from browser import ROOT, copy_store, served_app
+from browser import ROOT, copy_store, served_app, sign_in
 from conftest import ANALYST_PASSWORD
 
 from tests.batch_files import labelled_zip
@@ -24,10 +24,7 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store,
     (tmp_path / "server").mkdir()
     folder = copy_store(template_store, tmp_path / "server")
     with served_app(folder) as url:
-        page.goto(url)
-        page.get_by_role("textbox", name="Username").fill("ana")
-        page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, url, "ana", ANALYST_PASSWORD)
         expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
         page.get_by_role("link", name="Batch").first.click()
         expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)

@@ -2,14 +2,11 @@
 and a copied cookie dies with "Sign out everywhere" whatever the sign-in lifetime was set to since."""
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
-
 import pytest
-from browser import copy_store, served_app
+from browser import copy_store, served_app, sign_in, store_at
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
-from data import db, users
+from data import users
 from ml.governance import accounts
 
 pytestmark = pytest.mark.browser
@@ -17,37 +14,14 @@ pytestmark = pytest.mark.browser
 ONE_TIME = "one-time-pw-2026"
 
 
-@contextmanager
-def _store_at(folder):
-    """This process opens the copy (before the server does): to set it up and read its cookie name."""
-    saved = os.environ.get("DIGITLAB_DB")
-    os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
-    db.close()
-    try:
-        yield
-    finally:
-        db.close()
-        if saved is None:
-            os.environ.pop("DIGITLAB_DB", None)
-        else:
-            os.environ["DIGITLAB_DB"] = saved
-
-
 @pytest.fixture(scope="module")
 def app(template_store, tmp_path_factory):
     folder = copy_store(template_store, tmp_path_factory.mktemp("sessions"))
-    with _store_at(folder):
+    with store_at(folder):
         users.set_password("admin", accounts.hash_password(ONE_TIME), must_change=True)  # a first sign-in
         cookie = accounts.cookie_name()
     with served_app(folder) as url:
         yield url, cookie
-
-
-def _sign_in(page, url: str, username: str, password: str, address: str = "") -> None:
-    page.goto(f"{url}/{address}")
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _cookie(page, name: str) -> str | None:
@@ -69,7 +43,7 @@ def _change_password(page, current: str, new: str) -> None:
 def test_a_password_change_on_account_keeps_this_tab_signed_in(page, app):
     from playwright.sync_api import expect
     url, cookie = app
-    _sign_in(page, url, "ana", ANALYST_PASSWORD, "account")
+    sign_in(page, url, "ana", ANALYST_PASSWORD, "account")
     expect(page.get_by_role("heading", name="Your account")).to_be_visible(timeout=30_000)
     _wait_for_new_cookie(page, cookie, None)
     before = _cookie(page, cookie)
@@ -86,7 +60,7 @@ def test_a_password_change_on_account_keeps_this_tab_signed_in(page, app):
 def test_the_forced_change_after_a_one_time_password_keeps_this_tab_signed_in(page, app):
     from playwright.sync_api import expect
     url, cookie = app
-    _sign_in(page, url, "admin", ONE_TIME)
+    sign_in(page, url, "admin", ONE_TIME)
     expect(page.get_by_text("You signed in with a one-time password")).to_be_visible(timeout=30_000)
     _wait_for_new_cookie(page, cookie, None)
     before = _cookie(page, cookie)
@@ -100,13 +74,13 @@ def test_the_forced_change_after_a_one_time_password_keeps_this_tab_signed_in(pa
 def test_a_copied_cookie_dies_with_sign_out_everywhere_after_the_lifetime_is_lowered(page, app):
     from playwright.sync_api import expect
     url, cookie = app
-    _sign_in(page, url, "vic", VIEWER_PASSWORD)
+    sign_in(page, url, "vic", VIEWER_PASSWORD)
     expect(page.get_by_text("Welcome, Vic Viewer")).to_be_visible(timeout=30_000)
     _wait_for_new_cookie(page, cookie, None)
     copied = _cookie(page, cookie)
 
     admin = page.context.browser.new_page()  # another browser profile
-    _sign_in(admin, url, "admin", ADMIN_PASSWORD, "settings")
+    sign_in(admin, url, "admin", ADMIN_PASSWORD, "settings")
     lifetime = admin.get_by_role("spinbutton", name="Days a sign-in lasts")
     expect(lifetime).to_be_visible(timeout=30_000)
     lifetime.fill("0.5")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from browser import SCRIPT_IDLE, copy_store, served_app
+from browser import CLIPPED, copy_store, served_app, sign_in, wait_idle
 from conftest import ANALYST_PASSWORD
-from test_browser import CLIPPED
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +36,7 @@ def test_uploads_faster_than_the_answers_keep_the_connection_and_answer_the_last
     ("Cached ForwardMsg MISS", then a dead tab)."""
     from playwright.sync_api import expect
     url, _ = app_url
-    page.goto(f"{url}/upload")
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "ana", ANALYST_PASSWORD, "upload")
     expect(page.get_by_role("heading", name="Upload an image")).to_be_visible(timeout=30_000)
     uploader = page.locator(".st-key-upload_file input[type=file]")
     files = _files(tmp_path)
@@ -48,8 +44,7 @@ def test_uploads_faster_than_the_answers_keep_the_connection_and_answer_the_last
         for path in files:
             uploader.set_input_files(str(path))  # no wait for the answer: the next file interrupts the run
         expect(page.get_by_text("Model ").filter(has_text="prediction #").first).to_be_visible(timeout=60_000)
-    page.wait_for_timeout(200)
-    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    wait_idle(page)
     expect(page.get_by_text("prediction #").first).to_be_visible(timeout=60_000)
     held = page.locator(".st-key-upload_file").inner_text()
     answered = page.get_by_test_id("stImageCaption").first.inner_text()

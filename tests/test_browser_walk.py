@@ -15,19 +15,19 @@ from pathlib import Path
 
 import pytest
 from browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NO_ANIMATION,
     RECORD_CANVAS_TEXT,
-    SCRIPT_IDLE,
     WATCH_CANVAS_CLIPS,
     clipped_on,
     copy_store,
     problems_on,
     served_app,
     settle,
+    sign_in,
     stroke_a_one,
     title_of,
+    wait_for_cookie,
+    wait_idle,
 )
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, VIEWER_PASSWORD
 
@@ -42,7 +42,8 @@ SHOTS = os.environ.get("DIGITLAB_WALK_SHOTS")
 INJECTED = "![t](http://example.invalid/x.png)"  # a SPEC as an analyst could type it (issue 9)
 def _seed(folder: Path) -> None:
     """One day of predictions with feedback (live accuracy, predictions per day) in the copied store."""
-    from data import jobs, predictions
+    from data import jobs as job_rows
+    from data import predictions
     from ml.datasets.splits import load_embedded
     saved = os.environ.get("DIGITLAB_DB")
     os.environ["DIGITLAB_DB"] = str(folder / "digitlab.duckdb")
@@ -58,8 +59,8 @@ def _seed(folder: Path) -> None:
                 right = i % 4 > 0
                 predictions.add_feedback(pid, user, int(digits.y[i]) if right else (int(digits.y[i]) + 1) % 10, right)
         _seed_clippable()
-        job_id = jobs.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
-        jobs.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
+        job_id = job_rows.create("train", {"family": "knn", "dataset": INJECTED}, "ana", title=f"k-NN on {INJECTED}")
+        job_rows.finish(job_id, "failed", f"Unknown dataset {INJECTED!r}.")
         _seed_study()
     finally:
         db.close()
@@ -110,15 +111,6 @@ def walk_url(template_store, tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def _shot(page, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
@@ -164,7 +156,7 @@ def _add_user_twice(page) -> list[str]:
     form.get_by_role("textbox", name="Full name").fill("Wal Ker")
     form.get_by_role("button", name="Add user").click()
     expect(page.get_by_text("Added walker (Wal Ker)")).to_be_visible(timeout=30_000)
-    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    wait_idle(page)
     left = {name: form.get_by_role("textbox", name=name).input_value() for name in ("Username", "Full name")}
     return [f"admin/Users: after adding, the form still holds {left}"] if any(left.values()) else []
 
@@ -178,7 +170,7 @@ def _quota_metrics_follow(page) -> list[str]:
     main.get_by_role("spinbutton", name=re.compile("Predictions per user per UTC day")).last.fill("777")
     button.click()
     expect(page.get_by_text(f"{who} may now make 777 predictions a day")).to_be_visible(timeout=30_000)
-    page.locator(SCRIPT_IDLE).wait_for(timeout=60_000)
+    wait_idle(page)
     left = main.get_by_test_id("stMetric").filter(has_text="Left today").get_by_test_id("stMetricValue").inner_text()
     used = main.get_by_test_id("stMetric").filter(has_text="Used today").get_by_test_id("stMetricValue").inner_text()
     expected = f"{777 - int(used.replace(',', '')):,}"
@@ -188,21 +180,18 @@ def _quota_metrics_follow(page) -> list[str]:
 # The analyst's pages are a subset of the admin's (tests/test_role_matrix.py opens each of them as the
 # analyst in Chromium too): walking admin and viewer covers every page and both feedback cases.
 @pytest.mark.parametrize("username", ["admin", "vic"])
-def test_every_page_of_every_role_is_clean(chromium, walk_url, username):
+def test_every_page_of_every_role_is_clean(browser, walk_url, username):
     from playwright.sync_api import expect
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.add_init_script(NO_ANIMATION)
     context.add_init_script(RECORD_CANVAS_TEXT)
     context.add_init_script(WATCH_CANVAS_CLIPS)
     page = context.new_page()
     try:
-        page.goto(walk_url)
-        page.get_by_role("textbox", name="Username").fill(username)
-        page.get_by_role("textbox", name="Password").fill(ROLES[username][1])
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, walk_url, username, ROLES[username][1])
         expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible(timeout=30_000)
         problems: list[str] = []
-        page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+        wait_for_cookie(page)
         for n, spec in enumerate(allowed(ROLES[username][0])):
             title = spec.title
             if n == 0:  # typed, signed in by the cookie (test_role_matrix types every address for every role)

@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.estimator_checks import check_estimator
 
 from ml.datasets.splits import load_embedded, split
-from ml.models.families import DEFAULT_FAMILY, DEFAULT_PARAMS, FAMILIES, build_model
+from ml.models.families import DEFAULT_FAMILY, FAMILIES, build_model
 from ml.models.scaling import GlobalScaler
 
 SMALL = {"random_forest": {"n_estimators": 30}, "hist_gb": {"max_iter": 20}, "xgboost": {"n_estimators": 20},
@@ -38,7 +38,12 @@ def test_the_embedded_digits_svc_reaches_its_target_on_the_held_out_split(digits
 
 
 def test_the_default_family_takes_canonical_parameters_and_gives_a_not_sure_threshold(digits):
-    assert DEFAULT_PARAMS == FAMILIES[DEFAULT_FAMILY].defaults_for("canon28")
+    from ml.lab.default_model import build_default
+    from ml.models.gate import DigitGate
+    # the default model reads the canonical form, where the family's parameters turn the non-digit gate on
+    assert isinstance(build_default().steps[-1][1], DigitGate)
+    assert not isinstance(build_model(DEFAULT_FAMILY, FAMILIES[DEFAULT_FAMILY].defaults_for("digits8")).steps[-1][1],
+                          DigitGate)
     model = build_model(DEFAULT_FAMILY, FAMILIES[DEFAULT_FAMILY].defaults_for("digits8")).fit(digits.X, digits.y)
     calibrated = model.steps[-1][1]
     assert calibrated.temperature_ > 0

@@ -4,7 +4,6 @@ limit makes writes fail the same way). Each ends in one sentence, nothing half-w
 process to open the store cleans up after the dead one."""
 from __future__ import annotations
 
-import io
 import os
 import resource
 import shutil
@@ -18,21 +17,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from images import pen_png
 
 from data import audit, db, store
-from ml.datasets.generated.synthetic import pen_digit_on_paper
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _png(digit: int) -> bytes:
-    buffer = io.BytesIO()
-    pen_digit_on_paper(digit, size=56, width=5).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def _many_digits(path: Path, n: int) -> Path:
-    pngs = [_png(d) for d in range(10)]
+    pngs = [pen_png(d) for d in range(10)]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for i in range(n):
             archive.writestr(f"d/{i}_{i % 10}.png", pngs[i % 10])
@@ -187,7 +182,7 @@ def test_a_read_only_database_is_one_sentence_naming_the_file(seeded_store, tmp_
     shutil.copy(seeded_store / "digitlab.duckdb", source / "digitlab.duckdb")
     target = tmp_path / "ro"
     image = tmp_path / "four.png"
-    image.write_bytes(_png(4))
+    image.write_bytes(pen_png(4))
     with _mounted(target, "--bind", "-o", "ro", str(source)) as mounted:
         if not mounted:  # no mount here: a file the user cannot write (root ignores modes, so mount above)
             shutil.copytree(source, target, dirs_exist_ok=True)
@@ -225,7 +220,7 @@ def test_a_full_disk_loses_no_printed_row_and_saves_no_half_model(seeded_store, 
         for digit in (1, 7):
             (tmp_path / "set" / str(digit)).mkdir(parents=True)
             for i in range(6):
-                (tmp_path / "set" / str(digit) / f"{i}.png").write_bytes(_png(digit))
+                (tmp_path / "set" / str(digit) / f"{i}.png").write_bytes(pen_png(digit))
         trained = _cli("train", "--family", "mlp", "--param", "hidden_units=2048", "--param", "max_iter=20",
                        "--dataset", "folder:set", "--user", "ana", env=env, **limit)  # a ~1 MB artifact
         assert trained.returncode == 1 and "Traceback" not in trained.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from data import db
-from data import jobs as store
+from data import jobs as job_rows
 from ml.datasets.augment import Augmentation
 from ml.datasets.splits import load_embedded, split
 from ml.errors import RequestError
@@ -53,10 +53,10 @@ def test_cancel_stops_a_training_job_inside_the_fit(empty_store):
     try:
         job_id = runner.submit(TrainRequest("random_forest", "digits", "system", params={"n_estimators": 1000}))
         deadline = time.monotonic() + 60
-        while "trees" not in (store.get(job_id).message or ""):  # the fit has started reporting trees
-            assert time.monotonic() < deadline, store.get(job_id)
+        while "trees" not in (job_rows.get(job_id).message or ""):  # the fit has started reporting trees
+            assert time.monotonic() < deadline, job_rows.get(job_id)
             time.sleep(0.05)
-        running = store.get(job_id)
+        running = job_rows.get(job_id)
         assert running.stage == "fitting" and running.total == 1000 and 0 < running.done < 1000
         assert running.detail.endswith("of 1,000 trees")
         runner.cancel(job_id, by="system")

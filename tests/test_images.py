@@ -3,28 +3,13 @@ from __future__ import annotations
 
 import io
 import struct
-import zlib
 
 import pytest
+from images import bomb_png, png
 from PIL import Image
 
 from ml.datasets.generated.synthetic import pen_digit_on_paper
 from ml.inputs.images import MAX_UPLOAD_BYTES, ImageError, image_to_png_thumbnail, load_image
-
-
-def _png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def bomb_png(side: int = 40000) -> bytes:
-    """A PNG whose header claims side x side pixels, a few KB on disk."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = zlib.compress(b"\x00" * (side // 8 + 1) * 64, 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
 def test_the_bomb_is_a_small_file_that_declares_a_huge_image():
@@ -39,7 +24,7 @@ def test_the_bomb_is_a_small_file_that_declares_a_huge_image():
 @pytest.mark.parametrize("data, message", [
     (b"", "The file is empty."),
     (b"%PDF-1.7 certainly not an image", "not an image Digit Lab can read"),
-    (_png(pen_digit_on_paper(3))[:300], "truncated or damaged"),
+    (png(pen_digit_on_paper(3))[:300], "truncated or damaged"),
     (bomb_png(), "declares 1,600 megapixels; the limit is 25 megapixels"),
     (b"\x89PNG" + b"\x00" * (MAX_UPLOAD_BYTES + 10), "the limit is 5 MB"),
 ])
@@ -84,12 +69,6 @@ def test_thumbnail_keeps_the_aspect_and_looks_like_the_original(size, mode):
     assert np.abs(np.asarray(thumb.convert("L"), dtype=float) - expected).mean() < 4  # grey levels of 255
 
 
-def _png(image: Image.Image, **options) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", **options)
-    return buf.getvalue()
-
-
 def test_a_batch_keeps_a_small_plain_png_as_its_own_thumbnail_and_rewrites_any_other():
     """A 28x28 scan is already a thumbnail: stored as uploaded. Anything beside the pixels (text chunks,
     bytes after the end, as in a PNG that is also a zip) or a 16-bit PNG is written afresh, pixels only
@@ -102,9 +81,9 @@ def test_a_batch_keeps_a_small_plain_png_as_its_own_thumbnail_and_rewrites_any_o
     scan = pen_digit_on_paper(4).convert("L").resize((28, 28))
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "<script>alert(1)</script>")
-    plain = _png(scan)
-    others = {"text chunk": _png(scan, pnginfo=info), "bytes after the end": plain + b"PK\x03\x04" + b"\0" * 40,
-              "16-bit": _png(Image.fromarray(np.asarray(scan, dtype=np.uint16) * 257))}
+    plain = png(scan)
+    others = {"text chunk": png(scan, pnginfo=info), "bytes after the end": plain + b"PK\x03\x04" + b"\0" * 40,
+              "16-bit": png(Image.fromarray(np.asarray(scan, dtype=np.uint16) * 257))}
 
     def thumbnail(data: bytes) -> bytes:
         vector, thumb, _, problem, _ = prepare_one(data, CANON_28, 10**6, 10**6)

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pytest
 
 from data import audit
-from data import jobs as store
+from data import jobs as job_rows
 from ml.errors import PolicyError, RequestError
 from ml.jobs import engine as jobs
 from ml.jobs.kinds import JobKind
@@ -54,7 +54,7 @@ KINDS = {"work": JobKind("work", "train", Work, _run, "train"),
 @pytest.fixture
 def runner(seeded_store):
     jobs.reset_runner()
-    store.mark_interrupted_all()
+    job_rows.mark_interrupted_all()
     made = jobs.JobRunner(KINDS)
     yield made
     made.shutdown()
@@ -75,7 +75,7 @@ def test_progress_is_stored_while_running_and_the_result_at_the_end(runner):
     HANDLERS["progress"] = handler
     job_id = runner.submit(Work("progress", n=3))
     assert reached.wait(10)
-    running = store.get(job_id)
+    running = job_rows.get(job_id)
     assert (running.status, running.stage, running.progress) == ("running", "fitting", 0.5)
     assert (running.done, running.total, running.detail) == (150, 300, "150 of 300 trees")
     assert running.lane == "train" and running.worker == "job-train"
@@ -102,7 +102,7 @@ def test_an_invalid_request_or_a_viewer_is_refused_at_submit_and_nothing_is_queu
         runner.submit(Work("never", n=-1))
     with pytest.raises(PolicyError):
         runner.submit(Work("never", by="vic"))
-    assert store.page().empty
+    assert job_rows.page().empty
     assert "denied" in set(audit.page(username="vic", action="job_work")["outcome"])
 
 
@@ -142,7 +142,7 @@ def test_one_lane_runs_its_jobs_one_after_the_other(runner):
     HANDLERS["queue"] = handler
     first = runner.submit(Work("queue", n=1))
     second = runner.submit(Work("queue", n=2))
-    assert store.get(second).status == "queued"
+    assert job_rows.get(second).status == "queued"
     assert runner.status()["lanes"]["train"]["queued"] >= 1
     gate.set()
     runner.wait(first), runner.wait(second)
@@ -162,7 +162,7 @@ def test_a_long_study_does_not_block_a_training_job(runner):
     study = runner.submit(Study("study"))
     assert study_running.wait(10)
     quick = runner.wait(runner.submit(Work("quick")), timeout=10)  # finishes while the study still runs
-    assert quick.status == "succeeded" and store.get(study).status == "running"
+    assert quick.status == "succeeded" and job_rows.get(study).status == "running"
     lanes = runner.status()["lanes"]
     assert lanes["tune"]["running"] == 1 and lanes["train"]["running"] == 0
     assert all(lane["worker_alive"] for lane in lanes.values())
@@ -187,16 +187,16 @@ def test_the_command_line_obeys_the_role_table_too(seeded_store):
         jobs.run_inline(TrainRequest("knn", "digits", "vic"))
     with pytest.raises(RequestError, match="knn parameter n_neighbors must be between 1 and 30"):
         jobs.run_inline(TrainRequest("knn", "digits", "ana", params={"n_neighbors": 99}))
-    assert store.page().empty
+    assert job_rows.page().empty
     assert set(audit.page(action="job_train")["outcome"]) == {"denied", "error"}
 
 
 def test_a_restart_marks_running_jobs_interrupted(seeded_store):
     jobs.reset_runner()
-    job_id = store.create("train", {"family": "svc"}, "ana")
-    store.mark_running(job_id)
+    job_id = job_rows.create("train", {"family": "svc"}, "ana")
+    job_rows.mark_running(job_id)
     jobs.runner()        # the server starts again
-    after = store.get(job_id)
+    after = job_rows.get(job_id)
     assert after.status == "interrupted" and "start it again" in after.message
     jobs.reset_runner()
 
@@ -227,7 +227,7 @@ def test_train_requests_are_checked_when_submitted(seeded_store, request_, sente
     with pytest.raises(RequestError) as refused:
         jobs.submit(request_)
     assert sentence in str(refused.value)
-    assert store.page().empty
+    assert job_rows.page().empty
     jobs.reset_runner()
 
 
@@ -249,7 +249,7 @@ def test_feedback_with_too_few_digits_is_refused_at_submit(seeded_store):
         jobs.submit(TrainRequest("knn", "feedback:digits8", "ana"))
     assert str(refused.value).startswith("feedback:digits8 has 2 or more examples of only 1 digit (3); at least 2 "
                                          "examples of each of 2 digits are needed.")
-    assert store.page().empty
+    assert job_rows.page().empty
     confirm(sevens[1])  # a second 7: two digits with two examples each
     job = jobs.runner().wait(jobs.submit(TrainRequest("knn", "feedback:digits8", "ana", params={"n_neighbors": 1})),
                              timeout=60)

@@ -1,21 +1,16 @@
 """Analytics page (AppTest): the lab roles see the period's numbers and charts, a confused pair shows
 its images, the per-user table exports; viewers are refused."""
-import io
 from datetime import date, datetime, timedelta
 
+from images import png
 from PIL import Image
 
 from data import audit, predictions
 
 
-def _png(shade: int) -> bytes:
-    buf = io.BytesIO()
-    Image.new("L", (8, 8), shade).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def _row(user: str, digit: int, source: str = "upload", ts: datetime | None = None) -> predictions.PredictionRow:
-    return predictions.PredictionRow(user, source, 1, digit, 0.6, [0.1] * 10, [0.0] * 64, _png(digit * 20), 1.0,
+    thumbnail = png(Image.new("L", (8, 8), digit * 20))
+    return predictions.PredictionRow(user, source, 1, digit, 0.6, [0.1] * 10, [0.0] * 64, thumbnail, 1.0,
                                      ts=ts or datetime.now())
 
 

@@ -7,7 +7,7 @@ import types
 import pytest
 from canvas import FakeCanvas
 from conftest import texts
-from test_predict import _set_threshold
+from thresholds import set_threshold
 
 from data import audit, db, registry
 from ml.models import artifacts
@@ -106,7 +106,7 @@ def test_the_ink_map_is_computed_once_per_stroke_and_not_on_other_reruns(open_ap
 
 
 def test_not_sure_asks_which_of_two_digits(open_app, canvas):
-    _set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
+    set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
     at = open_app("ana", "draw")
     canvas.draw(3)
     at.run()

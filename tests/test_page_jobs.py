@@ -2,22 +2,22 @@
 from conftest import texts
 
 from data import audit
-from data import jobs as store
+from data import jobs as job_rows
 
 
 def _jobs() -> dict[str, int]:
     """A finished training of ana's, a failed tuning of admin's, a queued training of ana's (not woken:
     it stays queued), and a running batch of vic's with step progress."""
-    ids = {"trained": store.create("train", {}, "ana", title="k-NN on digits"),
-           "tuned": store.create("tune", {}, "admin", lane="tune", title="study svc"),
-           "queued": store.create("train", {}, "ana", title="forest on feedback"),
-           "batch": store.create("batch", {}, "vic", lane="batch", title="batch of 500 images")}
-    store.mark_running(ids["trained"])
-    store.finish(ids["trained"], "succeeded", "Model 7 trained.")
-    store.mark_running(ids["tuned"])
-    store.finish(ids["tuned"], "failed", "Out of trials.")
-    store.mark_running(ids["batch"])
-    store.update_progress(ids["batch"], "predicting", 0.25, "predicting", done=125, total=500, rate=50.0)
+    ids = {"trained": job_rows.create("train", {}, "ana", title="k-NN on digits"),
+           "tuned": job_rows.create("tune", {}, "admin", lane="tune", title="study svc"),
+           "queued": job_rows.create("train", {}, "ana", title="forest on feedback"),
+           "batch": job_rows.create("batch", {}, "vic", lane="batch", title="batch of 500 images")}
+    job_rows.mark_running(ids["trained"])
+    job_rows.finish(ids["trained"], "succeeded", "Model 7 trained.")
+    job_rows.mark_running(ids["tuned"])
+    job_rows.finish(ids["tuned"], "failed", "Out of trials.")
+    job_rows.mark_running(ids["batch"])
+    job_rows.update_progress(ids["batch"], "predicting", 0.25, "predicting", done=125, total=500, rate=50.0)
     return ids
 
 
@@ -50,8 +50,8 @@ def test_admin_cancels_someone_elses_job_and_it_is_audited(open_app):
     at.selectbox(key="jobs_cancel_pick").set_value(ids["queued"]).run()
     at.button(key="jobs_cancel").click().run()
     assert not at.exception and not at.error
-    assert store.get(ids["queued"]).cancel_requested
-    assert not store.get(ids["batch"]).cancel_requested
+    assert job_rows.get(ids["queued"]).cancel_requested
+    assert not job_rows.get(ids["batch"]).cancel_requested
     rows = audit.page(username="admin", action="cancel_job")
     assert f"job {ids['queued']}" in set(rows["detail"])
     # a job asked to stop is no longer offered for cancelling, and the page says it is being cancelled
@@ -77,11 +77,11 @@ def test_cancelling_an_ended_job_says_so(seeded_store):
 def test_jobs_export_holds_what_the_filters_show(seeded_store):
     from ml.reports import exports
     ids = _jobs()
-    data = exports.export("jobs", store.admin_query(owner="ana"), "csv", "admin").data.decode()
+    data = exports.export("jobs", job_rows.admin_query(owner="ana"), "csv", "admin").data.decode()
     lines = data.strip().splitlines()
     assert len(lines) == 3 and lines[0].startswith("id,kind,title,status,owner")
     assert {int(line.split(",")[0]) for line in lines[1:]} == {ids["trained"], ids["queued"]}
-    assert store.admin_count(owner="ana") == 2 and store.admin_count() == 4
+    assert job_rows.admin_count(owner="ana") == 2 and job_rows.admin_count() == 4
 
 
 def test_analyst_is_refused_the_jobs_page(open_app):

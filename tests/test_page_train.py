@@ -46,10 +46,10 @@ def test_a_bad_dataset_spec_is_refused_when_submitted(open_app):
 
 
 def test_the_job_list_reads_all_its_rows_in_one_query(open_app, monkeypatch):
-    from data import jobs as job_store
+    from data import jobs as job_rows
     for i in range(5):
-        job_id = job_store.create("train", {"family": "knn", "dataset": "digits"}, "ana", title=f"k-NN run {i}")
-        job_store.finish(job_id, "succeeded", f"Model {i} trained.")
+        job_id = job_rows.create("train", {"family": "knn", "dataset": "digits"}, "ana", title=f"k-NN run {i}")
+        job_rows.finish(job_id, "succeeded", f"Model {i} trained.")
     at = open_app("ana", "train")
     statements: list[str] = []
     real_cursor = db.cursor

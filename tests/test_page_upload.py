@@ -1,10 +1,9 @@
 """Upload page (AppTest): a good image gets a prediction and feedback; bad files get a message."""
 import pytest
 from conftest import texts
+from images import bomb_png, png
 from PIL import Image
-from test_images import _png
-from test_images import bomb_png as _bomb_png
-from test_predict import _set_threshold
+from thresholds import set_threshold
 
 from data import audit, db, predictions, registry
 from ml.datasets.generated.synthetic import pen_digit_on_paper as font_digit
@@ -17,7 +16,7 @@ def _upload(at, name: str, data: bytes, mime: str = "image/png"):
 
 
 def test_upload_predicts_and_records_feedback(open_app):
-    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    at = _upload(open_app("ana", "upload"), "seven.png", png(font_digit(7)))
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Predicted digit"] == "7"
@@ -30,13 +29,13 @@ def test_upload_predicts_and_records_feedback(open_app):
 
 
 def test_rerun_does_not_predict_twice(open_app):
-    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    at = _upload(open_app("ana", "upload"), "seven.png", png(font_digit(7)))
     at.run()
     assert db.one("SELECT count(*) FROM predictions")[0] == 1
 
 
 def test_viewer_gets_a_prediction_but_no_feedback_buttons(open_app):
-    at = _upload(open_app("vic", "upload"), "three.png", _png(font_digit(3)))
+    at = _upload(open_app("vic", "upload"), "three.png", png(font_digit(3)))
     assert not at.exception
     assert "Viewers cannot send feedback" in texts(at)
     assert not [b for b in at.button if (b.key or "").startswith("fb_")]
@@ -45,7 +44,7 @@ def test_viewer_gets_a_prediction_but_no_feedback_buttons(open_app):
 def test_bad_files_get_a_message_an_audit_row_and_no_prediction(open_app):
     at = open_app("ana", "upload")
     for name, data in [("notes.png", b"this is not an image"), ("empty.png", b""),
-                       ("cut.png", _png(font_digit(2))[:200]), ("bomb.png", _bomb_png())]:
+                       ("cut.png", png(font_digit(2))[:200]), ("bomb.png", bomb_png())]:
         at = _upload(at, name, data)
         assert not at.exception
         assert any(name in e.value.replace("\\", "") for e in at.error), name  # shown escaped, as text
@@ -84,8 +83,8 @@ def _jpeg(image: Image.Image) -> bytes:
 
 
 def test_not_sure_upload_is_flagged_and_asks(open_app):
-    _set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
-    at = _upload(open_app("ana", "upload"), "five.png", _png(font_digit(5)))
+    set_threshold(registry.active_id(), 1.0)  # "never sure": every answer asks
+    at = _upload(open_app("ana", "upload"), "five.png", png(font_digit(5)))
     assert not at.exception
     best, second, flagged = db.one("SELECT digit, runner_up, needs_review FROM predictions")
     assert flagged and f"Not sure — {best} or {second}?" in texts(at)
@@ -99,7 +98,7 @@ def test_a_tampered_model_gives_a_sentence_and_an_audit_row(open_app):
     path.unlink()  # the store's files are hard links to the shared template's (tests/browser.py: copy_store)
     path.write_bytes(original + b"tampered")
     artifacts.clear_cache()
-    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    at = _upload(open_app("ana", "upload"), "seven.png", png(font_digit(7)))
     assert not at.exception
     assert any("does not match its recorded sha256" in e.value for e in at.error)
     rows = audit.page(username="ana", action="predict_upload")
@@ -108,7 +107,7 @@ def test_a_tampered_model_gives_a_sentence_and_an_audit_row(open_app):
 
 
 def test_feedback_can_be_changed_and_withdrawn_by_its_author(open_app):
-    at = _upload(open_app("ana", "upload"), "seven.png", _png(font_digit(7)))
+    at = _upload(open_app("ana", "upload"), "seven.png", png(font_digit(7)))
     (pid,) = db.one("SELECT id FROM predictions")
     at.button(key=f"fb_ok_{pid}").click().run()
     assert any("You confirmed the answer was right" in s.value for s in at.success)
@@ -151,7 +150,7 @@ def test_the_upload_limit_is_the_bytes_per_image_setting(open_app):
     assert at.file_uploader(key="upload_file").proto.max_upload_size_mb == 12
     settings.put("batch.bytes_per_image", "2048")
     with pytest.raises(ImageError, match="limit"):
-        predict_bytes(_png(font_digit(4)) + bytes(4096), filename="big.png", username="ana")
+        predict_bytes(png(font_digit(4)) + bytes(4096), filename="big.png", username="ana")
 
 
 def _letter_png(letter: str) -> bytes:
@@ -180,9 +179,9 @@ def test_a_dot_is_too_small_to_read_and_a_blank_page_is_blank(open_app):
     from PIL import ImageDraw
     dot = Image.new("L", (200, 200), 255)
     ImageDraw.Draw(dot).ellipse((95, 95, 105, 105), fill=0)
-    at = _upload(open_app("ana", "upload"), "dot.png", _png(dot))
+    at = _upload(open_app("ana", "upload"), "dot.png", png(dot))
     assert not at.exception
     assert any("too small to read" in i.value for i in at.info)
-    at = _upload(at, "blank.png", _png(Image.new("L", (200, 200), 255)))
+    at = _upload(at, "blank.png", png(Image.new("L", (200, 200), 255)))
     assert any("blank" in i.value and "too small" not in i.value for i in at.info)
     assert db.one("SELECT count(*) FROM predictions")[0] == 0

@@ -2,22 +2,15 @@
 included, and a refusal never says what is outside it or echoes a file's bytes."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
+from images import pen_png
 
 from ml.config import DEFAULT_DATA_DIR, data_dir
-from ml.datasets.generated.synthetic import pen_digit_on_paper
 from ml.datasets.sources import confined, load_folder, load_spec
 from ml.errors import DatasetError, RequestError
 from ml.lab.requests import TrainRequest
-
-
-def _png(digit: int) -> bytes:
-    buffer = io.BytesIO()
-    pen_digit_on_paper(digit, size=40, width=4).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -57,10 +50,10 @@ def test_a_link_out_of_the_data_folder_is_refused(data, tmp_path):
 def test_a_folder_dataset_does_not_follow_a_linked_folder(data, tmp_path):
     outside = tmp_path / "outside" / "7"
     outside.mkdir(parents=True)
-    (outside / "a.png").write_bytes(_png(7))
+    (outside / "a.png").write_bytes(pen_png(7, size=40, width=4))
     for digit in (1, 4):
         (data / "set" / str(digit)).mkdir(parents=True)
-        (data / "set" / str(digit) / "a.png").write_bytes(_png(digit))
+        (data / "set" / str(digit) / "a.png").write_bytes(pen_png(digit, size=40, width=4))
     (data / "set" / "linked").symlink_to(tmp_path / "outside")
     (data / "set" / "1" / "link_7.png").symlink_to(outside / "a.png")
     dataset = load_folder(data / "set")

@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pytest
 from canvas import drawing
+from images import png
 from PIL import Image
 from sklearn.dummy import DummyClassifier
+from thresholds import set_threshold
 
 from data import audit, db, predictions, registry
 from ml.datasets.generated.synthetic import pen_digit_on_paper as font_digit
@@ -29,12 +31,6 @@ from ml.prediction.predict import (
 from ml.recognition.conventions import DIGITS_8X8
 
 
-def _png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def _constant_model(digit: int) -> int:
     """A registered model that answers `digit` for everything (tells two models' answers apart)."""
     data = load_embedded()
@@ -45,13 +41,6 @@ def _constant_model(digit: int) -> int:
                              fit_seconds=0.0)
 
 
-def _set_threshold(model_id: int, value: float | None) -> None:
-    metrics = dict(registry.get(model_id).metrics)
-    metrics.pop("confidence_threshold", None)
-    if value is not None:
-        metrics["confidence_threshold"] = value
-    db.execute("UPDATE models SET metrics = ? WHERE id = ?", [json.dumps(metrics), model_id])
-    artifacts.clear_cache()  # the threshold is read with the model
 
 
 def test_a_prediction_row_holds_everything(seeded_store):
@@ -77,7 +66,7 @@ def test_blank_input_is_its_own_error_and_stores_nothing(seeded_store):
     with pytest.raises(BlankImageError, match="(?i)draw a digit first"):
         predictor.prepare(np.zeros((280, 280, 4), dtype=np.uint8))
     with pytest.raises(BlankImageError, match="blank.png.*no digit to read"):
-        predict_bytes(_png(Image.new("L", (100, 100), 255)), filename="blank.png", username="ana")
+        predict_bytes(png(Image.new("L", (100, 100), 255)), filename="blank.png", username="ana")
     assert predict_drawing(np.zeros((280, 280, 4), dtype=np.uint8), username="ana") is None
     assert db.one("SELECT count(*) FROM predictions")[0] == 0
 
@@ -90,8 +79,8 @@ def test_bad_upload_names_the_file_and_is_not_stored(seeded_store):
 
 
 def test_a_batch_audits_each_bad_item_and_goes_on(seeded_store):
-    items = [("a.png", _png(font_digit(4)), None), ("bad.png", b"not an image", None),
-             ("gone.png", None, "no such file"), ("b.png", _png(font_digit(8)), None)]
+    items = [("a.png", png(font_digit(4)), None), ("bad.png", b"not an image", None),
+             ("gone.png", None, "no such file"), ("b.png", png(font_digit(8)), None)]
     out = list(predict_many(items, username="ana", source="cli"))
     assert [(name, r.digit if r else None) for name, r, _ in out] == [
         ("a.png", 4), ("bad.png", None), ("gone.png", None), ("b.png", 8)]
@@ -115,7 +104,7 @@ def test_roles_are_enforced_inside_ml(seeded_store):
 
 
 def test_feedback_links_to_the_prediction_and_reads_only_its_digit(seeded_store, monkeypatch):
-    result = predict_bytes(_png(font_digit(5)), filename="5.png", username="ana")
+    result = predict_bytes(png(font_digit(5)), filename="5.png", username="ana")
     monkeypatch.setattr(predictions, "get", lambda *a: pytest.fail("feedback read the whole row"))
     assert record_feedback(result.prediction_id, username="ana", true_digit=result.digit) is True
     assert record_feedback(result.prediction_id, username="ana", true_digit=(result.digit + 1) % 10) is False
@@ -128,7 +117,7 @@ def test_feedback_links_to_the_prediction_and_reads_only_its_digit(seeded_store,
 def test_a_batch_stays_on_one_model_when_another_is_activated_mid_run(seeded_store):
     first = registry.active_id()
     sevens = _constant_model(7)
-    images = [_png(font_digit(d)) for d in (1, 2, 3, 4, 5, 6)]
+    images = [png(font_digit(d)) for d in (1, 2, 3, 4, 5, 6)]
 
     def items():
         for i, data in enumerate(images):
@@ -158,7 +147,7 @@ def test_classify_calls_the_model_once_per_chunk(seeded_store, monkeypatch):
         return real(X)
 
     monkeypatch.setattr(predictor.model.estimator, method, spy)
-    prepared = [predictor.prepare(_png(font_digit(d % 10)), filename=f"{d}.png") for d in range(10)]
+    prepared = [predictor.prepare(png(font_digit(d % 10)), filename=f"{d}.png") for d in range(10)]
     results = predictor.classify(prepared)
     assert sizes == [4, 4, 2]
     assert [r.digit for r in results] == [d % 10 for d in range(10)]
@@ -167,7 +156,7 @@ def test_classify_calls_the_model_once_per_chunk(seeded_store, monkeypatch):
 
 def test_recording_many_is_one_append_with_ids_in_order(seeded_store, monkeypatch):
     predictor = Predictor("ana", source="batch")
-    results = predictor.classify([predictor.prepare(_png(font_digit(d % 10)), filename=f"{d}.png")
+    results = predictor.classify([predictor.prepare(png(font_digit(d % 10)), filename=f"{d}.png")
                                   for d in range(25)])
     calls = {"append": 0, "insert": 0}
     real_append = predictions.append
@@ -207,15 +196,15 @@ def test_one_drawing_keeps_one_row_until_it_is_final(seeded_store):
 
 def test_not_sure_below_the_models_threshold_is_flagged_for_review(seeded_store):
     model_id = registry.active_id()
-    _set_threshold(model_id, None)
+    set_threshold(model_id, None)
     assert confidence_threshold(model_id) == NOT_SURE_BELOW
-    _set_threshold(model_id, 0.999999)  # a threshold the model's answers cannot reach
-    result = predict_bytes(_png(font_digit(3)), filename="3.png", username="ana")
+    set_threshold(model_id, 0.999999)  # a threshold the model's answers cannot reach
+    result = predict_bytes(png(font_digit(3)), filename="3.png", username="ana")
     assert result.not_sure and result.threshold == 0.999999
     assert result.likeliest[0] == result.digit and result.likeliest[1] != result.digit
     assert result.probabilities[result.likeliest[1]] == sorted(result.probabilities)[-2]
-    _set_threshold(model_id, 0.0)
-    sure = predict_bytes(_png(font_digit(3)), filename="3.png", username="ana")
+    set_threshold(model_id, 0.0)
+    sure = predict_bytes(png(font_digit(3)), filename="3.png", username="ana")
     assert not sure.not_sure
     assert db.rows("SELECT id, needs_review FROM predictions ORDER BY id") == [
         (result.prediction_id, True), (sure.prediction_id, False)]
@@ -232,7 +221,7 @@ def test_tampered_artifact_is_refused(seeded_store):
     path.write_bytes(original + b"tampered")
     artifacts.clear_cache()
     with pytest.raises(artifacts.ArtifactError, match="does not match its recorded sha256"):
-        predict_bytes(_png(font_digit(5)), filename="5.png", username="ana")
+        predict_bytes(png(font_digit(5)), filename="5.png", username="ana")
     assert db.one("SELECT count(*) FROM predictions")[0] == 0
 
 

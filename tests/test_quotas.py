@@ -2,12 +2,12 @@
 reset at midnight UTC, two sessions of one user together, the per-minute rate, the job limit."""
 from __future__ import annotations
 
-import io
 import json
 import threading
 from datetime import datetime
 
 import pytest
+from images import png
 from PIL import Image
 
 from data import audit, db
@@ -21,10 +21,6 @@ from ml.prediction.predict import predict_bytes, predict_many
 NOON = datetime(2026, 3, 1, 12, 0, 0)
 
 
-def _png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def _stored(username: str) -> int:
@@ -55,7 +51,7 @@ def test_exactly_the_quota_passes_and_one_more_is_refused_with_the_reset(small_q
 
 
 def test_over_the_quota_nothing_is_predicted_or_stored(small_quota):
-    image = _png(font_digit(5))
+    image = png(font_digit(5))
     for _ in range(3):
         predict_bytes(image, filename="5.png", username="ana")
     with pytest.raises(QuotaError, match="daily quota of 3"):
@@ -67,8 +63,8 @@ def test_over_the_quota_nothing_is_predicted_or_stored(small_quota):
 
 def _refused_uploads() -> dict[str, bytes]:
     big = Image.new("1", (8000, 8000))  # 64 megapixels: over the pixel limit of one image
-    return {"huge.png": _png(big), "page.png": b"<!doctype html><html><body>not an image</body></html>",
-            "blank.png": _png(Image.new("L", (64, 64), 255))}
+    return {"huge.png": png(big), "page.png": b"<!doctype html><html><body>not an image</body></html>",
+            "blank.png": png(Image.new("L", (64, 64), 255))}
 
 
 def test_a_refused_upload_costs_nothing_and_charge_equals_stored(small_quota):
@@ -77,7 +73,7 @@ def test_a_refused_upload_costs_nothing_and_charge_equals_stored(small_quota):
         with pytest.raises(ImageError):
             predict_bytes(data, filename=name, username="ana")
     assert quotas.status("ana").used_today == 0 and _stored("ana") == 0
-    image = _png(font_digit(5))
+    image = png(font_digit(5))
     for _ in range(3):  # the whole quota is still there
         predict_bytes(image, filename="5.png", username="ana")
     assert quotas.status("ana").used_today == 3 == _stored("ana")
@@ -86,7 +82,7 @@ def test_a_refused_upload_costs_nothing_and_charge_equals_stored(small_quota):
 def test_twenty_parallel_uploads_store_and_charge_exactly_the_quota(seeded_store):
     settings_catalog.put("quota.daily_predictions", 7, by="admin")
     settings_catalog.put("quota.per_minute", 1000, by="admin")
-    image, start = _png(font_digit(4)), threading.Barrier(20)
+    image, start = png(font_digit(4)), threading.Barrier(20)
     answered, refused = [], []
 
     def upload() -> None:
@@ -106,8 +102,8 @@ def test_twenty_parallel_uploads_store_and_charge_exactly_the_quota(seeded_store
 
 
 def test_a_many_file_run_charges_only_what_it_stored(small_quota):
-    items = [("0.png", _png(font_digit(0)), None), *[(n, d, None) for n, d in _refused_uploads().items()],
-             ("gone.png", None, "missing"), ("1.png", _png(font_digit(1)), None)]
+    items = [("0.png", png(font_digit(0)), None), *[(n, d, None) for n, d in _refused_uploads().items()],
+             ("gone.png", None, "missing"), ("1.png", png(font_digit(1)), None)]
     found = list(predict_many(items, username="ana", source="cli"))
     assert sum(r is not None for _, r, _ in found) == 2
     assert quotas.status("ana").used_today == 2 == _stored("ana")
@@ -129,7 +125,7 @@ def test_a_blank_canvas_costs_no_quota_and_a_drawing_counts_once(small_quota):
 
 
 def test_a_batch_counts_each_image_and_is_refused_whole(small_quota):
-    items = [(f"{d}.png", _png(font_digit(d)), None) for d in range(4)]  # 4 images, quota 3
+    items = [(f"{d}.png", png(font_digit(d)), None) for d in range(4)]  # 4 images, quota 3
     with pytest.raises(QuotaError, match="this needs 4"):
         list(predict_many(items, username="ana", source="cli"))
     assert _stored("ana") == 0

@@ -9,7 +9,7 @@ import pytest
 from ml.datasets.generated import devsets
 from ml.datasets.handwriting import mnist_split
 from ml.evaluation.confidence import confidence_auroc, coverage_at, expected_calibration_error, not_sure_threshold, risk_coverage
-from ml.lab.default_model import confidence_threshold
+from ml.lab.fitting import confidence_threshold
 from ml.recognition.conventions import CANON_28
 
 RIGHT_WRONG = (np.array([0, 1, 2, 3]),  # true digits

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser import NO_ANIMATION, RECORD_CANVAS_TEXT, problems_on, settle, title_of
+from browser import NO_ANIMATION, RECORD_CANVAS_TEXT, chromium, problems_on, settle, sign_in, title_of, wait_for_cookie
 from conftest import ADMIN_PASSWORD, ANALYST_PASSWORD, APP_PATH, VIEWER_PASSWORD
 
 from dashboard.navigation import PAGES
@@ -146,17 +146,10 @@ def test_each_action_is_offered_in_the_app_only_to_the_roles_that_hold_it(seeded
 
 @pytest.fixture(scope="module")
 def served(template_store, tmp_path_factory):
-    from browser import CHROMIUM, CHROMIUM_ARGS, copy_store, served_app
-    from playwright.sync_api import sync_playwright
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
+    from browser import copy_store, served_app
     folder = copy_store(template_store, tmp_path_factory.mktemp("roles"))
-    with served_app(folder) as url, sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield url, chromium
-        finally:
-            chromium.close()
+    with served_app(folder) as url, chromium() as launched:
+        yield url, launched
 
 
 def _check(page, role: str, spec) -> None:
@@ -180,10 +173,10 @@ def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
     checks (no exception box, no "None" cell, no time of day on an axis): test_browser_walk gives them to
     the admin's and the viewer's pages, reached through the sidebar."""
     from playwright.sync_api import expect
-    url, chromium = served
+    url, launched = served
     assert all("admin" in spec.roles for spec in PAGES)
     typed = {role: list(PAGES) for role in USERS}
-    contexts = {role: chromium.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
+    contexts = {role: launched.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
     contexts["analyst"].add_init_script(RECORD_CANVAS_TEXT)  # the walk's checks, for the role it does not walk
     for context in contexts.values():
         context.add_init_script(NO_ANIMATION)
@@ -192,13 +185,10 @@ def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
     where = "sign-in"
     try:
         for role, page in pages.items():
-            page.goto(url)
-            page.get_by_role("textbox", name="Username").fill(USERS[role][0])
-            page.get_by_role("textbox", name="Password").fill(USERS[role][1])
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, url, *USERS[role])
         for page in pages.values():
             expect(page.get_by_role("heading", name="Welcome,")).to_be_visible(timeout=30_000)
-            page.wait_for_function("document.cookie.includes('digitlab_auth=')", timeout=30_000)
+            wait_for_cookie(page)
         for spec in PAGES:
             here = {role: page for role, page in pages.items() if spec in typed[role]}
             for page in here.values():

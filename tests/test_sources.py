@@ -1,14 +1,13 @@
 """Dataset sources: IDX round trip, labelled folders and zips, feedback, and every bad input."""
 from __future__ import annotations
 
-import io
 import zipfile
 
 import numpy as np
 import pytest
+from images import pen_png
 
 from data import predictions
-from ml.datasets.generated.synthetic import pen_digit_on_paper
 from ml.datasets.sources import DatasetError, load_folder, load_idx, load_spec, load_zip, read_idx, write_idx
 from ml.recognition.conventions import DIGITS_8X8, MNIST_28X28
 
@@ -46,23 +45,19 @@ def test_bad_idx_files_are_refused_clearly(tmp_path):
         load_idx(tmp_path / "img", tmp_path / "one_class")
 
 
-def _png(digit: int) -> bytes:
-    buf = io.BytesIO()
-    pen_digit_on_paper(digit, size=56, width=5).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def test_folder_and_zip_labels_from_subfolders_or_names(tmp_path):
     for d in (1, 7):
         (tmp_path / "set" / str(d)).mkdir(parents=True)
-        (tmp_path / "set" / str(d) / "a.png").write_bytes(_png(d))
-    (tmp_path / "set" / "loose_3.png").write_bytes(_png(3))
+        (tmp_path / "set" / str(d) / "a.png").write_bytes(pen_png(d))
+    (tmp_path / "set" / "loose_3.png").write_bytes(pen_png(3))
     ds = load_folder(tmp_path / "set")
     assert sorted(ds.y.tolist()) == [1, 3, 7] and ds.X.shape == (3, 64) and ds.convention == DIGITS_8X8
     archive = tmp_path / "set.zip"
     with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("0/x.png", _png(0))
-        zf.writestr("scan_9.png", _png(9))
+        zf.writestr("0/x.png", pen_png(0))
+        zf.writestr("scan_9.png", pen_png(9))
         zf.writestr("notes.txt", "ignored")
     assert sorted(load_zip(archive).y.tolist()) == [0, 9]
 
@@ -78,7 +73,7 @@ def test_bad_zips_are_refused(tmp_path, members, message):
     archive = tmp_path / "bad.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for name, data in members.items():
-            zf.writestr(name, data if data is not None else _png(1))
+            zf.writestr(name, data if data is not None else pen_png(1))
     with pytest.raises(DatasetError, match=message):
         load_zip(archive)
 
@@ -87,14 +82,14 @@ def test_dataset_zips_obey_the_archive_readers_caps(tmp_path, monkeypatch):
     from ml.inputs import archives
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("1/a.png", _png(1))
+        zf.writestr("1/a.png", pen_png(1))
         zf.writestr("2/b.png", bytes(3 * 1024 * 1024))  # 3 MB of zeros: ~1000:1
     with pytest.raises(DatasetError, match="2/b.png.*zip bomb.*refusing the archive"):
         load_zip(bomb)
     many = tmp_path / "many.zip"
     with zipfile.ZipFile(many, "w") as zf:
         for i in range(6):
-            zf.writestr(f"{i % 2}/{i}.png", _png(i % 2))
+            zf.writestr(f"{i % 2}/{i}.png", pen_png(i % 2))
     assert sorted(load_zip(many).y.tolist()) == [0, 0, 0, 1, 1, 1]
     monkeypatch.setattr(archives, "DATASET_LIMITS", archives.Limits(max_members=5))
     with pytest.raises(DatasetError, match="holds 6 files; the limit is 5"):

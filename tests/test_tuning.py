@@ -8,7 +8,7 @@ import json
 import pytest
 
 from data import audit, registry, studies
-from data import jobs as job_store
+from data import jobs as job_rows
 from ml.errors import PolicyError, RequestError
 from ml.jobs import engine as jobs
 from ml.tuning import tune as tuning
@@ -161,12 +161,12 @@ def test_a_restart_fails_the_running_trial_and_the_study_resumes_with_numbers_go
     first = tuning.run_study(request)
     study_id = first["study_id"]
     # The server dies while trial 3 runs: the study and its job say running, the trial row is RUNNING.
-    job_id = job_store.create("tune", request.to_params(), "ana", lane="tune")
-    job_store.mark_running(job_id)
+    job_id = job_rows.create("tune", request.to_params(), "ana", lane="tune")
+    job_rows.mark_running(job_id)
     studies.start(study_id, job_id, 2)
     tuning.TrialLog(study_id).started(3, "job-tune")
     jobs.reset_runner()
-    job_store.mark_interrupted_all()  # what a new server's runner does first
+    job_rows.mark_interrupted_all()  # what a new server's runner does first
     tuning.reconcile()
     assert studies.get(study_id).status == "interrupted"
     lost = studies.trials(study_id)[3]

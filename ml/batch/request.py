@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from data import jobs, registry
+from data import jobs as job_rows
+from data import registry
 from ml.batch import uploads
 from ml.errors import NoActiveModelError, RequestError
 from ml.governance import policy
@@ -66,7 +67,7 @@ class BatchRequest(JobRequest):
 
     def _resumed(self) -> BatchRequest:
         """The interrupted job's own request, under its batch id (a resume of a resume finishes the same batch)."""
-        record = jobs.get(int(self.resume_of))
+        record = job_rows.get(int(self.resume_of))
         if record is None or record.kind != "batch":
             raise RequestError(f"There is no batch job #{self.resume_of} to resume.")
         if record.created_by != self.requested_by:

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from data import settings
+from ml.bounds import Bounded
 from ml.inputs import archives
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ SERVER_UPLOAD_MB = 200  # .streamlit/config.toml server.maxUploadSize: the ceili
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(Bounded):
     key: str
     label: str
     default: int
@@ -64,7 +65,7 @@ def value(setting: Setting) -> int:
     except ValueError:
         log.warning("setting %s=%r is not a number; using %d", setting.key, raw, setting.default)
         return setting.default
-    return max(setting.low, min(setting.high, number))
+    return setting.clamp(number)
 
 
 def image_bytes() -> int:

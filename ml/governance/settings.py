@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from data import audit, settings
+from ml.bounds import Bounded
 from ml.errors import RequestError
 from ml.governance import batch_limits, policy
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Setting:
+class Setting(Bounded):
     key: str
     kind: type  # int or float
     default: int | float
@@ -39,7 +40,7 @@ class Setting:
         except (TypeError, ValueError):
             raise RequestError(f"{self.description} must be a {'whole ' if self.kind is int else ''}number, "
                                f"not {value!r}.") from None
-        if not self.low <= typed <= self.high:
+        if not self.within(typed):
             raise RequestError(f"{self.description} must be between {self.low:,} and {self.high:,} {self.unit}; "
                                f"{typed:,} is outside.")
         return typed

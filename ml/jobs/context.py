@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from data import jobs
+from data import jobs as job_rows
 
 
 class JobCancelled(Exception):
@@ -33,11 +33,11 @@ class JobContext:
             started, first = self._stage_start
             rate = (done - first) / (now - started) if now > started and done > first else None
         if stage != self._last_stage or fraction >= 1.0 or now - self._last_write >= self.min_interval:
-            jobs.update_progress(self.job_id, stage, fraction, message, done=done, total=total, rate=rate,
+            job_rows.update_progress(self.job_id, stage, fraction, message, done=done, total=total, rate=rate,
                                  detail=detail)
             self._last_write, self._last_stage = now, stage
             self.check_cancelled()
 
     def check_cancelled(self) -> None:
-        if jobs.cancel_requested(self.job_id):
+        if job_rows.cancel_requested(self.job_id):
             raise JobCancelled()

@@ -14,7 +14,8 @@ import threading
 import time
 from typing import Any
 
-from data import audit, jobs
+from data import audit
+from data import jobs as job_rows
 from ml.errors import DigitLabError, RequestError
 from ml.governance import policy, quotas
 from ml.jobs.context import JobCancelled, JobContext
@@ -27,24 +28,24 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 0.5  # after an unexpected worker failure, before it looks at its lane again
 
 
-def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
+def execute(record: job_rows.JobRecord, kinds: dict[str, JobKind]) -> None:
     """Run one claimed (running) job to its final state; every outcome is on the row and audited. The
     audit row comes first, so whoever sees the final state finds its audit row too."""
     job_id, user, action = record.id, record.created_by, f"job_{record.kind}"
     kind = kinds.get(record.kind)
     if kind is None:
-        jobs.finish(job_id, "failed", f"Unknown job kind {record.kind!r}.")
+        job_rows.finish(job_id, "failed", f"Unknown job kind {record.kind!r}.")
         return
     if record.cancel_requested:
         audit.record(user, action, "ok", f"job {job_id} cancelled before start", target=f"job:{job_id}")
-        jobs.finish(job_id, "cancelled", "Cancelled before it started.")
+        job_rows.finish(job_id, "cancelled", "Cancelled before it started.")
         return
     try:
         with threads.job_running():  # fits take one thread while another job runs (ml.runtime.threads)
             result = kind.run(kind.request.from_params(record.params), JobContext(job_id))
     except JobCancelled:
         audit.record(user, action, "ok", f"job {job_id} cancelled", target=f"job:{job_id}")
-        jobs.finish(job_id, "cancelled", "Cancelled.")
+        job_rows.finish(job_id, "cancelled", "Cancelled.")
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message on the job
         if isinstance(exc, (DigitLabError, ValueError)):  # the person can fix it: the sentence says it all
             log.info("job %s (%s) refused: %s", job_id, record.kind, exc)
@@ -53,10 +54,10 @@ def execute(record: jobs.JobRecord, kinds: dict[str, JobKind]) -> None:
             log.exception("job %s (%s) failed", job_id, record.kind)
             message = f"{type(exc).__name__}: {exc}"
         audit.record(user, action, "error", f"job {job_id}: {message}", target=f"job:{job_id}")
-        jobs.finish(job_id, "failed", message)
+        job_rows.finish(job_id, "failed", message)
     else:
         audit.record(user, action, "ok", f"job {job_id} succeeded", target=f"job:{job_id}")
-        jobs.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
+        job_rows.finish(job_id, "succeeded", (result or {}).get("message", "Done."), result or {})
 
 
 def _kind_of(request: JobRequest, kinds: dict[str, JobKind]) -> JobKind:
@@ -94,7 +95,7 @@ class JobRunner:
             wake.clear()
             while not self._stop.is_set():
                 try:
-                    record = jobs.claim(lane, name)
+                    record = job_rows.claim(lane, name)
                     if record is None:
                         break
                     execute(record, self.kinds)
@@ -108,7 +109,7 @@ class JobRunner:
         if kind.lane not in self._wake:
             raise RequestError(f"No worker runs the {kind.lane} lane in this process.")
         with quotas.job_slot(request.user, kind.name):  # the concurrent-job limit, checked and taken as one step
-            job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+            job_id = job_rows.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
         audit.record(request.user, f"job_{kind.name}", "ok", f"job {job_id} queued: {request.title}",
                      target=f"job:{job_id}")
         self._wake[kind.lane].set()
@@ -116,20 +117,20 @@ class JobRunner:
 
     def cancel(self, job_id: int, *, by: str) -> None:
         """Ask a job to stop (its owner, or an admin for anyone's job)."""
-        record = jobs.get(job_id)
+        record = job_rows.get(job_id)
         if record is None:
             raise RequestError(f"Job {job_id} does not exist.")
         if record.created_by != by:
             policy.require(by, "cancel_any_job")
         if record.finished:
             raise RequestError(f"Job {job_id} has already ended ({record.status}), so there is nothing to cancel.")
-        jobs.request_cancel(job_id)
+        job_rows.request_cancel(job_id)
         audit.record(by, "cancel_job", "ok", f"job {job_id}", target=f"job:{job_id}")
 
-    def wait(self, job_id: int, timeout: float = 60.0) -> jobs.JobRecord:
+    def wait(self, job_id: int, timeout: float = 60.0) -> job_rows.JobRecord:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            record = jobs.get(job_id)
+            record = job_rows.get(job_id)
             if record is not None and record.finished:
                 return record
             time.sleep(0.05)
@@ -137,7 +138,7 @@ class JobRunner:
 
     def status(self) -> dict[str, Any]:
         """Per lane: queued and running jobs, and whether its worker is alive (for a health page)."""
-        counts = jobs.lane_counts()
+        counts = job_rows.lane_counts()
         return {"lanes": {lane: {**counts.get(lane, {"queued": 0, "running": 0}),
                                  "worker_alive": self._threads[lane].is_alive()} for lane in self._threads}}
 
@@ -158,7 +159,7 @@ def runner() -> JobRunner:
     global _runner
     with _runner_lock:
         if _runner is None:
-            found = jobs.mark_interrupted_all()
+            found = job_rows.mark_interrupted_all()
             if found:
                 log.warning("marked %d job(s) from a previous run as interrupted", found)
             _runner = JobRunner()
@@ -190,10 +191,10 @@ def status() -> dict[str, Any]:
 
 def recent(*, kind: str | None = None, created_by: str | None = None, limit: int = 8):
     """The latest jobs with everything a job list shows, in one query."""
-    return jobs.page(kind=kind, created_by=created_by, limit=limit)
+    return job_rows.page(kind=kind, created_by=created_by, limit=limit)
 
 
-def run_inline(request: JobRequest, kinds: dict[str, JobKind] | None = None) -> jobs.JobRecord:
+def run_inline(request: JobRequest, kinds: dict[str, JobKind] | None = None) -> job_rows.JobRecord:
     """The same checks and code path synchronously (the CLI): no worker, the row records the run."""
     try:
         kind, request = prepare_request(request, kinds if kinds is not None else registered())
@@ -201,7 +202,7 @@ def run_inline(request: JobRequest, kinds: dict[str, JobKind] | None = None) -> 
         audit.record(request.user, f"job_{request.kind}", "error", f"refused at submit: {exc}")
         raise
     with quotas.job_slot(request.user, kind.name):
-        job_id = jobs.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
-    jobs.mark_running(job_id)
-    execute(jobs.get(job_id), kinds if kinds is not None else registered())
-    return jobs.get(job_id)
+        job_id = job_rows.create(kind.name, request.to_params(), request.user, lane=kind.lane, title=request.title)
+    job_rows.mark_running(job_id)
+    execute(job_rows.get(job_id), kinds if kinds is not None else registered())
+    return job_rows.get(job_id)

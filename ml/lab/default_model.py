@@ -1,4 +1,5 @@
-"""The default model, in one place: its data, its family and parameters, its "not sure" threshold.
+"""The default model, in one place: its data, its family and parameters (its "not sure" threshold is
+measured by `ml.lab.fitting.confidence_threshold`, as for every model).
 
 Start-up and `python -m ml init` train `DEFAULT_FAMILY` with `DEFAULT_PARAMS` on `load_handwriting()`
 (dataset SPEC `handwriting`, convention canon28): ~35 s to build the data and ~20 s to fit on one
@@ -8,7 +9,6 @@ point worse. (The old embedded-digits SVC trains in a second but reads about hal
 """
 from __future__ import annotations
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
 from ml import config
@@ -20,12 +20,10 @@ from ml.recognition.conventions import CANON_28
 SPEC = "handwriting"
 SPEC_ENV = config.DEFAULT_DATA  # another dataset SPEC for the default model, e.g. handwriting:quick on a slow machine
 CONVENTION = CANON_28
-TARGET_ACCURACY = 0.9  # below the threshold the model is right less often than this
 # The quick stand-in while the default trains: (dataset SPEC, family, params).
 INTERIM = ("handwriting:quick", DEFAULT_FAMILY, DEFAULT_PARAMS)
 
-__all__ = ["DEFAULT_FAMILY", "DEFAULT_PARAMS", "INTERIM", "SPEC", "build_default", "confidence_threshold",
-           "fit_default", "load_handwriting"]
+__all__ = ["DEFAULT_FAMILY", "DEFAULT_PARAMS", "INTERIM", "SPEC", "build_default", "fit_default", "load_handwriting"]
 
 
 def spec() -> str:
@@ -42,13 +40,3 @@ def fit_default(dataset: Dataset | None = None, seed: int = 0) -> Pipeline:
     """The default model fitted on all of `dataset` (default: load_handwriting(seed)); for the bench and tests."""
     dataset = dataset or load_handwriting(seed)
     return build_default(seed).fit(dataset.X, dataset.y)
-
-
-
-def confidence_threshold(model, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-                         target_accuracy: float = TARGET_ACCURACY) -> float:
-    """`ml.lab.fitting.confidence_threshold` (what training stores as metrics["confidence_threshold"]),
-    0.0 for a model that has no held-out data to measure it on (never "not sure")."""
-    from ml.lab.fitting import confidence_threshold as measured
-    value = measured(model, X_val, y_val, target_accuracy)
-    return 0.0 if value is None else value

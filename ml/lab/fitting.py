@@ -96,7 +96,12 @@ def fit_and_score(dataset: Dataset, family: str, params: dict | None = None, *, 
                   "augmentation": augmentation.to_dict() if augmentation else None, "n_fit": int(len(y_train))}
     return FitResult(pipeline, family, merged, convention, metrics, split_info, fit_seconds)
 
-def confidence_threshold(pipeline: Pipeline, X_val=None, y_val=None, target_accuracy: float = 0.9) -> float | None:
+
+TARGET_ACCURACY = 0.9  # below the threshold a model is right less often than this
+
+
+def confidence_threshold(pipeline: Pipeline, X_val=None, y_val=None,
+                         target_accuracy: float = TARGET_ACCURACY) -> float | None:
     """The "not sure" threshold of a fitted model: the confidence below which it is right less than
     `target_accuracy` of the time, measured on data it never trained on — the validation share when
     there is one, else the held-back share its calibration step kept (hog_svc). None when neither

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from data import jobs as job_store
+from data import jobs as job_rows
 from data import registry, settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def ensure_serving(submit) -> int | None:
 
 
 def _pending_default_job():
-    frame = job_store.page(kind="default_model", limit=5)
+    frame = job_rows.page(kind="default_model", limit=5)
     waiting = frame[frame["status"].isin(["queued", "running"])] if not frame.empty else frame
     return None if waiting.empty else waiting.iloc[0]
 

@@ -13,6 +13,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
+from ml.bounds import Bounded
 from ml.models.calibration import HoldoutTemperature
 from ml.models.deskew import Deskew
 from ml.models.gate import DigitGate
@@ -22,7 +23,7 @@ from ml.runtime.threads import fit_threads
 
 
 @dataclass(frozen=True)
-class Param:
+class Param(Bounded):
     """One tunable parameter: the form widget and the tuning search space come from this."""
     name: str
     kind: str                      # "int", "float", "choice"
@@ -162,7 +163,7 @@ def build_model(family: str, params: dict | None = None, *, deskew: bool = False
     for p in spec.params:
         if p.kind in ("int", "float"):
             value = int(merged[p.name]) if p.kind == "int" else float(merged[p.name])
-            if (p.low is not None and value < p.low) or (p.high is not None and value > p.high):
+            if not p.within(value):
                 raise ValueError(f"{p.name} must be between {p.low:g} and {p.high:g}, not {value:g}.")
             merged[p.name] = value
         elif merged[p.name] not in p.choices:

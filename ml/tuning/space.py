@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ml.bounds import Bounded
 from ml.errors import RequestError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ MAX_GRID = 500            # more grid points than this is not "a small space"
 
 
 @dataclass(frozen=True)
-class Dim:
+class Dim(Bounded):
     """One searched hyperparameter: a number range (int/float, maybe log scale) or a set of choices."""
     name: str
     kind: str                   # "int", "float", "choice"
@@ -99,7 +100,7 @@ def check_space(family: str, space: list[dict[str, Any]] | list[Dim]) -> list[Di
         if dim.log and low <= 0:
             raise RequestError(f"A log-scale range cannot include 0 or less: {dim.name} starts at {low:g}; "
                                "start above 0 or turn log scale off.")
-        if low < spec.low or high > spec.high:
+        if not (spec.within(low) and spec.within(high)):
             raise RequestError(f"{dim.name} must stay within {spec.low:g} to {spec.high:g}; got {low:g} to {high:g}.")
         if spec.kind == "int":
             low, high = int(low), int(high)
