@@ -135,7 +135,7 @@ def numbers(n: int, lengths: tuple[int, ...], spacing: str, *, style: str = "ink
 BROKEN_5 = [[(0.38, 0.12), (0.3, 0.45), (0.55, 0.4), (0.73, 0.55), (0.7, 0.78), (0.5, 0.9), (0.27, 0.82)],
             [(0.5, 0.1), (0.78, 0.1)]]  # the flag lifted off the body, as people write it
 SEPARATOR_PATHS = {".": [[(0.5, 0.86), (0.52, 0.88)]], ",": [[(0.52, 0.82), (0.45, 0.98)]],
-                   "-": [[(0.15, 0.5), (0.85, 0.5)]], "/": [[(0.2, 0.92), (0.8, 0.08)]]}
+                   "-": [[(0.15, 0.5), (0.85, 0.5)]], "/": [[(0.0, 0.92), (1.0, 0.08)]]}
 
 
 def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0, broken: bool = False,
