@@ -44,7 +44,7 @@ def _columns(ink: np.ndarray) -> np.ndarray:
 
 def _separator(ch: str, rng: np.random.Generator) -> np.ndarray:
     """A separator at MNIST's scale (digits ~20 px tall in rows 4..24), drawn with a pen of MNIST's width."""
-    img = Image.new("L", (14 if ch != " " else 12, 28), 0)
+    img = Image.new("L", (14 if ch != " " else 20, 28), 0)
     draw = ImageDraw.Draw(img)
     if ch == ".":
         y = int(rng.integers(20, 23))
@@ -135,17 +135,17 @@ def numbers(n: int, lengths: tuple[int, ...], spacing: str, *, style: str = "ink
 BROKEN_5 = [[(0.38, 0.12), (0.3, 0.45), (0.55, 0.4), (0.73, 0.55), (0.7, 0.78), (0.5, 0.9), (0.27, 0.82)],
             [(0.5, 0.1), (0.78, 0.1)]]  # the flag lifted off the body, as people write it
 SEPARATOR_PATHS = {".": [[(0.5, 0.86), (0.52, 0.88)]], ",": [[(0.52, 0.82), (0.45, 0.98)]],
-                   "-": [[(0.15, 0.5), (0.85, 0.5)]], "/": [[(0.0, 0.92), (1.0, 0.08)]]}
+                   "-": [[(0.15, 0.5), (0.85, 0.5)]], "/": [[(-0.1, 0.92), (1.1, 0.08)]]}
 
 
 def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0, broken: bool = False,
                rng: np.random.Generator | None = None, jitter: float = 0.0) -> np.ndarray:
     """`text` written on a wide canvas with a round pen (white on black, RGBA, as the canvas sends it):
     each character in a cell `cell` px wide, neighbours `gap` of a cell closer (negative: further apart),
-    a 5 with its flag lifted when `broken`; separators ('.', ',', '-', '/', ' ') drawn in half a cell."""
+    a 5 with its flag lifted when `broken`; separators ('.', ',', '-', '/') drawn in half a cell, a space a whole one."""
     from ml.synthetic import PEN_PATHS
     rng = rng or np.random.default_rng(0)
-    widths = [cell // 2 if ch in SEPARATOR_PATHS or ch == " " else cell for ch in text]
+    widths = [cell // 2 if ch in SEPARATOR_PATHS else cell for ch in text]
     step = [round(w * (1 - gap)) if ch.isdigit() else w for w, ch in zip(widths, text)]
     img = Image.new("L", (sum(step) + cell, round(cell * 1.4)), 0)
     draw = ImageDraw.Draw(img)

@@ -23,8 +23,8 @@ CUT_FROM = 0.5         # components wider than this many line heights get cut pr
 CUT_MARGIN = 0.15      # no cut closer than this (of H) to a component's ends
 CUT_APART = 0.15     # cuts proposed at least this far apart (of H) ...
 CUT_EVERY = 0.25     # ... and at most one per this much width
-SLASH_LEAN = 0.45     # a straight stroke leaning more than this (width over height) is a slash, not a 1
-SPACE_GAP = 0.9        # a gap this wide (of H) between strokes is a space, kept in the answer
+SLASH_LEAN = 0.6      # a straight stroke leaning more than this (width over height) is a slash, not a 1
+SPACE_GAP = 1.2        # a gap this wide (of H) between strokes is a space, kept in the answer
 NOISE = 0.25         # a piece smaller than this (of H) both ways that is no separator is a fleck
 MAX_PIECES = 120       # more pieces than this is not a number of at most 12 digits
 _EIGHT = np.ones((3, 3), dtype=bool)
