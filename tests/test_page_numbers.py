@@ -101,3 +101,23 @@ def test_one_giant_blob_is_one_sentence(open_app):
     assert [e.value for e in at.error] == [r"The image holds one blob of ink, not written digits\: write the number "
                                           "with a pen on a plain background."]
     assert db.one("SELECT count(*) FROM audit_log WHERE action = 'read_upload' AND outcome = 'error'")[0] == 1
+
+
+def test_history_shows_readings_and_filters_the_doubtful_ones(open_app):
+    from unittest import mock
+
+    from ml.reading.service import read
+    at = open_app("ana", "history")
+    read(pen_number("307"), username="ana", source="draw")
+    read(pen_number("45"), username="vic", source="draw")
+    from ml import predictor
+    with mock.patch.object(predictor, "threshold_in", lambda metrics: 2.0):  # every digit of this one is doubtful
+        read(pen_number("1450"), username="ana", source="draw")
+    at.segmented_control(key="history_kind").set_value("Numbers").run()
+    assert not at.exception
+    assert sorted(at.dataframe[0].value["text"].tolist()) == ["1450", "307"]  # her own
+    at.toggle(key="history_doubtful").set_value(True).run()
+    assert at.dataframe[0].value["text"].tolist() == ["1450"]
+    at.toggle(key="history_all").set_value(True)
+    at.toggle(key="history_doubtful").set_value(False).run()
+    assert sorted(at.dataframe[0].value["text"].tolist()) == ["1450", "307", "45"]
