@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
                                                              "(the test suite runs this); its numbers mean nothing")
     parser.add_argument("--only", nargs="*", default=None,
                         help="figure groups to run (predict store pages training server tuning 'tuning page' "
-                             "recognition)")
+                             "recognition numbers)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1")
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import audit, batch, figures, history, ops, recognition, store_data, tuning, usage  # noqa: F401
+    from bench import audit, batch, figures, history, numbers, ops, recognition, store_data, tuning, usage  # noqa: F401
     from data import db
     from ml.ops.bootstrap import prepare
 
@@ -48,11 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {n_rows:,} predictions and {n_rows:,} audit rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     rows: list[core.Row] = []
-    order = ["predict", "store", "pages", "training", "server", "tuning", "tuning page", "recognition"]
+    order = ["predict", "store", "pages", "training", "server", "tuning", "tuning page", "recognition", "numbers"]
     for group in order:
         if args.only and group not in args.only:
             continue
-        if group == "recognition" and (args.quick or args.smoke) and not args.only:
+        if group in ("recognition", "numbers") and (args.quick or args.smoke) and not args.only:
             continue  # ~5 minutes (it trains the default when none is active): full runs and --only recognition
         if group in ("server", "tuning page") and args.smoke and not args.only:
             continue  # servers and Chromium (~30 s): the suite's browser tests drive the same pages

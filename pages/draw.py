@@ -1,11 +1,12 @@
-"""Draw: a digit on the canvas, its prediction on every stroke, one stored row per drawing, and feedback."""
+"""Draw: a digit on the canvas, its prediction on every stroke, one stored row per drawing, and feedback;
+or a whole number on a wide canvas (dashboard.number_views)."""
 import hashlib
 import json
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from dashboard import auth, canvas, failures, widgets
+from dashboard import auth, canvas, failures, number_views, widgets
 from ml.prediction.predict import Predictor, predict_drawing
 
 user = auth.require("draw")
@@ -16,6 +17,9 @@ st.title("Draw a digit")
 widgets.wait_for_first_model()
 with failures.boundary("predict_draw", user.username):  # no model to answer with: say so before any drawing
     predictor = Predictor(user.username, source="draw")
+if st.segmented_control("Write", ["One digit", "A number"], default="One digit", key="draw_mode") == "A number":
+    number_views.draw_number(user)
+    st.stop()
 left, right = st.columns([2, 3])
 with left:
     stroke = st.slider("Stroke width", 8, 40, 20, key="stroke_width")

@@ -3,7 +3,7 @@ paged and counted in SQL, newest first, with thumbnails; the filtered table down
 Picking a row of one's own feedback lets its author change or withdraw it."""
 import streamlit as st
 
-from dashboard import auth, history_views
+from dashboard import auth, history_views, reading_history
 from dashboard.export_panel import export_panel
 from data import history
 from ml.governance import policy
@@ -12,9 +12,13 @@ PAGE_SIZE = 50
 
 user = auth.require("history")
 st.title("Prediction history")
+numbers = st.segmented_control("Show", ["Digits", "Numbers"], default="Digits", key="history_kind") == "Numbers"
 cols = st.columns(2)
 everyone = bool(policy.can(user.role, "history_all")
                 and cols[0].toggle("Show everyone's predictions", key="history_all"))
+if numbers:  # whole-number readings: their own table and filter (dashboard.reading_history)
+    reading_history.show(user, everyone)
+    st.stop()
 flagged = cols[1].toggle("Only predictions flagged for review", key="history_flagged",
                          help="Answers the model was not sure about (\"3 or 5?\"): a real digit given as feedback "
                               "settles them and becomes training data.")

@@ -5,18 +5,24 @@ import math
 
 import streamlit as st
 
-from dashboard import auth, failures, text, widgets
+from dashboard import auth, failures, number_views, text, widgets
 from ml.governance.batch_limits import image_bytes
 from ml.prediction.predict import predict_bytes
 
 user = auth.require("upload")
 st.title("Upload an image")
 widgets.wait_for_first_model()
-st.caption("One digit, dark ink on light paper or light on dark, any size.")
+number = st.segmented_control("The image holds", ["One digit", "A number"], default="One digit",
+                              key="upload_kind") == "A number"
+st.caption(("A number of up to 12 digits on one line" if number else "One digit")
+           + ", dark ink on light paper or light on dark, any size.")
 limit_mb = math.ceil(image_bytes() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
-upload = st.file_uploader("Image of one digit", key="upload_file", max_upload_size=limit_mb,
+upload = st.file_uploader("Image of a number" if number else "Image of one digit", key="upload_file", max_upload_size=limit_mb,
                           type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])  # the widget states the limit
 if upload is None:
+    st.stop()
+if number:
+    number_views.upload_number(user, upload)
     st.stop()
 
 data = upload.getvalue()

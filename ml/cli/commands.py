@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="an active user whose role may predict; the predictions are recorded for them "
                               "(default: the system actor, i.e. whoever holds the database file)")
     predict.set_defaults(func=cmd_predict)
+    from ml.reading.cli import add_command
+    add_command(sub)
     batch = sub.add_parser("batch", help="run a batch job on images and zips (same job as the Batch page); prints "
                                          "its result as JSON, each refused item is listed on the Batch page")
     batch.add_argument("files", nargs="+", metavar="FILE_OR_ZIP")

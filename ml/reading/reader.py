@@ -1,0 +1,118 @@
+"""Read a whole number: segment the ink, score every candidate digit with the digit model, take the best path.
+
+The digit model (with its not-a-digit gate and its calibrated "not sure" threshold) is the only
+source of digit knowledge: a digit of a number is "not sure" exactly when the same crop drawn alone
+would be. The whole reading is doubtful when any digit is, or when another way of cutting the ink
+into digits is nearly as likely (its share among the best paths, `SPLIT_DOUBT`).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from ml.predictor import NOT_A_DIGIT_BELOW, gated_probabilities
+from ml.reading import search
+from ml.reading.errors import MAX_DIGITS, NotANumberError, TooManyDigitsError
+from ml.reading.segment import segment
+
+SPLIT_DOUBT = 0.15   # another length of reading with this share of the best paths makes the reading doubtful
+ALTERNATIVES = 3
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    digit: int
+    confidence: float
+    box: tuple[int, int, int, int]       # left, top, width, height in the image's pixels
+    not_sure: bool
+    likeliest: tuple[int, int]           # the two likeliest digits, best first ("5 or 3?")
+    not_digit: bool
+    probabilities: tuple[float, ...]
+    model_input: np.ndarray              # (side, side): what the digit model saw
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str                            # the digits with their separators ("14.50", "07/12")
+    digits: tuple[ReadDigit, ...]
+    confidence: float                    # the best path's share among the best paths found
+    doubtful: bool
+    alternatives: tuple[tuple[str, float], ...]  # the next likeliest strings with their shares
+    threshold: float
+    latency_ms: float
+    split_doubt: bool = False            # another cutting into digits is nearly as likely
+
+    @property
+    def number(self) -> str:
+        return self.text
+
+    @property
+    def shown(self) -> str:
+        """The text with "?" for each doubtful digit ("14?0")."""
+        out, k = [], 0
+        for ch in self.text:
+            if ch.isdigit():
+                out.append("?" if self.digits[k].not_sure else ch)
+                k += 1
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    @property
+    def question(self) -> str:
+        """"5 or 3?" for each doubtful digit, joined ("" when none)."""
+        return "; ".join(f"{d.likeliest[0]} or {d.likeliest[1]}?" for d in self.digits if d.not_sure)
+
+
+def _shares(paths: list[search.Path]) -> np.ndarray:
+    scores = np.array([p.score for p in paths])
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
+
+
+def read_image(image: Image.Image | np.ndarray, estimator, conv, threshold: float,
+               length: int | None = None) -> Reading:
+    """The reading of one image by a digit model (`estimator` in convention `conv`), or a sentence."""
+    started = time.perf_counter()
+    if length is not None and not 1 <= length <= MAX_DIGITS:
+        raise NotANumberError(f"The expected length must be 1 to {MAX_DIGITS} digits.")
+    line = segment(image)
+    found = search.groups(line)
+    X, usable = search.model_inputs(line, found, conv)
+    proba = np.full((len(found), 10), 0.1)
+    weight = np.ones(len(found))
+    if usable.any():
+        p, w = gated_probabilities(estimator, X[usable])
+        proba[usable] = p
+        if w is not None:
+            weight[usable] = w
+    paths = search.best_paths(line, found, proba, usable, length)
+    if not paths:
+        wanted = f" as {length} digits" if length else ""
+        raise NotANumberError(f"No number could be read in this image{wanted}: write the digits on one line.")
+    best = paths[0]
+    if len(best.digits) > MAX_DIGITS:
+        raise TooManyDigitsError()
+    shares = _shares(paths)
+    side = conv.size
+    digits = []
+    for k, d in zip(best.groups, best.digits):
+        g, row = found[k], proba[k]
+        order = np.argsort(-row, kind="stable")
+        box = (round(g.left * line.scale), round(g.top * line.scale),
+               round(g.mask.shape[1] * line.scale), round(g.mask.shape[0] * line.scale))
+        not_sure = bool(row[d] < threshold)
+        digits.append(ReadDigit(d, float(row[d]), box, not_sure, (int(order[0]), int(order[1])),
+                                not_sure and bool(weight[k] < NOT_A_DIGIT_BELOW), tuple(map(float, row)),
+                                X[k].reshape(side, side)))
+    if sum(d.not_digit for d in digits) * 2 > len(digits):
+        raise NotANumberError("This does not look like a written number: most of its marks are not digits.")
+    other = [s for p, s in zip(paths[1:], shares[1:]) if len(p.digits) != len(best.digits)]
+    split_doubt = bool(other) and max(other) >= SPLIT_DOUBT and length is None
+    return Reading(best.text.strip(), tuple(digits), float(shares[0]),
+                   any(d.not_sure for d in digits) or split_doubt,
+                   tuple((p.text.strip(), float(s)) for p, s in zip(paths[1:ALTERNATIVES + 1], shares[1:])),
+                   threshold, (time.perf_counter() - started) * 1000, split_doubt)

@@ -1,0 +1,145 @@
+"""Which pieces form which digit: every run of consecutive pieces that could be one digit is scored
+by the digit model through the canonical form (one `predict_proba` call for them all), and the best
+readings are the best paths over those runs (a k-best dynamic programme over piece positions and
+digit counts, so a reading of a known length is the best path of that length).
+
+A path's score is the sum of log-probabilities of its digits, plus two priors on shape: a group much
+wider than a digit is unlikely one digit, and two pieces that lie over each other are unlikely two.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.canonical import canonical_input
+from ml.errors import BlankImageError
+from ml.reading.segment import Line, Piece, overlap, union
+
+MAX_RUN = 4          # at most this many pieces form one digit
+MAX_WIDTH = 1.5      # ... and they span at most this many line heights
+MAX_GAP = 0.35       # ... with no gap between them wider than this (of H)
+WIDE = 1.0           # a digit wider than this (of H) pays WIDE_COST per H beyond it
+WIDE_COST = 6.0
+CUT_COST = 1.5       # a digit boundary through a connected stroke (touching digits) must earn its place
+BONUS = 0.25         # each digit read earns this much: log-probabilities alone favour fewer, wider digits
+CHOICES = 3          # digits per group carried into the search
+BEAM = 8             # partial readings kept per (position, digits so far)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A run of pieces [start, end) read as one digit."""
+
+    start: int
+    end: int
+    top: int
+    left: int
+    mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class Path:
+    score: float
+    text: str
+    groups: tuple[int, ...]  # index into the scored groups, one per digit
+    digits: tuple[int, ...]
+
+
+def groups(line: Line) -> list[Group]:
+    """Every run of consecutive non-separator pieces that could be one digit."""
+    pieces, h = line.pieces, line.height
+    out = []
+    for start in range(len(pieces)):
+        if pieces[start].sep:
+            continue
+        reach = pieces[start].right
+        for end in range(start + 1, min(len(pieces), start + MAX_RUN) + 1):
+            run = pieces[start:end]
+            if run[-1].sep:
+                break
+            if end - start > 1 and run[-1].left - reach > MAX_GAP * h:
+                break
+            reach = max(reach, run[-1].right)
+            top, left, mask = union(run)
+            if mask.shape[1] > MAX_WIDTH * h:
+                break
+            out.append(Group(start, end, top, left, mask))
+    return out
+
+
+def crop(line: Line, group: Group) -> np.ndarray:
+    """The group's own ink (its neighbours' strokes in its box left out), with the soft edge of its strokes."""
+    ink = line.ink[group.top:group.top + group.mask.shape[0], group.left:group.left + group.mask.shape[1]]
+    near = group.mask.copy()
+    near[1:] |= group.mask[:-1]
+    near[:-1] |= group.mask[1:]
+    near[:, 1:] |= near[:, :-1].copy()
+    near[:, :-1] |= near[:, 1:].copy()
+    return np.where(near, ink, 0.0).astype(np.float32)
+
+
+def model_inputs(line: Line, found: list[Group], conv) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, usable): each group's canonical model input; a dot-sized group is not usable."""
+    X = np.zeros((len(found), conv.size ** 2))
+    ok = np.ones(len(found), dtype=bool)
+    for i, g in enumerate(found):
+        try:
+            X[i] = canonical_input(crop(line, g), conv)
+        except BlankImageError:
+            ok[i] = False
+    return X, ok
+
+
+def _wide_cost(group: Group, h: float) -> float:
+    return WIDE_COST * max(0.0, group.mask.shape[1] / h - WIDE)
+
+
+def _split_cost(pieces: tuple[Piece, ...], at: int) -> float:
+    """Cost of a digit boundary between pieces at-1 and at: strokes that lie over each other belong together."""
+    if at <= 0 or at >= len(pieces) or pieces[at].sep or pieces[at - 1].sep:
+        return 0.0
+    cost = CUT_COST if pieces[at].component == pieces[at - 1].component else 0.0
+    shared = overlap(pieces[at - 1], pieces[at])
+    return cost + (-math.log(max(1e-3, 1.0 - 0.9 * shared)) if shared > 0.2 else 0.0)
+
+
+def best_paths(line: Line, found: list[Group], proba: np.ndarray, usable: np.ndarray,
+               length: int | None = None, keep: int = BEAM) -> list[Path]:
+    """The best readings, best first: the k-best paths over the groups (of `length` digits when given)."""
+    pieces, h = line.pieces, line.height
+    starting: dict[int, list[int]] = {}
+    for k, g in enumerate(found):
+        if usable[k]:
+            starting.setdefault(g.start, []).append(k)
+    logp = np.log(np.clip(proba, 1e-6, 1.0))
+    top = np.argsort(-proba, axis=1, kind="stable")[:, :CHOICES]
+    states: dict[tuple[int, int], list[Path]] = {(0, 0): [Path(0.0, "", (), ())]}
+    n = len(pieces)
+    for i in range(n):
+        for count in range(0, n + 1):
+            here = states.pop((i, count), None)
+            if not here:
+                continue
+            here = sorted(here, key=lambda p: -p.score)[:keep]
+            if pieces[i].sep:
+                states.setdefault((i + 1, count), []).extend(
+                    Path(p.score, p.text + pieces[i].sep, p.groups, p.digits) for p in here)
+                continue
+            if length is not None and count >= length:
+                continue
+            for k in starting.get(i, []):
+                g = found[k]
+                cost = _wide_cost(g, h) + _split_cost(pieces, g.end)
+                for d in top[k]:
+                    step = logp[k, d] - cost + BONUS
+                    states.setdefault((g.end, count + 1), []).extend(
+                        Path(p.score + step, p.text + str(int(d)), p.groups + (k,), p.digits + (int(d),))
+                        for p in here)
+    ends = [p for (i, count), paths in states.items() if i == n and (length is None or count == length)
+            for p in paths]
+    best: dict[str, Path] = {}
+    for p in sorted(ends, key=lambda p: -p.score):
+        best.setdefault(p.text.strip(), p)
+    return list(best.values())[:keep]
