@@ -14,8 +14,8 @@ import numpy as np
 
 from bench.core import Context, Measured, figure, timed
 from bench.recognition import _default
-from ml.default_model import confidence_threshold
 from ml.errors import DigitLabError
+from ml.lab.default_model import confidence_threshold
 from ml.reading import devset, read_image
 from ml.reading.search import crop, groups, model_inputs
 from ml.reading.segment import segment
@@ -143,8 +143,8 @@ def six_digits(ctx: Context) -> Measured:
     crops = [crop(line, g) for g in run]
 
     def singles():
-        from ml.canonical import canonical_input
-        from ml.predictor import gated_probabilities
+        from ml.prediction.predictor import gated_probabilities
+        from ml.recognition.canonical import canonical_input
         gated_probabilities(model, np.vstack([canonical_input(c, conv) for c in crops]))
 
     model_inputs(line, run, conv)  # warm caches alike

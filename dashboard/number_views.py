@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from dashboard import canvas, failures, text
-from ml import policy
+from ml.governance import policy
 from ml.reading.errors import MAX_DIGITS
 from ml.reading.service import Stored, correct, read
 

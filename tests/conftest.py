@@ -147,19 +147,20 @@ def open_app(seeded_store):
     Signing in through the form is covered by test_page_signin; other page tests start from a
     signed-in session state the way streamlit-authenticator leaves it.
     """
+    return open_page
+
+
+def open_page(username: str | None = None, page: str | None = None):
+    """The app run in AppTest on the store the environment names, signed in as `username` when given."""
     from streamlit.testing.v1 import AppTest
-
-    def _open(username: str | None = None, page: str | None = None):
-        at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-        if username:
-            at.session_state["authentication_status"] = True
-            at.session_state["username"] = username
-        at.run()
-        if page:
-            at.switch_page(f"../pages/{page}.py").run()
-        return at
-
-    return _open
+    at = AppTest.from_file(str(APP_PATH), default_timeout=60)
+    if username:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}.py").run()
+    return at
 
 
 def texts(at) -> str:
@@ -227,3 +228,21 @@ SLOW_FIRST = ("test_browser_walk.py", "test_bench.py", "test_role_matrix.py", "t
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))
+
+
+@pytest.fixture
+def client(seeded_store):
+    """The REST API and the probes, as the server mounts them, in-process (FastAPI's TestClient)."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from api import server_routes
+    with TestClient(Starlette(routes=server_routes()), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(seeded_store):
+    """An API key's secret for each role: admin, ana (analyst), vic (viewer)."""
+    from ml.governance import api_keys
+    return {name: api_keys.create(name, by=name, name=f"{name}'s notebook")[1] for name in ("admin", "ana", "vic")}

@@ -28,19 +28,6 @@ def png(draw_one: bool = True, size: int = 64) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def client(seeded_store):
-    from api import server_routes
-    with TestClient(Starlette(routes=server_routes()), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(seeded_store):
-    """A key for each role: admin, ana (analyst), vic (viewer)."""
-    return {name: api_keys.create(name, by=name, name=f"{name}'s notebook")[1] for name in ("admin", "ana", "vic")}
-
-
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 

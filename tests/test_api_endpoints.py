@@ -7,8 +7,6 @@ import io
 import pandas as pd
 import pytest
 from batch_files import labelled_zip
-from fastapi.testclient import TestClient
-from starlette.applications import Starlette
 from test_api import bearer, error_of, png
 
 from data import db, registry
@@ -16,18 +14,6 @@ from ml.governance import api_keys, quotas
 from ml.jobs import engine as jobs
 
 ROLES = ("admin", "ana", "vic")
-
-
-@pytest.fixture
-def client(seeded_store):
-    from api import server_routes
-    with TestClient(Starlette(routes=server_routes()), raise_server_exceptions=False) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(seeded_store):
-    return {name: api_keys.create(name, by=name)[1] for name in ROLES}
 
 
 def finished(job_id: int) -> str:

@@ -5,7 +5,7 @@ import pytest
 from browser import SCRIPT_IDLE, copy_store, served_app
 from conftest import ANALYST_PASSWORD
 
-from ml.synthetic import PEN_PATHS
+from ml.datasets.generated.synthetic import PEN_PATHS
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def app_url(template_store, tmp_path_factory):
 
 
 def _write(page, text: str) -> None:
-    """Each digit's pen strokes (ml.synthetic.PEN_PATHS) with real mouse events, one cell per digit; each
+    """Each digit's pen strokes (ml.datasets.generated.synthetic.PEN_PATHS) with real mouse events, one cell per digit; each
     mouse-up sends the drawing to Python, so the next stroke waits for that run to end."""
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for(state="visible", timeout=30_000)

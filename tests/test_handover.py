@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import APP_PATH, texts
+from conftest import open_page, texts
 
 from data import registry
 from ml.datasets.splits import load_embedded
@@ -60,20 +60,8 @@ def first_model_blocked(fresh, quick_default, monkeypatch):
     jobs.reset_runner()
 
 
-def _app(username: str | None = None, page: str | None = None):
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(APP_PATH), default_timeout=60)
-    if username:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = username
-    at.run()
-    if page:
-        at.switch_page(f"../pages/{page}.py").run()
-    return at
-
-
 def test_the_sign_in_form_shows_while_the_first_model_trains(first_model_blocked):
-    at = _app()
+    at = open_page()
     assert not at.exception
     assert {t.label for t in at.text_input} == {"Username", "Password"}
     assert registry.active_id() is None
@@ -81,12 +69,12 @@ def test_the_sign_in_form_shows_while_the_first_model_trains(first_model_blocked
 
 def test_pages_that_need_a_model_wait_for_it_with_progress(first_model_blocked):
     for page in ("draw", "upload", "batch"):
-        at = _app("admin", page)
+        at = open_page("admin", page)
         assert not at.exception
         bars = [p.proto.text for p in at.get("progress")]
         assert any("Preparing a first model; this page opens by itself" in b for b in bars), page
         assert not at.error, page
-    home = _app("admin")
+    home = open_page("admin")
     assert "preparing…" in texts(home)
     assert any("Preparing a first model: Draw, Upload and Batch open" in p.proto.text for p in home.get("progress"))
 

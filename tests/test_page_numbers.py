@@ -64,7 +64,7 @@ def test_upload_a_number_reads_it_stores_it_and_takes_a_correction(open_app):
 
 
 def test_a_doubtful_digit_is_highlighted_with_its_question(open_app, monkeypatch):
-    from ml import predictor
+    from ml.prediction import predictor
     monkeypatch.setattr(predictor, "threshold_in", lambda metrics: 2.0)  # no answer reaches it
     at = _upload_number(open_app("ana", "upload"), "code.png", _png(255 - pen_number("307")[..., 0]))
     assert not at.exception
@@ -110,7 +110,7 @@ def test_history_shows_readings_and_filters_the_doubtful_ones(open_app):
     at = open_app("ana", "history")
     read(pen_number("307"), username="ana", source="draw")
     read(pen_number("45"), username="vic", source="draw")
-    from ml import predictor
+    from ml.prediction import predictor
     with mock.patch.object(predictor, "threshold_in", lambda metrics: 2.0):  # every digit of this one is doubtful
         read(pen_number("1450"), username="ana", source="draw")
     at.segmented_control(key="history_kind").set_value("Numbers").run()

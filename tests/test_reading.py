@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from ml.conventions import CANON_28
-from ml.default_model import confidence_threshold
 from ml.errors import BlankImageError, DigitLabError
+from ml.lab.default_model import confidence_threshold
 from ml.reading import NotANumberError, TooManyDigitsError, read_image
 from ml.reading.devset import compose, pen_number
 from ml.reading.search import groups
 from ml.reading.segment import _cuts, segment
+from ml.recognition.conventions import CANON_28
 
 
 def _digits(line):
@@ -134,7 +134,7 @@ def test_a_photo_of_text_is_not_a_number(small_default):
     model, threshold = small_default
     from PIL import ImageFont
 
-    from ml.synthetic import font_paths
+    from ml.datasets.generated.synthetic import font_paths
     img = Image.new("L", (900, 140), 230)
     ImageDraw.Draw(img).text((20, 20), "Meeting notes", fill=20, font=ImageFont.truetype(font_paths()[0], 80))
     buffer = io.BytesIO()

@@ -11,44 +11,19 @@ import csv
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from data.db import StoreError
 from ml import composition
 from ml.cli import admin as cli_admin
+from ml.cli import read as cli_read
+from ml.cli.files import expand
 from ml.errors import DigitLabError
-from ml.inputs import archives
-from ml.inputs.images import MAX_UPLOAD_BYTES
 from ml.ops.bootstrap import prepare
 from ml.prediction.predict import predict_many
 from ml.reports.exports import safe_text
 
 log = logging.getLogger(__name__)
-
-
-def expand(path: Path) -> Iterator[tuple[str, bytes | None, str | None]]:
-    """(display name, bytes or None, reason) for a file, or for each member of a zip, read through
-    the one safe archive reader (`ml.inputs.archives`): a bad member is reported and the rest go on."""
-    if not path.is_file():
-        yield str(path), None, "no such file"
-        return
-    if archives.is_zip(path):
-        members = 0
-        try:
-            for member in archives.read_zip(path, limits=archives.CLI_LIMITS):
-                members += 1
-                yield f"{path}:{member.name}", member.data, member.reason
-        except archives.ArchiveError as exc:
-            yield str(path), None, str(exc)
-            return
-        if not members:
-            yield str(path), None, "the zip holds no files, so there is nothing to predict"
-        return
-    if path.stat().st_size > MAX_UPLOAD_BYTES:
-        yield str(path), None, f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
-        return
-    yield str(path), path.read_bytes(), None
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -227,8 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="an active user whose role may predict; the predictions are recorded for them "
                               "(default: the system actor, i.e. whoever holds the database file)")
     predict.set_defaults(func=cmd_predict)
-    from ml.reading.cli import add_command
-    add_command(sub)
+    cli_read.add_command(sub)
     batch = sub.add_parser("batch", help="run a batch job on images and zips (same job as the Batch page); prints "
                                          "its result as JSON, each refused item is listed on the Batch page")
     batch.add_argument("files", nargs="+", metavar="FILE_OR_ZIP")

@@ -1,11 +1,11 @@
 """Development sets of written numbers, from real handwriting only.
 
-Each number is composed of the held-back MNIST digits (`ml.handwriting.mnist_split`: writers the
+Each number is composed of the held-back MNIST digits (`ml.datasets.handwriting.mnist_split`: writers the
 default model never trains on; the MNIST test files are never used), laid side by side with the gaps
 people leave (separate, close, touching, overlapping by a pixel or two at MNIST's size), sometimes
 with a separator (`.`, `-`, `/`, space), and rendered as the files users upload: ink on paper, light
 on dark, a grey paper JPEG, a transparent PNG. Every image then travels as an upload does
-(`ml.images.load_image`).
+(`ml.inputs.images.load_image`).
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from ml import handwriting
-from ml.images import load_image
+from ml.datasets import handwriting
+from ml.inputs.images import load_image
 
 SPACINGS = {"separate": (3, 7), "close": (1, 2), "touching": (-1, 0), "overlapping": (-3, -2)}
 STYLES = ("ink_png", "white_on_black", "grey_jpeg", "transparent_png")
@@ -143,7 +143,7 @@ def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0,
     """`text` written on a wide canvas with a round pen (white on black, RGBA, as the canvas sends it):
     each character in a cell `cell` px wide, neighbours `gap` of a cell closer (negative: further apart),
     a 5 with its flag lifted when `broken`; separators ('.', ',', '-', '/') drawn in half a cell, a space a whole one."""
-    from ml.synthetic import PEN_PATHS
+    from ml.datasets.generated.synthetic import PEN_PATHS
     rng = rng or np.random.default_rng(0)
     widths = [cell // 2 if ch in SEPARATOR_PATHS else cell for ch in text]
     step = [round(w * (1 - gap)) if ch.isdigit() else w for w, ch in zip(widths, text)]

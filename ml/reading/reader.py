@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ml.predictor import NOT_A_DIGIT_BELOW, gated_probabilities
+from ml.prediction.predictor import NOT_A_DIGIT_BELOW, gated_probabilities
 from ml.reading import search
 from ml.reading.errors import MAX_DIGITS, NotANumberError, TooManyDigitsError
 from ml.reading.segment import segment

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.canonical import canonical_input
 from ml.errors import BlankImageError
 from ml.reading.segment import Line, Piece, overlap, union
+from ml.recognition.canonical import canonical_input
 
 MAX_RUN = 4          # at most this many pieces form one digit
 MAX_WIDTH = 1.5      # ... and they span at most this many line heights

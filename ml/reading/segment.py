@@ -12,9 +12,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ml.preprocess import ink_map
-from ml.raster import stroke_thickness
 from ml.reading.errors import NotANumberError, TooManyDigitsError
+from ml.recognition.preprocess import ink_map
+from ml.recognition.raster import stroke_thickness
 
 LEVEL = 0.3            # ink that counts as stroke for the connected components
 MAX_HEIGHT = 200       # taller inputs are box-reduced first: digits need ~28 px, the search many crops

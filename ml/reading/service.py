@@ -4,7 +4,7 @@ One call reads an image with the model a `Predictor` is pinned to (so the role c
 "not sure" threshold are those of single digits) and stores the reading with one prediction row per
 digit, charged to the user's quota in the same transaction. Correcting a reading records feedback on
 each digit's prediction row: the crop joins the `feedback` dataset under the same review and
-provenance rules as any other feedback (`ml.predict.record_feedback`).
+provenance rules as any other feedback (`ml.prediction.predict.record_feedback`).
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import numpy as np
 from PIL import Image
 
 from data import audit, predictions, readings
-from ml import policy, quotas
 from ml.errors import RequestError
-from ml.images import MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
-from ml.predict import record_feedback
-from ml.predictor import Predictor
+from ml.governance import policy, quotas
+from ml.inputs.images import MAX_UPLOAD_BYTES, image_to_png_thumbnail, load_image
+from ml.prediction.predict import record_feedback
+from ml.prediction.predictor import Predictor
 from ml.reading.reader import Reading, read_image
 
 

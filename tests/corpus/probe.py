@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_corpus import build  # noqa: E402
 
-from ml.cli.commands import expand  # noqa: E402
+from ml.cli.files import expand  # noqa: E402
 from ml.datasets.sources import load_spec  # noqa: E402
 from ml.errors import BlankImageError, DigitLabError  # noqa: E402
 from ml.inputs.images import load_image  # noqa: E402

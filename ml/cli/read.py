@@ -6,14 +6,14 @@ import csv
 import sys
 from pathlib import Path
 
+from ml.cli.files import expand
 from ml.errors import DigitLabError
-from ml.exports import safe_text
+from ml.reports.exports import safe_text
 
 
 def cmd_read(args: argparse.Namespace) -> int:
     """Each reading is printed once stored; a file that cannot be read gets its sentence on stderr."""
-    from ml.bootstrap import prepare
-    from ml.cli import expand
+    from ml.ops.bootstrap import prepare
     from ml.reading.service import read
     prepare(reveal=False)
     out = csv.writer(sys.stdout, lineterminator="\n")
