@@ -15,7 +15,7 @@ import numpy as np
 from bench.core import Context, Measured, figure, timed
 from bench.recognition import _default
 from ml.errors import DigitLabError
-from ml.lab.default_model import confidence_threshold
+from ml.lab.fitting import confidence_threshold
 from ml.reading import devset, read_image
 from ml.reading.search import crop, groups, model_inputs
 from ml.reading.segment import segment
@@ -53,7 +53,7 @@ def _results(ctx: Context) -> dict:
     if "numbers" in ctx.shared:
         return ctx.shared["numbers"]
     model, conv, origin = _default(ctx)
-    threshold = confidence_threshold(model)
+    threshold = confidence_threshold(model) or 0.0
     pool = devset._pool()
     per = int(ctx.size(40, 12, 2))
     runs: dict[tuple[str, str, str], list[dict]] = {}
