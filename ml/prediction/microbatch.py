@@ -4,7 +4,8 @@ Each call runs the Upload page's checks in its own thread, in the same order: th
 then the caller's quota and rate limit (`ml.governance.quotas.consume`, one request each, so users' quotas never
 mix), then decoding within the size limit. The decoded input then joins a queue that one worker drains:
 whatever is waiting is classified together, one `predict_proba` call per model (requests for different
-models are never mixed), and all their rows are stored in one append. A lone request waits for nobody;
+models are never mixed), and all their rows are stored in one append. A lone request (nobody waiting,
+decoding or being served) is classified and stored on its own thread, with no hand-over to the worker;
 under load, the requests that arrive while the model is busy form the next batch. The worker waits a
 moment longer only while other calls are still decoding, so a burst is not split in two.
 
@@ -40,11 +41,14 @@ class _Waiting:
 class MicroBatcher:
     """One per process (see `default()`); `predict_bytes` is safe to call from many threads."""
 
+    inline = True  # a call that finds nobody waiting, decoding or being served is served on its own thread
+
     def __init__(self, max_batch: int = MAX_BATCH, gather_s: float = GATHER_S) -> None:
         self.max_batch, self.gather_s = max_batch, gather_s
         self._queue: deque[_Waiting] = deque()
         self._ready = threading.Condition()
         self._decoding = 0  # calls past their checks and still decoding: they will join the queue soon
+        self._serving = 0   # lone calls being served on their own threads
         self._worker: threading.Thread | None = None
         self.batches = 0     # how many classify-and-store rounds ran (tests and the bench read them)
         self.largest = 0
@@ -66,9 +70,19 @@ class MicroBatcher:
                 self._ready.notify_all()
         waiting = _Waiting(predictor, prepared)
         with self._ready:
-            self._queue.append(waiting)
-            self._start()
-            self._ready.notify_all()
+            alone = self.inline and not (self._queue or self._decoding or self._serving)
+            if alone:
+                self._serving += 1  # calls arriving meanwhile queue for the worker and batch there
+            else:
+                self._queue.append(waiting)
+                self._start()
+                self._ready.notify_all()
+        if alone:
+            try:
+                self._serve([waiting])
+            finally:
+                with self._ready:
+                    self._serving -= 1
         result = waiting.future.result()
         predictor.audit_stored([result.prediction_id])  # one audit row per call, written by the caller's thread
         return result
