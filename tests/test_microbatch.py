@@ -129,3 +129,5 @@ def test_a_lone_call_is_served_on_its_own_thread(seeded_store):
     row = db.one("SELECT username, filename, digit FROM predictions WHERE id = ?", [result.prediction_id])
     assert row == ("ana", "lone.png", result.digit)
     assert db.one("SELECT count(*) FROM audit_log WHERE action = 'predict_upload' AND outcome = 'ok'")[0] == 1
+    standing = quotas.status("ana")
+    assert standing.used_today == 1 and standing.used_this_minute == 1  # charged once, with its row

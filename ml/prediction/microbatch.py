@@ -5,7 +5,8 @@ then the caller's quota and rate limit (`ml.governance.quotas.consume`, one requ
 mix), then decoding within the size limit. The decoded input then joins a queue that one worker drains:
 whatever is waiting is classified together, one `predict_proba` call per model (requests for different
 models are never mixed), and all their rows are stored in one append. A lone request (nobody waiting,
-decoding or being served) is classified and stored on its own thread, with no hand-over to the worker;
+decoding or being served) is decoded, classified and stored on its own thread with no hand-over to the
+worker, and charged to the quota in the transaction that writes its row, as an upload is;
 under load, the requests that arrive while the model is busy form the next batch. The worker waits a
 moment longer only while other calls are still decoding, so a burst is not split in two.
 
@@ -57,35 +58,44 @@ class MicroBatcher:
                       model_id: int | None = None) -> Prediction:
         """As `ml.prediction.predict.predict_bytes`: the same checks, sentences and stored row, served in a batch."""
         predictor = Predictor(username, source=source, model_id=model_id)
+        with self._ready:
+            alone = self.inline and not (self._queue or self._decoding or self._serving)
+            if alone:
+                self._serving += 1  # calls arriving meanwhile queue for the worker and batch there
+        if alone:
+            try:
+                return self._serve_alone(predictor, data, filename)
+            finally:
+                with self._ready:
+                    self._serving -= 1
+                    self._ready.notify_all()
         quotas.consume(username, 1, source)
         with self._ready:
             self._decoding += 1
         try:
-            prepared = predictor.prepare(data, filename=filename, max_bytes=batch_limits.image_bytes())
-        except ImageError as exc:
-            raise type(exc)(f"Could not read {filename}: {exc}") from None
+            prepared = _prepare(predictor, data, filename)
         finally:
             with self._ready:
                 self._decoding -= 1
                 self._ready.notify_all()
         waiting = _Waiting(predictor, prepared)
         with self._ready:
-            alone = self.inline and not (self._queue or self._decoding or self._serving)
-            if alone:
-                self._serving += 1  # calls arriving meanwhile queue for the worker and batch there
-            else:
-                self._queue.append(waiting)
-                self._start()
-                self._ready.notify_all()
-        if alone:
-            try:
-                self._serve([waiting])
-            finally:
-                with self._ready:
-                    self._serving -= 1
+            self._queue.append(waiting)
+            self._start()
+            self._ready.notify_all()
         result = waiting.future.result()
         predictor.audit_stored([result.prediction_id])  # one audit row per call, written by the caller's thread
         return result
+
+    def _serve_alone(self, predictor: Predictor, data: bytes, filename: str) -> Prediction:
+        """A lone call on its own thread, as the Upload page serves one: the quota checked before any work,
+        then decoded and classified, charged in the transaction that writes its row, audited (`Predictor.record`)."""
+        quotas.check(predictor.username, 1, predictor.source)
+        result = predictor.classify([_prepare(predictor, data, filename)])[0]
+        prediction_id = predictor.record([result])[0]
+        self.batches += 1
+        self.largest = max(self.largest, 1)
+        return with_ids([result], [prediction_id])[0]
 
     def _start(self) -> None:
         if self._worker is None or not self._worker.is_alive():
@@ -126,6 +136,13 @@ class MicroBatcher:
         self.largest = max(self.largest, len(rows))
         for (waiting, result), prediction_id in zip(answered, ids):
             waiting.future.set_result(with_ids([result], [prediction_id])[0])
+
+
+def _prepare(predictor: Predictor, data: bytes, filename: str) -> Prepared:
+    try:
+        return predictor.prepare(data, filename=filename, max_bytes=batch_limits.image_bytes())
+    except ImageError as exc:
+        raise type(exc)(f"Could not read {filename}: {exc}") from None
 
 
 _default: MicroBatcher | None = None
