@@ -14,8 +14,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.routing import Mount, Route
 
 from api import errors, metrics, probes
+from api.errors import rate_headers
 from api.routers import admin, jobs, keys, models, predict, predictions
-from ml.governance import quotas
 
 ROUTERS = (predict.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
 DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sentences as the dashboard.
@@ -23,16 +23,6 @@ DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sen
 Authenticate with an API key from the Account page: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).
 Every failure is `{"error": {"code": ..., "message": ...}}`; keyed responses carry `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) for the per-minute prediction limit."""
-
-
-def rate_headers(username: str) -> dict[str, str]:
-    """The per-minute limit in force for `username`, as the X-RateLimit-* headers."""
-    now = quotas.utc_now()
-    standing = quotas.status(username, now)
-    limit = standing.limits.per_minute
-    reset = max(1, int((quotas.next_minute(now) - now).total_seconds() + 0.999))
-    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - standing.used_this_minute)),
-            "X-RateLimit-Reset": str(reset)}
 
 
 class Observe(BaseHTTPMiddleware):
@@ -46,8 +36,9 @@ class Observe(BaseHTTPMiddleware):
             metrics.observe(_route(request), request.method, 500, time.perf_counter() - started)
             raise
         caller = getattr(request.state, "caller", None)
-        if caller is not None:
-            response.headers.update(await run_in_threadpool(rate_headers, caller.username))
+        if caller is not None:  # a route that read them in its own worker-thread step left them in its state
+            headers = getattr(request.state, "rate_headers", None)
+            response.headers.update(headers or await run_in_threadpool(rate_headers, caller.username))
         metrics.observe(_route(request), request.method, response.status_code, time.perf_counter() - started)
         return response
 

@@ -5,7 +5,7 @@ through `ml.governance.policy`, the table the pages obey. A read-only key may on
 """
 from __future__ import annotations
 
-from fastapi import Depends, Request, Security
+from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -19,27 +19,42 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same
 READS = ("GET", "HEAD")
 
 
-async def caller(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
-                 header: str | None = Security(_header)) -> Caller:
+def _admit(secret: str | None, action: str, method: str, capability: str | None) -> Caller:
+    """The key, its user's current role, the read-only scope and the route's capability, in one worker-thread
+    step (each check audits its own refusal)."""
+    who = api_keys.authenticate(secret, action=action)
+    audit.bind(username=who.username, role=who.role, session_id=f"api-key:{who.key_id}")
+    if who.read_only and method not in READS:
+        audit.record(who.username, action, "denied", f"API key {who.key_id} is read-only", target=f"api_key:{who.key_id}")
+        raise PolicyError("This API key is read-only: it may only read. Use a key without the read-only scope.",
+                          audited=True)
+    if capability is not None:  # the role read by `authenticate` a moment ago: no second read
+        policy.require_role(who.username, who.role, capability, action=action)
+    return who
+
+
+async def _identify(request: Request, bearer: HTTPAuthorizationCredentials | None, header: str | None,
+                    capability: str | None) -> Caller:
     """Async so that the audit binding below holds for the route's own thread (it runs in a copy of this
     context); the store is read in a worker thread."""
     route = request.scope.get("route")
     action = f"api {request.method} {request.scope.get('root_path', '')}{route.path if route else ''}"
     request.scope["digitlab_action"] = action
-    who = await run_in_threadpool(api_keys.authenticate, bearer.credentials if bearer else header, action=action)
+    who = await run_in_threadpool(_admit, bearer.credentials if bearer else header, action, request.method, capability)
     request.state.caller = who
     audit.bind(username=who.username, role=who.role, session_id=f"api-key:{who.key_id}")
-    if who.read_only and request.method not in READS:
-        await run_in_threadpool(audit.record, who.username, action, "denied", f"API key {who.key_id} is read-only",
-                                target=f"api_key:{who.key_id}")
-        raise PolicyError("This API key is read-only: it may only read. Use a key without the read-only scope.",
-                          audited=True)
     return who
+
+
+async def caller(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+                 header: str | None = Security(_header)) -> Caller:
+    """The key's caller (any role; the route checks what it needs)."""
+    return await _identify(request, bearer, header, None)
 
 
 def allowed(capability: str):
     """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.governance.policy)."""
-    async def check(request: Request, who: Caller = Depends(caller)) -> Caller:
-        await run_in_threadpool(policy.require, who.username, capability, action=request.scope["digitlab_action"])
-        return who
+    async def check(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+                    header: str | None = Security(_header)) -> Caller:
+        return await _identify(request, bearer, header, capability)
     return check

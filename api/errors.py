@@ -76,6 +76,16 @@ def retry_after(username: str) -> tuple[int, str]:
     return max(1, math.ceil((quotas.next_midnight(now) - now).total_seconds())), "day"
 
 
+def rate_headers(username: str) -> dict[str, str]:
+    """The per-minute limit in force for `username`, as the X-RateLimit-* headers."""
+    now = quotas.utc_now()
+    standing = quotas.status(username, now)
+    limit = standing.limits.per_minute
+    reset = max(1, int((quotas.next_minute(now) - now).total_seconds() + 0.999))
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - standing.used_this_minute)),
+            "X-RateLimit-Reset": str(reset)}
+
+
 async def on_digitlab_error(request: Request, exc: DigitLabError) -> JSONResponse:
     status, code = status_of(exc)
     username = _caller_name(request)

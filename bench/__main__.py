@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
                                                              "(the test suite runs this); its numbers mean nothing")
     parser.add_argument("--only", nargs="*", default=None,
                         help="figure groups to run (predict store pages training server tuning 'tuning page' "
-                             "recognition numbers)")
+                             "api recognition numbers)")
     parser.add_argument("--out", type=Path, default=core.RESULTS)
     args = parser.parse_args(argv)
 
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
                       DIGITLAB_ADMIN_PASSWORD="bench-admin-pw-1")
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from bench import audit, batch, figures, history, numbers, ops, recognition, store_data, tuning, usage  # noqa: F401
+    from bench import api, audit, batch, figures, history, numbers, ops, recognition, store_data, tuning, usage  # noqa: F401
     from data import db
     from ml.ops.bootstrap import prepare
 
@@ -38,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     ctx = core.Context(quick=args.quick or args.smoke, workdir=workdir, smoke=args.smoke)
     model_id = prepare(announce=lambda _: None)
     from ml.governance import accounts  # predictions are made in a user's name and roles are checked (ml.governance.policy)
-    for name in ("bench", "bench-concurrency", "bench-batch"):
+    users = ("bench", "bench-concurrency", "bench-batch", "bench-api")
+    for name in users:
         accounts.create_user(name, name, "viewer", "bench-user-pw-1", by="system", must_change_password=False)
-    usage.unlimited(("bench", "bench-concurrency", "bench-batch"))  # quotas (ml.governance.quotas) are not what is measured
+    usage.unlimited(users)  # quotas (ml.governance.quotas) are not what is measured
     n_rows = int(ctx.size(1_000_000, 100_000, 2_000))
     t = time.perf_counter()
     store_data.fill(n_rows, n_rows, model_id=model_id)
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {n_rows:,} predictions and {n_rows:,} audit rows in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
     rows: list[core.Row] = []
-    order = ["predict", "store", "pages", "training", "server", "tuning", "tuning page", "recognition", "numbers"]
+    order = ["predict", "store", "pages", "training", "server", "tuning", "tuning page", "api", "recognition", "numbers"]
     for group in order:
         if args.only and group not in args.only:
             continue

@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.api import RATE_FIGURES
 from bench.history import FIGURE_NAMES as HISTORY_FIGURES
 from dashboard.navigation import PAGES
 from ml.models.families import FAMILIES
 
+API_RATES = list(RATE_FIGURES.values())  # requests/s at 1, 4, 16 and 64 clients, the bare endpoint's as floor
 EXPECTED = [
     "predict path: canvas → row committed", "predict: one canvas drawing recognised (canonical form + model)",
     "concurrency: 16 threads predicting",
@@ -29,12 +31,16 @@ EXPECTED = [
     *[f"page run: {p.key}" for p in PAGES],
     *[name for f in FAMILIES for name in (f"fit {f}: embedded digits (200)", f"fit {f}: MNIST-format (100, generated)")],
     "tuning: 200-trial study, DuckDB vs in-memory",
+    *API_RATES, "api: throughput at 16 clients / bare endpoint's", "api: every request stored exactly once",
+    "api: lone request p50 (floor: bare endpoint)", "api: lone request p50 / bare endpoint's",
+    "api: server RSS after the run",
 ]
 # Figures compared with a floor measured in the same run (the bench's ratios are against these).
 WITH_FLOOR = {"predict path: canvas → row committed", "predict: one canvas drawing recognised (canonical form + model)",
               "concurrency: 16 threads predicting",
               "store: newest predictions of a user", "store: CSV export of all predictions",
-              "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked"}
+              "backup: whole database, checked (EXPORT DATABASE)", "restore: into a new file, checked",
+              *API_RATES, "api: lone request p50 (floor: bare endpoint)"}
 
 
 def test_smoke_bench_produces_every_figure_with_its_floor(tmp_path: Path):

@@ -16,7 +16,10 @@ from ml.prediction.predict import predict_bytes
 
 
 class Held(microbatch.MicroBatcher):
-    """A batcher whose worker starts only when the test says: the queue fills first, deterministically."""
+    """A batcher whose worker starts only when the test says: the queue fills first, deterministically (no
+    call is served on its own thread)."""
+
+    inline = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,3 +119,15 @@ def test_a_failed_write_fails_every_caller_of_the_batch_and_stores_nothing(seede
     for t in threads:
         t.join()
     assert len(errors) == 3 and db.one("SELECT count(*) FROM predictions")[0] == before
+
+
+def test_a_lone_call_is_served_on_its_own_thread(seeded_store):
+    """Nobody else waiting: no hand-over to the worker thread (the lone-request latency), same stored row."""
+    batcher = microbatch.MicroBatcher()
+    result = batcher.predict_bytes(png(), filename="lone.png", username="ana")
+    assert batcher._worker is None and batcher.batches == 1 and batcher.largest == 1
+    row = db.one("SELECT username, filename, digit FROM predictions WHERE id = ?", [result.prediction_id])
+    assert row == ("ana", "lone.png", result.digit)
+    assert db.one("SELECT count(*) FROM audit_log WHERE action = 'predict_upload' AND outcome = 'ok'")[0] == 1
+    standing = quotas.status("ana")
+    assert standing.used_today == 1 and standing.used_this_minute == 1  # charged once, with its row

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
+from api.errors import rate_headers
 from api.uploads import read_image
 from data import registry
 from ml.errors import NotFoundError
@@ -42,9 +43,11 @@ def as_out(result) -> PredictionOut:
                          latency_ms=round(result.latency_ms, 3), filename=result.filename or "upload")
 
 
-def _predict(data: bytes, name: str, who: Caller, model: int | None) -> PredictionOut:
+def _predict(data: bytes, name: str, who: Caller, model: int | None) -> tuple[PredictionOut, dict[str, str]]:
+    """The answer and its X-RateLimit-* headers, read in the same worker-thread step."""
     check_model(model)
-    return as_out(predict_bytes(data, filename=name, username=who.username, source="upload", model_id=model))
+    out = as_out(predict_bytes(data, filename=name, username=who.username, source="upload", model_id=model))
+    return out, rate_headers(who.username)
 
 
 @router.post("/predict", response_model=PredictionOut, summary="Classify one image",
@@ -59,4 +62,5 @@ async def predict(request: Request, model: int | None = Query(None, ge=1, descri
                   filename: str | None = Query(None, max_length=255, description="The file's name, for History."),
                   who: Caller = Depends(allowed("predict"))) -> PredictionOut:
     name, data = await read_image(request, filename)
-    return await run_in_threadpool(_predict, data, name, who, model)
+    out, request.state.rate_headers = await run_in_threadpool(_predict, data, name, who, model)
+    return out

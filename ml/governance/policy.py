@@ -53,7 +53,11 @@ def role_of(username: str) -> str | None:
 
 def require(username: str, capability: str, *, action: str | None = None) -> str:
     """The user's role if it holds `capability`; otherwise audit the refusal and raise PolicyError."""
-    role = role_of(username)
+    return require_role(username, role_of(username), capability, action=action)
+
+
+def require_role(username: str, role: str | None, capability: str, *, action: str | None = None) -> str:
+    """As `require`, with the role the caller has just read from the store (an API key's, read at the call)."""
     if can(role, capability):
         return role  # type: ignore[return-value]
     who = f"role {role}" if role else "unknown or inactive user"

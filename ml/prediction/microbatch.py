@@ -4,7 +4,9 @@ Each call runs the Upload page's checks in its own thread, in the same order: th
 then the caller's quota and rate limit (`ml.governance.quotas.consume`, one request each, so users' quotas never
 mix), then decoding within the size limit. The decoded input then joins a queue that one worker drains:
 whatever is waiting is classified together, one `predict_proba` call per model (requests for different
-models are never mixed), and all their rows are stored in one append. A lone request waits for nobody;
+models are never mixed), and all their rows are stored in one append. A lone request (nobody waiting,
+decoding or being served) is decoded, classified and stored on its own thread with no hand-over to the
+worker, and charged to the quota in the transaction that writes its row, as an upload is;
 under load, the requests that arrive while the model is busy form the next batch. The worker waits a
 moment longer only while other calls are still decoding, so a burst is not split in two.
 
@@ -40,11 +42,14 @@ class _Waiting:
 class MicroBatcher:
     """One per process (see `default()`); `predict_bytes` is safe to call from many threads."""
 
+    inline = True  # a call that finds nobody waiting, decoding or being served is served on its own thread
+
     def __init__(self, max_batch: int = MAX_BATCH, gather_s: float = GATHER_S) -> None:
         self.max_batch, self.gather_s = max_batch, gather_s
         self._queue: deque[_Waiting] = deque()
         self._ready = threading.Condition()
         self._decoding = 0  # calls past their checks and still decoding: they will join the queue soon
+        self._serving = 0   # lone calls being served on their own threads
         self._worker: threading.Thread | None = None
         self.batches = 0     # how many classify-and-store rounds ran (tests and the bench read them)
         self.largest = 0
@@ -53,13 +58,22 @@ class MicroBatcher:
                       model_id: int | None = None) -> Prediction:
         """As `ml.prediction.predict.predict_bytes`: the same checks, sentences and stored row, served in a batch."""
         predictor = Predictor(username, source=source, model_id=model_id)
+        with self._ready:
+            alone = self.inline and not (self._queue or self._decoding or self._serving)
+            if alone:
+                self._serving += 1  # calls arriving meanwhile queue for the worker and batch there
+        if alone:
+            try:
+                return self._serve_alone(predictor, data, filename)
+            finally:
+                with self._ready:
+                    self._serving -= 1
+                    self._ready.notify_all()
         quotas.consume(username, 1, source)
         with self._ready:
             self._decoding += 1
         try:
-            prepared = predictor.prepare(data, filename=filename, max_bytes=batch_limits.image_bytes())
-        except ImageError as exc:
-            raise type(exc)(f"Could not read {filename}: {exc}") from None
+            prepared = _prepare(predictor, data, filename)
         finally:
             with self._ready:
                 self._decoding -= 1
@@ -72,6 +86,16 @@ class MicroBatcher:
         result = waiting.future.result()
         predictor.audit_stored([result.prediction_id])  # one audit row per call, written by the caller's thread
         return result
+
+    def _serve_alone(self, predictor: Predictor, data: bytes, filename: str) -> Prediction:
+        """A lone call on its own thread, as the Upload page serves one: the quota checked before any work,
+        then decoded and classified, charged in the transaction that writes its row, audited (`Predictor.record`)."""
+        quotas.check(predictor.username, 1, predictor.source)
+        result = predictor.classify([_prepare(predictor, data, filename)])[0]
+        prediction_id = predictor.record([result])[0]
+        self.batches += 1
+        self.largest = max(self.largest, 1)
+        return with_ids([result], [prediction_id])[0]
 
     def _start(self) -> None:
         if self._worker is None or not self._worker.is_alive():
@@ -112,6 +136,13 @@ class MicroBatcher:
         self.largest = max(self.largest, len(rows))
         for (waiting, result), prediction_id in zip(answered, ids):
             waiting.future.set_result(with_ids([result], [prediction_id])[0])
+
+
+def _prepare(predictor: Predictor, data: bytes, filename: str) -> Prepared:
+    try:
+        return predictor.prepare(data, filename=filename, max_bytes=batch_limits.image_bytes())
+    except ImageError as exc:
+        raise type(exc)(f"Could not read {filename}: {exc}") from None
 
 
 _default: MicroBatcher | None = None
