@@ -72,6 +72,10 @@ def reading_block(stored: Stored, user, *, key: str) -> None:
     st.caption(f"Model {stored.model_id} · reading #{stored.reading_id}")
 
 
+def _ask_to_read() -> None:
+    st.session_state["number_read_asked"] = True
+
+
 def draw_number(user) -> None:
     """The wide canvas; Read stores the reading of what is drawn."""
     from streamlit_drawable_canvas import st_canvas  # looked up on each run, as the pages do (tests replace it)
@@ -86,11 +90,17 @@ def draw_number(user) -> None:
                       drawing_mode="freedraw", return_image_data=True,
                       key=f"number_canvas_{st.session_state.number_generation}")
     buttons = st.columns([1, 1, 4])
+    strokes = len((drawn.json_data or {}).get("objects") or [])
+    if strokes:  # what the server has received: Read reads exactly this
+        buttons[2].caption(f"{strokes} stroke{'s' if strokes != 1 else ''} drawn")
     if buttons[1].button("Clear", key="clear_number", icon=":material/ink_eraser:"):
         st.session_state.number_generation += 1
         st.session_state.pop("number_result", None)
         st.rerun()
-    if buttons[0].button("Read", key="read_number", type="primary", icon=":material/pin:"):
+    # Read is remembered by its callback: a click that lands while the last stroke's run is still going
+    # survives that run being replaced by the canvas's next one (a button's own True lasts one run).
+    buttons[0].button("Read", key="read_number", type="primary", icon=":material/pin:", on_click=_ask_to_read)
+    if st.session_state.pop("number_read_asked", False):
         if drawn.image_data is None:
             st.info("Write a number first: use the mouse or a finger on the black strip.")
             return

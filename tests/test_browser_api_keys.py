@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from browser import copy_store, served_app, settle
+from browser import copy_store, served_app, settle, sign_in
 from conftest import ANALYST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -19,10 +19,7 @@ def app_url(template_store, tmp_path_factory):
 
 def test_create_a_key_use_it_and_revoke_it(page, app_url):
     from playwright.sync_api import expect
-    page.goto(app_url)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, app_url, "ana", ANALYST_PASSWORD)
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Account").first.click()
     expect(page.get_by_text("You have no API keys yet.")).to_be_visible(timeout=30_000)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from browser import SCRIPT_IDLE, copy_store, served_app
+from browser import SCRIPT_IDLE, copy_store, served_app, sign_in, wait_idle
 from conftest import ANALYST_PASSWORD
 
 from ml.datasets.generated.synthetic import PEN_PATHS
@@ -23,6 +23,12 @@ def _write(page, text: str) -> None:
     canvas = page.locator("canvas.upper-canvas")
     canvas.wait_for(state="visible", timeout=30_000)
     box = canvas.bounding_box()
+    for _ in range(600):  # the square canvas of One digit is replaced by the wide one: wait until it is
+        if box and box["width"] > 2 * box["height"]:
+            break
+        page.wait_for_timeout(100)
+        box = canvas.bounding_box()
+    assert box and box["width"] > 2 * box["height"], f"the number canvas never became wide: {box}"
     cell, size, top = 170, 170, 25
     for k, ch in enumerate(text):
         for stroke in PEN_PATHS[int(ch)]:
@@ -39,16 +45,16 @@ def _write(page, text: str) -> None:
 def test_write_307_in_number_mode_and_read_it(page, app_url):
     from playwright.sync_api import expect
     url, folder = app_url
-    page.goto(url)
-    page.get_by_role("textbox", name="Username").fill("ana")
-    page.get_by_role("textbox", name="Password").fill(ANALYST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, url, "ana", ANALYST_PASSWORD)
     expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Draw").first.click()
     expect(page.get_by_text("Draw a digit first")).to_be_visible(timeout=30_000)
     page.get_by_text("A number", exact=True).click()
     expect(page.get_by_text("then press Read")).to_be_visible(timeout=30_000)
+    wait_idle(page)
     _write(page, "307")
+    strokes = sum(len(PEN_PATHS[int(ch)]) for ch in "307")
+    expect(page.get_by_text(f"{strokes} strokes drawn")).to_be_visible(timeout=30_000)  # the server has them all
     page.get_by_role("button", name="Read").click()
     reading = page.get_by_test_id("stMetric").filter(has_text="Reading")
     expect(reading.get_by_test_id("stMetricValue")).to_have_text("307", timeout=30_000)
