@@ -227,16 +227,5 @@ def count_request(username: str, action: str, *, now: datetime | None = None) ->
     """One request against the per-minute rate limit and no image against the daily quota: model work
     on something already counted (a drawing's later strokes revise its row). Over the limit nothing is
     counted or predicted: QuotaError (audited) with the rate limit's sentence."""
-    if username in policy.SYSTEM_USERS:
-        return
-    now = now or utc_now()
-    mine = limits(username)
-    with _LOCK:
-        if quotas.consume(username, now.date(), now.replace(second=0, microsecond=0), 0, mine.daily,
-                          mine.per_minute) is not None:
-            return
-    message = (f"Too many predictions at once: your limit is {mine.per_minute:,} requests a minute. "
-               f"It resets at {next_minute(now):%H:%M} UTC (in {_in(next_minute(now) - now)}).")
-    audit.record(username, f"predict_{action}", "denied",
-                 json.dumps({"quota": "minute", "images": 0, "per_minute": mine.per_minute}))
-    raise QuotaError(message, audited=True)
+    with charged(username, 0, action, now=now):  # no image, one request: the same check, sentence and audit
+        pass
