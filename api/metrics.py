@@ -19,8 +19,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from data import metrics as store_metrics
 from data import registry as model_registry
+from data.queries import metrics as store_metrics
 
 log = logging.getLogger(__name__)
 

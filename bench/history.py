@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bench.core import Context, Measured, figure, timed
-from data import analytics, db, history
-from data.history import Filters
+from data import db
+from data.queries import analytics, history
+from data.queries.history import Filters
 from ml.reports.exports import export
 
 FEEDBACK_SHARE = 20  # one prediction in 20 gets feedback (a tenth of it right, as random answers would be)

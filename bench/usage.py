@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 from bench.core import Context, Measured, figure, timed
 from bench.figures import _query_vs_bare
-from data import quotas, usage
+from data import quotas
+from data.queries import usage
 
 
 def unlimited(names: tuple[str, ...]) -> None:

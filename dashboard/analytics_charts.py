@@ -1,5 +1,5 @@
 """Plotly figures of the Analytics page, in the house style of `dashboard.charts` (whole-day date axes,
-0-100 % share axes, small margins). Each takes one aggregated frame of `data.analytics`."""
+0-100 % share axes, small margins). Each takes one aggregated frame of `data.queries.analytics`."""
 from __future__ import annotations
 
 import pandas as pd

@@ -1,5 +1,5 @@
 """The Analytics page's blocks: the period picker, headline numbers and one chart per question, each
-drawn from one aggregation of `data.analytics`. A click on a confused pair (or the picker under the
+drawn from one aggregation of `data.queries.analytics`. A click on a confused pair (or the picker under the
 chart) shows the images behind it."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import analytics_charts as charts
 from dashboard import report_button, text
 from dashboard.export_panel import export_panel
-from data import analytics
+from data.queries import analytics
 from data.users import User
 from ml.reports import document as reports
 

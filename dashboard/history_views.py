@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import text, widgets
-from data import history
-from data.history import Filters
 from data.predictions import SOURCES
+from data.queries import history
+from data.queries.history import Filters
 from data.users import User
 from ml.governance import policy
 

@@ -1,4 +1,4 @@
-"""The Usage page's charts and tables: who did what, per day and action, from `data.usage`."""
+"""The Usage page's charts and tables: who did what, per day and action, from `data.queries.usage`."""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard import charts, text
 from dashboard.export_panel import export_panel
 from dashboard.report_button import pdf_download
-from data import usage
+from data.queries import usage
 from data.users import User
 from ml.reports import document as reports
 

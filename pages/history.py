@@ -5,7 +5,7 @@ import streamlit as st
 
 from dashboard import auth, history_views, reading_history
 from dashboard.export_panel import export_panel
-from data import history
+from data.queries import history
 from ml.governance import policy
 
 PAGE_SIZE = 50

@@ -3,7 +3,7 @@ validated and audited with old and new value; per-user quota limits and refills.
 import streamlit as st
 
 from dashboard import auth, settings_views
-from data import usage
+from data.queries import usage
 
 user = auth.require("settings")
 st.title("Settings")

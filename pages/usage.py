@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from dashboard import auth, usage_views
-from data import usage
+from data.queries import usage
 
 user = auth.require("usage")
 st.title("Usage")

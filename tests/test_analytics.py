@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from data import analytics, predictions
+from data import predictions
+from data.queries import analytics
 
 SINCE, UNTIL = date(2026, 11, 1), date(2026, 11, 3)
 # (user, source, model, digit, confidence, not sure, day, hour)

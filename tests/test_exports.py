@@ -118,7 +118,8 @@ def test_excel_export_writes_text_as_text_and_numbers_as_numbers(cells):
 
 
 def test_a_user_name_typed_at_sign_in_and_a_file_name_cannot_plant_a_formula(empty_store):
-    from data import history, predictions
+    from data import predictions
+    from data.queries import history
     for text in HOSTILE:
         audit.record(text, "sign_in", "denied", "unknown user")
         predictions.insert(predictions.PredictionRow("ana", "upload", 1, 7, 0.9, [0.1] * 10, [0.0] * 784, b"",

@@ -7,8 +7,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from data import exports, history, predictions
-from data.history import Filters
+from data import exports, predictions
+from data.queries import history
+from data.queries.history import Filters
 from ml.reports.exports import export
 
 # (user, source, model, digit, confidence, not sure, day in November) -- ids 1..8 in this order

@@ -5,7 +5,8 @@ from datetime import date, datetime
 
 import pytest
 
-from data import audit, db, predictions, usage
+from data import audit, db, predictions
+from data.queries import usage
 from ml.errors import QuotaError
 from ml.governance import quotas
 from ml.governance import settings as settings_catalog

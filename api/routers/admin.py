@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
-from data import audit, usage
+from data import audit
+from data.queries import usage
 from ml.errors import NotFoundError, RequestError
 from ml.governance import audit_chain, quotas
 from ml.governance import users as user_admin

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
-from data import history, predictions
+from data import predictions
+from data.queries import history
 from ml.errors import NotFoundError
 from ml.governance import policy
 from ml.governance.api_keys import Caller

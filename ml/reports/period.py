@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from data import analytics
+from data.queries import analytics
 from ml.errors import RequestError
 from ml.reports import charts as reports_charts
 from ml.reports.pdf import Report, share

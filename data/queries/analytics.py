@@ -2,7 +2,7 @@
 
 Each statement returns a few hundred rows at most whatever the table size (1,000,000 predictions
 aggregate in tens of milliseconds), so nothing loads whole tables into pandas. Accuracy comes from
-feedback: the latest answer a person gave on a prediction (see `data.history.LATEST_FEEDBACK`);
+feedback: the latest answer a person gave on a prediction (see `data.queries.history.LATEST_FEEDBACK`);
 relabelled test images (`predictions.RELABEL_PREFIX`) are not live traffic and are left out of it.
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from data import db
 from data.exports import Query
-from data.history import LATEST_FEEDBACK, end_of, start_of
 from data.predictions import RELABEL_PREFIX
+from data.queries.history import LATEST_FEEDBACK, end_of, start_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -66,7 +66,7 @@ FROM predictions p LEFT JOIN ({LATEST_FEEDBACK}) f ON f.prediction_id = p.id WHE
 
 
 def period_params(since: date | datetime, until: date | datetime) -> dict:
-    """Named parameters of a period; `until` as in `data.history.Filters` (a date includes that day)."""
+    """Named parameters of a period; `until` as in `data.queries.history.Filters` (a date includes that day)."""
     return {"since": start_of(since), "until": end_of(until)}
 
 
