@@ -9,13 +9,9 @@ from pathlib import Path
 from bench.core import Context, Measured
 from data import db
 from ml.ops.serving import start_streamlit, stop, wait_health
+from tests.browser import chromium, fill_sign_in, sign_in, stroke_a_one
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# Streamlit's own e2e tests wait on this: the app is still, no script run in progress.
-SCRIPT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def _floor_start(browser) -> float:
@@ -36,14 +32,13 @@ def _floor_start(browser) -> float:
 
 def measure_server(ctx: Context) -> dict[str, Measured]:
     import psutil
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     db.close()  # DuckDB: one process per file, the server needs it
     health, signin, rss, floor = [], [], [], []
     upload = ctx.workdir / "digit.png"
     from ml.datasets.generated.synthetic import pen_digit_on_paper
     pen_digit_on_paper(7).save(upload)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         for attempt in range(ctx.repeats(3, 1) + 1):  # the first start warms the OS file cache
             if attempt:
                 floor.append(_floor_start(browser))
@@ -59,9 +54,7 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
                     health.append(t_health)
                     signin.append(t_signin)
                 if attempt == 1 or (ctx.quick and attempt):
-                    page.get_by_role("textbox", name="Username").fill("admin")
-                    page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
-                    page.get_by_role("button", name="Sign in").click()
+                    fill_sign_in(page, "admin", os.environ["DIGITLAB_ADMIN_PASSWORD"])
                     expect(page.get_by_text("Welcome")).to_be_visible(timeout=60_000)
                     page.get_by_role("link", name="Upload").first.click()  # same session: no cookie race
                     page.locator("input[type=file]").set_input_files(str(upload))
@@ -70,7 +63,6 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
                 page.close()
             finally:
                 stop(proc)
-        browser.close()
     return {
         "cold start: until /_stcore/health answers": Measured(
             health, note="median of fresh `streamlit run` processes after one warm-up start"),
@@ -84,18 +76,6 @@ def measure_server(ctx: Context) -> dict[str, Measured]:
 
 _ANSWER = ("() => [...document.querySelectorAll('[data-testid=stMetricLabel]')]"
            ".some(e => /Predicted digit|Not sure/.test(e.innerText))")
-
-
-def stroke_a_one(page) -> None:
-    """A handwritten 1 (a stroke with a small flag) drawn on the canvas with real mouse events, up to
-    (not including) the mouse-up that sends it to Python. The bench and the browser tests draw it."""
-    canvas = page.locator("canvas.upper-canvas")
-    canvas.wait_for(state="visible", timeout=30_000)
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + 115, box["y"] + 85)
-    page.mouse.down()
-    page.mouse.move(box["x"] + 145, box["y"] + 50, steps=8)
-    page.mouse.move(box["x"] + 145, box["y"] + 240, steps=25)
 
 
 def _mouse_up_to_answer(page, n: int) -> list[float]:
@@ -118,11 +98,10 @@ def _mouse_up_to_answer(page, n: int) -> list[float]:
 
 def measure_draw(ctx: Context) -> Measured:
     """What a person feels on Draw: mouse-up -> the answer, against a bare one-canvas app in the same run."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     db.close()  # DuckDB: one process per file, the server needs it
     n = int(ctx.size(30, 10, 2))  # smoke: the plumbing only
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         proc, url, started = start_streamlit(ROOT / "bench" / "canvas_app.py")
         try:
             page = browser.new_page()
@@ -136,17 +115,13 @@ def measure_draw(ctx: Context) -> Measured:
         try:
             page = browser.new_page()
             wait_health(url, proc, started + 60)
-            page.goto(url)
-            page.get_by_role("textbox", name="Username").fill("admin")
-            page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, url, "admin", os.environ["DIGITLAB_ADMIN_PASSWORD"])
             expect(page.get_by_text("Welcome")).to_be_visible(timeout=60_000)
             page.get_by_role("link", name="Draw").first.click()
             whole = _mouse_up_to_answer(page, n)
             page.close()
         finally:
             stop(proc)
-        browser.close()
     p95 = sorted(whole)[min(len(whole) - 1, int(0.95 * len(whole)))]
     return Measured(whole, floor, note=f"Chromium, real mouse strokes; p95 {p95 * 1000:.0f} ms (floor p95 "
                                        f"{sorted(floor)[min(len(floor) - 1, int(0.95 * len(floor)))] * 1000:.0f} ms); "

@@ -81,8 +81,8 @@ def _pick(page, name: str) -> None:
     may be lost with the redrawn select box)."""
     import re
 
-    from bench.server import SCRIPT_IDLE
-    page.locator(SCRIPT_IDLE).wait_for(timeout=120_000)
+    from tests.browser import wait_idle
+    wait_idle(page, timeout=120_000)
     page.get_by_role("combobox", name="Study", exact=True).click()
     page.get_by_role("option", name=re.compile(f"^{re.escape(name)} ")).click()
 
@@ -100,25 +100,22 @@ def big_study_page(ctx: Context) -> Measured:
     """Picking a 10,000-trial study on the Tuning page → its optimisation-history chart drawn (2,000
     sampled dots); the floor is picking a 20-trial study the same way, in the same browser and server.
     The browser opens the page, scrolls to the chart and waits, as a person does (1400×1000)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from bench.server import CHROMIUM, CHROMIUM_ARGS, ROOT
+    from bench.server import ROOT
     from ml.ops.serving import start_streamlit, stop, wait_health
+    from tests.browser import chromium, sign_in
     n = int(ctx.size(10_000, 10_000, 500))
     _fill_study("bench-small", 20)
     _fill_study("bench-big", n)
     db.close()  # DuckDB: one process per file, the server needs it
     samples, floor, cold = [], [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         proc, url, started = start_streamlit(ROOT / "dashboard" / "app.py")
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             wait_health(url, proc, started + 60)
-            page.goto(url)
-            page.get_by_role("textbox", name="Username").fill("admin")
-            page.get_by_role("textbox", name="Password").fill(os.environ["DIGITLAB_ADMIN_PASSWORD"])
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, url, "admin", os.environ["DIGITLAB_ADMIN_PASSWORD"])
             expect(page.get_by_text("Welcome")).to_be_visible(timeout=60_000)
             for k in range(ctx.repeats(5, 3) + 1):  # the first round warms the server's caches up
                 t = time.monotonic()
@@ -137,7 +134,6 @@ def big_study_page(ctx: Context) -> Measured:
             page.close()
         finally:
             stop(proc)
-            browser.close()
     return {
         "tuning: pick a 10,000-trial study → history chart drawn (Chromium)": Measured(
             samples, floor, note=f"{n:,} trials; floor = picking a 20-trial study the same way"),

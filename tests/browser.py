@@ -1,4 +1,5 @@
-"""Helpers for browser tests: serve the app on a free port and drive Debian's Chromium."""
+"""The one browser helper layer: serve the app on a free port and drive Debian's Chromium (launch, sign in,
+wait for a still page, draw a stroke). The browser tests and the bench's browser figures both use it."""
 from __future__ import annotations
 
 import os
@@ -8,12 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from bench.server import CHROMIUM, CHROMIUM_ARGS, SCRIPT_IDLE, stroke_a_one  # noqa: F401 - re-exported for the browser tests
 from ml.ops.serving import SERVER, start_streamlit, stop, wait_health
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+# Streamlit's own e2e tests wait on this: the app is still, no script run in progress.
+SCRIPT_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
 
 @contextmanager
 def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
@@ -36,7 +40,7 @@ def served_app(folder: Path, env_extra: dict[str, str] | None = None, timeout: f
 def chromium() -> Iterator:
     """Debian's Chromium driven by Playwright (never a downloaded browser), closed on exit."""
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
+        raise RuntimeError("Debian's chromium is not installed: run `make test` as root, or `apt-get install chromium`.")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -57,6 +61,18 @@ def fill_sign_in(page, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def stroke_a_one(page) -> None:
+    """A handwritten 1 (a stroke with a small flag) drawn on the canvas with real mouse events, up to
+    (not including) the mouse-up that sends it to Python."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.wait_for(state="visible", timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 115, box["y"] + 85)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 145, box["y"] + 50, steps=8)
+    page.mouse.move(box["x"] + 145, box["y"] + 240, steps=25)
 
 
 def wait_for_cookie(page) -> None:
