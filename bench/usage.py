@@ -45,4 +45,4 @@ def usage_page(ctx: Context) -> Measured:
         usage.top_of(frame)
         usage.quota_used(first, last)
     return Measured(timed(ctx.repeats(15, 5), page), note="the daily table, its top users and the quota "
-                                                           "consumption, as dashboard/usage_views.py does")
+                                                           "consumption, as dashboard/views/usage.py does")

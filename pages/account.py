@@ -1,7 +1,8 @@
 """Account: change your password (forced at first sign-in with a generated password), sign out everywhere."""
 import streamlit as st
 
-from dashboard import auth, failures, key_views
+from dashboard import auth, failures
+from dashboard.views import keys as key_views
 from ml.governance import accounts, passwords, quotas
 
 user = auth.current_user()

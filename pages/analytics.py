@@ -2,7 +2,8 @@
 feedback people gave. Every chart is one aggregation in DuckDB, so a million predictions stay fast."""
 import streamlit as st
 
-from dashboard import analytics_views, auth
+from dashboard import auth
+from dashboard.views import analytics as analytics_views
 
 user = auth.require("analytics")
 st.title("Analytics")

@@ -2,7 +2,8 @@
 hash-chain check that names the first edited or deleted row."""
 import streamlit as st
 
-from dashboard import audit_views, auth
+from dashboard import auth
+from dashboard.views import audit as audit_views
 
 admin = auth.require("audit")
 st.title("Audit log")

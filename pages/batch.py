@@ -2,7 +2,10 @@
 cancel, resume after a restart; past batches with their results, errors and exports."""
 import streamlit as st
 
-from dashboard import auth, batch_results, batch_views, failures, widgets
+from dashboard import auth, failures
+from dashboard.components import widgets
+from dashboard.views import batch as batch_views
+from dashboard.views import batch_results
 
 user = auth.require("batch")
 st.title("Batch predictions")

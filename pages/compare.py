@@ -1,7 +1,8 @@
 """Compare: two or more models side by side, and where they disagree."""
 import streamlit as st
 
-from dashboard import auth, compare_views, failures
+from dashboard import auth, failures
+from dashboard.views import compare as compare_views
 from data import registry
 
 user = auth.require("compare")

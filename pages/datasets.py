@@ -1,7 +1,8 @@
 """Data: a dataset's class balance, samples per class, convention, and augmentation preview."""
 import streamlit as st
 
-from dashboard import auth, failures, model_charts, text
+from dashboard import auth, failures, text
+from dashboard.charts import models as model_charts
 from data import dataset_records
 from ml.datasets.augment import Augmentation, augment
 from ml.datasets.sources import load_spec

@@ -1,12 +1,14 @@
 """Draw: a digit on the canvas, its prediction on every stroke, one stored row per drawing, and feedback;
-or a whole number on a wide canvas (dashboard.number_views)."""
+or a whole number on a wide canvas (dashboard.views.numbers)."""
 import hashlib
 import json
 
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from dashboard import auth, canvas, failures, number_views, widgets
+from dashboard import auth, failures
+from dashboard.components import canvas, widgets
+from dashboard.views import numbers as number_views
 from ml.prediction.predict import Predictor, predict_drawing
 
 user = auth.require("draw")

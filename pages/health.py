@@ -1,7 +1,8 @@
 """Health (admin): is the server well — database, model, libraries, uptime, job lanes, disk, backups."""
 import streamlit as st
 
-from dashboard import auth, health_views
+from dashboard import auth
+from dashboard.views import health as health_views
 from ml.jobs import engine as jobs
 from ml.ops import health
 

@@ -3,8 +3,10 @@ paged and counted in SQL, newest first, with thumbnails; the filtered table down
 Picking a row of one's own feedback lets its author change or withdraw it."""
 import streamlit as st
 
-from dashboard import auth, history_views, reading_history
-from dashboard.export_panel import export_panel
+from dashboard import auth
+from dashboard.components.export_panel import export_panel
+from dashboard.views import history as history_views
+from dashboard.views import readings as reading_history
 from data.queries import history
 from ml.governance import policy
 
@@ -16,7 +18,7 @@ numbers = st.segmented_control("Show", ["Digits", "Numbers"], default="Digits", 
 cols = st.columns(2)
 everyone = bool(policy.can(user.role, "history_all")
                 and cols[0].toggle("Show everyone's predictions", key="history_all"))
-if numbers:  # whole-number readings: their own table and filter (dashboard.reading_history)
+if numbers:  # whole-number readings: their own table and filter (dashboard.views.readings)
     reading_history.show(user, everyone)
     st.stop()
 flagged = cols[1].toggle("Only predictions flagged for review", key="history_flagged",

@@ -3,7 +3,9 @@ from datetime import date, datetime, timedelta
 
 import streamlit as st
 
-from dashboard import auth, charts, text, widgets
+from dashboard import auth, text
+from dashboard.charts import common as charts
+from dashboard.components import widgets
 from dashboard.navigation import link
 from data import predictions, registry
 from ml.governance import policy

@@ -2,8 +2,9 @@
 with status, owner, progress and duration; filter, page, cancel, export."""
 import streamlit as st
 
-from dashboard import auth, jobs_views
-from dashboard.export_panel import export_panel
+from dashboard import auth
+from dashboard.components.export_panel import export_panel
+from dashboard.views import jobs as jobs_views
 from data import jobs as job_rows
 
 admin = auth.require("jobs")

@@ -1,7 +1,9 @@
 """Models: the registry, and each version's metrics, confusion matrix, curves and actions."""
 import streamlit as st
 
-from dashboard import auth, model_actions, model_views
+from dashboard import auth
+from dashboard.views import model_actions
+from dashboard.views import models as model_views
 from data import registry
 
 user = auth.require("models")

@@ -2,7 +2,8 @@
 validated and audited with old and new value; per-user quota limits and refills."""
 import streamlit as st
 
-from dashboard import auth, settings_views
+from dashboard import auth
+from dashboard.views import settings as settings_views
 from data.queries import usage
 
 user = auth.require("settings")

@@ -1,7 +1,9 @@
 """Train: pick a family and a dataset, start a background job, watch its progress."""
 import streamlit as st
 
-from dashboard import auth, failures, job_list, train_form
+from dashboard import auth, failures
+from dashboard.components import job_list
+from dashboard.views import train as train_form
 from ml.jobs import engine as jobs
 
 user = auth.require("train")

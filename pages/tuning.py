@@ -1,7 +1,9 @@
 """Tuning: set up an Optuna study, watch it run, stop or resume it, compare trials, train a trial."""
 import streamlit as st
 
-from dashboard import auth, failures, job_list, tuning_views
+from dashboard import auth, failures
+from dashboard.components import job_list
+from dashboard.views import tuning as tuning_views
 from data import studies
 from ml.jobs import engine as jobs
 

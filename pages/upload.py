@@ -5,7 +5,9 @@ import math
 
 import streamlit as st
 
-from dashboard import auth, failures, number_views, text, widgets
+from dashboard import auth, failures, text
+from dashboard.components import widgets
+from dashboard.views import numbers as number_views
 from ml.governance.batch_limits import image_bytes
 from ml.prediction.predict import predict_bytes
 

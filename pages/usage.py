@@ -3,7 +3,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard import auth, usage_views
+from dashboard import auth
+from dashboard.views import usage as usage_views
 from data.queries import usage
 
 user = auth.require("usage")

@@ -2,7 +2,9 @@
 The rules (not your own account, never the last admin) and the audit rows live in `ml.governance.users`."""
 import streamlit as st
 
-from dashboard import auth, key_views, user_views
+from dashboard import auth
+from dashboard.views import keys as key_views
+from dashboard.views import users as user_views
 
 admin = auth.require("users")
 st.title("Users")

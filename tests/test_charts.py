@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import plotly.express as px
 
-from dashboard import charts
+from dashboard.charts import common as charts
 
 
 def test_one_days_bar_is_most_of_a_day_wide_not_a_hairline():
@@ -38,7 +38,7 @@ def test_the_model_input_is_drawn_as_plotly_express_drew_it():
 def test_the_mistakes_count_axis_has_whole_ticks():
     import pandas as pd
 
-    from dashboard.analytics_charts import confused_pairs
+    from dashboard.charts.analytics import confused_pairs
     fig = confused_pairs(pd.DataFrame({"true_digit": [4, 7], "predicted": [9, 1], "times": [2, 1]}))
     assert fig.layout.xaxis.tickformat == "d" and fig.layout.xaxis.dtick == 1  # 0, 1, 2: never 0.5
     many = confused_pairs(pd.DataFrame({"true_digit": [4], "predicted": [9], "times": [40]}))

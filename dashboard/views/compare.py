@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import model_charts, text
+from dashboard import text
+from dashboard.charts import models as model_charts
 from data import db
 from data.registry import ModelRecord
 from ml.evaluation.metrics import classification_metrics, disagreements, roc_curves

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import failures, model_charts, report_button, text
+from dashboard import failures, text
+from dashboard.charts import models as model_charts
+from dashboard.components import report_button
 from data import predictions, registry
 from data.registry import ModelRecord
 from data.users import User

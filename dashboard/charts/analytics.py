@@ -1,11 +1,11 @@
-"""Plotly figures of the Analytics page, in the house style of `dashboard.charts` (whole-day date axes,
+"""Plotly figures of the Analytics page, in the house style of `dashboard.charts.common` (whole-day date axes,
 0-100 % share axes, small margins). Each takes one aggregated frame of `data.queries.analytics`."""
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import date_axis, share_axis
+from dashboard.charts.common import date_axis, share_axis
 from dashboard.text import chart_text, share
 
 SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3"}

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboard import analytics_charts as charts
-from dashboard import report_button, text
-from dashboard.export_panel import export_panel
+from dashboard import text
+from dashboard.charts import analytics as charts
+from dashboard.components import report_button
+from dashboard.components.export_panel import export_panel
 from data.queries import analytics
 from data.users import User
 from ml.reports import document as reports

@@ -8,8 +8,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts, text, widgets
-from dashboard.export_panel import export_panel
+from dashboard import text
+from dashboard.charts import common as charts
+from dashboard.components import widgets
+from dashboard.components.export_panel import export_panel
 from data import batches, predictions
 from data import jobs as job_rows
 from data.users import User

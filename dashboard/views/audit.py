@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 import streamlit as st
 
 from dashboard import failures, text
-from dashboard.export_panel import export_panel
+from dashboard.components.export_panel import export_panel
 from data import audit
 from data.users import User
 from ml.governance import audit_chain

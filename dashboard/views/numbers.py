@@ -8,7 +8,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from dashboard import canvas, failures, text
+from dashboard import failures, text
+from dashboard.components import canvas
 from ml.governance import policy
 from ml.reading.errors import MAX_DIGITS
 from ml.reading.service import Stored, correct, read

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, failures, text
+from dashboard import failures, text
+from dashboard.charts import common as charts
 from data import predictions
 from data.users import User
 from ml.governance import policy

@@ -5,7 +5,7 @@ import math
 
 import plotly.graph_objects as go
 
-from dashboard.charts import date_axis, share_axis
+from dashboard.charts.common import date_axis, share_axis
 from dashboard.text import chart_text, share
 from ml.lab import tiles
 

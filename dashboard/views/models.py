@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import failures, model_charts, navigation, text
+from dashboard import failures, navigation, text
+from dashboard.charts import models as model_charts
 from data import db, registry, studies
 from data.registry import ModelRecord
 from data.users import User

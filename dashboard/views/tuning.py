@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import charts as axes
 from dashboard import failures
+from dashboard.charts import common as axes
 from dashboard.text import blank_missing, md, share, when
 from data import jobs as job_rows
 from data import studies

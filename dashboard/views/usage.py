@@ -5,9 +5,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from dashboard import charts, text
-from dashboard.export_panel import export_panel
-from dashboard.report_button import pdf_download
+from dashboard import text
+from dashboard.charts import common as charts
+from dashboard.components.export_panel import export_panel
+from dashboard.components.report_button import pdf_download
 from data.queries import usage
 from data.users import User
 from ml.reports import document as reports

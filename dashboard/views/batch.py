@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import failures, text
-from dashboard.export_panel import export_panel
+from dashboard.components.export_panel import export_panel
 from dashboard.text import md
 from data import batches
 from data import jobs as job_rows

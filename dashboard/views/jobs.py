@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import failures, text
-from dashboard.job_list import CANCEL_NOTE
+from dashboard.components.job_list import CANCEL_NOTE
 from data import jobs as job_rows
 from data.users import User
 from ml.composition import KINDS

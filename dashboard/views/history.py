@@ -8,7 +8,8 @@ from dataclasses import asdict
 import pandas as pd
 import streamlit as st
 
-from dashboard import text, widgets
+from dashboard import text
+from dashboard.components import widgets
 from data.predictions import SOURCES
 from data.queries import history
 from data.queries.history import Filters
