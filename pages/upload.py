@@ -5,7 +5,7 @@ import math
 
 import streamlit as st
 
-from dashboard import auth, failures, text
+from dashboard import auth, failures, tab_answers, text
 from dashboard.components import widgets
 from dashboard.views import numbers as number_views
 from ml.governance.batch_limits import image_bytes
@@ -21,22 +21,25 @@ st.caption(("A number of up to 12 digits on one line" if number else "One digit"
 limit_mb = math.ceil(image_bytes() / (1024 * 1024))  # Settings' "Bytes per image", as on Batch
 upload = st.file_uploader("Image of a number" if number else "Image of one digit", key="upload_file", max_upload_size=limit_mb,
                           type=["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"])  # the widget states the limit
+answers = tab_answers.ledger()  # taken before the work: see dashboard/tab_answers.py
 if upload is None:
+    tab_answers.show_earlier(answers, None)
     st.stop()
 if number:
-    number_views.upload_number(user, upload)
+    number_views.upload_number(user, upload, answers)
     st.stop()
 
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
-cached = st.session_state.get("upload_result")
-if cached is None or cached[0] != digest:  # reruns from the feedback widgets must not predict again
-    with failures.boundary("predict_upload", user.username):
-        st.session_state.upload_result = cached = (
-            digest, predict_bytes(data, filename=upload.name, username=user.username, source="upload"))
-result = cached[1]
+noted = answers.answer("digit", digest)  # reruns from the feedback widgets must not predict again
+if noted is None:
+    with failures.boundary("predict_upload", user.username), answers.refusals(upload.name):
+        result = predict_bytes(data, filename=upload.name, username=user.username, source="upload")
+        noted = answers.prediction("digit", digest, upload.name, result)
+result = noted.value
 
 left, right = st.columns([1, 3])
 left.image(result.image, caption=text.md(upload.name), width=200)
 with right:
     widgets.result_block(result, user)
+tab_answers.show_earlier(answers, noted)

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from dashboard import failures, text
+from dashboard import failures, tab_answers, text
 from dashboard.components import canvas
 from ml.governance import policy
 from ml.reading.errors import MAX_DIGITS
@@ -115,14 +115,15 @@ def draw_number(user) -> None:
     reading_block(stored, user, key="draw_number")
 
 
-def upload_number(user, upload) -> None:
+def upload_number(user, upload, answers: tab_answers.Ledger) -> None:
     """A number in an uploaded image, read once per file (reruns from the correction do not read again)."""
     length = length_input("upload_length")
     data = upload.getvalue()
     digest = (hashlib.sha256(data).hexdigest(), length)
-    cached = st.session_state.get("upload_reading")
-    if cached is None or cached[0] != digest:
-        with failures.boundary("read_upload", user.username):
-            st.session_state.upload_reading = cached = (
-                digest, read(data, username=user.username, source="upload", filename=upload.name, length=length))
-    reading_block(cached[1], user, key="upload_number")
+    noted = answers.answer("number", digest)
+    if noted is None:
+        with failures.boundary("read_upload", user.username), answers.refusals(upload.name):
+            stored = read(data, username=user.username, source="upload", filename=upload.name, length=length)
+            noted = answers.reading("number", digest, upload.name, stored)
+    reading_block(noted.value, user, key="upload_number")
+    tab_answers.show_earlier(answers, noted)
