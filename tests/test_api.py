@@ -239,16 +239,16 @@ def test_unknown_endpoint_and_method_use_the_error_shape(client, keys):
     error_of(client.put("/api/v1/predict", headers=bearer(keys["ana"])), 405, "method_not_allowed")
 
 
-def test_cli_creates_lists_and_revokes_keys_printing_the_secret_alone(seeded_store):
+def test_cli_creates_lists_and_revokes_keys_printing_the_secret_alone(seeded_store, capsys):
     import csv
-    import os
-    import subprocess
-    import sys
+    from types import SimpleNamespace
+
+    from ml.cli import commands
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "ml", "api-key", *args], capture_output=True, text=True,
-                              env=os.environ.copy(), check=False)
-    db.close()  # one process per database file: the CLI opens it
+        code = commands.main(["api-key", *args])
+        out, err = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out, stderr=err)
     made = cli("create", "ana", "--name", "notebook", "--expires", "7")
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip()

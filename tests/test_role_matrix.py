@@ -168,14 +168,17 @@ def _check(page, role: str, spec) -> None:
 @pytest.mark.browser
 def test_typed_urls_open_or_refuse_each_page_in_the_browser(served, request):
     """One browser context per role, side by side: each signs in once, then every page's address is
-    typed in each (each load a new session, signed in by the cookie) and checked: the page with its
-    title where the role may open it, else exactly its refusal. The analyst's pages also get the walk's
-    checks (no exception box, no "None" cell, no time of day on an axis): test_browser_walk gives them to
-    the admin's and the viewer's pages, reached through the sidebar."""
+    typed in the analyst's and the viewer's (the admin-only ones in the admin's), each load a new session
+    signed in by the cookie, and checked: the page with its title where the role may open it, else exactly
+    its refusal. The analyst's pages also get the walk's checks (no exception box, no "None" cell, no time
+    of day on an axis): test_browser_walk gives them to the admin's and the viewer's pages, reached
+    through the sidebar."""
     from playwright.sync_api import expect
     url, launched = served
     assert all("admin" in spec.roles for spec in PAGES)
     typed = {role: list(PAGES) for role in USERS}
+    # The admin opens every page in test_browser_walk; typed here, only the pages no other role may open.
+    typed["admin"] = [spec for spec in PAGES if "analyst" not in spec.roles]
     contexts = {role: launched.new_context(viewport={"width": 1280, "height": 900}) for role in typed}
     contexts["analyst"].add_init_script(RECORD_CANVAS_TEXT)  # the walk's checks, for the role it does not walk
     for context in contexts.values():
