@@ -1,5 +1,6 @@
 """Whole numbers on Draw and Upload: the wide canvas, the reading with its doubtful digits highlighted
-("14?0 — 5 or 3?") and its boxes drawn on the image, and the correction whose digits become feedback."""
+("14?0 — 5 or 3?") and its boxes drawn on the image, and the correction whose digits become feedback
+(also under a reading picked on History)."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ from PIL import Image, ImageDraw
 from dashboard import canvas, failures, text
 from ml.governance import policy
 from ml.reading.errors import MAX_DIGITS
-from ml.reading.service import Stored, correct, read
+from ml.reading.service import Stored, apply_correction, read
 
 SURE, DOUBT = (22, 163, 74), (234, 88, 12)
 
@@ -60,16 +61,22 @@ def reading_block(stored: Stored, user, *, key: str) -> None:
     if r.alternatives:
         st.caption("Also possible: " + ", ".join(f"{text.md(t)} ({text.share(s)})" for t, s in r.alternatives))
     st.image(boxed(stored), caption="Digits found (orange: not sure)")
-    if stored.reading_id is not None and policy.can(user.role, "feedback"):
-        with st.form(f"{key}_correct"):
-            fixed = st.text_input("What does it really say?", value=r.text, key=f"{key}_text")
-            if st.form_submit_button("Save the correct number"):
-                with failures.boundary("correct_reading", user.username, stop=False):
-                    wrong = correct(stored.reading_id, username=user.username, text=fixed)
-                    st.success("You confirmed the reading." if not wrong and fixed.strip() == r.text else
-                               f"Saved: {wrong} digit(s) corrected; their crops are training data now "
-                               "(the `feedback` dataset).")
+    if stored.reading_id is not None:
+        correction_form(stored.reading_id, r.text, user, key=key)
     st.caption(f"Model {stored.model_id} · reading #{stored.reading_id}")
+
+
+def correction_form(reading_id: int, text_now: str, user, *, key: str) -> None:
+    """What the number really says: each digit's crop becomes feedback training data (a viewer may not)."""
+    if not policy.can(user.role, "feedback"):
+        return
+    with st.form(f"{key}_correct"):
+        fixed = st.text_input("What does it really say?", value=text_now, key=f"{key}_text")
+        if st.form_submit_button("Save the correct number"):
+            with failures.boundary("correct_reading", user.username, stop=False):
+                done = apply_correction(reading_id, username=user.username, text=fixed)
+                # the untrained sentence quotes what was typed
+                st.success(done.sentence) if done.trained else st.warning(text.md(done.sentence))
 
 
 def _ask_to_read() -> None:

@@ -1,5 +1,6 @@
-"""History of whole-number readings: newest first, "has a doubtful digit" as a filter, and the digits
-(with their confidence, "not sure" mark and box) of a picked reading beside its image."""
+"""History of whole-number readings: newest first, "has a doubtful digit" as a filter, the digits
+(with their confidence, "not sure" mark and box) of a picked reading beside its image, and the
+correction of its string (each digit's crop then becomes feedback training data)."""
 from __future__ import annotations
 
 import io
@@ -8,6 +9,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 from dashboard import text
+from dashboard.number_views import correction_form
 from data import readings
 
 PAGE_SIZE = 50
@@ -50,3 +52,8 @@ def show(user, everyone: bool) -> None:
         left.image(_boxed(stored["image"], digits), caption=f"Reading #{reading_id}: {text.md(stored['text'])}")
     right.dataframe(digits[["position", "digit", "confidence", "not_sure", "runner_up", "prediction_id"]],
                     hide_index=True, key="reading_digits")
+    if stored and stored["corrected_text"]:
+        right.caption(f"Corrected to {text.md(stored['corrected_text'])} by {text.md(stored['corrected_by'])}.")
+    if stored:
+        with right:
+            correction_form(reading_id, stored["corrected_text"] or stored["text"], user, key=f"history_reading_{reading_id}")
