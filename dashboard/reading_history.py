@@ -14,15 +14,46 @@ from data import readings
 
 PAGE_SIZE = 50
 SURE, DOUBT = (22, 163, 74), (234, 88, 12)
+DIGIT_COLUMNS = {
+    "position": st.column_config.NumberColumn("#", width=40),
+    "digit": st.column_config.NumberColumn("digit", width=50),
+    "confidence": text.share_column("confidence"),
+    "not_sure": st.column_config.CheckboxColumn("not sure?", width=70),
+    "runner_up": st.column_config.NumberColumn("or maybe", width=70),
+    "prediction_id": st.column_config.NumberColumn("prediction", width=80),
+}
 
 
-def _boxed(image: bytes, digits) -> Image.Image:
+def _boxed(image: bytes, digits, size: tuple[int | None, int | None]) -> Image.Image:
+    """The stored picture with each digit's box; the boxes are in the pixels of the image read
+    (`size`), which the stored picture may have been reduced from."""
     picture = Image.open(io.BytesIO(image)).convert("RGB")
+    width, height = size
+    sx, sy = (picture.width / width, picture.height / height) if width and height else (1.0, 1.0)
     draw = ImageDraw.Draw(picture)
     for d in digits.itertuples():
-        draw.rectangle((d.box_left, d.box_top, d.box_left + d.box_width, d.box_top + d.box_height),
+        draw.rectangle((d.box_left * sx, d.box_top * sy, (d.box_left + d.box_width) * sx,
+                        (d.box_top + d.box_height) * sy),
                        outline=DOUBT if d.not_sure else SURE, width=max(2, picture.height // 80))
     return picture
+
+
+def detail(reading_id: int, user) -> None:
+    """A reading's picture with its boxes, its digits, any correction, and the correction form."""
+    digits = readings.digits(reading_id)
+    stored = readings.get(reading_id)
+    if stored is None:
+        return
+    left, right = st.columns([3, 2])
+    if stored["image"]:
+        left.image(_boxed(stored["image"], digits, (stored["width"], stored["height"])),
+                   caption=f"Reading #{reading_id}: {text.md(stored['text'])}")
+    right.dataframe(text.as_percent(digits, "confidence"), hide_index=True, key=f"reading_digits_{reading_id}",
+                    column_config=DIGIT_COLUMNS, column_order=list(DIGIT_COLUMNS))
+    if stored["corrected_text"]:
+        right.caption(f"Corrected to {text.md(stored['corrected_text'])} by {text.md(stored['corrected_by'])}.")
+    with right:
+        correction_form(reading_id, stored["corrected_text"] or stored["text"], user, key=f"history_reading_{reading_id}")
 
 
 def show(user, everyone: bool) -> None:
@@ -44,16 +75,4 @@ def show(user, everyone: bool) -> None:
     rows = picked.selection.rows if picked is not None else []
     if not rows:
         return
-    reading_id = int(frame.iloc[rows[0]]["id"])
-    digits = readings.digits(reading_id)
-    left, right = st.columns([3, 2])
-    stored = readings.get(reading_id)
-    if stored and stored["image"]:
-        left.image(_boxed(stored["image"], digits), caption=f"Reading #{reading_id}: {text.md(stored['text'])}")
-    right.dataframe(digits[["position", "digit", "confidence", "not_sure", "runner_up", "prediction_id"]],
-                    hide_index=True, key="reading_digits")
-    if stored and stored["corrected_text"]:
-        right.caption(f"Corrected to {text.md(stored['corrected_text'])} by {text.md(stored['corrected_by'])}.")
-    if stored:
-        with right:
-            correction_form(reading_id, stored["corrected_text"] or stored["text"], user, key=f"history_reading_{reading_id}")
+    detail(int(frame.iloc[rows[0]]["id"]), user)

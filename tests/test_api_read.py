@@ -147,3 +147,21 @@ def test_feedback_on_a_reading_makes_each_digit_s_crop_training_data(client, key
 def test_the_openapi_page_lists_read(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert "/v1/read" in paths and "/v1/readings/{reading_id}/feedback" in paths
+
+
+def test_a_batch_of_numbers_through_the_api_lists_one_row_per_reading(client, keys):
+    from test_api_endpoints import finished
+    files = [("files", ("meter_307.png", paper("307"), "image/png")), ("files", ("1450.png", paper("1450"), "image/png"))]
+    started = client.post("/api/v1/batches", files=files, data={"numbers": "true", "labelled": "true"},
+                          headers=bearer(keys["ana"]))
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    assert finished(job_id) == "succeeded"
+    result = client.get(f"/api/v1/jobs/{job_id}", headers=bearer(keys["ana"])).json()["result"]
+    assert result["numbers"] is True and result["labelled"] == 2 and 0 <= result["accuracy"] <= 1
+    items = client.get(f"/api/v1/batches/{job_id}/items", headers=bearer(keys["ana"])).json()
+    assert items["total"] == 2 and [i["label"] for i in items["items"]] == ["307", "1450"]
+    assert {"reading_id", "number", "confidence", "doubtful", "right"} <= set(items["items"][0])
+    assert "expected length" in error_of(client.post("/api/v1/batches", files=files[:1],
+                                                     data={"numbers": "true", "length": "x"},
+                                                     headers=bearer(keys["ana"])), 400, "bad_request")

@@ -25,7 +25,8 @@ IMAGE_BODY = {"requestBody": {"content": {
 class DigitOut(BaseModel):
     digit: int
     confidence: float
-    box: list[int] = Field(description="left, top, width, height in the image's pixels")
+    box: list[int] = Field(description="left, top, width, height in the pixels of the image as read "
+                                       "(image_width × image_height)")
     not_sure: bool = Field(description="Below the model's threshold: ask, do not assert.")
     runner_up: int = Field(description="The second likeliest digit (\"5 or 3?\").")
     prediction_id: int = Field(description="The digit's stored prediction (its crop).")
@@ -47,6 +48,9 @@ class ReadingOut(BaseModel):
     digits: list[DigitOut]
     alternatives: list[AlternativeOut]
     expected_length: int | None
+    image_width: int = Field(description="The image as read: oriented by its EXIF tag, a photo larger than about "
+                                         "1,024 px reduced; the boxes are in its pixels.")
+    image_height: int
     threshold: float
     latency_ms: float
     filename: str
@@ -74,7 +78,8 @@ def as_out(stored: Stored, length: int | None, filename: str) -> ReadingOut:
         digits=[DigitOut(digit=d.digit, confidence=round(d.confidence, 6), box=list(d.box), not_sure=d.not_sure,
                          runner_up=d.likeliest[1], prediction_id=pid) for d, pid in zip(r.digits, stored.prediction_ids)],
         alternatives=[AlternativeOut(text=t, share=round(s, 6)) for t, s in r.alternatives],
-        expected_length=length, threshold=r.threshold, latency_ms=round(r.latency_ms, 3), filename=filename,
+        expected_length=length, image_width=stored.image.width, image_height=stored.image.height,
+        threshold=r.threshold, latency_ms=round(r.latency_ms, 3), filename=filename,
         prediction_ids=list(stored.prediction_ids))
 
 

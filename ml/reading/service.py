@@ -83,14 +83,14 @@ def digit_rows(predictor: Predictor, reading: Reading, image, *, filename: str |
 
 
 def link(predictor: Predictor, reading: Reading, image, ids, *, length: int | None = None,
-         filename: str | None = None, thumbnail: int = 1024) -> int:
+         filename: str | None = None, thumbnail: tuple[int, int] = (1024, 400_000)) -> int:
     """The reading row and its digits' links to the prediction rows `ids` (already appended); the caller
     holds the transaction that also charged them."""
     picture = _picture(image)
     return readings.insert(readings.ReadingRow(
         predictor.username, predictor.source, predictor.model.id, reading.text, reading.confidence, reading.doubtful,
-        reading.alternatives, length, image_to_png_thumbnail(picture, max_side=thumbnail, max_bytes=400_000),
-        reading.latency_ms, filename), [(pid, d.box) for pid, d in zip(ids, reading.digits)])
+        reading.alternatives, length, image_to_png_thumbnail(picture, max_side=thumbnail[0], max_bytes=thumbnail[1]),
+        reading.latency_ms, filename, *picture.size), [(pid, d.box) for pid, d in zip(ids, reading.digits)])
 
 
 def read(item: bytes | Image.Image | np.ndarray, *, username: str, source: str, model_id: int | None = None,
