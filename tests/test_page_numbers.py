@@ -141,3 +141,16 @@ def test_history_corrects_a_picked_reading_and_its_digits_become_feedback(open_a
         [(stored.prediction_ids[0], "ana", 3, True), (stored.prediction_ids[1], "ana", 8, False),
          (stored.prediction_ids[2], "ana", 7, True)]
     assert "Corrected to 387 by ana" in texts(at.run())
+
+
+def test_history_draws_the_boxes_on_a_reduced_picture_where_the_digits_are():
+    """A reading's boxes are in the pixels of the image read; the picture it stores may be smaller."""
+    import pandas as pd
+
+    from dashboard.reading_history import SURE, _boxed
+    stored = io.BytesIO()
+    Image.new("L", (100, 50), 255).save(stored, format="PNG")   # the image read was 200 x 100
+    digits = pd.DataFrame([{"box_left": 100, "box_top": 20, "box_width": 40, "box_height": 40, "not_sure": False}])
+    picture = np.asarray(_boxed(stored.getvalue(), digits, (200, 100)))
+    drawn = np.argwhere((picture == SURE).all(axis=-1))
+    assert drawn[:, 1].min() == 50 and drawn[:, 1].max() == 70 and drawn[:, 0].min() == 10
