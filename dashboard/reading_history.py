@@ -14,6 +14,17 @@ from data import readings
 
 PAGE_SIZE = 50
 SURE, DOUBT = (22, 163, 74), (234, 88, 12)
+TABLE_COLUMNS = {
+    "id": st.column_config.NumberColumn("reading", width=60),
+    "ts": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
+    "model_id": st.column_config.NumberColumn("model", width=55),
+    "text": st.column_config.TextColumn("number"),
+    "confidence": text.share_column("confidence"),
+    "doubtful": st.column_config.CheckboxColumn("doubtful?", width=75),
+    "expected_length": st.column_config.TextColumn("length asked", width=90),
+    "corrected_text": st.column_config.TextColumn("corrected to"),
+    "latency_ms": st.column_config.NumberColumn("ms", format="%.0f", width=55),
+}
 DIGIT_COLUMNS = {
     "position": st.column_config.NumberColumn("#", width=40),
     "digit": st.column_config.NumberColumn("digit", width=50),
@@ -44,7 +55,7 @@ def detail(reading_id: int, user) -> None:
     stored = readings.get(reading_id)
     if stored is None:
         return
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)
     if stored["image"]:
         left.image(_boxed(stored["image"], digits, (stored["width"], stored["height"])),
                    caption=f"Reading #{reading_id}: {text.md(stored['text'])}")
@@ -68,9 +79,10 @@ def show(user, everyone: bool) -> None:
     if frame.empty:
         st.info("No doubtful readings here." if doubtful else "No readings here yet: read a number on Draw or Upload.")
         return
-    shown = frame.drop(columns=[] if everyone else ["username"])
+    shown = text.blank_missing(text.as_percent(frame.drop(columns=[] if everyone else ["username"]), "confidence"),
+                               {"expected_length": text.plain})
     picked = st.dataframe(shown, key="readings_table", on_select="rerun", selection_mode="single-row",
-                          hide_index=True)
+                          hide_index=True, column_config=TABLE_COLUMNS)
     st.caption(f"{total:,} reading(s), newest first. Pick one to see its digits.")
     rows = picked.selection.rows if picked is not None else []
     if not rows:
