@@ -194,3 +194,15 @@ def test_a_labels_file_needs_number_mode_and_a_length_its_range(seeded_store, tm
     assert BatchRequest("ana", token, files, numbers=True, labels={"a.png": "1"}).title == \
         "Batch of 1 file (numbers, labelled)"
     uploads.remove(token)
+
+
+def test_with_an_expected_length_a_batch_whose_digits_cannot_fit_is_refused_whole(seeded_store, tmp_path, written,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(numbers, "CHUNK", 1)  # the first number alone would fit
+    quotas.set_limits("ana", daily=7, per_minute=None, by="admin")
+    for k, (_, data) in enumerate(written[:2]):
+        (tmp_path / f"s{k}.png").write_bytes(data)
+    files = [tmp_path / "s0.png", tmp_path / "s1.png"]
+    record = batch.run_cli(files, user="ana", numbers=True, length=4)  # 2 numbers of 4 digits: 8 predictions
+    assert record.status == "failed" and "this needs 8" in record.message
+    assert db.one("SELECT count(*) FROM readings")[0] == 0 and quotas.status("ana").used_today == 0

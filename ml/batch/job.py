@@ -88,7 +88,8 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
         raise RequestError(f"This batch holds {total:,} images; at most {limits.images:,} are allowed per batch "
                            "(Settings: images per batch). Split it into smaller batches.")
     parallel = total - len(done) >= PARALLEL_FROM and WORKERS > 0 and not request.numbers
-    _refuse_early(request.requested_by, total - len(done))
+    # a number costs one prediction per digit: at least its expected length, else at least one
+    _refuse_early(request.requested_by, (total - len(done)) * (request.length or 1))
     model_id = request.model_id if request.model_id is not None else registry.active_id()
     if request.numbers:
         return _run_numbers(request, ctx, batch_id, folder, limits, done, total, model_id)
