@@ -15,9 +15,9 @@ from starlette.routing import Mount, Route
 
 from api import errors, metrics, probes
 from api.errors import rate_headers
-from api.routers import admin, jobs, keys, models, predict, predictions
+from api.routers import admin, jobs, keys, models, predict, predictions, read
 
-ROUTERS = (predict.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
+ROUTERS = (predict.router, read.router, jobs.router, predictions.router, models.router, admin.router, keys.router)
 DESCRIPTION = """Digit Lab's REST API: the same rules, quotas, audit log and sentences as the dashboard.
 
 Authenticate with an API key from the Account page: `Authorization: Bearer KEY` (or `X-API-Key: KEY`).

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 COLUMNS = ("username", "source", "model_id", "text", "confidence", "doubtful", "alternatives", "expected_length",
-           "image", "latency_ms", "filename")
+           "image", "latency_ms", "filename", "width", "height")
 INSERT = f"INSERT INTO readings ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) RETURNING id"
 INSERT_DIGIT = """
 INSERT INTO reading_digits (reading_id, position, prediction_id, box_left, box_top, box_width, box_height)
@@ -55,12 +55,14 @@ class ReadingRow:
     image: bytes | None
     latency_ms: float
     filename: str | None = None
+    width: int | None = None     # of the image read: the boxes are in its pixels, `image` may be smaller
+    height: int | None = None
 
     def values(self) -> list:
         return [self.username, self.source, int(self.model_id), self.text, float(self.confidence), bool(self.doubtful),
                 json.dumps([[t, round(float(s), 6)] for t, s in self.alternatives]),
                 None if self.expected_length is None else int(self.expected_length), self.image,
-                float(self.latency_ms), self.filename]
+                float(self.latency_ms), self.filename, self.width, self.height]
 
 
 def insert(row: ReadingRow, digits: Sequence[tuple[int, tuple[int, int, int, int]]]) -> int:

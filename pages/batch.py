@@ -1,5 +1,5 @@
-"""Batch: many images and zips predicted in the background with one model version; live progress,
-cancel, resume after a restart; past batches with their results, errors and exports."""
+"""Batch: many images and zips predicted (or read as whole numbers) in the background with one model
+version; live progress, cancel, resume after a restart; past batches with their results, errors and exports."""
 import streamlit as st
 
 from dashboard import auth, failures
@@ -11,7 +11,8 @@ user = auth.require("batch")
 st.title("Batch predictions")
 widgets.wait_for_first_model()
 st.caption("The batch runs in the background: leave the page or refresh, it goes on. Every image becomes a "
-           "prediction with its job id; refused files are listed with their reason and the rest go on.")
+           "prediction (a number: a reading of one prediction per digit) with its job id; refused files are listed "
+           "with their reason and the rest go on.")
 batch_views.upload_form(user)
 batch_views.live(user)
 st.subheader("Batches")

@@ -37,6 +37,7 @@ def test_an_analyst_sees_the_report_results_and_errors_of_a_labelled_batch(open_
     # the long result sentence is not squeezed into a cell at 1280 px: it is shown with the picked batch
     assert "message" not in at.dataframe[0].proto.column_order
     assert "owner" not in at.dataframe[0].proto.column_order  # an analyst sees only their own: no owner column
+    assert "numbers" not in at.dataframe[0].proto.column_order  # no batch of numbers: no column for it
     results = _frame(at, "batch_results")
     assert len(results) == 10 and results["thumbnail"].str.startswith("data:image/png;base64,").all()
     errors = next(d.value for d in at.dataframe if "reason" in d.value.columns)  # the errors list
@@ -159,3 +160,74 @@ def test_a_running_batch_shows_a_blank_finish_not_none(open_app, tmp_path):
     started = job_rows.get(record.id).started_at
     assert list(table["finished"]) == [""] and list(table["started"]) == [f"{started:%m-%d %H:%M}"]
     assert "None" not in table.astype(str).to_numpy().ravel().tolist()
+
+
+def _number_batch(tmp_path, user: str = "ana"):
+    """A labelled batch of four numbers by held-back MNIST writers and one blank image, as the job stores it."""
+    import io
+
+    from PIL import Image
+
+    from ml.reading import devset
+    found = devset.numbers(4, (3, 4), "separate", seed=5)
+    for text, image in zip(found.texts, found.images):
+        image.save(tmp_path / f"meter_{text}.png")
+    blank = io.BytesIO()
+    Image.new("L", (120, 60), 255).save(blank, format="PNG")
+    (tmp_path / "blank.png").write_bytes(blank.getvalue())
+    files = [tmp_path / f"meter_{t}.png" for t in found.texts] + [tmp_path / "blank.png"]
+    return batch.run_cli(files, user=user, labelled=True, numbers=True), found.texts
+
+
+def test_a_number_batch_shows_its_accuracy_readings_and_a_picked_reading_to_correct(open_app, tmp_path):
+    record, written = _number_batch(tmp_path)
+    assert record.status == "succeeded", record.message
+    at = open_app("ana", "batch")
+    assert not at.exception
+    shown = texts(at)
+    assert f"Batch #{record.id} · numbers" in shown and "labelled numbers right" in shown
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Images"], metrics["Read"], metrics["Errors"]) == ("5", "4", "1")
+    order = at.dataframe[0].proto.column_order
+    assert "numbers" in order and "resume_of" not in order  # the jobs table marks it; no batch resumes another
+    assert metrics["Numbers right"] == f"{record.result['accuracy'] * 100:.2f}%"
+    assert metrics["Digits right"] == f"{record.result['digit_accuracy'] * 100:.2f}%"
+    assert "Right when not doubtful" in metrics
+    lengths = next(d.value for d in at.dataframe if "digit_accuracy" in d.value.columns)
+    assert lengths["length"].tolist() == [3, 4] and lengths["labelled"].sum() == 4
+    results = _frame(at, "batch_results")
+    assert results["label"].tolist() == written and set(results["right"]) <= {"yes", "no"}
+    assert results["picture"].str.startswith("data:image/png;base64,").all()
+    errors = next(d.value for d in at.dataframe if "reason" in d.value.columns)
+    assert list(errors["problem"]) == ["blank"]
+    at.toggle(key="batch_wrong").set_value(True).run()
+    wrong = (results["right"] == "no").sum()
+    assert (len(_frame(at, "batch_results")) if wrong else 0) == wrong
+    at.toggle(key="batch_wrong").set_value(False).run()
+    at.session_state["batch_results"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception
+    reading_id = int(results["reading_id"].iloc[0])
+    digits = next(d.value for d in at.dataframe if "position" in d.value.columns)  # the picked reading's digits
+    assert "".join(map(str, digits["digit"])) == "".join(ch for ch in results["number"].iloc[0] if ch.isdigit())
+    at.text_input(key=f"history_reading_{reading_id}_text").set_value(written[0])
+    at.button[[b.label for b in at.button].index("Save the correct number")].click().run()
+    assert not at.exception
+    if len(digits) == sum(ch.isdigit() for ch in written[0]):  # the crops match the label's digits: they train
+        assert db.one("SELECT count(*) FROM feedback")[0] == len(digits) and at.success
+    else:
+        assert any("no digit was used for training" in w.value for w in at.warning)
+    assert db.one("SELECT corrected_text FROM readings WHERE id = ?", [reading_id])[0] == written[0]
+    at.button(key="batch_results_export_prepare").click().run()
+    last = db.one("SELECT action, outcome, detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1")
+    assert last[:2] == ("export", "ok") and '"rows": 4,' in last[2]
+
+
+def test_the_upload_form_in_number_mode_asks_for_length_and_labels(open_app):
+    at = open_app("ana", "batch")
+    at.segmented_control(key="batch_mode").set_value("A number").run()
+    assert not at.exception
+    assert "the real number is the file name" in at.toggle(key="batch_labelled").label
+    assert at.number_input(key="batch_length").value == 0
+    at.segmented_control(key="batch_mode").set_value("One digit").run()
+    assert "the real digit is the folder" in at.toggle(key="batch_labelled").label

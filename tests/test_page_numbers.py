@@ -121,3 +121,36 @@ def test_history_shows_readings_and_filters_the_doubtful_ones(open_app):
     at.toggle(key="history_all").set_value(True)
     at.toggle(key="history_doubtful").set_value(False).run()
     assert sorted(at.dataframe[0].value["text"].tolist()) == ["1450", "307", "45"]
+
+
+def test_history_corrects_a_picked_reading_and_its_digits_become_feedback(open_app):
+    from ml.reading.service import read
+    stored = read(pen_number("307"), username="vic", source="draw")
+    at = open_app("ana", "history")
+    at.segmented_control(key="history_kind").set_value("Numbers").run()
+    at.toggle(key="history_all").set_value(True).run()
+    assert not at.text_input  # nothing picked: no correction form yet
+    at.session_state["readings_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    key = f"history_reading_{stored.reading_id}_text"
+    at.text_input(key=key).set_value("387")
+    at.button[[b.label for b in at.button].index("Save the correct number")].click().run()
+    assert not at.exception
+    assert any("1 digit(s) corrected" in s.value for s in at.success)
+    assert db.rows("SELECT prediction_id, username, true_digit, is_correct FROM feedback ORDER BY prediction_id") == \
+        [(stored.prediction_ids[0], "ana", 3, True), (stored.prediction_ids[1], "ana", 8, False),
+         (stored.prediction_ids[2], "ana", 7, True)]
+    assert "Corrected to 387 by ana" in texts(at.run())
+
+
+def test_history_draws_the_boxes_on_a_reduced_picture_where_the_digits_are():
+    """A reading's boxes are in the pixels of the image read; the picture it stores may be smaller."""
+    import pandas as pd
+
+    from dashboard.components.readings import SURE, stored_boxed
+    stored = io.BytesIO()
+    Image.new("L", (100, 50), 255).save(stored, format="PNG")   # the image read was 200 x 100
+    digits = pd.DataFrame([{"box_left": 100, "box_top": 20, "box_width": 40, "box_height": 40, "not_sure": False}])
+    picture = np.asarray(stored_boxed(stored.getvalue(), digits, (200, 100)))
+    drawn = np.argwhere((picture == SURE).all(axis=-1))
+    assert drawn[:, 1].min() == 50 and drawn[:, 1].max() == 70 and drawn[:, 0].min() == 10

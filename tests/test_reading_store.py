@@ -53,6 +53,20 @@ def test_a_correction_makes_each_digits_crop_feedback(seeded_store):
     assert readings.get(stored.reading_id)["corrected_text"] == "387"
 
 
+def test_the_corrected_crops_are_the_feedback_dataset_s_samples_with_the_real_digits(seeded_store):
+    """What the digit model trains on next: each digit's model input, labelled as the correction says."""
+    import numpy as np
+
+    from ml.datasets.sources import load_feedback
+    stored = read(pen_number("307"), username="ana", source="draw")
+    correct(stored.reading_id, username="ana", text="387")
+    data = load_feedback()
+    assert data.y.tolist() == [3, 8, 7]
+    for k, pid in enumerate(stored.prediction_ids):
+        assert np.allclose(data.X[k], predictions.get(int(pid))["model_input"])
+        assert np.allclose(data.X[k], stored.reading.digits[k].model_input.ravel())
+
+
 def test_a_correction_with_another_digit_count_is_kept_but_trains_nothing(seeded_store):
     stored = read(pen_number("307"), username="ana", source="draw")
     with pytest.raises(RequestError, match="no digit was used for training"):

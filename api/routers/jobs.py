@@ -69,22 +69,30 @@ def as_out(record: job_store.JobRecord) -> JobOut:
                   started_at=record.started_at, finished_at=record.finished_at, cancel_requested=record.cancel_requested)
 
 
-def _submit_batch(files: list[tuple[str, bytes]], who: Caller, labelled: bool) -> int:
+def _yes(value) -> bool:
+    return str(value or "false").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _submit_batch(files: list[tuple[str, bytes]], who: Caller, labelled: bool, numbers: bool = False,
+                  length: int | None = None) -> int:
     token, entries = uploads.save(files, batch_limits.current())
     try:
-        return jobs.submit(BatchRequest(who.username, token, entries, labelled))
+        return jobs.submit(BatchRequest(who.username, token, entries, labelled, numbers=numbers, length=length))
     except Exception:
         uploads.remove(token)
         raise
 
 
 @router.post("/batches", status_code=202, response_model=Accepted, summary="Start a batch of images and zips",
-             description="multipart/form-data with one or more `files` (images or zips of images) and an optional "
-                         "`labelled` (true: the real digit is the folder 0-9 or the end of the name, `_7.png`).",
+             description="multipart/form-data with one or more `files` (images or zips of images), an optional "
+                         "`labelled` (true: the real digit is the folder 0-9 or the end of the name, `_7.png`), and "
+                         "`numbers` (true: each image is read as a whole number; `labelled` then takes the number "
+                         "from the file name, `meter_1450.png`) with an optional `length` (its digits).",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["files"], "properties": {
                      "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                     "labelled": {"type": "boolean"}}}}}}})
+                     "labelled": {"type": "boolean"}, "numbers": {"type": "boolean"},
+                     "length": {"type": "integer", "minimum": 1, "maximum": 12}}}}}}})
 async def start_batch(request: Request, who: Caller = Depends(allowed("batch"))) -> Accepted:
     limits = await run_in_threadpool(batch_limits.current)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
@@ -96,10 +104,14 @@ async def start_batch(request: Request, who: Caller = Depends(allowed("batch")))
     form = await request.form(max_files=limits.files + 1, max_fields=8)
     try:
         files = [(shown_name(f.filename), await f.read()) for f in form.getlist("files") if isinstance(f, UploadFile)]
-        labelled = str(form.get("labelled", "false")).strip().lower() in ("1", "true", "yes", "on")
+        labelled = _yes(form.get("labelled"))
+        numbers = _yes(form.get("numbers"))
+        length = str(form.get("length") or "").strip()
+        if length and not length.isdigit():
+            raise RequestError("The expected length must be a whole number of digits.")
     finally:
         await form.close()
-    job_id = await run_in_threadpool(_submit_batch, files, who, labelled)
+    job_id = await run_in_threadpool(_submit_batch, files, who, labelled, numbers, int(length) if length else None)
     return accepted(request, job_id)
 
 
@@ -128,10 +140,13 @@ def _items(batch_id: int, who: Caller, limit: int, offset: int, fmt: str, not_su
     record = visible_job(batch_id, who)
     if record.kind != "batch":
         raise NotFoundError(f"Batch {batch_id} does not exist.")
-    query = batches.results_query(batch_id, only_not_sure=not_sure)
+    numbers = bool(record.params.get("numbers"))  # a batch of numbers: one row per reading (`not_sure`: doubtful)
+    query = (batches.number_results_query(batch_id, only_doubtful=not_sure) if numbers
+             else batches.results_query(batch_id, only_not_sure=not_sure))
     if fmt != "json":
         return ml_exports.export(f"batch-{batch_id}", query, fmt, who.username)
-    page = batches.results_page(query, limit=limit, offset=offset).drop(columns=["image"], errors="ignore")
+    page = (batches.number_results_page if numbers else batches.results_page)(query, limit=limit, offset=offset)
+    page = page.drop(columns=["image"], errors="ignore")
     rows = [{k: (None if v != v else v) for k, v in row.items()} for row in page.to_dict("records")]  # NaN -> null
     return {"batch_id": batch_id, "total": exports.count(query), "limit": limit, "offset": offset, "items": rows}
 

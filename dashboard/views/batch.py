@@ -1,4 +1,4 @@
-"""The Batch page's upload form, live progress (cancel, resume) and jobs table.
+"""The Batch page's upload form (digits or whole numbers), live progress (cancel, resume) and jobs table.
 
 The batch runs in the job runner; these views only read job rows, so leaving the page or
 refreshing the browser changes nothing for the batch. The live block is a fragment refreshed every
@@ -10,11 +10,12 @@ import streamlit as st
 
 from dashboard import failures, text
 from dashboard.components.export_panel import export_panel
+from dashboard.components.readings import length_input
 from dashboard.text import md
 from data import batches
 from data import jobs as job_rows
 from data.users import User
-from ml.batch import uploads
+from ml.batch import numbers, uploads
 from ml.batch.request import BatchRequest
 from ml.errors import RequestError
 from ml.governance import batch_limits, policy
@@ -27,11 +28,13 @@ JOB_COLUMNS = {
     "resume_of": st.column_config.NumberColumn("resumes", width=65, help="The batch this run finished"),
     "owner": st.column_config.TextColumn("owner", width="small"),
     "model": st.column_config.NumberColumn("model", width=55),
+    "numbers": st.column_config.CheckboxColumn("numbers?", width=70, help="Each image read as a whole number"),
     "status": st.column_config.TextColumn("status", width=75),
     "items": st.column_config.NumberColumn("items", width=60),
     "predicted": st.column_config.NumberColumn("predicted", width=75),
     "errors": st.column_config.NumberColumn("errors", width=55),
-    "accuracy": st.column_config.TextColumn("accuracy", width=70, help="On the labelled images of a labelled batch"),
+    "accuracy": st.column_config.TextColumn("accuracy", width=70, help="On the labelled images of a labelled batch "
+                                                                       "(numbers: whole strings right)"),
     "started": st.column_config.TextColumn("started", width=95),  # text.short_when: blank while queued or running
     "finished": st.column_config.TextColumn("finished", width=95),
     "duration_s": st.column_config.NumberColumn("seconds", format="%.1f", width=65),
@@ -45,20 +48,41 @@ def owner_scope(user: User) -> str | None:
 
 
 def upload_form(user: User) -> None:
-    """Files, the labelled switch and Start: the files go to the upload area, the job is queued."""
+    """Digits or numbers, files, the labelled switch (and, for numbers, the expected length and a labels
+    CSV) and Start: the files go to the upload area, the job is queued."""
     limits = batch_limits.current()
+    kind = st.segmented_control("Each image holds", ["One digit", "A number"], default="One digit", key="batch_mode",
+                                help="A number: each image is read as a whole number (a meter reading, an amount, "
+                                     "a code), every digit with its confidence.")
+    numbers_mode = kind == "A number"
     files = st.file_uploader("Images and zip files of images", type=UPLOAD_TYPES, accept_multiple_files=True,
                              key="batch_files", max_upload_size=max(1, limits.file_bytes // batch_limits.MB))
     st.caption(f"Up to {limits.files:,} files, {batch_limits.megabytes(limits.total_bytes)} in all, "
                f"{limits.images:,} images per batch (zips counted by their images), "
                f"{limits.pixels / 1e6:g} megapixels per image.")
-    labelled = st.toggle("Labelled: the real digit is the folder (0–9) or the end of the name (_7.png)",
-                         key="batch_labelled", help="The batch then reports its accuracy and confusions.")
+    length, labels_file = None, None
+    if numbers_mode:
+        cols = st.columns([3, 1], vertical_alignment="bottom")
+        labelled = cols[0].toggle("Labelled: the real number is the file name (1450.png, meter_1450.png)",
+                                  key="batch_labelled",
+                                  help="The name without its extension, or its part after the last _, when it is "
+                                       "digits and separators. The batch then reports how many numbers it read right.")
+        with cols[1]:
+            length = length_input("batch_length")
+        labels_file = st.file_uploader("Labels (optional): a CSV of file,label lines", type=["csv"],
+                                       key="batch_labels_csv", max_upload_size=numbers.LABELS_BYTES // batch_limits.MB,
+                                       help="file is the image's name, or a zip member's path in its zip; label is "
+                                            "the number as written (1450, 14.50, 07/12). It wins over the file name.")
+    else:
+        labelled = st.toggle("Labelled: the real digit is the folder (0–9) or the end of the name (_7.png)",
+                             key="batch_labelled", help="The batch then reports its accuracy and confusions.")
     if st.button("Start batch", key="batch_start", icon=":material/play_arrow:", disabled=not files, type="primary"):
         with failures.boundary("job_batch", user.username, stop=False):
+            labels = numbers.parse_labels(labels_file.getvalue()) if labels_file is not None else {}
             token, entries = uploads.save(((f.name, f.getvalue()) for f in files), limits)
             try:
-                job_id = jobs.submit(BatchRequest(user.username, token, entries, bool(labelled)))
+                job_id = jobs.submit(BatchRequest(user.username, token, entries, bool(labelled), numbers=numbers_mode,
+                                                  length=length, labels=labels))
             except Exception:
                 uploads.remove(token)
                 raise
@@ -121,7 +145,10 @@ def jobs_table(user: User) -> int | None:
     if frame.empty:
         st.info("No batches yet: add images or zips above and press Start.")
         return None
-    order = [c for c in JOB_COLUMNS if c != "owner" or owner_scope(user) is None]
+    # owner only for those who see everyone's; resumes and numbers only when some batch is one (room at 1280 px)
+    hidden = {"owner"} if owner_scope(user) is not None else set()
+    hidden |= {c for c in ("resume_of", "numbers") if not frame[c].astype(bool).any()}
+    order = [c for c in JOB_COLUMNS if c not in hidden]
     shown = text.blank_missing(frame, {"started": text.short_when, "finished": text.short_when,
                                        "accuracy": text.share})
     picked = st.dataframe(shown, hide_index=True, key="batch_jobs", column_config=JOB_COLUMNS, column_order=order,

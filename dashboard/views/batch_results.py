@@ -1,5 +1,6 @@
 """One batch's results: the labelled report, the items (thumbnail, file, digit, confidence, "not sure"),
-all probabilities and feedback of a picked item, the filterable errors list, and their exports."""
+all probabilities and feedback of a picked item, the filterable errors list, and their exports. A batch
+of numbers shows its readings instead (dashboard.views.batch_numbers)."""
 from __future__ import annotations
 
 import base64
@@ -12,10 +13,12 @@ from dashboard import text
 from dashboard.charts import common as charts
 from dashboard.components import widgets
 from dashboard.components.export_panel import export_panel
+from dashboard.views import batch_numbers as number_results  # a batch of numbers: its own results view
 from data import batches, predictions
 from data import jobs as job_rows
 from data.users import User
 from ml.batch import job as batch
+from ml.batch import numbers
 from ml.errors import PolicyError
 from ml.governance import policy
 
@@ -36,9 +39,9 @@ def _thumb(png) -> str | None:
     return None if png is None else "data:image/png;base64," + base64.b64encode(bytes(png)).decode()
 
 
-def batch_of(job_id: int, user: User) -> tuple[int, bool, str, str | None] | None:
-    """(batch id, labelled, status line, why it failed or None) of a batch job the user may see; None
-    when there is none."""
+def batch_of(job_id: int, user: User) -> tuple[int, bool, str, str | None, bool] | None:
+    """(batch id, labelled, status line, why it failed or None, number mode) of a batch job the user may
+    see; None when there is none."""
     record = job_rows.get(job_id)
     if record is None or record.kind != "batch":
         return None
@@ -46,7 +49,8 @@ def batch_of(job_id: int, user: User) -> tuple[int, bool, str, str | None] | Non
         raise PolicyError("This batch belongs to someone else; only admins see everyone's batches.")
     batch_id = int(record.params.get("resume_of") or record.id)
     failed = (record.message or "The batch failed.") if record.status == "failed" else None
-    return batch_id, bool(record.params.get("labelled")), f"{record.status}: {record.message}", failed
+    return (batch_id, bool(record.params.get("labelled")), f"{record.status}: {record.message}", failed,
+            bool(record.params.get("numbers")))
 
 
 def labelled_report(result: dict) -> None:
@@ -133,9 +137,9 @@ def show(job_id: int, user: User) -> None:
     found = batch_of(job_id, user)
     if found is None:
         return
-    batch_id, labelled, status, failed = found
-    result = batch.report(batch_id, labelled)
-    st.subheader(f"Batch #{batch_id}")
+    batch_id, labelled, status, failed, numbers_mode = found
+    result = numbers.report(batch_id) if numbers_mode else batch.report(batch_id, labelled)
+    st.subheader(f"Batch #{batch_id}" + (" · numbers" if numbers_mode else ""))
     if failed is not None:
         st.error(f"Job #{job_id} failed: {text.md(failed)}", icon=":material/error:")
     else:
@@ -144,12 +148,14 @@ def show(job_id: int, user: User) -> None:
         return  # refused before any item was stored (quota, images per batch, no model): nothing to list
     cols = st.columns(3)
     cols[0].metric("Images", f"{result['items']:,}")
-    cols[1].metric("Predicted", f"{result['predicted']:,}")
+    cols[1].metric("Read" if numbers_mode else "Predicted", f"{result['predicted']:,}")
     cols[2].metric("Errors", f"{result['errors']:,}")
-    if labelled:
+    if numbers_mode:
+        number_results.report(result)
+    elif labelled:
         labelled_report(result)
     tabs = st.tabs(["Results", f"Errors ({result['errors']:,})"])
     with tabs[0]:
-        results(batch_id, user)
+        (number_results.results if numbers_mode else results)(batch_id, user)
     with tabs[1]:
         errors(batch_id, user)

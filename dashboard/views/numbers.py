@@ -1,5 +1,6 @@
 """Whole numbers on Draw and Upload: the wide canvas, the reading with its doubtful digits highlighted
-("14?0 — 5 or 3?") and its boxes drawn on the image, and the correction whose digits become feedback."""
+("14?0 — 5 or 3?") and its boxes drawn on the image, and the correction whose digits become feedback
+(also under a reading picked on History)."""
 from __future__ import annotations
 
 import hashlib
@@ -10,11 +11,8 @@ from PIL import Image, ImageDraw
 
 from dashboard import failures, tab_answers, text
 from dashboard.components import canvas
-from ml.governance import policy
-from ml.reading.errors import MAX_DIGITS
-from ml.reading.service import Stored, correct, read
-
-SURE, DOUBT = (22, 163, 74), (234, 88, 12)
+from dashboard.components.readings import DOUBT, SURE, correction_form, length_input
+from ml.reading.service import Stored, read
 
 
 def boxed(stored: Stored) -> Image.Image:
@@ -41,12 +39,6 @@ def headline(stored: Stored) -> str:
     return "".join(parts) + (f" — {r.question}" if r.question else "")
 
 
-def length_input(key: str) -> int | None:
-    value = st.number_input("Digits expected (0: any)", min_value=0, max_value=MAX_DIGITS, value=0, step=1, key=key,
-                            help="A meter with 6 digits, a 4-digit code: the reading then has exactly that many.")
-    return int(value) or None
-
-
 def reading_block(stored: Stored, user, *, key: str) -> None:
     r = stored.reading
     st.markdown(f"## {headline(stored)}")
@@ -61,15 +53,8 @@ def reading_block(stored: Stored, user, *, key: str) -> None:
     if r.alternatives:
         st.caption("Also possible: " + ", ".join(f"{text.md(t)} ({text.share(s)})" for t, s in r.alternatives))
     st.image(boxed(stored), caption="Digits found (orange: not sure)")
-    if stored.reading_id is not None and policy.can(user.role, "feedback"):
-        with st.form(f"{key}_correct"):
-            fixed = st.text_input("What does it really say?", value=r.text, key=f"{key}_text")
-            if st.form_submit_button("Save the correct number"):
-                with failures.boundary("correct_reading", user.username, stop=False):
-                    wrong = correct(stored.reading_id, username=user.username, text=fixed)
-                    st.success("You confirmed the reading." if not wrong and fixed.strip() == r.text else
-                               f"Saved: {wrong} digit(s) corrected; their crops are training data now "
-                               "(the `feedback` dataset).")
+    if stored.reading_id is not None:
+        correction_form(stored.reading_id, r.text, user, key=key)
     st.caption(f"Model {stored.model_id} · reading #{stored.reading_id}")
 
 

@@ -1,26 +1,26 @@
-"""History of whole-number readings: newest first, "has a doubtful digit" as a filter, and the digits
-(with their confidence, "not sure" mark and box) of a picked reading beside its image."""
+"""History of whole-number readings: newest first, "has a doubtful digit" as a filter, the digits
+(with their confidence, "not sure" mark and box) of a picked reading beside its image, and the
+correction of its string (each digit's crop then becomes feedback training data)."""
 from __future__ import annotations
 
-import io
-
 import streamlit as st
-from PIL import Image, ImageDraw
 
 from dashboard import text
+from dashboard.components.readings import detail
 from data import readings
 
 PAGE_SIZE = 50
-SURE, DOUBT = (22, 163, 74), (234, 88, 12)
-
-
-def _boxed(image: bytes, digits) -> Image.Image:
-    picture = Image.open(io.BytesIO(image)).convert("RGB")
-    draw = ImageDraw.Draw(picture)
-    for d in digits.itertuples():
-        draw.rectangle((d.box_left, d.box_top, d.box_left + d.box_width, d.box_top + d.box_height),
-                       outline=DOUBT if d.not_sure else SURE, width=max(2, picture.height // 80))
-    return picture
+TABLE_COLUMNS = {
+    "id": st.column_config.NumberColumn("reading", width=60),
+    "ts": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
+    "model_id": st.column_config.NumberColumn("model", width=55),
+    "text": st.column_config.TextColumn("number"),
+    "confidence": text.share_column("confidence"),
+    "doubtful": st.column_config.CheckboxColumn("doubtful?", width=75),
+    "expected_length": st.column_config.TextColumn("length asked", width=90),
+    "corrected_text": st.column_config.TextColumn("corrected to"),
+    "latency_ms": st.column_config.NumberColumn("ms", format="%.0f", width=55),
+}
 
 
 def show(user, everyone: bool) -> None:
@@ -35,18 +35,12 @@ def show(user, everyone: bool) -> None:
     if frame.empty:
         st.info("No doubtful readings here." if doubtful else "No readings here yet: read a number on Draw or Upload.")
         return
-    shown = frame.drop(columns=[] if everyone else ["username"])
+    shown = text.blank_missing(text.as_percent(frame.drop(columns=[] if everyone else ["username"]), "confidence"),
+                               {"expected_length": text.plain})
     picked = st.dataframe(shown, key="readings_table", on_select="rerun", selection_mode="single-row",
-                          hide_index=True)
+                          hide_index=True, column_config=TABLE_COLUMNS)
     st.caption(f"{total:,} reading(s), newest first. Pick one to see its digits.")
     rows = picked.selection.rows if picked is not None else []
     if not rows:
         return
-    reading_id = int(frame.iloc[rows[0]]["id"])
-    digits = readings.digits(reading_id)
-    left, right = st.columns([3, 2])
-    stored = readings.get(reading_id)
-    if stored and stored["image"]:
-        left.image(_boxed(stored["image"], digits), caption=f"Reading #{reading_id}: {text.md(stored['text'])}")
-    right.dataframe(digits[["position", "digit", "confidence", "not_sure", "runner_up", "prediction_id"]],
-                    hide_index=True, key="reading_digits")
+    detail(int(frame.iloc[rows[0]]["id"]), user)

@@ -1,4 +1,6 @@
 """The batch job: many images (and zips of images) predicted with one model version, resumable.
+In number mode each image is read as a whole number instead (`ml.batch.numbers`), through the same
+items, progress, cancel, resume and quota.
 
 Runs in the job runner's "batch" lane (the page only reads the job row, so a page change or a
 refresh loses nothing) and the same code runs inline for `python -m ml batch`. Items are handled a
@@ -23,7 +25,7 @@ from pathlib import Path
 from data import audit, batches, predictions, registry
 from ml import config
 from ml.batch import items as batch_items
-from ml.batch import uploads
+from ml.batch import numbers, uploads
 from ml.batch.items import Item
 from ml.batch.prepare import Outcome, prepare_chunk, start_decoder, warm_up
 from ml.batch.request import BatchRequest
@@ -85,9 +87,12 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
     if total > limits.images:  # each zip is held to it as it is read; the batch as a whole here, before any work
         raise RequestError(f"This batch holds {total:,} images; at most {limits.images:,} are allowed per batch "
                            "(Settings: images per batch). Split it into smaller batches.")
-    parallel = total - len(done) >= PARALLEL_FROM and WORKERS > 0
-    _refuse_early(request.requested_by, total - len(done))
+    parallel = total - len(done) >= PARALLEL_FROM and WORKERS > 0 and not request.numbers
+    # a number costs one prediction per digit: at least its expected length, else at least one
+    _refuse_early(request.requested_by, (total - len(done)) * (request.length or 1))
     model_id = request.model_id if request.model_id is not None else registry.active_id()
+    if request.numbers:
+        return _run_numbers(request, ctx, batch_id, folder, limits, done, total, model_id)
     record = registry.get(model_id) if model_id is not None else None
     with _decoders(parallel) as pool, ThreadPoolExecutor(1, thread_name_prefix="batch-model") as loader, \
             threads.one_blas_thread() if parallel else nullcontext():
@@ -108,6 +113,23 @@ def _run(request: BatchRequest, ctx, batch_id: int) -> dict:
             ctx.progress("predicting", count / total, _line(count, total), done=count, total=total)
             ctx.check_cancelled()
     return report(batch_id, request.labelled)
+
+
+def _run_numbers(request: BatchRequest, ctx, batch_id: int, folder: Path, limits, done: set[int], total: int,
+                 model_id: int | None) -> dict:
+    """Number mode (ml.batch.numbers): each image read as a whole number, a chunk per transaction."""
+    predictor = Predictor(request.requested_by, source="batch", model_id=model_id, chunk=CHUNK)
+    count = len(done)
+    ctx.progress("reading", count / max(total, 1), _line(count, total), done=count, total=total)
+    stream = batch_items.items(folder, request.files, limits, skip=done)
+    for n, chunk in enumerate(numbers.chunks(stream)):
+        numbers.store_chunk(predictor, batch_id, chunk, limits=limits, length=request.length, labels=request.labels,
+                            from_names=request.labelled, request=n == 0)
+        count += len(chunk)
+        total = max(total, count)
+        ctx.progress("reading", count / total, _line(count, total), done=count, total=total)
+        ctx.check_cancelled()
+    return numbers.report(batch_id)
 
 
 def _while_loading(outcomes: Iterator, loading: Future) -> list:
@@ -284,11 +306,13 @@ def report(batch_id: int, labelled: bool) -> dict:
     return result
 
 
-def run_cli(paths: list[Path], *, user: str, labelled: bool = False, model_id: int | None = None):
+def run_cli(paths: list[Path], *, user: str, labelled: bool = False, model_id: int | None = None,
+            numbers: bool = False, length: int | None = None, labels: dict[str, str] | None = None):
     """`python -m ml batch`: the files into the upload area, then the same job, inline."""
     from ml.jobs import engine as jobs
     token, files = uploads.copy_in(paths, batch_limits.current())
     try:
-        return jobs.run_inline(BatchRequest(user, token, files, labelled, model_id))
+        return jobs.run_inline(BatchRequest(user, token, files, labelled, model_id, numbers=numbers, length=length,
+                                            labels=labels or {}))
     finally:
         uploads.remove(token)  # refused at submit, or ended: the copies go either way

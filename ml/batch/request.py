@@ -1,4 +1,5 @@
-"""The typed request of a batch job: which uploaded files, labelled or not, which model version.
+"""The typed request of a batch job: which uploaded files, labelled or not, which model version, digits or
+whole numbers (with the expected length and the labels CSV's labels).
 
 Validated when it is queued (ml.jobs.engine): the files must be in the upload area, the model is pinned
 to the version active at that moment (activating another one mid-batch changes nothing), and a
@@ -15,6 +16,7 @@ from ml.batch import uploads
 from ml.errors import NoActiveModelError, RequestError
 from ml.governance import policy
 from ml.jobs.requests import JobRequest
+from ml.reading.errors import MAX_DIGITS
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class BatchRequest(JobRequest):
     labelled: bool = False
     model_id: int | None = None                                 # pinned when validated
     resume_of: int = 0                                          # the batch (first job id) to finish
+    numbers: bool = False                                       # each image a whole number (ml.batch.numbers)
+    length: int | None = None                                   # number mode: the digits each number has, if known
+    labels: dict[str, str] = field(default_factory=dict)        # number mode: file -> number, from a labels CSV
 
     kind: ClassVar[str] = "batch"
 
@@ -43,7 +48,9 @@ class BatchRequest(JobRequest):
         if self.resume_of:
             return f"Resume batch #{self.resume_of}"
         count = len(self.files)
-        return f"Batch of {count} file{'s' * (count != 1)}" + (" (labelled)" if self.labelled else "")
+        notes = [word for word, on in (("numbers", self.numbers), ("labelled", self.labelled or bool(self.labels)))
+                if on]
+        return f"Batch of {count} file{'s' * (count != 1)}" + (f" ({', '.join(notes)})" if notes else "")
 
     def validated(self) -> BatchRequest:
         if self.resume_of:
@@ -62,8 +69,14 @@ class BatchRequest(JobRequest):
             raise NoActiveModelError("No model is active yet: train one or run `make run` to create the default.")
         if registry.get(int(chosen)) is None:
             raise RequestError(f"Model {chosen} does not exist.")
+        if self.length is not None and not (self.numbers and 1 <= int(self.length) <= MAX_DIGITS):
+            raise RequestError(f"The expected length must be 1 to {MAX_DIGITS} digits, in number mode.")
+        if self.labels and not self.numbers:
+            raise RequestError("A labels file is for a batch of numbers; a batch of digits takes its labels from "
+                               "folders 0-9 or names ending _<digit>.")
         return BatchRequest(self.requested_by, self.folder, [dict(e) for e in self.files], bool(self.labelled),
-                            int(chosen), 0)
+                            int(chosen), 0, bool(self.numbers), None if self.length is None else int(self.length),
+                            {str(k): str(v) for k, v in self.labels.items()})
 
     def _resumed(self) -> BatchRequest:
         """The interrupted job's own request, under its batch id (a resume of a resume finishes the same batch)."""
@@ -80,7 +93,8 @@ class BatchRequest(JobRequest):
                                "upload them again as a new batch.")
         batch = int(params.get("resume_of") or record.id)
         return BatchRequest(self.requested_by, params["folder"], params["files"], bool(params.get("labelled")),
-                            params.get("model_id"), batch)
+                            params.get("model_id"), batch, bool(params.get("numbers")), params.get("length"),
+                            dict(params.get("labels") or {}))
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> BatchRequest:

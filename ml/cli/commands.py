@@ -146,7 +146,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from ml.batch.job import run_cli
     prepare(reveal=False)
-    record = run_cli([Path(f) for f in args.files], user=args.user, labelled=args.labelled, model_id=args.model)
+    labels = {}
+    if args.labels:
+        from ml.batch.numbers import parse_labels
+        from ml.errors import RequestError
+        try:
+            data = Path(args.labels).read_bytes()
+        except OSError as exc:
+            raise RequestError(f"Cannot read the labels file {args.labels}: {exc.strerror or exc}.") from None
+        labels = parse_labels(data)
+    record = run_cli([Path(f) for f in args.files], user=args.user, labelled=args.labelled, model_id=args.model,
+                     numbers=args.numbers or bool(labels) or args.length is not None, length=args.length,
+                     labels=labels)
     print(json.dumps({"job": record.id, "status": record.status, **(record.result or {"message": record.message})}))
     return 0 if record.status == "succeeded" and not (record.result or {}).get("errors") else 1
 
@@ -208,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("files", nargs="+", metavar="FILE_OR_ZIP")
     batch.add_argument("--labelled", action="store_true", help="labels from folders 0-9 or names ending _<digit>: "
                                                               "report accuracy and the confusion matrix")
+    batch.add_argument("--numbers", action="store_true", help="read each image as a whole number; with --labelled "
+                                                              "the label is the file name (1450.png, meter_1450.png)")
+    batch.add_argument("--length", type=int, default=None, help="number mode: the digits each number has, if known")
+    batch.add_argument("--labels", default=None, metavar="CSV", help="number mode: file,label lines giving each "
+                                                                     "image's number, for accuracy")
     batch.add_argument("--model", type=int, default=None, help="model id (default: the active model)")
     batch.add_argument("--user", default="admin", help="an active user whose role may run batches")
     batch.set_defaults(func=cmd_batch)
