@@ -146,13 +146,14 @@ def test_a_photo_of_text_is_not_a_number(small_default):
 
 
 def test_reads_held_back_writers_above_a_floor(small_default):
-    """32 numbers of 4 held-back MNIST digits (writers never trained on) per spacing, 8 in each upload
-    style: a regression in segmentation, the search or the digit model shows here (the floor sits below
-    what the suite's quick model reads: 94 % and 62 % of strings, 98 % and 77 % of digits)."""
+    """32 numbers of 4 held-back MNIST digits (the development half: writers never trained on) per
+    spacing, 8 in each upload style: a regression in segmentation, the search or the digit model shows
+    here (the floor sits below what the suite's quick model reads: 94 % and 84 % of strings, 98 % and
+    89 % of digits)."""
     from ml.reading import devset
     model, threshold = small_default
-    pool = devset._pool()
-    floors = {"separate": (0.85, 0.95), "touching": (0.5, 0.7)}
+    pool = devset._pool("dev")
+    floors = {"separate": (0.85, 0.95), "touching": (0.7, 0.8)}
     for spacing, (strings, digits) in floors.items():
         right = digit_right = total = 0
         for k, style in enumerate(devset.STYLES):
