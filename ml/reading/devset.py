@@ -146,15 +146,17 @@ def numbers(n: int, lengths: tuple[int, ...], spacing: str, *, style: str = "ink
 
 BROKEN_5 = [[(0.38, 0.12), (0.3, 0.45), (0.55, 0.4), (0.73, 0.55), (0.7, 0.78), (0.5, 0.9), (0.27, 0.82)],
             [(0.5, 0.1), (0.78, 0.1)]]  # the flag lifted off the body, as people write it
+BROKEN_4 = [[(0.5, 0.1), (0.22, 0.62), (0.58, 0.62)], [(0.7, 0.3), (0.7, 0.9)]]  # the stem apart from the bar
 SEPARATOR_PATHS = {".": [[(0.5, 0.86), (0.52, 0.88)]], ",": [[(0.52, 0.82), (0.45, 0.98)]],
                    "-": [[(0.15, 0.5), (0.85, 0.5)]], "/": [[(-0.3, 0.92), (1.3, 0.08)]]}
 
 
-def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0, broken: bool = False,
+def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0, broken: str = "",
                rng: np.random.Generator | None = None, jitter: float = 0.0) -> np.ndarray:
     """`text` written on a wide canvas with a round pen (white on black, RGBA, as the canvas sends it):
     each character in a cell `cell` px wide, neighbours `gap` of a cell closer (negative: further apart),
-    a 5 with its flag lifted when `broken`; separators ('.', ',', '-', '/') drawn in half a cell, a space a whole one."""
+    the digits in `broken` written in pieces (a 5 with its flag lifted, a 4 with its stem apart);
+    separators ('.', ',', '-', '/') drawn in half a cell, a space a whole one."""
     from ml.datasets.generated.synthetic import PEN_PATHS
     rng = rng or np.random.default_rng(0)
     widths = [cell // 2 if ch in SEPARATOR_PATHS else cell for ch in text]
@@ -163,7 +165,8 @@ def pen_number(text: str, *, cell: int = 120, width: int = 12, gap: float = 0.0,
     draw = ImageDraw.Draw(img)
     x = cell // 2
     for ch, w, s in zip(text, widths, step):
-        paths = (BROKEN_5 if broken and ch == "5" else PEN_PATHS[int(ch)]) if ch.isdigit() else SEPARATOR_PATHS.get(ch, [])
+        lifted = {"5": BROKEN_5, "4": BROKEN_4}.get(ch) if ch in broken else None
+        paths = (lifted or PEN_PATHS[int(ch)]) if ch.isdigit() else SEPARATOR_PATHS.get(ch, [])
         for stroke in paths:
             pts = np.array(stroke, dtype=float) + rng.normal(0, jitter, size=(len(stroke), 2))
             xy = [(x + px * w, cell * 0.2 + py * cell) for px, py in pts]

@@ -16,7 +16,7 @@ import numpy as np
 
 from ml.errors import BlankImageError
 from ml.reading.segment import Line, Piece, overlap, union
-from ml.recognition.canonical import canonical_input
+from ml.recognition.canonical import PEN_RADIUS, canonical, canonical_input
 
 MAX_RUN = 4          # at most this many pieces form one digit
 MAX_WIDTH = 1.5      # ... and they span at most this many line heights
@@ -29,6 +29,9 @@ CUT_COST = 1.0       # a digit boundary through a connected stroke (touching dig
 BONUS = 0.5          # each digit read earns this much: log-probabilities alone favour fewer, wider digits
 CHOICES = 3          # digits per group carried into the search
 BEAM = 8             # partial readings kept per (position, digits so far)
+# The canonical form redrawn with a thinner and a thicker pen and into a smaller box: a digit the model
+# reads otherwise in any of them is on an edge of its knowledge, however confident the first reading.
+SECOND_OPINIONS = ((2.0, 0), (3.4, 0), (PEN_RADIUS, 2))  # (pen radius, box made smaller by this many px)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,17 @@ def model_inputs(line: Line, found: list[Group], conv) -> tuple[np.ndarray, np.n
         except BlankImageError:
             ok[i] = False
     return X, ok
+
+
+def second_opinion_inputs(line: Line, chosen: list[Group], conv) -> np.ndarray:
+    """(len(SECOND_OPINIONS) * len(chosen), side²): the chosen groups in each variant of the canonical
+    form, variant by variant."""
+    rows = []
+    for pen, smaller in SECOND_OPINIONS:
+        for g in chosen:
+            form = canonical(crop(line, g), side=conv.size, box=conv.box - smaller, pen=pen)
+            rows.append((form * conv.max_value).astype(np.float64).ravel())
+    return np.array(rows).reshape(-1, conv.size ** 2)
 
 
 def _shape_cost(group: Group, h: float) -> float:
