@@ -53,10 +53,41 @@ def test_a_wide_stroke_of_two_touching_digits_gets_a_cut_near_where_they_meet():
 
 
 def test_a_five_with_its_flag_apart_is_two_pieces_one_candidate_digit_and_no_dash():
-    line = segment(pen_number("5", broken=True))
+    line = segment(pen_number("5", broken="5"))
     assert len({p.component for p in line.pieces}) == 2
     assert not any(p.sep for p in line.pieces)
     assert any(g.start == 0 and g.end == len(line.pieces) for g in groups(line))
+
+
+def test_a_four_with_its_stem_apart_is_two_pieces_one_candidate_digit_and_no_separator():
+    line = segment(pen_number("4", broken="4"))
+    assert len({p.component for p in line.pieces}) == 2
+    assert not any(p.sep for p in line.pieces)
+    assert any(g.start == 0 and g.end == len(line.pieces) for g in groups(line))
+
+
+@pytest.mark.parametrize(("text", "sep"), [("3.5", "."), ("7-1", "-")])
+def test_a_point_or_a_dash_between_touching_neighbours_stays_a_separator(text, sep):
+    line = segment(pen_number(text, gap=0.2))
+    assert [p.sep for p in line.pieces if p.sep] == [sep]
+
+
+def test_overlapping_loops_each_get_a_candidate_digit_with_most_of_their_ink():
+    """Two 0s whose ovals overlap by a fifth of their width: one cutting into two candidate digits gives
+    each candidate its own oval, give or take a tenth of its width."""
+    line = segment(pen_number("00", gap=0.4))
+    assert len({p.component for p in line.pieces}) == 1
+    step, pen = round(120 * 0.6), 6
+    ovals = [(60 + k * step + round(0.23 * 120) - pen, 60 + k * step + round(0.77 * 120) + pen) for k in range(2)]
+    slack = 0.1 * (ovals[0][1] - ovals[0][0])
+
+    def covers(g, oval):
+        return g.left <= oval[0] + slack and g.left + g.mask.shape[1] >= oval[1] - slack
+
+    found = groups(line)
+    firsts = [g for g in found if g.start == 0 and covers(g, ovals[0])]
+    seconds = [g for g in found if g.end == len(line.pieces) and covers(g, ovals[1])]
+    assert any(a.end == b.start for a in firsts for b in seconds)
 
 
 def test_composed_mnist_digits_keep_a_point_between_them():
@@ -96,7 +127,7 @@ def small_default(template_store):
 
 
 @pytest.mark.parametrize(("text", "options"), [
-    ("307", {}), ("14.50", {}), ("2-3-9-1", {}), ("07/12", {}), ("1450", {"gap": 0.3}), ("45", {"broken": True}),
+    ("307", {}), ("14.50", {}), ("2-3-9-1", {}), ("07/12", {}), ("1450", {"gap": 0.3}), ("45", {"broken": "5"}),
     ("68", {"gap": 0.35}), ("90", {"gap": 0.45}), ("123456789012", {"cell": 60, "width": 6})])
 def test_reads_numbers_written_on_the_canvas(small_default, text, options):
     model, threshold = small_default
@@ -124,6 +155,21 @@ def test_a_doubtful_digit_is_shown_with_its_question(small_default):
     assert reading.question.count(" or ") == 4
 
 
+def test_a_digit_of_a_number_needs_more_than_the_single_digit_threshold(small_default):
+    """A number is wrong when any digit is: a digit between the model's threshold and the string floor
+    (halfway from it to certainty) is "not sure" in a number, though it would be sure alone."""
+    from ml.reading.reader import string_floor
+    model, _ = small_default
+    drawn = pen_number("307")
+    lowest = min(d.confidence for d in read_image(drawn, model, CANON_28, 0.0).digits)
+    threshold = lowest - (1 - lowest) / 2  # the model's threshold below the lowest digit, the floor above it
+    assert threshold < lowest < string_floor(threshold)
+    reading = read_image(drawn, model, CANON_28, threshold)
+    assert reading.doubtful
+    assert any(d.not_sure for d in reading.digits)
+    assert all(d.not_sure for d in reading.digits if d.confidence < string_floor(threshold))
+
+
 def test_more_than_twelve_digits_are_too_many(small_default):
     model, threshold = small_default
     with pytest.raises(TooManyDigitsError, match="at most 12 digits"):
@@ -146,13 +192,14 @@ def test_a_photo_of_text_is_not_a_number(small_default):
 
 
 def test_reads_held_back_writers_above_a_floor(small_default):
-    """32 numbers of 4 held-back MNIST digits (writers never trained on) per spacing, 8 in each upload
-    style: a regression in segmentation, the search or the digit model shows here (the floor sits below
-    what the suite's quick model reads: 94 % and 62 % of strings, 98 % and 77 % of digits)."""
+    """32 numbers of 4 held-back MNIST digits (the development half: writers never trained on) per
+    spacing, 8 in each upload style: a regression in segmentation, the search or the digit model shows
+    here (the floor sits below what the suite's quick model reads: 94 % and 84 % of strings, 98 % and
+    89 % of digits)."""
     from ml.reading import devset
     model, threshold = small_default
-    pool = devset._pool()
-    floors = {"separate": (0.85, 0.95), "touching": (0.5, 0.7)}
+    pool = devset._pool("dev")
+    floors = {"separate": (0.85, 0.95), "touching": (0.7, 0.8)}
     for spacing, (strings, digits) in floors.items():
         right = digit_right = total = 0
         for k, style in enumerate(devset.STYLES):

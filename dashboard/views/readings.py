@@ -25,8 +25,9 @@ TABLE_COLUMNS = {
 
 def show(user, everyone: bool) -> None:
     doubtful = st.toggle("Only readings with a doubtful digit", key="history_doubtful",
-                         help="A digit below the model's threshold, or another way of cutting the ink into digits "
-                              "nearly as likely: a correction settles it and its digits become training data.")
+                         help="A digit the model is not sure of (a digit of a number must be surer than one alone), "
+                              "or a reading with another number of digits nearly as likely: a correction settles it "
+                              "and its digits become training data.")
     owner = None if everyone else user.username
     total = readings.count(username=owner, doubtful=doubtful)
     pages = max(1, -(-total // PAGE_SIZE))

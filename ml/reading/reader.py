@@ -1,9 +1,13 @@
 """Read a whole number: segment the ink, score every candidate digit with the digit model, take the best path.
 
 The digit model (with its not-a-digit gate and its calibrated "not sure" threshold) is the only
-source of digit knowledge: a digit of a number is "not sure" exactly when the same crop drawn alone
-would be. The whole reading is doubtful when any digit is, or when another way of cutting the ink
-into digits is nearly as likely (its share among the best paths, `SPLIT_DOUBT`).
+source of digit knowledge. A number is wrong when any of its digits is, so a digit of a number must
+clear more than a single digit does: its probability must reach halfway from the model's threshold to
+certainty (`string_floor`), and the model must read the same digit when the crop's canonical form is
+redrawn with another pen or into a smaller box (`search.SECOND_OPINIONS`); otherwise it is "not sure".
+The whole reading is doubtful when any digit is, or when a reading of another length is nearly as
+likely (within `CLOSE_CALL` in log-probability): a merge or a split the search could not settle.
+Both rules were chosen on the development half of the held-back writers (`ml.reading.devset`).
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from ml.reading import search
 from ml.reading.errors import MAX_DIGITS, NotANumberError, TooManyDigitsError
 from ml.reading.segment import segment
 
-SPLIT_DOUBT = 0.15   # another length of reading with this share of the best paths makes the reading doubtful
+CLOSE_CALL = 0.6     # a reading of another length this close (log-probability) to the best makes it doubtful
 ALTERNATIVES = 3
 
 
@@ -43,7 +47,7 @@ class Reading:
     alternatives: tuple[tuple[str, float], ...]  # the next likeliest strings with their shares
     threshold: float
     latency_ms: float
-    split_doubt: bool = False            # another cutting into digits is nearly as likely
+    split_doubt: bool = False            # a reading of another length is nearly as likely
 
     @property
     def number(self) -> str:
@@ -73,6 +77,19 @@ def _shares(paths: list[search.Path]) -> np.ndarray:
     return weights / weights.sum()
 
 
+def string_floor(threshold: float) -> float:
+    """The probability each digit of a number must reach: halfway from the model's threshold to certainty."""
+    return 1.0 - (1.0 - threshold) / 2
+
+
+def _second_opinions(line, found, best, conv, estimator) -> np.ndarray:
+    """Per digit of the best path: True when every variant of its canonical form reads the same digit."""
+    chosen = [found[k] for k in best.groups]
+    p, _ = gated_probabilities(estimator, search.second_opinion_inputs(line, chosen, conv))
+    read = p.argmax(axis=1).reshape(len(search.SECOND_OPINIONS), len(chosen))
+    return (read == np.array(best.digits)[None, :]).all(axis=0)
+
+
 def read_image(image: Image.Image | np.ndarray, estimator, conv, threshold: float,
                length: int | None = None) -> Reading:
     """The reading of one image by a digit model (`estimator` in convention `conv`), or a sentence."""
@@ -98,20 +115,22 @@ def read_image(image: Image.Image | np.ndarray, estimator, conv, threshold: floa
         raise TooManyDigitsError()
     shares = _shares(paths)
     side = conv.size
+    floor = string_floor(threshold)
+    agreed = _second_opinions(line, found, best, conv, estimator)
     digits = []
-    for k, d in zip(best.groups, best.digits):
+    for k, d, same in zip(best.groups, best.digits, agreed):
         g, row = found[k], proba[k]
         order = np.argsort(-row, kind="stable")
         box = (round(g.left * line.scale), round(g.top * line.scale),
                round(g.mask.shape[1] * line.scale), round(g.mask.shape[0] * line.scale))
-        not_sure = bool(row[d] < threshold)
+        not_sure = bool(row[d] < floor or not same)
         digits.append(ReadDigit(d, float(row[d]), box, not_sure, (int(order[0]), int(order[1])),
                                 not_sure and bool(weight[k] < NOT_A_DIGIT_BELOW), tuple(map(float, row)),
                                 X[k].reshape(side, side)))
     if sum(d.not_digit for d in digits) * 2 > len(digits):
         raise NotANumberError("This does not look like a written number: most of its marks are not digits.")
-    other = [s for p, s in zip(paths[1:], shares[1:]) if len(p.digits) != len(best.digits)]
-    split_doubt = bool(other) and max(other) >= SPLIT_DOUBT and length is None
+    other = [p.score for p in paths[1:] if len(p.digits) != len(best.digits)]
+    split_doubt = bool(other) and best.score - max(other) < CLOSE_CALL and length is None
     return Reading(best.text.strip(), tuple(digits), float(shares[0]),
                    any(d.not_sure for d in digits) or split_doubt,
                    tuple((p.text.strip(), float(s)) for p, s in zip(paths[1:ALTERNATIVES + 1], shares[1:])),

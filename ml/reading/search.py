@@ -3,8 +3,9 @@ by the digit model through the canonical form (one `predict_proba` call for them
 readings are the best paths over those runs (a k-best dynamic programme over piece positions and
 digit counts, so a reading of a known length is the best path of that length).
 
-A path's score is the sum of log-probabilities of its digits, plus two priors on shape: a group much
-wider than a digit is unlikely one digit, and two pieces that lie over each other are unlikely two.
+A path's score is the sum of log-probabilities of its digits, a bonus per digit, and priors on shape: a
+group much wider than a digit is unlikely one digit, a group much shorter than the line is a fragment of
+one, and two pieces that lie over each other are unlikely two.
 """
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ import numpy as np
 
 from ml.errors import BlankImageError
 from ml.reading.segment import Line, Piece, overlap, union
-from ml.recognition.canonical import canonical_input
+from ml.recognition.canonical import PEN_RADIUS, canonical, canonical_input
 
 MAX_RUN = 4          # at most this many pieces form one digit
 MAX_WIDTH = 1.5      # ... and they span at most this many line heights
 MAX_GAP = 0.35       # ... with no gap between them wider than this (of H)
 WIDE = 1.0           # a digit wider than this (of H) pays WIDE_COST per H beyond it
 WIDE_COST = 6.0
-CUT_COST = 1.5       # a digit boundary through a connected stroke (touching digits) must earn its place
-BONUS = 0.25         # each digit read earns this much: log-probabilities alone favour fewer, wider digits
+SHORT = 0.6          # a digit shorter than this (of H) pays SHORT_COST per H below it: a fragment scaled up
+SHORT_COST = 6.0     # by the canonical form reads as a confident digit, but it is part of one
+CUT_COST = 1.0       # a digit boundary through a connected stroke (touching digits) must earn its place
+BONUS = 0.5          # each digit read earns this much: log-probabilities alone favour fewer, wider digits
 CHOICES = 3          # digits per group carried into the search
 BEAM = 8             # partial readings kept per (position, digits so far)
+# The canonical form redrawn with a thinner and a thicker pen and into a smaller box: a digit the model
+# reads otherwise in any of them is on an edge of its knowledge, however confident the first reading.
+SECOND_OPINIONS = ((2.0, 0), (3.4, 0), (PEN_RADIUS, 2))  # (pen radius, box made smaller by this many px)
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,20 @@ def model_inputs(line: Line, found: list[Group], conv) -> tuple[np.ndarray, np.n
     return X, ok
 
 
-def _wide_cost(group: Group, h: float) -> float:
-    return WIDE_COST * max(0.0, group.mask.shape[1] / h - WIDE)
+def second_opinion_inputs(line: Line, chosen: list[Group], conv) -> np.ndarray:
+    """(len(SECOND_OPINIONS) * len(chosen), side²): the chosen groups in each variant of the canonical
+    form, variant by variant."""
+    rows = []
+    for pen, smaller in SECOND_OPINIONS:
+        for g in chosen:
+            form = canonical(crop(line, g), side=conv.size, box=conv.box - smaller, pen=pen)
+            rows.append((form * conv.max_value).astype(np.float64).ravel())
+    return np.array(rows).reshape(-1, conv.size ** 2)
+
+
+def _shape_cost(group: Group, h: float) -> float:
+    return (WIDE_COST * max(0.0, group.mask.shape[1] / h - WIDE)
+            + SHORT_COST * max(0.0, SHORT - group.mask.shape[0] / h))
 
 
 def _split_cost(pieces: tuple[Piece, ...], at: int) -> float:
@@ -131,7 +149,7 @@ def best_paths(line: Line, found: list[Group], proba: np.ndarray, usable: np.nda
                 continue
             for k in starting.get(i, []):
                 g = found[k]
-                cost = _wide_cost(g, h) + _split_cost(pieces, g.end)
+                cost = _shape_cost(g, h) + _split_cost(pieces, g.end)
                 for d in top[k]:
                     step = logp[k, d] - cost + BONUS
                     states.setdefault((g.end, count + 1), []).extend(
