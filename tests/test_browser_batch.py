@@ -17,47 +17,53 @@ pytestmark = pytest.mark.browser
 SCREENSHOT = ROOT / "build" / "screenshots" / "batch.png"
 
 
-def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, template_store, tmp_path):
+@pytest.fixture(scope="module")
+def served(template_store, tmp_path_factory):
+    """One server for the module's batches (each test signs in on its own page)."""
+    folder = copy_store(template_store, tmp_path_factory.mktemp("browser_batch"))
+    with served_app(folder) as url:
+        yield url, folder
+
+
+def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, served, tmp_path):
     from playwright.sync_api import expect
     labels = labelled_zip(tmp_path / "digits.zip", per_digit=3)
     done_text = page.get_by_text(f"Completed: {len(labels)} of {len(labels)} images predicted")
-    (tmp_path / "server").mkdir()
-    folder = copy_store(template_store, tmp_path / "server")
-    with served_app(folder) as url:
-        sign_in(page, url, "ana", ANALYST_PASSWORD)
-        expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
-        page.get_by_role("link", name="Batch").first.click()
-        expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)
-        page.locator(".st-key-batch_files input[type=file]").set_input_files(str(tmp_path / "digits.zip"))
-        expect(page.get_by_text("digits.zip")).to_be_visible(timeout=30_000)
-        page.locator(".st-key-batch_labelled").get_by_text("Labelled").click()
-        page.get_by_role("button", name="Start batch").click()
-        # the live block reruns the page once the background job has ended: its results appear
-        expect(done_text.filter(visible=True).first).to_be_visible(
-            timeout=60_000)
-        expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
-        page.set_viewport_size({"width": 1280, "height": 2200})  # the app scrolls inside its own container
-        page.wait_for_timeout(800)  # let charts finish their transition before the picture
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.reload()  # the batch lives in the job table, not in the browser session
-        expect(done_text.filter(visible=True).first).to_be_visible(
-            timeout=30_000)
-        assert not list((folder / "uploads").iterdir())  # the upload area is emptied once the job ended
-        page.locator(".st-key-batch_results_export_prepare button").click()
-        download_button = page.locator(".st-key-batch_results_export_download button")
-        expect(download_button).to_be_visible(timeout=30_000)
-        with page.expect_download() as info:
-            download_button.click()
-        rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    url, folder = served
+    sign_in(page, url, "ana", ANALYST_PASSWORD)
+    expect(page.get_by_text("Welcome, Ana Analyst")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Batch").first.click()
+    expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-batch_files input[type=file]").set_input_files(str(tmp_path / "digits.zip"))
+    expect(page.get_by_text("digits.zip")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-batch_labelled").get_by_text("Labelled").click()
+    page.get_by_role("button", name="Start batch").click()
+    # the live block reruns the page once the background job has ended: its results appear
+    expect(done_text.filter(visible=True).first).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text("Accuracy", exact=True)).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 2200})  # the app scrolls inside its own container
+    page.wait_for_timeout(800)  # let charts finish their transition before the picture
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()  # the batch lives in the job table, not in the browser session
+    expect(done_text.filter(visible=True).first).to_be_visible(
+        timeout=30_000)
+    assert not list((folder / "uploads").iterdir())  # the upload area is emptied once the job ended
+    page.locator(".st-key-batch_results_export_prepare button").click()
+    download_button = page.locator(".st-key-batch_results_export_download button")
+    expect(download_button).to_be_visible(timeout=30_000)
+    with page.expect_download() as info:
+        download_button.click()
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
     assert len(rows) == len(labels)
     assert {r["file"] for r in rows} == {f"digits.zip/{name}" for name in labels}
     assert all(r["label"] == str(labels[r["file"].split("/", 1)[1]]) for r in rows)
     assert all(0 <= int(r["digit"]) <= 9 and 0 < float(r["confidence"]) <= 1 for r in rows)
 
 
-def test_a_batch_of_numbers_with_a_labels_csv_reports_and_downloads_its_readings(page, template_store, tmp_path):
+def test_a_batch_of_numbers_with_a_labels_csv_reports_and_downloads_its_readings(page, served, tmp_path):
     """Number mode as a user drives it: two written numbers and a labels CSV, the report, the CSV download."""
     from playwright.sync_api import expect
 
@@ -66,27 +72,25 @@ def test_a_batch_of_numbers_with_a_labels_csv_reports_and_downloads_its_readings
     for k, image in enumerate(found.images):
         image.save(tmp_path / f"scan{k}.png")
     (tmp_path / "labels.csv").write_text("file,label\n" + "".join(f"scan{k}.png,{t}\n" for k, t in enumerate(found.texts)))
-    (tmp_path / "server").mkdir()
-    folder = copy_store(template_store, tmp_path / "server")
-    with served_app(folder) as url:
-        sign_in(page, url, "ana", ANALYST_PASSWORD, "batch")
-        expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)
-        page.locator(".st-key-batch_mode").get_by_text("A number").click()
-        expect(page.get_by_text("Labels (optional)")).to_be_visible(timeout=30_000)
-        page.locator(".st-key-batch_files input[type=file]").set_input_files(
-            [str(tmp_path / "scan0.png"), str(tmp_path / "scan1.png")])
-        page.locator(".st-key-batch_labels_csv input[type=file]").set_input_files(str(tmp_path / "labels.csv"))
-        expect(page.get_by_text("labels.csv")).to_be_visible(timeout=30_000)
-        page.get_by_role("button", name="Start batch").click()
-        expect(page.get_by_text("Completed: 2 of 2 images read;").filter(visible=True).first).to_be_visible(
-            timeout=90_000)
-        expect(page.get_by_text("Numbers right", exact=True)).to_be_visible()
-        expect(page.get_by_text("Commonest misreadings")).to_be_visible()
-        page.locator(".st-key-batch_results_export_prepare button").click()
-        download_button = page.locator(".st-key-batch_results_export_download button")
-        expect(download_button).to_be_visible(timeout=30_000)
-        with page.expect_download() as info:
-            download_button.click()
-        rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    url, _ = served
+    sign_in(page, url, "ana", ANALYST_PASSWORD, "batch")
+    expect(page.get_by_role("heading", name="Batch predictions")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-batch_mode").get_by_text("A number").click()
+    expect(page.get_by_text("Labels (optional)")).to_be_visible(timeout=30_000)
+    page.locator(".st-key-batch_files input[type=file]").set_input_files(
+        [str(tmp_path / "scan0.png"), str(tmp_path / "scan1.png")])
+    page.locator(".st-key-batch_labels_csv input[type=file]").set_input_files(str(tmp_path / "labels.csv"))
+    expect(page.get_by_text("labels.csv")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Start batch").click()
+    expect(page.get_by_text("Completed: 2 of 2 images read;").filter(visible=True).first).to_be_visible(
+        timeout=90_000)
+    expect(page.get_by_text("Numbers right", exact=True)).to_be_visible()
+    expect(page.get_by_text("Commonest misreadings")).to_be_visible()
+    page.locator(".st-key-batch_results_export_prepare button").click()
+    download_button = page.locator(".st-key-batch_results_export_download button")
+    expect(download_button).to_be_visible(timeout=30_000)
+    with page.expect_download() as info:
+        download_button.click()
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
     assert [(r["file"], r["label"]) for r in rows] == [(f"scan{k}.png", t) for k, t in enumerate(found.texts)]
     assert all(r["right"] in ("true", "false", "True", "False") and r["number"] for r in rows)
