@@ -182,6 +182,33 @@ def test_predict_multipart_and_raw_body_store_one_row_each_with_rate_limit_heade
     assert rows[-1][0] == "vic" and rows[-1][5] == f"api-key:{key_id}"
 
 
+def test_a_lone_predict_reads_the_store_four_times_and_commits_once(client, keys, monkeypatch):
+    """Its checks read the key with its user's role, the settings, the user's own limits and today's
+    counters once each; the row, its quota charge and its audit row are one transaction, one commit."""
+    headers = {**bearer(keys["vic"]), "Content-Type": "image/png"}
+    assert client.post("/api/v1/predict", content=png(), headers=headers).status_code == 200  # notes "last used"
+    statements: list[str] = []
+    real = db._Cursor.__getattr__
+
+    def counting(self, name):
+        attr = real(self, name)
+        if name != "execute":
+            return attr
+
+        def execute(sql, *args, **kwargs):
+            statements.append(" ".join(str(sql).split()))
+            return attr(sql, *args, **kwargs)
+        return execute
+
+    monkeypatch.setattr(db._Cursor, "__getattr__", counting)
+    assert client.post("/api/v1/predict", content=png(), headers=headers).status_code == 200
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 4, reads
+    writes = statements[statements.index("BEGIN TRANSACTION"):]
+    assert [" ".join(s.split()[:3]) for s in writes[1:]] == [
+        "UPDATE quota_days SET", "INSERT INTO predictions", "INSERT INTO audit_log", "COMMIT"], writes
+
+
 @pytest.mark.parametrize(("content", "headers", "status", "code", "says"), [
     (b"hello", {"Content-Type": "image/png"}, 422, "bad_image", "not an image Digit Lab can read"),
     (png(draw_one=False), {"Content-Type": "image/png"}, 422, "bad_image", "blank"),
