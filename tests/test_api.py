@@ -81,6 +81,7 @@ def test_metrics_count_requests_by_route_template_and_read_predictions_from_the_
     assert "digitlab_http_request_duration_seconds" in families
     stored = {(s.labels["source"], s.labels["not_sure"]): s.value for s in families["digitlab_predictions"].samples}
     assert sum(stored.values()) == db.one("SELECT count(*) FROM predictions")[0] and stored
+    assert any(source == "api" for source, _ in stored)  # the call above, under the API's own source
     assert {s.labels["limit"] for s in families["digitlab_quota_refusals"].samples} == {"day", "minute", "jobs"}
     active = families["digitlab_active_model_id"].samples[0].value
     assert active == registry.active_id()
@@ -176,9 +177,9 @@ def test_predict_multipart_and_raw_body_store_one_row_each_with_rate_limit_heade
     assert int(raw.headers["X-RateLimit-Remaining"]) == int(as_form.headers["X-RateLimit-Remaining"]) - 1
     assert db.one("SELECT count(*) FROM predictions")[0] == before + 2
     stored = db.one("SELECT username, source, filename FROM predictions WHERE id = ?", [raw.json()["prediction_id"]])
-    assert stored == ("vic", "upload", "scan.png")
+    assert stored == ("vic", "api", "scan.png")  # the API's own source, as History, Usage and /metrics list it
     key_id = api_keys.listed("vic", by="vic")[0].id
-    rows = audit_rows("action = 'predict_upload' AND outcome = 'ok'")
+    rows = audit_rows("action = 'predict_api' AND outcome = 'ok'")
     assert rows[-1][0] == "vic" and rows[-1][5] == f"api-key:{key_id}"
 
 
@@ -258,7 +259,7 @@ def test_daily_quota_and_rate_limit_answer_429_with_retry_after(client, keys):
     assert "Too many predictions at once" in error_of(minute, 429, "rate_limited")
     assert 0 < int(minute.headers["Retry-After"]) <= 60
     assert minute.headers["X-RateLimit-Remaining"] == "0"
-    assert len(audit_rows("username = 'ana' AND outcome = 'denied' AND action = 'predict_upload'")) == 2
+    assert len(audit_rows("username = 'ana' AND outcome = 'denied' AND action = 'predict_api'")) == 2
 
 
 def test_unknown_endpoint_and_method_use_the_error_shape(client, keys):

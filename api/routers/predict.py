@@ -59,7 +59,7 @@ def _predict(data: bytes, name: str, who: Caller, model: int | None,
              standing: quotas.Status | None, max_bytes: int) -> tuple[PredictionOut, dict[str, str]]:
     """The answer and its X-RateLimit-* headers (from the standing its charge left)."""
     check_model(model)
-    result, left = microbatch.serve(data, filename=name, username=who.username, source="upload", model_id=model,
+    result, left = microbatch.serve(data, filename=name, username=who.username, source="api", model_id=model,
                                     role=who.role, standing=standing, max_bytes=max_bytes)
     return as_out(result), headers_for(left) if left is not None else rate_headers(who.username)
 
