@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, metrics, probes
 from api.errors import rate_headers
@@ -25,28 +26,41 @@ Every failure is `{"error": {"code": ..., "message": ...}}`; keyed responses car
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds) for the per-minute prediction limit."""
 
 
-class Observe(BaseHTTPMiddleware):
-    """Counts and times every answer for /metrics, and adds the rate-limit headers to keyed answers."""
+class Observe:
+    """Counts and times every answer for /metrics, and adds the rate-limit headers to keyed answers. A plain
+    ASGI middleware: it only looks at the answer's first message, so the body streams through untouched."""
 
-    async def dispatch(self, request: Request, call_next):
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
+        status = 500
+
+        async def answer(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                state = scope.get("state") or {}  # what the route left in `request.state`
+                caller = state.get("caller")
+                if caller is not None:  # a route that read them in its own worker-thread step left them there
+                    headers = state.get("rate_headers") or await run_in_threadpool(rate_headers, caller.username)
+                    MutableHeaders(scope=message).update(headers)
+            await send(message)
+
         try:
-            response = await call_next(request)
-        except Exception:
-            metrics.observe(_route(request), request.method, 500, time.perf_counter() - started)
-            raise
-        caller = getattr(request.state, "caller", None)
-        if caller is not None:  # a route that read them in its own worker-thread step left them in its state
-            headers = getattr(request.state, "rate_headers", None)
-            response.headers.update(headers or await run_in_threadpool(rate_headers, caller.username))
-        metrics.observe(_route(request), request.method, response.status_code, time.perf_counter() - started)
-        return response
+            await self.app(scope, receive, answer)
+        finally:
+            metrics.observe(_route(scope), scope["method"], status, time.perf_counter() - started)
 
 
-def _route(request: Request) -> str:
+def _route(scope: Scope) -> str:
     """The matched route's template (`/api/v1/jobs/{job_id}`), so ids do not make new series."""
-    route = request.scope.get("route")
-    return f"{request.scope.get('root_path', '')}{route.path}" if route is not None else "unmatched"
+    route = scope.get("route")
+    return f"{scope.get('root_path', '')}{route.path}" if route is not None else "unmatched"
 
 
 def create_api() -> FastAPI:

@@ -5,6 +5,9 @@ through `ml.governance.policy`, the table the pages obey. A read-only key may on
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +22,11 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same
 READS = ("GET", "HEAD")
 
 
-def _admit(secret: str | None, action: str, method: str, capability: str | None) -> Caller:
+def _admit(secret: str | None, action: str, method: str, capability: str | None,
+           then: Callable[[Caller], Any] | None = None) -> tuple[Caller, Any]:
     """The key, its user's current role, the read-only scope and the route's capability, in one worker-thread
-    step (each check audits its own refusal)."""
+    step (each check audits its own refusal); `then(caller)` runs in the same step, its result kept in the
+    request's state as `admitted`."""
     who = api_keys.authenticate(secret, action=action)
     audit.bind(username=who.username, role=who.role, session_id=f"api-key:{who.key_id}")
     if who.read_only and method not in READS:
@@ -30,17 +35,18 @@ def _admit(secret: str | None, action: str, method: str, capability: str | None)
                           audited=True)
     if capability is not None:  # the role read by `authenticate` a moment ago: no second read
         policy.require_role(who.username, who.role, capability, action=action)
-    return who
+    return who, then(who) if then is not None else None
 
 
 async def _identify(request: Request, bearer: HTTPAuthorizationCredentials | None, header: str | None,
-                    capability: str | None) -> Caller:
+                    capability: str | None, then: Callable[[Caller], Any] | None = None) -> Caller:
     """Async so that the audit binding below holds for the route's own thread (it runs in a copy of this
     context); the store is read in a worker thread."""
     route = request.scope.get("route")
     action = f"api {request.method} {request.scope.get('root_path', '')}{route.path if route else ''}"
     request.scope["digitlab_action"] = action
-    who = await run_in_threadpool(_admit, bearer.credentials if bearer else header, action, request.method, capability)
+    who, request.state.admitted = await run_in_threadpool(_admit, bearer.credentials if bearer else header, action,
+                                                          request.method, capability, then)
     request.state.caller = who
     audit.bind(username=who.username, role=who.role, session_id=f"api-key:{who.key_id}")
     return who
@@ -52,9 +58,10 @@ async def caller(request: Request, bearer: HTTPAuthorizationCredentials | None =
     return await _identify(request, bearer, header, None)
 
 
-def allowed(capability: str):
-    """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.governance.policy)."""
+def allowed(capability: str, *, then: Callable[[Caller], Any] | None = None):
+    """A dependency: the caller, if their current role holds `capability` (refusals audited by ml.governance.policy).
+    `then(caller)`: what the route reads about the caller next, in the same worker-thread step (`request.state.admitted`)."""
     async def check(request: Request, bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
                     header: str | None = Security(_header)) -> Caller:
-        return await _identify(request, bearer, header, capability)
+        return await _identify(request, bearer, header, capability, then)
     return check

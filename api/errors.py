@@ -78,8 +78,12 @@ def retry_after(username: str) -> tuple[int, str]:
 
 def rate_headers(username: str) -> dict[str, str]:
     """The per-minute limit in force for `username`, as the X-RateLimit-* headers."""
-    now = quotas.utc_now()
-    standing = quotas.status(username, now)
+    return headers_for(quotas.status(username))
+
+
+def headers_for(standing: quotas.Status) -> dict[str, str]:
+    """The X-RateLimit-* headers of a standing (one read a moment ago, or the one a charge left)."""
+    now = standing.now
     limit = standing.limits.per_minute
     reset = max(1, int((quotas.next_minute(now) - now).total_seconds() + 0.999))
     return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(max(0, limit - standing.used_this_minute)),

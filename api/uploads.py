@@ -30,8 +30,9 @@ def _too_large(name: str, size: int, limit: int) -> ImageTooLargeError:
     return ImageTooLargeError(f"Could not read {name}: {images.too_large(size, limit)}")
 
 
-async def read_image(request: Request, filename: str | None = None) -> tuple[str, bytes]:
-    limit = await run_in_threadpool(batch_limits.image_bytes)
+async def read_image(request: Request, filename: str | None = None, limit: int | None = None) -> tuple[str, bytes]:
+    """(the shown name, the bytes); `limit`: the bytes per image when the caller has just read it."""
+    limit = limit if limit is not None else await run_in_threadpool(batch_limits.image_bytes)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     declared = request.headers.get("content-length", "")
     declared = int(declared) if declared.isdigit() else None

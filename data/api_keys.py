@@ -12,6 +12,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id"""
 _FIELDS = "id, username, name, prefix, secret_sha256, read_only, created_at, created_by, expires_at, last_used_at, " \
           "revoked_at, revoked_by"
 BY_PREFIX = f"SELECT {_FIELDS} FROM api_keys WHERE prefix = ?"
+# A call's candidate keys, each with its user's role and active flag (NULL: no such user), in one read.
+FOR_CALL = (f"SELECT {', '.join('k.' + f for f in _FIELDS.split(', '))}, u.role, u.active "
+            "FROM api_keys k LEFT JOIN users u ON u.username = k.username WHERE k.prefix = ?")
 BY_ID = f"SELECT {_FIELDS} FROM api_keys WHERE id = ?"
 OF_USER = f"SELECT {_FIELDS} FROM api_keys WHERE username = ? ORDER BY id DESC"
 EVERYONE = f"SELECT {_FIELDS} FROM api_keys ORDER BY username, id DESC"
@@ -42,6 +45,11 @@ def create(username: str, name: str, prefix: str, secret_sha256: str, read_only:
 
 def by_prefix(prefix: str) -> list[KeyRecord]:
     return [KeyRecord(*row) for row in db.rows(BY_PREFIX, [prefix])]
+
+
+def for_call(prefix: str) -> list[tuple[KeyRecord, str | None, bool]]:
+    """The keys with this prefix, each with its user's role and whether the user is active."""
+    return [(KeyRecord(*row[:-2]), row[-2], bool(row[-1])) for row in db.rows(FOR_CALL, [prefix])]
 
 
 def get(key_id: int) -> KeyRecord | None:

@@ -17,11 +17,13 @@ The browser session and the signed-in role of the running page are bound once pe
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -92,7 +94,7 @@ SELECT min(id) AS lowest,
 FROM marked"""
 
 _PLACEHOLDER = re.compile(r"\$(\w+)")
-_write_lock = threading.Lock()
+_write_lock = threading.RLock()
 _last: tuple[object, str] | None = None  # (connection, hash of its newest row): one read per opened store
 _bound: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar("audit_bound", default=None)
 
@@ -120,8 +122,8 @@ def record(username: str | None, action: str, outcome: str = "ok", detail: str =
            details: dict[str, Any] | None = None, role: str | None = None, session_id: str | None = None) -> int:
     """Append one audit row and return its id. Cheap, so every user-facing event can call it.
     `details` holds structured facts (old/new values of a change) as JSON. Role and session default to
-    those bound for this page run when the row is about the signed-in user. Never call it inside
-    `db.transaction()`: a rolled-back row would leave a gap in the chain."""
+    those bound for this page run when the row is about the signed-in user. Inside `db.transaction()` only
+    within `chained()` around that transaction: a rolled-back row must not stay the chain's head."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     bound = _bound.get()
@@ -150,6 +152,20 @@ def record(username: str | None, action: str, outcome: str = "ok", detail: str =
         if prev == GENESIS and settings.get(GENESIS_KEY) is None:  # the chain's first row
             _record_genesis(int(row[0]), own)
     return int(row[0])
+
+
+@contextlib.contextmanager
+def chained() -> Iterator[None]:
+    """Hold the chain around a transaction whose block writes audit rows (`record`) with the rows they
+    describe, committed together: no other row links to them before they are committed, and after a
+    rollback (or a failed commit) the next row reads the chain's head from the store again."""
+    global _last
+    with _write_lock:
+        try:
+            yield
+        except BaseException:
+            _last = None
+            raise
 
 
 class Genesis(NamedTuple):

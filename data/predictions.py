@@ -12,7 +12,9 @@ from data import db
 if TYPE_CHECKING:
     import pandas as pd
 
-SOURCES = ("draw", "upload", "cli", "batch")
+SOURCES = ("draw", "upload", "cli", "batch", "api")  # "api": the REST API (migration 00018)
+# How each source is named where sources are listed (History, Usage, Analytics, the PDF reports).
+SOURCE_LABELS = {"draw": "draw", "upload": "upload", "cli": "cli", "batch": "batch", "api": "API"}
 COLUMNS = ("ts", "username", "source", "model_id", "digit", "confidence", "probabilities",
            "model_input", "image", "latency_ms", "filename", "needs_review", "runner_up", "job_id")
 REVISED = ("digit", "confidence", "probabilities", "model_input", "image", "latency_ms", "needs_review",

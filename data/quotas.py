@@ -21,16 +21,18 @@ UPDATE quota_days SET used = used + $n,
     minute_used = CASE WHEN minute = $minute THEN minute_used + $req ELSE $req END, minute = $minute
 WHERE username = $user AND day = $day AND used - refilled + $n <= $daily
   AND (CASE WHEN minute = $minute THEN minute_used ELSE 0 END) + $req <= $per_minute
-RETURNING used - refilled"""
+RETURNING used - refilled, minute_used"""
 ADD = "INSERT INTO quota_days (username, day, used, minute, minute_used) SELECT $user, $day, $n, $minute, $req " \
-      "WHERE NOT EXISTS (SELECT 1 FROM quota_days WHERE username = $user AND day = $day) RETURNING used"
+      "WHERE NOT EXISTS (SELECT 1 FROM quota_days WHERE username = $user AND day = $day) RETURNING used, minute_used"
 DAY_USED = "SELECT coalesce(sum(used - refilled), 0), coalesce(sum(used), 0) FROM quota_days WHERE username = ? AND day = ?"
-MINUTE_USED = "SELECT minute_used FROM quota_days WHERE username = ? AND day = ? AND minute = ?"
 # A refill gives the whole day's quota back: what was used so far no longer counts against it.
 REFILL = """
 INSERT INTO quota_days (username, day, used, refilled) VALUES (?, ?, 0, 0)
 ON CONFLICT (username, day) DO UPDATE SET refilled = quota_days.used
 RETURNING used"""
+# Today's count and this minute's, in one point read (no row yet: nothing used today).
+COUNTED = ("SELECT used - refilled, CASE WHEN minute = ? THEN minute_used ELSE 0 END FROM quota_days "
+           "WHERE username = ? AND day = ?")
 OVERRIDE = "SELECT daily, per_minute FROM quota_overrides WHERE username = ?"
 SET_OVERRIDE = """
 INSERT INTO quota_overrides (username, daily, per_minute, updated_by) VALUES (?, ?, ?, ?)
@@ -47,25 +49,26 @@ class Override(NamedTuple):
 
 
 def consume(username: str, day: date, minute: datetime, n: int, daily: int, per_minute: int,
-            requests: int = 1) -> int | None:
-    """Today's count after adding `n` images and `requests` requests this minute, or None when either
-    would pass its limit (then nothing is added; `minute_used` says which)."""
+            requests: int = 1) -> tuple[int, int] | None:
+    """(today's count, this minute's requests) after adding `n` images and `requests` requests this
+    minute, or None when either would pass its limit (then nothing is added; `minute_used` says which)."""
     params = {"user": username, "day": day, "minute": minute, "n": n, "req": requests}
     row = db.one(CONSUME, {**params, "daily": daily, "per_minute": per_minute})
     if row is None and n <= daily:
         row = db.one(ADD, params)
-    return None if row is None else int(row[0])
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+def counted(username: str, minute: datetime) -> tuple[int, int]:
+    """(counted against today's quota, requests this minute) for one user, on the minute's UTC day."""
+    row = db.one(COUNTED, [minute, username, minute.date()])
+    return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
 def day_used(username: str, day: date) -> tuple[int, int]:
     """(counted against the quota, used in all) for one user and day."""
     counted, used = db.one(DAY_USED, [username, day])
     return int(counted), int(used)
-
-
-def minute_used(username: str, minute: datetime) -> int:
-    row = db.one(MINUTE_USED, [username, minute.date(), minute])
-    return 0 if row is None else int(row[0])
 
 
 def refill(username: str, day: date) -> int:

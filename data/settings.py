@@ -12,6 +12,7 @@ RETRIES = 20  # two writers of one key collide in DuckDB's optimistic concurrenc
 _WRITE = threading.Lock()  # one process per file: writers of this process take turns, so conflicts stay rare
 
 GET = "SELECT value FROM settings WHERE key = ?"
+MANY = "SELECT key, value FROM settings WHERE list_contains(?, key)"
 SET = """
 INSERT INTO settings (key, value) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value"""
@@ -20,6 +21,11 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value"""
 def get(key: str) -> str | None:
     row = db.one(GET, [key])
     return row[0] if row else None
+
+
+def many(keys: list[str]) -> dict[str, str]:
+    """The stored values of several keys in one read (a key never set is absent)."""
+    return dict(db.rows(MANY, [list(keys)]))
 
 
 def put(key: str, value: str) -> None:

@@ -81,6 +81,7 @@ def test_metrics_count_requests_by_route_template_and_read_predictions_from_the_
     assert "digitlab_http_request_duration_seconds" in families
     stored = {(s.labels["source"], s.labels["not_sure"]): s.value for s in families["digitlab_predictions"].samples}
     assert sum(stored.values()) == db.one("SELECT count(*) FROM predictions")[0] and stored
+    assert any(source == "api" for source, _ in stored)  # the call above, under the API's own source
     assert {s.labels["limit"] for s in families["digitlab_quota_refusals"].samples} == {"day", "minute", "jobs"}
     active = families["digitlab_active_model_id"].samples[0].value
     assert active == registry.active_id()
@@ -176,10 +177,37 @@ def test_predict_multipart_and_raw_body_store_one_row_each_with_rate_limit_heade
     assert int(raw.headers["X-RateLimit-Remaining"]) == int(as_form.headers["X-RateLimit-Remaining"]) - 1
     assert db.one("SELECT count(*) FROM predictions")[0] == before + 2
     stored = db.one("SELECT username, source, filename FROM predictions WHERE id = ?", [raw.json()["prediction_id"]])
-    assert stored == ("vic", "upload", "scan.png")
+    assert stored == ("vic", "api", "scan.png")  # the API's own source, as History, Usage and /metrics list it
     key_id = api_keys.listed("vic", by="vic")[0].id
-    rows = audit_rows("action = 'predict_upload' AND outcome = 'ok'")
+    rows = audit_rows("action = 'predict_api' AND outcome = 'ok'")
     assert rows[-1][0] == "vic" and rows[-1][5] == f"api-key:{key_id}"
+
+
+def test_a_lone_predict_reads_the_store_four_times_and_commits_once(client, keys, monkeypatch):
+    """Its checks read the key with its user's role, the settings, the user's own limits and today's
+    counters once each; the row, its quota charge and its audit row are one transaction, one commit."""
+    headers = {**bearer(keys["vic"]), "Content-Type": "image/png"}
+    assert client.post("/api/v1/predict", content=png(), headers=headers).status_code == 200  # notes "last used"
+    statements: list[str] = []
+    real = db._Cursor.__getattr__
+
+    def counting(self, name):
+        attr = real(self, name)
+        if name != "execute":
+            return attr
+
+        def execute(sql, *args, **kwargs):
+            statements.append(" ".join(str(sql).split()))
+            return attr(sql, *args, **kwargs)
+        return execute
+
+    monkeypatch.setattr(db._Cursor, "__getattr__", counting)
+    assert client.post("/api/v1/predict", content=png(), headers=headers).status_code == 200
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 4, reads
+    writes = statements[statements.index("BEGIN TRANSACTION"):]
+    assert [" ".join(s.split()[:3]) for s in writes[1:]] == [
+        "UPDATE quota_days SET", "INSERT INTO predictions", "INSERT INTO audit_log", "COMMIT"], writes
 
 
 @pytest.mark.parametrize(("content", "headers", "status", "code", "says"), [
@@ -231,7 +259,7 @@ def test_daily_quota_and_rate_limit_answer_429_with_retry_after(client, keys):
     assert "Too many predictions at once" in error_of(minute, 429, "rate_limited")
     assert 0 < int(minute.headers["Retry-After"]) <= 60
     assert minute.headers["X-RateLimit-Remaining"] == "0"
-    assert len(audit_rows("username = 'ana' AND outcome = 'denied' AND action = 'predict_upload'")) == 2
+    assert len(audit_rows("username = 'ana' AND outcome = 'denied' AND action = 'predict_api'")) == 2
 
 
 def test_unknown_endpoint_and_method_use_the_error_shape(client, keys):

@@ -119,7 +119,7 @@ def test_feedback_and_history(client, keys):
     client.post("/api/v1/predict", content=png(), headers={**bearer(keys["vic"]), "Content-Type": "image/png"})
     own = client.get("/api/v1/predictions?user=ana&limit=500", headers=bearer(keys["vic"])).json()
     assert own["total"] >= 1 and {r["username"] for r in own["items"]} == {"vic"}
-    paged = client.get("/api/v1/predictions?limit=1&offset=0&source=upload", headers=bearer(keys["admin"])).json()
+    paged = client.get("/api/v1/predictions?limit=1&offset=0&source=api", headers=bearer(keys["admin"])).json()
     assert len(paged["items"]) == 1 and paged["total"] >= 2
     error_of(client.get("/api/v1/predictions?limit=0", headers=bearer(keys["admin"])), 422, "invalid")
 

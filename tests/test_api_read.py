@@ -46,13 +46,13 @@ def test_read_returns_the_string_each_digit_with_its_box_and_the_stored_ids(clie
     assert {"text", "share"} == set(body["alternatives"][0])
     stored = readings.get(body["reading_id"])
     assert (stored["text"], stored["username"], stored["source"], stored["filename"]) == \
-        ("14.50", "ana", "upload", "meter.png")
+        ("14.50", "ana", "api", "meter.png")
     assert readings.digits(body["reading_id"])["prediction_id"].tolist() == body["prediction_ids"]
     assert db.one("SELECT count(*) FROM predictions WHERE username = 'ana'")[0] == 4
     assert quotas.status("ana").used_today == 4  # one image per digit, as on the pages
     assert int(response.headers["X-RateLimit-Limit"]) == quotas.limits("ana").per_minute
     key_id = api_keys.listed("ana", by="ana")[0].id
-    audited = db.one("SELECT username, session_id FROM audit_log WHERE action = 'read_upload' AND outcome = 'ok'")
+    audited = db.one("SELECT username, session_id FROM audit_log WHERE action = 'read_api' AND outcome = 'ok'")
     assert audited == ("ana", f"api-key:{key_id}")
 
 

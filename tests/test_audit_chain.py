@@ -7,6 +7,8 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
+
 from data import audit, db
 from ml.cli import commands as cli
 from ml.governance import audit_chain
@@ -149,3 +151,15 @@ def test_a_store_whose_chain_began_before_genesis_records_gets_one(empty_store):
     db.execute("DELETE FROM settings WHERE key = 'audit_genesis'")  # as a store from before this record
     assert audit_chain.verify().ok
     assert audit.genesis().id == ids[0]
+
+
+def test_a_row_written_in_a_rolled_back_transaction_never_becomes_the_chain_s_head(empty_store):
+    """A prediction's audit row is committed with its rows (`audit.chained`): rolled back with them, the next
+    row links to the last row that was committed."""
+    _some_rows(2)
+    with pytest.raises(RuntimeError), audit.chained(), db.transaction():
+        audit.record("ana", "predict_upload", "ok", "1 prediction(s) by model 1")
+        raise RuntimeError("the write failed")
+    audit.record("ana", "sign_in", "ok")
+    assert db.one("SELECT count(*) FROM audit_log WHERE action = 'predict_upload'")[0] == 0
+    assert audit_chain.verify().ok

@@ -37,6 +37,18 @@ def test_viewer_sees_only_their_own_and_an_empty_filter_says_so(open_app):
     assert any("No predictions flagged for review" in i.value for i in at.info)
 
 
+def test_the_api_s_predictions_are_listed_and_filtered_as_api(open_app):
+    api_row = predictions.PredictionRow("vic", "api", 1, 2, 0.9, [0.1] * 10, [0.0] * 64, None, 1.0, filename="vic-2.png")
+    predictions.append([_row("vic", 6, False), api_row])
+    at = open_app("vic", "history")
+    assert not at.exception
+    sources = at.multiselect(key="history_sources")
+    assert "API" in sources.options
+    assert sorted(at.dataframe[0].value["source"].tolist()) == ["API", "upload"]
+    sources.set_value(["api"]).run()
+    assert _shown(at) == ["vic-2.png"]
+
+
 def test_a_picked_row_lets_its_author_change_or_withdraw_feedback(open_app):
     from data import audit
     pid, other = predictions.append([_row("ana", 3, True), _row("ana", 4, False)])

@@ -43,6 +43,34 @@ def test_failed_migration_leaves_nothing_behind(empty_store, tmp_path):
     assert db.one("SELECT count(*) FROM schema_migrations WHERE version = 99")[0] == 0
 
 
+def test_the_api_source_migration_keeps_every_row_and_widens_only_the_source_check(tmp_path, monkeypatch):
+    """00018 rebuilds `predictions` (DuckDB cannot change a CHECK): rows, ids, column order and the id sequence
+    stay; "api" is a source now, anything else is still refused."""
+    folder = tmp_path / "before"
+    folder.mkdir()
+    for path in migrate.MIGRATIONS_DIR.glob("*.sql"):
+        if int(path.name.split("-")[0]) < 18:
+            shutil.copy(path, folder)
+    monkeypatch.setenv("DIGITLAB_DB", str(tmp_path / "old.duckdb"))
+    db.close()
+    migrate.migrate(folder)
+    columns = [r[0] for r in db.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' "
+                                     "ORDER BY column_index")]
+    first = predictions.insert(_row("ana", 1))
+    rows = db.rows("SELECT * FROM predictions ORDER BY id")
+    assert migrate.migrate() == ["00018-api-source.sql"]
+    assert db.rows("SELECT * FROM predictions ORDER BY id") == rows
+    assert [r[0] for r in db.rows("SELECT column_name FROM duckdb_columns() WHERE table_name = 'predictions' "
+                                  "ORDER BY column_index")] == columns
+    api_row = predictions.PredictionRow("ana", "api", 1, 7, 0.9, [0.1] * 10, [0.5] * 64, None, 2.0)
+    assert predictions.insert(api_row) == first + 1
+    with pytest.raises(duckdb.ConstraintException):
+        db.execute("UPDATE predictions SET source = 'web' WHERE id = ?", [first])
+    db.execute("INSERT INTO readings (username, source, model_id, text, confidence, doubtful, alternatives, latency_ms) "
+               "VALUES ('ana', 'api', 1, '7', 0.9, false, '[]', 2.0)")  # POST /read's readings too
+    db.close()
+
+
 def test_eight_threads_writing_at_once_lose_no_row(empty_store):
     per_thread = 150
     errors: list[BaseException] = []

@@ -62,6 +62,16 @@ def test_per_user_day_and_action_match_the_rows_counted_by_hand(history):
     assert draw.p50_ms == pytest.approx(25.0) and draw.p95_ms == pytest.approx(38.5)  # 10,20,30,40 interpolated
 
 
+def test_api_predictions_are_their_own_action_counted_in_images(empty_store):
+    """The REST API's predictions are stored with source "api" and reported as such, with their refusals."""
+    _prediction("vic", "api", datetime(2026, 3, 1, 9), 4.0)
+    _prediction("vic", "api", datetime(2026, 3, 1, 9, 1), 6.0)
+    _prediction("vic", "upload", datetime(2026, 3, 1, 9, 2), 5.0)
+    _audit("vic", "predict_api", "denied", '{"quota": "minute", "images": 1}', datetime(2026, 3, 1, 9, 3))
+    got = {r.action: (r.count, r.images, r.quota_refusals) for r in usage.daily(DAY1, DAY2).itertuples()}
+    assert got == {"api": (2, 2, 1), "upload": (1, 1, 0)}
+
+
 def test_filters_and_top_users(history):
     only_bob = usage.daily(DAY1, DAY2, "bob")
     assert set(only_bob.username) == {"bob"} and only_bob.images.sum() == 3

@@ -1,5 +1,9 @@
 """`POST /predict`: one image, with the Upload page's checks, sentences, quota, rate limit and audit rows;
-concurrent calls are classified and stored together (`ml.prediction.microbatch`)."""
+concurrent calls are classified and stored together (`ml.prediction.microbatch`).
+
+Before its write a call reads the key with its user's role, then, in the same worker-thread step, the user's
+quota standing and the size limit, which the prediction uses instead of reading them again (four point reads).
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -7,12 +11,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import allowed
-from api.errors import rate_headers
+from api.errors import headers_for, rate_headers
 from api.uploads import read_image
 from data import registry
 from ml.errors import NotFoundError
+from ml.governance import batch_limits, quotas, settings
 from ml.governance.api_keys import Caller
-from ml.prediction.microbatch import predict_bytes
+from ml.prediction import microbatch
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 
@@ -43,11 +48,20 @@ def as_out(result) -> PredictionOut:
                          latency_ms=round(result.latency_ms, 3), filename=result.filename or "upload")
 
 
-def _predict(data: bytes, name: str, who: Caller, model: int | None) -> tuple[PredictionOut, dict[str, str]]:
-    """The answer and its X-RateLimit-* headers, read in the same worker-thread step."""
+def _standing(who: Caller) -> tuple[quotas.Status, int]:
+    """What a prediction checks before any work: the caller's quota standing and the bytes one image may have
+    (their settings in one read)."""
+    stored = settings.stored([quotas.DAILY, quotas.PER_MINUTE, batch_limits.BYTES_PER_IMAGE.key])
+    return quotas.status(who.username, stored=stored), batch_limits.image_bytes(stored)
+
+
+def _predict(data: bytes, name: str, who: Caller, model: int | None,
+             standing: quotas.Status | None, max_bytes: int) -> tuple[PredictionOut, dict[str, str]]:
+    """The answer and its X-RateLimit-* headers (from the standing its charge left)."""
     check_model(model)
-    out = as_out(predict_bytes(data, filename=name, username=who.username, source="upload", model_id=model))
-    return out, rate_headers(who.username)
+    result, left = microbatch.serve(data, filename=name, username=who.username, source="api", model_id=model,
+                                    role=who.role, standing=standing, max_bytes=max_bytes)
+    return as_out(result), headers_for(left) if left is not None else rate_headers(who.username)
 
 
 @router.post("/predict", response_model=PredictionOut, summary="Classify one image",
@@ -60,7 +74,8 @@ def _predict(data: bytes, name: str, who: Caller, model: int | None) -> tuple[Pr
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def predict(request: Request, model: int | None = Query(None, ge=1, description="A model id; default: the active one."),
                   filename: str | None = Query(None, max_length=255, description="The file's name, for History."),
-                  who: Caller = Depends(allowed("predict"))) -> PredictionOut:
-    name, data = await read_image(request, filename)
-    out, request.state.rate_headers = await run_in_threadpool(_predict, data, name, who, model)
+                  who: Caller = Depends(allowed("predict", then=_standing))) -> PredictionOut:
+    standing, max_bytes = request.state.admitted
+    name, data = await read_image(request, filename, limit=max_bytes)
+    out, request.state.rate_headers = await run_in_threadpool(_predict, data, name, who, model, standing, max_bytes)
     return out

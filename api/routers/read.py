@@ -86,7 +86,7 @@ def as_out(stored: Stored, length: int | None, filename: str) -> ReadingOut:
 def _read(data: bytes, name: str, who: Caller, model: int | None, length: int | None) -> tuple[ReadingOut, dict]:
     """The reading and its X-RateLimit-* headers, in one worker-thread step."""
     check_model(model)
-    stored = read(data, username=who.username, source="upload", model_id=model, length=length, filename=name)
+    stored = read(data, username=who.username, source="api", model_id=model, length=length, filename=name)
     return as_out(stored, length, name), rate_headers(who.username)
 
 

@@ -7,8 +7,9 @@ import plotly.graph_objects as go
 
 from dashboard.charts.common import date_axis, share_axis
 from dashboard.text import chart_text, share
+from data.predictions import SOURCE_LABELS
 
-SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3"}
+SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3", "api": "#a6d854"}
 MARGIN = dict(l=10, r=10, t=50, b=10)
 
 
@@ -16,9 +17,10 @@ def per_day_by_source(frame: pd.DataFrame) -> go.Figure:
     """Stacked bars per day, one colour per source."""
     fig = go.Figure()
     for source, part in frame.groupby("source", sort=True):
-        fig.add_trace(go.Bar(x=part["day"], y=part["predictions"], name=str(source),
+        label = SOURCE_LABELS.get(str(source), str(source))
+        fig.add_trace(go.Bar(x=part["day"], y=part["predictions"], name=label,
                              marker_color=SOURCE_COLOURS.get(str(source)),
-                             hovertemplate=f"%{{x|%a %d %b}}: %{{y}} from {source}<extra></extra>"))
+                             hovertemplate=f"%{{x|%a %d %b}}: %{{y}} from {label}<extra></extra>"))
     fig.update_layout(title="Predictions per day by source", barmode="stack", xaxis_title="Day",
                       yaxis_title="Predictions", height=340, margin=MARGIN, legend_title_text="source")
     return date_axis(fig, frame["day"])

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import text
 from dashboard.components import widgets
-from data.predictions import SOURCES
+from data.predictions import SOURCE_LABELS, SOURCES
 from data.queries import history
 from data.queries.history import Filters
 from data.users import User
@@ -56,7 +56,8 @@ def filters(user: User, everyone: bool, flagged: bool) -> Filters:
             picked_user = cols[2].selectbox("User", history.users(), index=None, placeholder="Anyone",
                                             key="history_user")
         cols = st.columns(3)
-        sources = cols[0].multiselect("Source", SOURCES, key="history_sources", placeholder="Any source")
+        sources = cols[0].multiselect("Source", SOURCES, key="history_sources", placeholder="Any source",
+                                      format_func=SOURCE_LABELS.get)
         models = cols[1].multiselect("Model", history.model_ids(), key="history_models", placeholder="Any model")
         digits = cols[2].multiselect("Answer", list(range(10)), key="history_digits", placeholder="Any digit")
         cols = st.columns(2)
@@ -86,7 +87,7 @@ def table(frame: pd.DataFrame, everyone: bool) -> int | None:
     """The page of predictions, the answer and its feedback first (the user column only when it
     shows everyone's), so that it fits 1280 px; the position of the picked row, if any."""
     as_text = {"is_correct": lambda v: "yes" if v else "no", "true_digit": text.plain, "runner_up": text.plain,
-               "filename": str}
+               "filename": str, "source": lambda v: SOURCE_LABELS.get(v, str(v))}
     thumbs = frame["image"].map(_data_url) if "image" in frame else None
     shown = text.blank_missing(text.as_percent(frame.drop(columns=["image"], errors="ignore"), "confidence"), as_text)
     if thumbs is not None:

@@ -9,6 +9,7 @@ from dashboard import text
 from dashboard.charts import common as charts
 from dashboard.components.export_panel import export_panel
 from dashboard.components.report_button import pdf_download
+from data.predictions import SOURCE_LABELS
 from data.queries import usage
 from data.users import User
 from ml.reports import document as reports
@@ -18,7 +19,8 @@ def totals(frame: pd.DataFrame) -> None:
     """Headline figures of the range."""
     cols = st.columns(4)
     cols[0].metric("Images predicted", f"{int(frame['images'].sum()):,}")
-    cols[1].metric("Jobs and exports", f"{int(frame.loc[~frame['action'].isin(('draw', 'upload', 'cli')), 'count'].sum()):,}")
+    images = frame['action'].isin(('draw', 'upload', 'cli', 'api'))  # their count is images; the others' are runs
+    cols[1].metric("Jobs and exports", f"{int(frame.loc[~images, 'count'].sum()):,}")
     cols[2].metric("Errors", f"{int(frame['errors'].sum()):,}")
     cols[3].metric("Quota refusals", f"{int(frame['quota_refusals'].sum()):,}")
 
@@ -26,11 +28,12 @@ def totals(frame: pd.DataFrame) -> None:
 def charts_of(frame: pd.DataFrame, top: pd.DataFrame, quota: pd.DataFrame) -> None:
     """Images per day and action, processing time p95 per day, the busiest users, quota used."""
     per_day = frame.groupby(["day", "action"], as_index=False)[["images", "count"]].sum()
+    per_day["action"] = per_day["action"].map(lambda a: SOURCE_LABELS.get(a, a))
     left, right = st.columns(2)
     fig = px.bar(per_day, x="day", y="count", color="action", title="Actions per day",
-                 labels={"count": "count (images for draw/upload/cli)"})
+                 labels={"count": "count (images for draw/upload/cli/API)"})
     left.plotly_chart(charts.date_axis(fig, per_day["day"]), key="usage_per_day")
-    timed = frame.dropna(subset=["p95_ms"])
+    timed = frame.dropna(subset=["p95_ms"]).assign(action=lambda f: f["action"].map(lambda a: SOURCE_LABELS.get(a, a)))
     if not timed.empty:
         fig = px.scatter(timed, x="day", y="p95_ms", color="action", hover_data=["username", "p50_ms", "images"],
                          title="Processing time p95 per user and day (ms)")
@@ -50,7 +53,7 @@ def _ms(value: float) -> str:
 def table(frame: pd.DataFrame, query, user: User) -> None:
     """Exports, training and tuning have no processing time: their p50/p95 cells are blank (as text, a
     number column would show an empty cell as "None")."""
-    shown = text.blank_missing(frame, {"p50_ms": _ms, "p95_ms": _ms})
+    shown = text.blank_missing(frame, {"p50_ms": _ms, "p95_ms": _ms, "action": lambda a: SOURCE_LABELS.get(a, a)})
     st.dataframe(shown, hide_index=True, key="usage_table", column_config={
         "day": st.column_config.DateColumn("day", format="YYYY-MM-DD"),
         "p50_ms": st.column_config.TextColumn("p50 ms", alignment="right"),

@@ -1,6 +1,6 @@
 """Usage reports: per user, per day, per action, aggregated in DuckDB over predictions and the audit log.
 
-Actions: draw, upload, cli and batch are predictions (one row per image; `latency_ms` is the
+Actions: draw, upload, cli, batch and api (the REST API) are predictions (one row per image; `latency_ms` is the
 processing time); train, tune and export are read from the audit log (a job counts when queued, an
 export when written: a table's CSV/Excel/JSON/Parquet file or a PDF report). Errors are audit rows
 with outcome "error"; refusals by a quota are "denied" rows whose detail names the quota (`ml.governance.quotas`).
@@ -20,13 +20,13 @@ from data.exports import Query
 if TYPE_CHECKING:
     import pandas as pd
 
-ACTIONS = ("draw", "upload", "cli", "batch", "train", "tune", "export")
-PREDICTION_ACTIONS = ("draw", "upload", "cli", "batch")
+ACTIONS = ("draw", "upload", "cli", "batch", "api", "train", "tune", "export")
+PREDICTION_ACTIONS = ("draw", "upload", "cli", "batch", "api")
 _AUDIT_ACTION = """CASE action WHEN 'predict_draw' THEN 'draw' WHEN 'predict_upload' THEN 'upload'
-    WHEN 'predict_cli' THEN 'cli' WHEN 'predict_batch' THEN 'batch' WHEN 'job_batch' THEN 'batch'
+    WHEN 'predict_cli' THEN 'cli' WHEN 'predict_api' THEN 'api' WHEN 'predict_batch' THEN 'batch' WHEN 'job_batch' THEN 'batch'
     WHEN 'job_train' THEN 'train' WHEN 'job_promote' THEN 'train' WHEN 'job_tune' THEN 'tune'
     WHEN 'export' THEN 'export' WHEN 'report' THEN 'export' END"""
-_AUDIT_NAMES = ("predict_draw", "predict_upload", "predict_cli", "predict_batch", "job_batch", "job_train",
+_AUDIT_NAMES = ("predict_draw", "predict_upload", "predict_cli", "predict_api", "predict_batch", "job_batch", "job_train",
                 "job_promote", "job_tune", "export", "report")
 DAILY = f"""
 WITH p AS (
@@ -46,7 +46,7 @@ a AS (
       AND action IN ({', '.join(f"'{name}'" for name in _AUDIT_NAMES)})
     GROUP BY ALL)
 SELECT day, username, action,
-       CASE WHEN action IN ('draw', 'upload', 'cli') THEN coalesce(p.images, 0)
+       CASE WHEN action IN ('draw', 'upload', 'cli', 'api') THEN coalesce(p.images, 0)
             ELSE coalesce(a.runs, 0) END AS count,
        coalesce(p.images, 0) AS images, round(p.p50_ms, 2) AS p50_ms, round(p.p95_ms, 2) AS p95_ms,
        coalesce(a.errors, 0) AS errors, coalesce(a.refused, 0) AS quota_refusals

@@ -1,9 +1,9 @@
 """API keys: made for a user, shown once, kept only as a SHA-256 hash, checked in constant time.
 
 A key acts for its user with the user's role *at the moment of each call* (`authenticate` reads it
-every time), so deactivating or demoting someone takes effect on their next call. Unknown, revoked and
-expired keys are refused with one sentence, so a caller cannot tell which; each refusal is audited with
-the key's id (when the prefix names one), never with the secret.
+with the key, in one query, every time), so deactivating or demoting someone takes effect on their
+next call. Unknown, revoked and expired keys are refused with one sentence, so a caller cannot tell
+which; each refusal is audited with the key's id (when the prefix names one), never with the secret.
 
 Secrets look like `dl_<prefix>_<random>`: the 8-character prefix finds the row and is shown in lists;
 the whole secret is 256 random bits.
@@ -130,13 +130,14 @@ def authenticate(secret: str | None, *, action: str = "api") -> Caller:
         audit.record(None, action, "denied", "malformed API key")
         raise AuthError(REFUSED, audited=True)
     wanted = digest(secret.strip())
-    key = next((k for k in api_keys.by_prefix(found.group(1)) if hmac.compare_digest(k.secret_sha256, wanted)), None)
+    key, user_role, active = next(((k, r, a) for k, r, a in api_keys.for_call(found.group(1))
+                                   if hmac.compare_digest(k.secret_sha256, wanted)), (None, None, False))
     if key is None:
         audit.record(None, action, "denied", f"unknown API key (prefix {found.group(1)})")
         raise AuthError(REFUSED, audited=True)
     at = now()
     problem = state(key, at)
-    role = policy.role_of(key.username) if problem == "active" else None
+    role = policy.role_in(key.username, user_role, active) if problem == "active" else None
     if problem == "active" and role is None:
         problem = "user inactive"
     if problem != "active":

@@ -8,6 +8,7 @@ batch would accept; the batch uploader states the current per-file limit itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from data import settings
@@ -55,9 +56,10 @@ class BatchLimits:
                                max_total_bytes=self.total_bytes)
 
 
-def value(setting: Setting) -> int:
-    """The setting as stored, within its range; the default when unset or unreadable."""
-    raw = settings.get(setting.key)
+def value(setting: Setting, stored: Mapping[str, str] | None = None) -> int:
+    """The setting as stored, within its range; the default when unset or unreadable. `stored`: the
+    settings' stored text when the caller has just read it (with this key among others)."""
+    raw = settings.get(setting.key) if stored is None else stored.get(setting.key)
     if raw is None:
         return setting.default
     try:
@@ -68,9 +70,9 @@ def value(setting: Setting) -> int:
     return setting.clamp(number)
 
 
-def image_bytes() -> int:
+def image_bytes(stored: Mapping[str, str] | None = None) -> int:
     """Bytes one image may have, uploaded alone (the Upload page) or inside a batch."""
-    return value(BYTES_PER_IMAGE)
+    return value(BYTES_PER_IMAGE, stored)
 
 
 def current() -> BatchLimits:

@@ -51,6 +51,13 @@ def role_of(username: str) -> str | None:
     return user.role if user is not None and user.active else None
 
 
+def role_in(username: str, role: str | None, active: bool) -> str | None:
+    """`role_of` for a caller that read the user's row (role, active) with something else in one query."""
+    if username in SYSTEM_USERS:
+        return "admin"
+    return role if active else None
+
+
 def require(username: str, capability: str, *, action: str | None = None) -> str:
     """The user's role if it holds `capability`; otherwise audit the refusal and raise PolicyError."""
     return require_role(username, role_of(username), capability, action=action)

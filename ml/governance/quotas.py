@@ -11,15 +11,17 @@ it resets, and the refusal is audited.
 Atomic for concurrent sessions of one user: a process lock serialises charge-and-store, and the
 charge itself is one conditional UPDATE of the user's row for the day, which holds both counters
 (`data.quotas`), so a refused minute takes no images either. Counters live in DuckDB and survive restarts.
-Limits: the catalog's defaults (`ml.governance.settings`), overridden per user by an admin.
+Limits: the catalog's defaults (`ml.governance.settings`), overridden per user by an admin. A user's standing
+(limits and both counters) is one read (`status`); a caller that has just read it passes it on (`check`'s
+`standing`, `charged`'s `limits`), and `charged` hands back the standing its own charge left.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -69,12 +71,12 @@ class Limits:
     overridden: bool = False
 
 
+DAILY, PER_MINUTE = "quota.daily_predictions", "quota.per_minute"
+
+
 def limits(username: str) -> Limits:
     """The user's limits in force: their override where an admin set one, else the defaults."""
-    own = quotas.override(username)
-    return Limits(own.daily if own.daily is not None else int(settings_catalog.get("quota.daily_predictions")),
-                  own.per_minute if own.per_minute is not None else int(settings_catalog.get("quota.per_minute")),
-                  own.daily is not None or own.per_minute is not None)
+    return status(username).limits
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,17 @@ class Status:
         return f"at 00:00 UTC (in {_in(at - self.now)})"
 
 
-def status(username: str, now: datetime | None = None) -> Status:
+def status(username: str, now: datetime | None = None, *, stored: Mapping[str, str] | None = None) -> Status:
+    """The user's limits and what today and this minute count. `stored`: the settings' stored text when the
+    caller has just read it (`settings.stored`, with the DAILY and PER_MINUTE keys among others)."""
     now = now or utc_now()
-    counted, _ = quotas.day_used(username, now.date())
-    return Status(limits(username), counted, quotas.minute_used(username, now.replace(second=0, microsecond=0)), now)
+    stored = stored if stored is not None else settings_catalog.stored([DAILY, PER_MINUTE])
+    own = quotas.override(username)
+    mine = Limits(own.daily if own.daily is not None else int(settings_catalog.in_force(DAILY, stored.get(DAILY))),
+                  own.per_minute if own.per_minute is not None
+                  else int(settings_catalog.in_force(PER_MINUTE, stored.get(PER_MINUTE))),
+                  own.daily is not None or own.per_minute is not None)
+    return Status(mine, *quotas.counted(username, now.replace(second=0, microsecond=0)), now)
 
 
 def fits_today(username: str, images: int) -> bool:
@@ -106,51 +115,58 @@ def fits_today(username: str, images: int) -> bool:
     return images <= 0 or username in policy.SYSTEM_USERS or status(username).left_today >= images
 
 
-def check(username: str, images: int, action: str, *, request: bool = True, now: datetime | None = None) -> None:
+def check(username: str, images: int, action: str, *, request: bool = True, now: datetime | None = None,
+          standing: Status | None = None) -> Status | None:
     """Refuse now (QuotaError, audited) what `charged` would refuse, counting nothing: work that cannot
-    be paid for is not started. The charge itself comes with the rows (`charged`)."""
+    be paid for is not started. The charge itself comes with the rows (`charged`). `standing`: the user's,
+    read a moment ago in the same call (else read here). Returns the standing checked (None: no limit applies)."""
     if (images <= 0 and not request) or username in policy.SYSTEM_USERS:
-        return
-    now = now or utc_now()
-    mine = limits(username)
-    standing = status(username, now)
+        return None
+    standing = standing or status(username, now)
+    mine = standing.limits
     if standing.used_today + images > mine.daily or (request and standing.used_this_minute + 1 > mine.per_minute):
-        _refuse(username, images, action, mine, now)
+        _refuse(username, images, action, mine, now or standing.now)
+    return standing
 
 
 @contextmanager
-def charged(username: str, images: int, action: str, *, request: bool = True,
-            now: datetime | None = None) -> Iterator[None]:
+def charged(username: str, images: int, action: str, *, request: bool = True, now: datetime | None = None,
+            limits: Limits | None = None, audited: bool = False) -> Iterator[Status | None]:
     """One transaction in which `images` predictions (and, with `request`, one request this minute)
     are counted and the caller writes the rows they paid for: both are committed, or neither. Over a
     limit nothing is counted and the block does not run: QuotaError, audited, saying which limit and
-    when it resets. The process lock makes check-and-charge one step for concurrent sessions."""
+    when it resets. The process lock makes check-and-charge one step for concurrent sessions; the limits
+    (read here unless the caller has just read them) only bound it. Yields the standing the charge left
+    (None when nothing is counted). `audited`: the block also writes the rows' audit row, committed with them
+    (one commit, not two: `data.audit.chained`)."""
+    chain = audit.chained() if audited else nullcontext()
     if (images <= 0 and not request) or username in policy.SYSTEM_USERS:
-        with db.transaction():
-            yield
+        with chain, db.transaction():
+            yield None
         return
     now = now or utc_now()
-    mine = limits(username)
+    mine = limits or status(username, now).limits
     minute = now.replace(second=0, microsecond=0)
-    with _LOCK:
-        with db.transaction():
+    with _LOCK:  # before the chain: `job_slot` audits while it holds this lock
+        with chain, db.transaction():
             took = quotas.consume(username, now.date(), minute, max(0, images), mine.daily, mine.per_minute,
                                   int(request))
             if took is not None:
-                yield
+                yield Status(mine, took[0], took[1], now)
                 return
     _refuse(username, images, action, mine, now)  # after the rollback: an audit row is never rolled back
 
 
-def consume(username: str, images: int, action: str, *, now: datetime | None = None) -> Status | None:
+def consume(username: str, images: int, action: str, *, now: datetime | None = None,
+            limits: Limits | None = None) -> Status | None:
     """Count `images` predictions of `action` (draw, upload, cli, batch) for `username` with nothing
-    stored beside them, or refuse them all (see `charged`). Returns None; 0 images count nothing.
-    The system actor (start-up work, and the operator's CLI runs that name no user) has no quota."""
+    stored beside them, or refuse them all (see `charged`). Returns the standing it left; 0 images count
+    nothing (None). The system actor (start-up work, and the operator's CLI runs that name no user) has no quota."""
     if images <= 0 or username in policy.SYSTEM_USERS:
         return None
-    with charged(username, images, action, now=now):
+    with charged(username, images, action, now=now, limits=limits) as left:
         pass
-    return None
+    return left
 
 
 def _refuse(username: str, images: int, action: str, mine: Limits, now: datetime) -> None:

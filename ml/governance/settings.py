@@ -82,8 +82,18 @@ def _setting(key: str) -> Setting:
 
 def get(key: str) -> int | float:
     """The value in force: the stored one, or the default when none is stored (or it no longer parses)."""
+    return in_force(key, settings.get(_setting(key).key))
+
+
+def stored(keys: list[str]) -> dict[str, str]:
+    """The text stored under several keys, in one read, for a caller that needs them together (`in_force`
+    turns each into its value; a key never set is absent)."""
+    return settings.many(keys)
+
+
+def in_force(key: str, raw: str | None) -> int | float:
+    """The value in force given the text stored for `key` (None: never set), as `get` reads it."""
     setting = _setting(key)
-    raw = settings.get(key)
     if raw is None:
         return setting.default
     try:

@@ -10,7 +10,10 @@ worker, and charged to the quota in the transaction that writes its row, as an u
 under load, the requests that arrive while the model is busy form the next batch. The worker waits a
 moment longer only while other calls are still decoding, so a burst is not split in two.
 
-Each caller gets its own `Prediction` and writes its own audit row, as an upload does.
+Each caller gets its own `Prediction` and writes its own audit row, as an upload does. A caller that has
+just read the user's role, quota standing and size limit (the API does, with the key) passes them in
+(`serve`), so a call reads the store once before its write; `serve` also returns the standing its charge left
+(the API's rate-limit headers).
 """
 from __future__ import annotations
 
@@ -57,23 +60,31 @@ class MicroBatcher:
     def predict_bytes(self, data: bytes, *, filename: str, username: str, source: str = "upload",
                       model_id: int | None = None) -> Prediction:
         """As `ml.prediction.predict.predict_bytes`: the same checks, sentences and stored row, served in a batch."""
-        predictor = Predictor(username, source=source, model_id=model_id)
+        return self.serve(data, filename=filename, username=username, source=source, model_id=model_id)[0]
+
+    def serve(self, data: bytes, *, filename: str, username: str, source: str = "upload", model_id: int | None = None,
+              role: str | None = None, standing: quotas.Status | None = None,
+              max_bytes: int | None = None) -> tuple[Prediction, quotas.Status | None]:
+        """`predict_bytes` for a caller that has just read the user's `role`, quota `standing` and the
+        `max_bytes` per image (each read here when not given); also returns the standing the charge left."""
+        predictor = Predictor(username, source=source, model_id=model_id, role=role)
+        max_bytes = max_bytes if max_bytes is not None else batch_limits.image_bytes()
         with self._ready:
             alone = self.inline and not (self._queue or self._decoding or self._serving)
             if alone:
                 self._serving += 1  # calls arriving meanwhile queue for the worker and batch there
         if alone:
             try:
-                return self._serve_alone(predictor, data, filename)
+                return self._serve_alone(predictor, data, filename, standing, max_bytes)
             finally:
                 with self._ready:
                     self._serving -= 1
                     self._ready.notify_all()
-        quotas.consume(username, 1, source)
+        left = quotas.consume(username, 1, source, limits=standing.limits if standing else None)
         with self._ready:
             self._decoding += 1
         try:
-            prepared = _prepare(predictor, data, filename)
+            prepared = _prepare(predictor, data, filename, max_bytes)
         finally:
             with self._ready:
                 self._decoding -= 1
@@ -85,17 +96,18 @@ class MicroBatcher:
             self._ready.notify_all()
         result = waiting.future.result()
         predictor.audit_stored([result.prediction_id])  # one audit row per call, written by the caller's thread
-        return result
+        return result, left
 
-    def _serve_alone(self, predictor: Predictor, data: bytes, filename: str) -> Prediction:
+    def _serve_alone(self, predictor: Predictor, data: bytes, filename: str, standing: quotas.Status | None,
+                     max_bytes: int) -> tuple[Prediction, quotas.Status | None]:
         """A lone call on its own thread, as the Upload page serves one: the quota checked before any work,
-        then decoded and classified, charged in the transaction that writes its row, audited (`Predictor.record`)."""
-        quotas.check(predictor.username, 1, predictor.source)
-        result = predictor.classify([_prepare(predictor, data, filename)])[0]
-        prediction_id = predictor.record([result])[0]
+        then decoded and classified, charged in the transaction that writes its row, audited (`Predictor.store`)."""
+        standing = quotas.check(predictor.username, 1, predictor.source, standing=standing)
+        result = predictor.classify([_prepare(predictor, data, filename, max_bytes)])[0]
+        ids, left = predictor.store([result], limits=standing.limits if standing else None)
         self.batches += 1
         self.largest = max(self.largest, 1)
-        return with_ids([result], [prediction_id])[0]
+        return with_ids([result], ids)[0], left
 
     def _start(self) -> None:
         if self._worker is None or not self._worker.is_alive():
@@ -138,9 +150,9 @@ class MicroBatcher:
             waiting.future.set_result(with_ids([result], [prediction_id])[0])
 
 
-def _prepare(predictor: Predictor, data: bytes, filename: str) -> Prepared:
+def _prepare(predictor: Predictor, data: bytes, filename: str, max_bytes: int) -> Prepared:
     try:
-        return predictor.prepare(data, filename=filename, max_bytes=batch_limits.image_bytes())
+        return predictor.prepare(data, filename=filename, max_bytes=max_bytes)
     except ImageError as exc:
         raise type(exc)(f"Could not read {filename}: {exc}") from None
 
@@ -160,3 +172,10 @@ def default() -> MicroBatcher:
 def predict_bytes(data: bytes, *, filename: str, username: str, source: str = "upload",
                   model_id: int | None = None) -> Prediction:
     return default().predict_bytes(data, filename=filename, username=username, source=source, model_id=model_id)
+
+
+def serve(data: bytes, *, filename: str, username: str, source: str = "upload", model_id: int | None = None,
+          role: str | None = None, standing: quotas.Status | None = None,
+          max_bytes: int | None = None) -> tuple[Prediction, quotas.Status | None]:
+    return default().serve(data, filename=filename, username=username, source=source, model_id=model_id, role=role,
+                           standing=standing, max_bytes=max_bytes)

@@ -10,7 +10,8 @@ batches obey the same policy (`ml.governance.policy`).
 - `classify` runs one `predict_proba` call per chunk of prepared inputs (the model's per-call
   overhead dominates a single image; a chunk of 500 costs about as much as a few singles).
 - `record` stores results as `PredictionRow`s (one INSERT for one, a DataFrame append for many) and
-  charges them to the user's quota in the same transaction (`ml.governance.quotas.charged`).
+  charges them to the user's quota and writes their audit row in the same transaction
+  (`ml.governance.quotas.charged`).
 """
 from __future__ import annotations
 
@@ -114,10 +115,15 @@ def gated_probabilities(estimator, X) -> tuple[np.ndarray, np.ndarray | None]:
 class Predictor:
     """Predictions by one user from one source with one model version (see the module docstring)."""
 
-    def __init__(self, username: str, *, source: str, model_id: int | None = None, chunk: int = CHUNK) -> None:
+    def __init__(self, username: str, *, source: str, model_id: int | None = None, chunk: int = CHUNK,
+                 role: str | None = None) -> None:
+        """`role`: the user's current role when the caller has just read it (an API key's, at the call);
+        else it is read here. Either way the policy decides."""
         if source not in predictions.SOURCES:
             raise ValueError(f"source must be one of {predictions.SOURCES}")
-        self.role = policy.require(username, "predict", action=f"predict_{source}")  # kept for its audit rows
+        action = f"predict_{source}"
+        self.role = (policy.require_role(username, role, "predict", action=action) if role is not None
+                     else policy.require(username, "predict", action=action))  # kept for its audit rows
         self.username, self.source, self.chunk = username, source, max(1, int(chunk))
         self.model = resolve_model(model_id)
         self.convention = ImageConvention.from_dict(self.model.convention)
@@ -176,17 +182,25 @@ class Predictor:
     def record(self, results: Sequence[Prediction], *, request: bool = True) -> list[int]:
         """Store results (one INSERT for one, one DataFrame append for many), charged to the user's
         quota in the same transaction (`request`: also one request this minute); their ids in order."""
+        return self.store(results, request=request)[0]
+
+    def store(self, results: Sequence[Prediction], *, request: bool = True,
+              limits: quotas.Limits | None = None) -> tuple[list[int], quotas.Status | None]:
+        """As `record`, with the user's limits when the caller has just read them, and the quota standing
+        the charge left (None when nothing was counted)."""
         rows = [self.row(r) for r in results]
         if not rows:
-            return []
-        with quotas.charged(self.username, len(rows), self.source, request=request):
+            return [], None
+        with quotas.charged(self.username, len(rows), self.source, request=request, limits=limits,
+                            audited=True) as left:
             ids = [predictions.insert(rows[0])] if len(rows) == 1 else predictions.append(rows)
-        self.audit_stored(ids)
-        return ids
+            self.audit_stored(ids)  # committed with the rows it names
+        return ids, left
 
     def audit_stored(self, ids: Sequence[int]) -> None:
         """Predictions are audited by reference: one row per call (a batch: per chunk) naming the
-        prediction rows and the model, not one per image. Never inside a transaction (audit.record)."""
+        prediction rows and the model, not one per image. Inside a transaction only if it holds the chain
+        (`quotas.charged(..., audited=True)`, see `data.audit.record`)."""
         if not ids:
             return
         first, last = int(min(ids)), int(max(ids))

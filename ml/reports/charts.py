@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3"}
+from data.predictions import SOURCE_LABELS
+
+SOURCE_COLOURS = {"draw": "#8da0cb", "upload": "#66c2a5", "cli": "#fc8d62", "batch": "#e78ac3", "api": "#a6d854"}
 DPI = 150
 
 
@@ -85,7 +87,7 @@ def per_day_by_source(frame: pd.DataFrame) -> bytes:
     fig, ax = _figure()
     bottom = np.zeros(len(table))
     for source in table.columns:
-        ax.bar(days, table[source].to_numpy(), bottom=bottom, width=0.8, label=source,
+        ax.bar(days, table[source].to_numpy(), bottom=bottom, width=0.8, label=SOURCE_LABELS.get(source, source),
                color=SOURCE_COLOURS.get(source, "#999999"))
         bottom += table[source].to_numpy()
     fig.legend(loc="outside upper right", ncols=len(table.columns), fontsize=7, frameon=False)
