@@ -149,3 +149,31 @@ def test_two_sessions_writing_a_form_at_once_both_succeed_and_the_file_matches_i
     assert results == [True, True]
     path = artifacts.compact_file(registry.get(model_id).artifact_path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == registry.get(model_id).compact_sha256
+
+
+def test_concurrent_first_requests_load_the_model_once(seeded_store, monkeypatch):
+    """Twenty requests reaching a fresh process at once: one reads and parses the model, the others wait
+    for it (twenty parses at once cost twenty times the work and tripped CPython 3.11's parser)."""
+    import threading
+    model_id = registry.active_id()
+    artifacts.clear_cache()
+    parses: list[int] = []
+    parse = compact_model.from_bytes
+
+    def counted(payload):
+        parses.append(1)
+        return parse(payload)
+    monkeypatch.setattr(compact_model, "from_bytes", counted)
+    start = threading.Barrier(20)
+    loaded: list = []
+
+    def first_request() -> None:
+        start.wait()
+        loaded.append(artifacts.load_for_prediction(model_id))
+    threads = [threading.Thread(target=first_request) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loaded) == 20 and len({id(m) for m in loaded}) == 1
+    assert len(parses) == 1

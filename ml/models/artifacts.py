@@ -37,6 +37,9 @@ _cache: dict[tuple[str, int], LoadedModel] = {}
 _compact_cache: dict[tuple[str, int], LoadedModel] = {}  # estimator: a CompactModel (load_for_prediction)
 _cache_lock = threading.Lock()
 _compact_lock = threading.Lock()
+# Concurrent first requests load a model once, the others wait for it: twenty threads parsing one
+# artifact at once cost twenty times the work (and CPython 3.11's parser is not safe under that).
+_loading = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,14 @@ def load(model_id: int) -> LoadedModel:
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+    with _loading:
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+        return _load(model_id, key)
+
+
+def _load(model_id: int, key: tuple[str, int]) -> LoadedModel:
     record = _record_of(model_id)
     with legacy.old_module_names():  # files saved before ml/ became packages name old modules
         bundle = joblib.load(io.BytesIO(_verified(model_id, record)))
@@ -227,6 +238,14 @@ def load_for_prediction(model_id: int) -> LoadedModel:
     with _cache_lock:
         if key in _compact_cache:
             return _compact_cache[key]
+    with _loading:
+        with _cache_lock:
+            if key in _compact_cache:
+                return _compact_cache[key]
+        return _load_for_prediction(model_id, key)
+
+
+def _load_for_prediction(model_id: int, key: tuple[str, int]) -> LoadedModel:
     record = _record_of(model_id)
     if record.compact_sha256 is None:
         return load(model_id)
