@@ -51,12 +51,7 @@ def test_upload_a_zip_watch_it_finish_and_download_the_csv(page, served, tmp_pat
     expect(done_text.filter(visible=True).first).to_be_visible(
         timeout=30_000)
     assert not list((folder / "uploads").iterdir())  # the upload area is emptied once the job ended
-    page.locator(".st-key-batch_results_export_prepare button").click()
-    download_button = page.locator(".st-key-batch_results_export_download button")
-    expect(download_button).to_be_visible(timeout=30_000)
-    with page.expect_download() as info:
-        download_button.click()
-    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
+    rows = _downloaded_csv(page)
     assert len(rows) == len(labels)
     assert {r["file"] for r in rows} == {f"digits.zip/{name}" for name in labels}
     assert all(r["label"] == str(labels[r["file"].split("/", 1)[1]]) for r in rows)
@@ -86,11 +81,18 @@ def test_a_batch_of_numbers_with_a_labels_csv_reports_and_downloads_its_readings
         timeout=90_000)
     expect(page.get_by_text("Numbers right", exact=True)).to_be_visible()
     expect(page.get_by_text("Commonest misreadings")).to_be_visible()
+    rows = _downloaded_csv(page)
+    assert [(r["file"], r["label"]) for r in rows] == [(f"scan{k}.png", t) for k, t in enumerate(found.texts)]
+    assert all(r["right"] in ("true", "false", "True", "False") and r["number"] for r in rows)
+
+
+def _downloaded_csv(page) -> list[dict]:
+    """Prepares the results' CSV export, downloads it as a user does and reads its rows."""
+    from playwright.sync_api import expect
+
     page.locator(".st-key-batch_results_export_prepare button").click()
     download_button = page.locator(".st-key-batch_results_export_download button")
     expect(download_button).to_be_visible(timeout=30_000)
     with page.expect_download() as info:
         download_button.click()
-    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
-    assert [(r["file"], r["label"]) for r in rows] == [(f"scan{k}.png", t) for k, t in enumerate(found.texts)]
-    assert all(r["right"] in ("true", "false", "True", "False") and r["number"] for r in rows)
+    return list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))

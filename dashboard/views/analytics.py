@@ -44,21 +44,22 @@ def headline(since: date, until: date) -> None:
                    help="The share of predictions with feedback that people confirmed as right.")
 
 
-def volume(since: date, until: date) -> None:
-    frame = analytics.per_day_by_source(since, until)
+def _chart(frame, draw, key: str, empty: str = "No predictions in this period.") -> bool:
+    """Draws `draw(frame)`, or says the period is empty; whether a chart was drawn."""
     if frame.empty:
-        st.info("No predictions in this period.")
-        return
-    st.plotly_chart(charts.per_day_by_source(frame), key="analytics_volume_chart")
+        st.info(empty)
+        return False
+    st.plotly_chart(draw(frame), key=key)
+    return True
+
+
+def volume(since: date, until: date) -> None:
+    _chart(analytics.per_day_by_source(since, until), charts.per_day_by_source, "analytics_volume_chart")
 
 
 def confidence(since: date, until: date) -> None:
-    frame = analytics.confidence_by_digit(since, until)
-    if frame.empty:
-        st.info("No predictions in this period.")
-        return
-    st.plotly_chart(charts.confidence_by_digit(frame), key="analytics_confidence_chart")
-    st.caption("Each row adds up to 100 %: where a digit's answers sit between unsure and certain.")
+    if _chart(analytics.confidence_by_digit(since, until), charts.confidence_by_digit, "analytics_confidence_chart"):
+        st.caption("Each row adds up to 100 %: where a digit's answers sit between unsure and certain.")
 
 
 def accuracy(since: date, until: date) -> None:
@@ -110,10 +111,8 @@ def mistakes(since: date, until: date) -> None:
 
 def users(since: date, until: date, user: User) -> None:
     frame = analytics.user_activity(since, until)
-    if frame.empty:
-        st.info("Nobody predicted or gave feedback in this period.")
+    if not _chart(frame, charts.user_activity, "analytics_users_chart", "Nobody predicted or gave feedback in this period."):
         return
-    st.plotly_chart(charts.user_activity(frame), key="analytics_users_chart")
     shown = text.blank_missing(text.as_percent(frame, "mean_confidence"), {"username": str})
     st.dataframe(shown, hide_index=True, key="analytics_users_table", column_config=ACTIVITY_COLUMNS, width="stretch")
     export_panel(f"activity-{since}-{until}", analytics.user_activity_query(since, until), user.username,

@@ -18,6 +18,7 @@ import os
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,18 @@ _compact_lock = threading.Lock()
 # Concurrent first requests load a model once, the others wait for it: twenty threads parsing one
 # artifact at once cost twenty times the work (and CPython 3.11's parser is not safe under that).
 _loading = threading.RLock()
+
+
+def _once(cache: dict, key: tuple[str, int], make: Callable[[], LoadedModel]) -> LoadedModel:
+    """`cache[key]`, made by `make()` under `_loading` if absent (checked again once the lock is held)."""
+    with _cache_lock:
+        if key in cache:
+            return cache[key]
+    with _loading:
+        with _cache_lock:
+            if key in cache:
+                return cache[key]
+        return make()
 
 
 @dataclass(frozen=True)
@@ -172,14 +185,7 @@ def load(model_id: int) -> LoadedModel:
     """The model behind `model_id`, checked against its sha256 once per process (then cached). A model
     registered before compact forms existed gets its compact form written here, once."""
     key = (str(db.db_path()), model_id)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    with _loading:
-        with _cache_lock:
-            if key in _cache:
-                return _cache[key]
-        return _load(model_id, key)
+    return _once(_cache, key, lambda: _load(model_id, key))
 
 
 def _load(model_id: int, key: tuple[str, int]) -> LoadedModel:
@@ -235,14 +241,7 @@ def load_for_prediction(model_id: int) -> LoadedModel:
     `load`. A compact form that is missing or does not match its sha256 is not used: the whole model
     is loaded (from the verified artifact) and the form written again."""
     key = (str(db.db_path()), model_id)
-    with _cache_lock:
-        if key in _compact_cache:
-            return _compact_cache[key]
-    with _loading:
-        with _cache_lock:
-            if key in _compact_cache:
-                return _compact_cache[key]
-        return _load_for_prediction(model_id, key)
+    return _once(_compact_cache, key, lambda: _load_for_prediction(model_id, key))
 
 
 def _load_for_prediction(model_id: int, key: tuple[str, int]) -> LoadedModel:
