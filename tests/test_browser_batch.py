@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from browser import ROOT, copy_store, served_app, sign_in
+from browser import ROOT, copy_store, served_app, sign_in, wait_idle
 from conftest import ANALYST_PASSWORD
 
 from tests.batch_files import labelled_zip
@@ -74,6 +74,8 @@ def test_a_batch_of_numbers_with_a_labels_csv_reports_and_downloads_its_readings
     expect(page.get_by_text("Labels (optional)")).to_be_visible(timeout=30_000)
     page.locator(".st-key-batch_files input[type=file]").set_input_files(
         [str(tmp_path / "scan0.png"), str(tmp_path / "scan1.png")])
+    expect(page.get_by_text("scan1.png")).to_be_visible(timeout=30_000)
+    wait_idle(page)  # a person picks the CSV once the images are listed; a file set mid-rerun can be dropped
     page.locator(".st-key-batch_labels_csv input[type=file]").set_input_files(str(tmp_path / "labels.csv"))
     expect(page.get_by_text("labels.csv")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Start batch").click()
