@@ -21,6 +21,18 @@ from ml import composition  # noqa: E402
 
 log = logging.getLogger(__name__)
 DASHBOARD = ROOT / "dashboard" / "app.py"
+BOOTSTRAP_THREAD = "digitlab-bootstrap"
+
+
+class _NoSessionWarningAtStart(logging.Filter):
+    """The start-up runs a cached function (whose spinner looks for a browser session) on its own thread,
+    where Streamlit warns that there is none: true and expected there, so the start log does not say it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != BOOTSTRAP_THREAD
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NoSessionWarningAtStart())
 
 
 def _bootstrap() -> None:
@@ -36,7 +48,7 @@ def _bootstrap() -> None:
 
 @asynccontextmanager
 async def lifespan(_app):
-    threading.Thread(target=_bootstrap, name="digitlab-bootstrap", daemon=True).start()
+    threading.Thread(target=_bootstrap, name=BOOTSTRAP_THREAD, daemon=True).start()
     yield
 
 

@@ -76,3 +76,19 @@ def test_the_server_skips_streamlit_s_full_collection_after_every_run():
     import tomllib
     config = tomllib.loads((Path(__file__).parent.parent / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_the_start_log_does_not_warn_of_a_missing_browser_session_on_the_start_up_thread():
+    """The start-up thread runs a cached function with a spinner; Streamlit's "missing ScriptRunContext"
+    warning is dropped for that thread only, and still logged for any other."""
+    import logging
+
+    from api import asgi
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+
+    def record(thread: str) -> logging.LogRecord:
+        made = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, "missing ScriptRunContext", (), None)
+        made.threadName = thread
+        return made
+    assert not logger.filter(record(asgi.BOOTSTRAP_THREAD))
+    assert logger.filter(record("some-other-thread"))
