@@ -40,6 +40,14 @@ def test_separators_are_kept_in_place(text, sep):
     assert marks == [sep]
 
 
+@pytest.mark.parametrize("text", ["/45", "45/"])
+def test_a_slash_before_or_after_every_digit_is_a_stroke_to_read_not_a_separator(text):
+    """A slash stands between digits: at either end of a number it is a 1 leaning as far."""
+    line = segment(pen_number(text))
+    assert not any(p.sep for p in line.pieces)
+    assert len(line.pieces) >= 3
+
+
 def test_a_wide_stroke_of_two_touching_digits_gets_a_cut_near_where_they_meet():
     drawn = pen_number("90", gap=0.45)  # the 9's loop runs into the 0
     line = segment(drawn)
