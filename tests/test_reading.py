@@ -202,8 +202,8 @@ def test_a_photo_of_text_is_not_a_number(small_default):
 def test_reads_held_back_writers_above_a_floor(small_default):
     """32 numbers of 4 held-back MNIST digits (the development half: writers never trained on) per
     spacing, 8 in each upload style: a regression in segmentation, the search or the digit model shows
-    here (the floor sits below what the suite's quick model reads: 94 % and 84 % of strings, 98 % and
-    89 % of digits)."""
+    here (the floor sits below what the suite's quick model reads: 94 % and 81 % of strings, 98 % and
+    86 % of digits)."""
     from ml.reading import devset
     model, threshold = small_default
     pool = devset._pool("dev")
