@@ -40,6 +40,14 @@ def test_separators_are_kept_in_place(text, sep):
     assert marks == [sep]
 
 
+@pytest.mark.parametrize("text", ["/45", "45/"])
+def test_a_slash_before_or_after_every_digit_is_a_stroke_to_read_not_a_separator(text):
+    """A slash stands between digits: at either end of a number it is a 1 leaning as far."""
+    line = segment(pen_number(text))
+    assert not any(p.sep for p in line.pieces)
+    assert len(line.pieces) >= 3
+
+
 def test_a_wide_stroke_of_two_touching_digits_gets_a_cut_near_where_they_meet():
     drawn = pen_number("90", gap=0.45)  # the 9's loop runs into the 0
     line = segment(drawn)
@@ -194,8 +202,8 @@ def test_a_photo_of_text_is_not_a_number(small_default):
 def test_reads_held_back_writers_above_a_floor(small_default):
     """32 numbers of 4 held-back MNIST digits (the development half: writers never trained on) per
     spacing, 8 in each upload style: a regression in segmentation, the search or the digit model shows
-    here (the floor sits below what the suite's quick model reads: 94 % and 84 % of strings, 98 % and
-    89 % of digits)."""
+    here (the floor sits below what the suite's quick model reads: 94 % and 81 % of strings, 98 % and
+    86 % of digits)."""
     from ml.reading import devset
     model, threshold = small_default
     pool = devset._pool("dev")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml.errors import BlankImageError
-from ml.reading.segment import Line, Piece, overlap, union
+from ml.reading.segment import LEVEL, Line, Piece, overlap, union
 from ml.recognition.canonical import PEN_RADIUS, canonical, canonical_input
 
 MAX_RUN = 4          # at most this many pieces form one digit
@@ -76,13 +76,21 @@ def groups(line: Line) -> list[Group]:
 
 
 def crop(line: Line, group: Group) -> np.ndarray:
-    """The group's own ink (its neighbours' strokes in its box left out), with the soft edge of its strokes."""
-    ink = line.ink[group.top:group.top + group.mask.shape[0], group.left:group.left + group.mask.shape[1]]
-    near = group.mask.copy()
-    near[1:] |= group.mask[:-1]
-    near[:-1] |= group.mask[1:]
+    """The group's own ink with the soft edge of its strokes, as the canonical form sees a digit uploaded
+    alone: the edge is taken a pixel beyond the group's box too (the canonical form crops at a fainter ink
+    level than pieces are cut at), and no other piece's stroke is let in."""
+    h, w = group.mask.shape
+    top, left = max(0, group.top - 1), max(0, group.left - 1)
+    bottom, right = min(line.ink.shape[0], group.top + h + 1), min(line.ink.shape[1], group.left + w + 1)
+    mine = np.zeros((bottom - top, right - left), dtype=bool)
+    mine[group.top - top:group.top - top + h, group.left - left:group.left - left + w] = group.mask
+    near = mine.copy()
+    near[1:] |= mine[:-1]
+    near[:-1] |= mine[1:]
     near[:, 1:] |= near[:, :-1].copy()
     near[:, :-1] |= near[:, 1:].copy()
+    ink = line.ink[top:bottom, left:right]
+    near &= mine | (ink <= LEVEL)
     return np.where(near, ink, 0.0).astype(np.float32)
 
 

@@ -137,6 +137,17 @@ def _separator(p: Piece, pieces: list[Piece], h: float, top: float, bottom: floa
     return ""
 
 
+def _inner_slashes(marked: list[Piece], h: float) -> list[Piece]:
+    """The pieces with a slash before or after every digit's stroke taken for a stroke: a slash stands
+    between digits, and a 1 at either end of a number that leans as far is far likelier."""
+    middles = [(p.left + p.right) / 2 for p in marked if not p.sep and max(p.height, p.width) >= NOISE * h]
+    if not middles:
+        return marked
+    first, last = min(middles), max(middles)
+    return [Piece(p.top, p.left, p.mask, p.component) if p.sep == "/" and not first < (p.left + p.right) / 2 < last
+            else p for p in marked]
+
+
 def _cuts(p: Piece, h: float) -> list[int]:
     """Columns (within the piece) where a wide stroke may be digits touching: valleys of the vertical
     projection and the columns that split it into digit-wide parts, at least CUT_MARGIN of H from either
@@ -218,7 +229,8 @@ def segment(image: Image.Image | np.ndarray) -> Line:
         if fill > 0.5:
             raise NotANumberError("The image holds one blob of ink, not written digits: write the number "
                                   "with a pen on a plain background.")
-    marked = [Piece(p.top, p.left, p.mask, p.component, _separator(p, pieces, h, top, bottom)) for p in pieces]
+    marked = _inner_slashes([Piece(p.top, p.left, p.mask, p.component, _separator(p, pieces, h, top, bottom))
+                             for p in pieces], h)
     atoms: list[Piece] = []
     for p in marked:
         if not p.sep and max(p.height, p.width) < NOISE * h:
