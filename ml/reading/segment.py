@@ -6,7 +6,7 @@ search (`ml.reading.search`) groups consecutive pieces and lets the digit model 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -140,12 +140,16 @@ def _separator(p: Piece, pieces: list[Piece], h: float, top: float, bottom: floa
 def _inner_slashes(marked: list[Piece], h: float) -> list[Piece]:
     """The pieces with a slash before or after every digit's stroke taken for a stroke: a slash stands
     between digits, and a 1 at either end of a number that leans as far is far likelier."""
-    middles = [(p.left + p.right) / 2 for p in marked if not p.sep and max(p.height, p.width) >= NOISE * h]
+    middles = [(p.left + p.right) / 2 for p in marked if not p.sep and not _fleck(p, h)]
     if not middles:
         return marked
     first, last = min(middles), max(middles)
-    return [Piece(p.top, p.left, p.mask, p.component) if p.sep == "/" and not first < (p.left + p.right) / 2 < last
-            else p for p in marked]
+    return [replace(p, sep="") if p.sep == "/" and not first < (p.left + p.right) / 2 < last else p for p in marked]
+
+
+def _fleck(p: Piece, h: float) -> bool:
+    """Ink too small both ways to be a digit (a separator is judged by its own rules)."""
+    return max(p.height, p.width) < NOISE * h
 
 
 def _cuts(p: Piece, h: float) -> list[int]:
@@ -229,11 +233,10 @@ def segment(image: Image.Image | np.ndarray) -> Line:
         if fill > 0.5:
             raise NotANumberError("The image holds one blob of ink, not written digits: write the number "
                                   "with a pen on a plain background.")
-    marked = _inner_slashes([Piece(p.top, p.left, p.mask, p.component, _separator(p, pieces, h, top, bottom))
-                             for p in pieces], h)
+    marked = _inner_slashes([replace(p, sep=_separator(p, pieces, h, top, bottom)) for p in pieces], h)
     atoms: list[Piece] = []
     for p in marked:
-        if not p.sep and max(p.height, p.width) < NOISE * h:
+        if not p.sep and _fleck(p, h):
             continue  # a fleck beside a digit: too small to be one, not placed as a separator
         atoms.extend([p] if p.sep else _split(p, _cuts(p, h), h))
     atoms.sort(key=lambda p: (p.left, p.top))
