@@ -165,7 +165,7 @@ def test_a_doubtful_digit_is_shown_with_its_question(small_default):
 
 def test_a_digit_of_a_number_needs_more_than_the_single_digit_threshold(small_default):
     """A number is wrong when any digit is: a digit between the model's threshold and the string floor
-    (halfway from it to certainty) is "not sure" in a number, though it would be sure alone."""
+    (most of the way from it to certainty) is "not sure" in a number, though it would be sure alone."""
     from ml.reading.reader import string_floor
     model, _ = small_default
     drawn = pen_number("307")
@@ -176,6 +176,18 @@ def test_a_digit_of_a_number_needs_more_than_the_single_digit_threshold(small_de
     assert reading.doubtful
     assert any(d.not_sure for d in reading.digits)
     assert all(d.not_sure for d in reading.digits if d.confidence < string_floor(threshold))
+
+
+def test_a_slash_the_model_reads_as_a_one_leaves_the_reading_doubtful_with_the_one_as_an_alternative(small_default):
+    """A slash and a leaning 1 differ only by lean: the slash stays in the answer, the reading with a 1
+    in its place is offered, and the whole reading is doubtful. With an expected length the count settles it."""
+    model, threshold = small_default
+    reading = read_image(pen_number("07/12"), model, CANON_28, threshold)
+    assert reading.text == "07/12"
+    assert reading.doubtful and reading.slash_doubt
+    assert reading.alternatives[0][0] == "07112"
+    assert reading.confidence >= reading.alternatives[0][1]
+    assert not read_image(pen_number("3/4"), model, CANON_28, threshold, length=2).slash_doubt
 
 
 def test_more_than_twelve_digits_are_too_many(small_default):

@@ -48,6 +48,7 @@ def reading_block(stored: Stored, user, *, key: str) -> None:
     cols[2].metric("Latency", f"{r.latency_ms:.0f} ms")
     if r.doubtful:
         why = ("a digit is below the model's threshold" if any(d.not_sure for d in r.digits)
+               else "a slash in it could also be a 1" if r.slash_doubt
                else "the ink could also be cut into digits another way")
         st.warning(f"Not sure of this reading: {why}. It is flagged for review.")
     if r.alternatives:

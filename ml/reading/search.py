@@ -117,7 +117,7 @@ def second_opinion_inputs(line: Line, chosen: list[Group], conv) -> np.ndarray:
     return np.array(rows).reshape(-1, conv.size ** 2)
 
 
-def _shape_cost(group: Group, h: float) -> float:
+def shape_cost(group: Group, h: float) -> float:
     return (WIDE_COST * max(0.0, group.mask.shape[1] / h - WIDE)
             + SHORT_COST * max(0.0, SHORT - group.mask.shape[0] / h))
 
@@ -157,7 +157,7 @@ def best_paths(line: Line, found: list[Group], proba: np.ndarray, usable: np.nda
                 continue
             for k in starting.get(i, []):
                 g = found[k]
-                cost = _shape_cost(g, h) + _split_cost(pieces, g.end)
+                cost = shape_cost(g, h) + _split_cost(pieces, g.end)
                 for d in top[k]:
                     step = logp[k, d] - cost + BONUS
                     states.setdefault((g.end, count + 1), []).extend(
