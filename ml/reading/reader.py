@@ -86,22 +86,18 @@ def string_floor(threshold: float) -> float:
     return 1.0 - (1.0 - threshold) * (1.0 - FLOOR_WAY)
 
 
-def _slashes_as_ones(line: Line, best: search.Path, conv, estimator, floor: float) -> list[search.Path]:
-    """For each slash of the best reading that the digit model reads alone as a 1 at the string floor,
-    the reading with a 1 in its place, scored as the search scores a digit (at most as the answer)."""
-    at = [i for i, p in enumerate(line.pieces) if p.sep == "/"]
-    if not at:
-        return []
-    strokes = [search.Group(i, i + 1, line.pieces[i].top, line.pieces[i].left, line.pieces[i].mask) for i in at]
-    X, usable = search.model_inputs(line, strokes, conv)
-    p, _ = gated_probabilities(estimator, X)
-    out, slash = [], -1
-    for k, g in enumerate(strokes):
-        slash = best.text.index("/", slash + 1)
-        if usable[k] and p[k].argmax() == 1 and p[k, 1] >= floor:
+def _slashes_as_ones(line: Line, best: search.Path, slashes: list[search.Group], proba: np.ndarray,
+                     floor: float) -> list[search.Path]:
+    """For each slash of the best reading that the digit model reads alone as a 1 at the string floor
+    (`proba`: the slashes' rows), the reading with a 1 in its place, scored as the search scores a digit
+    (at most as the answer)."""
+    out, at = [], -1
+    for g, row in zip(slashes, proba):
+        at = best.text.index("/", at + 1)  # every path carries every separator, in the line's order
+        if row[1] >= floor:
             # at most as likely as the answer: the lean, which the model does not see, made it a slash
-            score = min(best.score, best.score + float(np.log(p[k, 1])) + search.BONUS - search.shape_cost(g, line.height))
-            out.append(search.Path(score, best.text[:slash] + "1" + best.text[slash + 1:], (), ()))
+            step = float(np.log(row[1])) + search.BONUS - search.shape_cost(g, line.height)
+            out.append(search.Path(best.score + min(0.0, step), best.text[:at] + "1" + best.text[at + 1:], (), ()))
     return out
 
 
@@ -121,15 +117,17 @@ def read_image(image: Image.Image | np.ndarray, estimator, conv, threshold: floa
         raise NotANumberError(f"The expected length must be 1 to {MAX_DIGITS} digits.")
     line = segment(image)
     found = search.groups(line)
-    X, usable = search.model_inputs(line, found, conv)
-    proba = np.full((len(found), 10), 0.1)
-    weight = np.ones(len(found))
+    slashes = search.slash_strokes(line) if length is None else []  # scored in the same model call
+    X, usable = search.model_inputs(line, found + slashes, conv)
+    proba = np.full((len(X), 10), 0.1)
+    weight = np.ones(len(X))
     if usable.any():
         p, w = gated_probabilities(estimator, X[usable])
         proba[usable] = p
         if w is not None:
             weight[usable] = w
-    paths = search.best_paths(line, found, proba, usable, length)
+    n = len(found)
+    paths = search.best_paths(line, found, proba[:n], usable[:n], length)
     if not paths:
         wanted = f" as {length} digits" if length else ""
         raise NotANumberError(f"No number could be read in this image{wanted}: write the digits on one line.")
@@ -140,7 +138,7 @@ def read_image(image: Image.Image | np.ndarray, estimator, conv, threshold: floa
     floor = string_floor(threshold)
     other = [p.score for p in paths[1:] if len(p.digits) != len(best.digits)]
     split_doubt = bool(other) and best.score - max(other) < CLOSE_CALL and length is None
-    ones = _slashes_as_ones(line, best, conv, estimator, floor) if length is None else []
+    ones = _slashes_as_ones(line, best, slashes, proba[n:], floor)
     paths = [best, *sorted(ones + paths[1:], key=lambda p: -p.score)]
     shares = _shares(paths)
     agreed = _second_opinions(line, found, best, conv, estimator)

@@ -75,6 +75,11 @@ def groups(line: Line) -> list[Group]:
     return out
 
 
+def slash_strokes(line: Line) -> list[Group]:
+    """Each slash of the line as a group of its one piece: the stroke a leaning 1 would be."""
+    return [Group(i, i + 1, p.top, p.left, p.mask) for i, p in enumerate(line.pieces) if p.sep == "/"]
+
+
 def crop(line: Line, group: Group) -> np.ndarray:
     """The group's own ink with the soft edge of its strokes, as the canonical form sees a digit uploaded
     alone: the edge is taken a pixel beyond the group's box too (the canonical form crops at a fainter ink
